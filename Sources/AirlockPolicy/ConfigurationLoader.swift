@@ -1,0 +1,125 @@
+import Foundation
+import Yams
+
+/// Reads `Config/airlock.yaml`-style files into an `AirlockConfiguration`.
+public enum ConfigurationLoader {
+    public static func load(path: String) throws(PolicyLoadError) -> AirlockConfiguration {
+        let document = try YAMLDocument.read(path: path)
+        var diagnostics: [PolicyDiagnostic] = []
+        var config = AirlockConfiguration()
+        let base = ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        if let root = document.root {
+            read(root, document: document, base: base, into: &config, diagnostics: &diagnostics)
+        }
+        let errors = diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { throw PolicyLoadError(errors) }
+        return config
+    }
+
+    static func read(_ root: Node, document: YAMLDocument, base: String, into config: inout AirlockConfiguration, diagnostics: inout [PolicyDiagnostic]) {
+        guard var top = MappingReader(document: document, node: root, what: "the configuration", diagnostics: &diagnostics) else { return }
+        defer { diagnostics += top.diagnostics }
+        top.rejectUnknownKeys(["listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level"], context: "the configuration")
+
+        if let text = top.string("listen") {
+            if let hp = HostPort(parsing: text) { config.listen = hp } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'listen' must be HOST:PORT", location: document.location(top.value("listen")))) }
+        }
+        if let node = top.value("state_dir"), node.null == nil, let text = top.string("state_dir") {
+            config.stateDirectory = expandHome(text)
+        }
+        if let list = top.scalarList("allowlist") {
+            config.allowlistPaths = list.map { resolve($0.0, base: base) }
+        }
+        if let node = top.value("limits"), var r = MappingReader(document: document, node: node, what: "'limits'", diagnostics: &top.diagnostics) {
+            r.rejectUnknownKeys(["max_request_body", "max_connections"], context: "'limits'")
+            if let v = byteSize(&r, "max_request_body") { config.limits.maxRequestBody = v }
+            if let v = r.int("max_connections") { config.limits.maxConnections = v }
+            top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("timeouts"), var r = MappingReader(document: document, node: node, what: "'timeouts'", diagnostics: &top.diagnostics) {
+            r.rejectUnknownKeys(["dns", "connect", "idle", "request_head", "upstream_response", "shutdown_grace"], context: "'timeouts'")
+            if let v = duration(&r, "dns") { config.timeouts.dns = v }
+            if let v = duration(&r, "connect") { config.timeouts.connect = v }
+            if let v = duration(&r, "idle") { config.timeouts.idle = v }
+            if let v = duration(&r, "request_head") { config.timeouts.requestHead = v }
+            if let v = duration(&r, "upstream_response") { config.timeouts.upstreamResponse = v }
+            if let v = duration(&r, "shutdown_grace") { config.timeouts.shutdownGrace = v }
+            top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("upstream"), var r = MappingReader(document: document, node: node, what: "'upstream'", diagnostics: &top.diagnostics) {
+            r.rejectUnknownKeys(["connect_to", "ca_file", "max_idle_connections_per_host"], context: "'upstream'")
+            for (text, n) in r.scalarList("connect_to") ?? [] {
+                if let rule = ConnectToRule(parsing: text) { config.upstream.connectTo.append(rule) } else { r.diagnostics.append(.init(rule: "config.invalid", message: "connect_to must be HOST:PORT:ADDR:PORT2", location: document.location(n))) }
+            }
+            if let n = r.value("ca_file"), n.null == nil, let text = r.string("ca_file") { config.upstream.caFile = resolve(text, base: base) }
+            if let v = r.int("max_idle_connections_per_host") { config.upstream.maxIdleConnectionsPerHost = v }
+            top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("proxy_auth"), var r = MappingReader(document: document, node: node, what: "'proxy_auth'", diagnostics: &top.diagnostics) {
+            r.rejectUnknownKeys(["credentials_file", "credentials_env"], context: "'proxy_auth'")
+            if let n = r.value("credentials_file"), n.null == nil, let text = r.string("credentials_file") { config.proxyAuthentication.credentialsFile = resolve(text, base: base) }
+            if let n = r.value("credentials_env"), n.null == nil, let text = r.string("credentials_env") { config.proxyAuthentication.credentialsEnvironmentVariable = text }
+            top.diagnostics += r.diagnostics
+        }
+        if let text = top.string("log_level") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            if levels.contains(text) { config.logLevel = text } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'log_level' must be one of \(levels.joined(separator: ", "))", location: document.location(top.value("log_level")))) }
+        }
+    }
+
+    static func expandHome(_ path: String) -> String {
+        guard path.hasPrefix("~") else { return path }
+        return NSHomeDirectory() + path.dropFirst()
+    }
+
+    static func resolve(_ path: String, base: String) -> String {
+        let expanded = expandHome(path)
+        if expanded.hasPrefix("/") || base.isEmpty { return expanded }
+        return (base as NSString).appendingPathComponent(expanded)
+    }
+
+    static func byteSize(_ r: inout MappingReader, _ key: String) -> Int? {
+        guard let text = r.string(key) else { return nil }
+        guard let v = Units.parseByteSize(text) else {
+            r.diagnostics.append(.init(rule: "config.invalid", message: "'\(key)' must be a size such as 32MiB", location: r.document.location(r.value(key))))
+            return nil
+        }
+        return v
+    }
+
+    static func duration(_ r: inout MappingReader, _ key: String) -> Double? {
+        guard let text = r.string(key) else { return nil }
+        guard let v = Units.parseDuration(text) else {
+            r.diagnostics.append(.init(rule: "config.invalid", message: "'\(key)' must be a duration such as 10s, 500ms, 5m, 30d", location: r.document.location(r.value(key))))
+            return nil
+        }
+        return v
+    }
+}
+
+/// Parsers for the human units used in configuration and on the command line.
+public enum Units {
+    /// `1024`, `64KiB`, `32MiB`, `1GiB`, `10MB`.
+    public static func parseByteSize(_ text: String) -> Int? {
+        let t = text.replacingOccurrences(of: " ", with: "")
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let n = Int(t.dropLast(suffix.count)), n >= 0 else { return nil }
+            return n * factor
+        }
+        guard let n = Int(t), n >= 0 else { return nil }
+        return n
+    }
+
+    /// `500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds. Returns seconds.
+    public static func parseDuration(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604800)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            guard let n = Double(t.dropLast(suffix.count)), n >= 0 else { return nil }
+            return n * factor
+        }
+        guard let n = Double(t), n >= 0 else { return nil }
+        return n
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The directory that holds Airlock's CA, keys and ledger: `--state-dir`, else `$AIRLOCK_HOME`, else `~/.airlock`.
+public struct StateDirectory: Sendable {
+    public let path: String
+
+    public init(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let explicit, !explicit.isEmpty {
+            path = explicit
+        } else if let home = environment["AIRLOCK_HOME"], !home.isEmpty {
+            path = home
+        } else {
+            path = (environment["HOME"] ?? NSHomeDirectory()) + "/.airlock"
+        }
+    }
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    /// Creates the directory (mode 0700) if needed.
+    public func create() throws(StateError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StateError(code: .cannotCreate, path: path, reason: "cannot create the state directory")
+        }
+    }
+
+    /// Writes `data` atomically with `mode`; secret files are created 0600 before any byte is written.
+    public func write(_ data: [UInt8], to name: String, mode: mode_t) throws(StateError) {
+        let target = file(name)
+        let temporary = target + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StateError(code: .cannotWrite, path: target, reason: "cannot create file") }
+        defer { close(fd) }
+        _ = fchmod(fd, mode)
+        var written = 0
+        while written < data.count {
+            let n = data.withUnsafeBytes { Glibc_write(fd, $0.baseAddress! + written, data.count - written) }
+            guard n > 0 else {
+                unlink(temporary)
+                throw StateError(code: .cannotWrite, path: target, reason: "write failed")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0, rename(temporary, target) == 0 else {
+            unlink(temporary)
+            throw StateError(code: .cannotWrite, path: target, reason: "cannot store file")
+        }
+    }
+
+    /// Reads a file that must be readable by its owner only. Refuses group- or world-readable secrets.
+    public func readSecret(_ name: String) throws(StateError) -> [UInt8] {
+        let target = file(name)
+        var info = stat()
+        guard stat(target, &info) == 0 else { throw StateError(code: .missing, path: target, reason: "file does not exist") }
+        if info.st_mode & 0o077 != 0 {
+            throw StateError(code: .insecurePermissions, path: target, reason: "private key is accessible by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600")
+        }
+        return try read(name)
+    }
+
+    public func read(_ name: String) throws(StateError) -> [UInt8] {
+        let target = file(name)
+        guard let data = FileManager.default.contents(atPath: target) else {
+            throw StateError(code: .missing, path: target, reason: "cannot read file")
+        }
+        return Array(data)
+    }
+
+    public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+}
+
+@inline(__always)
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
+
+/// A problem with the state directory or a file in it.
+public struct StateError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case cannotCreate = "state_dir_unwritable"
+        case cannotWrite = "state_file_unwritable"
+        case missing = "state_file_missing"
+        case insecurePermissions = "insecure_permissions"
+        case invalidContent = "invalid_content"
+    }
+
+    public var code: Code
+    public var path: String
+    public var reason: String
+
+    public init(code: Code, path: String, reason: String) {
+        self.code = code
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
