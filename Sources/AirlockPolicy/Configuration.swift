@@ -15,7 +15,7 @@ public struct HostPort: Hashable, Sendable {
     }
 
     /// Splits `host:port` where either side may be empty (curl's `--connect-to` allows that).
-    static func split(_ text: Substring) -> (String?, Int?)? {
+    package static func split(_ text: Substring) -> (String?, Int?)? {
         var host: Substring
         var rest: Substring
         if text.hasPrefix("[") {

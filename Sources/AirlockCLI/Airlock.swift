@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Airlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airlock",
+        abstract: "An egress data-minimisation proxy for LLM traffic.",
+        subcommands: [Serve.self, CA.self, Env.self]
+    )
+}

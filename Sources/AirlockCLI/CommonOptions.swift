@@ -1,0 +1,58 @@
+import AirlockPolicy
+import AirlockTLS
+import ArgumentParser
+import Foundation
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "State directory (CA, keys, ledger). Default: $AIRLOCK_HOME, else ~/.airlock.")
+    var stateDir: String?
+
+    @Option(name: .long, help: "Configuration file. Default: $AIRLOCK_CONFIG, else ./Config/airlock.yaml when present.")
+    var config: String?
+
+    /// The configuration file to read, if any.
+    var configPath: String? {
+        if let config { return config }
+        if let env = ProcessInfo.processInfo.environment["AIRLOCK_CONFIG"], !env.isEmpty { return env }
+        let local = "Config/airlock.yaml"
+        return FileManager.default.fileExists(atPath: local) ? local : nil
+    }
+
+    func loadConfiguration() throws -> AirlockConfiguration {
+        guard let path = configPath else { return AirlockConfiguration() }
+        do {
+            return try ConfigurationLoader.load(path: path)
+        } catch {
+            throw CLIError("invalid configuration:\n\(error.description)")
+        }
+    }
+
+    /// `--state-dir`, else the configuration's `state_dir`, else `$AIRLOCK_HOME`, else `~/.airlock`.
+    func stateDirectory(_ configuration: AirlockConfiguration) -> StateDirectory {
+        StateDirectory(explicit: stateDir ?? configuration.stateDirectory)
+    }
+}
+
+/// A message for the user and an exit code; printed to stderr without a stack trace.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    var code: Int32
+
+    init(_ message: String, code: Int32 = 1) {
+        self.description = message
+        self.code = code
+    }
+}
+
+extension CLIError {
+    /// Exits with the error's code after printing it.
+    static func exit(_ error: CLIError) -> Never {
+        FileHandle.standardError.write(Data(("airlock: " + error.description + "\n").utf8))
+        Foundation.exit(error.code)
+    }
+}
+
+func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

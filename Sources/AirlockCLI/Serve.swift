@@ -1,0 +1,156 @@
+import AirlockPolicy
+import AirlockProxy
+import AirlockTLS
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the proxy.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Listen address HOST:PORT (port 0 picks a free port).")
+    var listen: String?
+
+    @Option(name: .customLong("allowlist"), help: "Allowlist file or directory (repeatable); replaces the configured list.")
+    var allowlists: [String] = []
+
+    @Option(name: .customLong("connect-to"), help: "HOST:PORT:ADDR:PORT2 — send traffic for HOST:PORT to ADDR:PORT2 (repeatable, as curl).")
+    var connectTo: [String] = []
+
+    @Option(name: .customLong("upstream-ca"), help: "Extra CA certificate (PEM) trusted for upstream TLS.")
+    var upstreamCA: String?
+
+    @Option(name: .customLong("proxy-auth-file"), help: "File with user:password lines for Proxy-Authorization: Basic.")
+    var proxyAuthFile: String?
+
+    @Option(name: .customLong("proxy-auth-env"), help: "Environment variable holding user:password for Proxy-Authorization: Basic.")
+    var proxyAuthEnv: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        do {
+            try await serve()
+        } catch let error as CLIError {
+            CLIError.exit(error)
+        }
+    }
+
+    private func serve() async throws {
+        var configuration = try common.loadConfiguration()
+        try apply(to: &configuration)
+
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "airlock")
+
+        let credentials = try loadCredentials(configuration.proxyAuthentication)
+        if !configuration.listen.isLoopback && credentials.isEmpty {
+            throw CLIError("refusing to listen on \(configuration.listen) without proxy authentication: set proxy_auth.credentials_file or credentials_env (or --proxy-auth-file/--proxy-auth-env)", code: 2)
+        }
+
+        let state = common.stateDirectory(configuration)
+        let authority: CertificateAuthority
+        do {
+            authority = try CertificateAuthority.loadOrCreate(in: state)
+            try TrustBundle.write(authority: authority, in: state)
+        } catch let error as StateError {
+            throw CLIError(error.description)
+        }
+
+        let allowlist: Allowlist
+        do {
+            allowlist = try AllowlistLoader.load(paths: configuration.allowlistPaths)
+        } catch {
+            throw CLIError("invalid allowlist, not starting:\n\(error.description)", code: 2)
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let server = try ProxyServer(
+            configuration: configuration,
+            allowlist: allowlist,
+            authority: authority,
+            credentials: credentials,
+            group: group,
+            threadPool: threadPool,
+            logger: logger,
+            announce: { line in printLine(line) }
+        )
+        let reloader = AllowlistReloader(paths: configuration.allowlistPaths, server: server, logger: logger)
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server), .init(service: reloader)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await services.run()
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+
+    private func apply(to configuration: inout AirlockConfiguration) throws {
+        if let listen {
+            guard let hp = HostPort(parsing: listen) else { throw CLIError("--listen must be HOST:PORT", code: 2) }
+            configuration.listen = hp
+        }
+        if !allowlists.isEmpty { configuration.allowlistPaths = allowlists }
+        for text in connectTo {
+            guard let rule = ConnectToRule(parsing: text) else { throw CLIError("--connect-to must be HOST:PORT:ADDR:PORT2", code: 2) }
+            configuration.upstream.connectTo.append(rule)
+        }
+        if let upstreamCA { configuration.upstream.caFile = upstreamCA }
+        if let proxyAuthFile { configuration.proxyAuthentication.credentialsFile = proxyAuthFile }
+        if let proxyAuthEnv { configuration.proxyAuthentication.credentialsEnvironmentVariable = proxyAuthEnv }
+        if let logLevel { configuration.logLevel = logLevel }
+    }
+
+    private func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {
+        var pairs: [String] = []
+        if let file = auth.credentialsFile {
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read proxy credentials file \(file)", code: 2) }
+            pairs += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.hasPrefix("#") && $0.contains(":") }
+        }
+        if let name = auth.credentialsEnvironmentVariable {
+            guard let value = ProcessInfo.processInfo.environment[name], value.contains(":") else {
+                throw CLIError("environment variable \(name) must hold user:password", code: 2)
+            }
+            pairs.append(value)
+        }
+        if auth.isConfigured && pairs.isEmpty { throw CLIError("proxy authentication is configured but no user:password pair was found", code: 2) }
+        return pairs
+    }
+}
+
+/// Reloads the allowlist on SIGHUP. An invalid allowlist keeps the previous one and logs why.
+struct AllowlistReloader: Service {
+    let paths: [String]
+    let server: ProxyServer
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                let allowlist = try AllowlistLoader.load(paths: paths)
+                server.replaceAllowlist(allowlist)
+                logger.notice("allowlist reloaded", metadata: ["entries": .stringConvertible(allowlist.entries.count)])
+            } catch {
+                logger.error("allowlist reload failed; keeping the previous allowlist", metadata: ["problems": .string(error.description)])
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+import AirlockPolicy
+import AirlockTLS
+import Atomics
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// The first handler on every client connection. It reads the proxy request (`CONNECT host:port` or an
+/// absolute-form request), authenticates it, checks the allowlist and the destination's addresses, and then
+/// turns the connection into an intercepted TLS session, a plain-HTTP inspected session or a byte tunnel.
+final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case awaitingHead
+        /// Deciding (DNS) or connecting a tunnel; further parts are held back by the decoder's backpressure.
+        case deciding
+        /// The pipeline has been rebuilt; leftover bytes from the decoder are passed on raw.
+        case handedOff
+        case refused
+    }
+
+    private let runtime: ProxyRuntime
+    private var state = State.awaitingHead
+    private var headTimer: Scheduled<Void>?
+    /// Parts of the proxy request that arrived while deciding; replayed to an inspected plain-HTTP handler.
+    private var heldParts: [HTTPServerRequestPart] = []
+    private var requestEnded = false
+    /// The hand-off, once decided, waits for the request's end so that the decoder has nothing left to emit.
+    private var pendingHandOff: (() -> Void)?
+
+    init(runtime: ProxyRuntime) {
+        self.runtime = runtime
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
+        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            if case .awaitingHead = self.state { context.close(promise: nil) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { headTimer?.cancel() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .handedOff:
+            context.fireChannelRead(data)
+        case .awaitingHead:
+            guard case .head(let head) = unwrapInboundIn(data) else { return }
+            headTimer?.cancel()
+            receive(head, context: context)
+        case .deciding:
+            let part = unwrapInboundIn(data)
+            if case .end = part {
+                requestEnded = true
+                if let handOff = pendingHandOff {
+                    pendingHandOff = nil
+                    handOff()
+                    return
+                }
+            }
+            heldParts.append(part)
+        case .refused:
+            break
+        }
+    }
+
+    /// Runs `handOff` now if the request has ended, else when its end arrives.
+    private func whenRequestEnded(_ handOff: @escaping () -> Void) {
+        if requestEnded {
+            handOff()
+        } else {
+            pendingHandOff = handOff
+        }
+    }
+
+    private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        state = .deciding
+        let isConnect = head.method == .CONNECT
+        let log = DecisionLog(method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
+        if let authenticator = runtime.authenticator, authenticator.authenticate(head.headers) == nil {
+            runtime.counters.proxyAuthFailures.wrappingIncrement(ordering: .relaxed)
+            refuse(.denied(.proxyAuthenticationRequired, host: ""), log, context: context)
+            return
+        }
+        if isConnect {
+            guard let (host, port) = HostPort.split(Substring(head.uri)), let host, let port, port > 0 else {
+                refuse(.failure(.badRequest, reason: "invalid_connect_target", message: "CONNECT needs host:port", host: ""), log, context: context)
+                return
+            }
+            decide(host: host, port: port, scheme: .https, log: log, context: context) { target in
+                self.whenRequestEnded {
+                    switch target.entry.mode {
+                    case .inspect: self.intercept(target, context: context)
+                    case .tunnel: self.tunnel(target, log: log, context: context)
+                    }
+                }
+            }
+            return
+        }
+        if head.uri.lowercased().hasPrefix("http://") {
+            let rest = head.uri.dropFirst("http://".count)
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard let (host, port) = InterceptTarget.splitAuthority(String(authority)) else {
+                refuse(.failure(.badRequest, reason: "invalid_request_target", message: "the absolute URI has no valid authority", host: ""), log, context: context)
+                return
+            }
+            var log = log
+            log.host = host
+            decide(host: host, port: port ?? 80, scheme: .http, log: log, context: context) { target in
+                self.inspectPlain(target, head: head, context: context)
+            }
+            return
+        }
+        refuse(.failure(.badRequest, reason: "not_a_proxy_request", message: "Airlock is a forward proxy: use CONNECT host:443 (set HTTPS_PROXY)", host: ""), log, context: context)
+    }
+
+    /// Allowlist first, then the destination's addresses; `next` runs only for an allowed, public destination.
+    private func decide(host: String, port: Int, scheme: AllowlistEntry.Scheme, log: DecisionLog, context: ChannelHandlerContext, next: @escaping (InterceptTarget) -> Void) {
+        var log = log
+        switch runtime.allowlist.match(host: host, port: port, scheme: scheme) {
+        case .denied(let reason, let normalized):
+            log.host = normalized.isEmpty ? "-" : normalized
+            refuse(.denied(reason, host: normalized), log, context: context)
+        case .allowed(let entry, let normalized):
+            log.host = normalized
+            let target = InterceptTarget(host: normalized, port: port, scheme: scheme, entry: entry)
+            let resolution: EventLoopFuture<PinnedResolver.Resolved>
+            if let override = runtime.configuration.upstream.connectTarget(host: normalized, port: port) {
+                resolution = runtime.resolver.resolve(host: override.host, port: override.port, checked: false, on: context.eventLoop)
+            } else {
+                resolution = runtime.resolver.resolve(host: normalized, port: port, checked: true, on: context.eventLoop)
+            }
+            resolution.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let resolved):
+                    self.resolved = resolved
+                    next(target)
+                case .failure(let error):
+                    let upstreamError = UpstreamError(resolution: error)
+                    let (status, reason, message) = upstreamError.response
+                    let response: ErrorResponse = if case .restricted = upstreamError {
+                        .denied(.addressRestricted, host: normalized)
+                    } else {
+                        .failure(status, reason: reason, message: message, host: normalized)
+                    }
+                    self.refuse(response, log, context: context)
+                }
+            }
+        }
+    }
+
+    /// Checked addresses for a tunnel.
+    private var resolved: PinnedResolver.Resolved?
+
+    /// `inspect` entry: answer 200, then wait for the client hello, check its server name and terminate TLS.
+    private func intercept(_ target: InterceptTarget, context: ChannelHandlerContext) {
+        let runtime = self.runtime
+        let channel = context.channel
+        let sni = ByteToMessageHandler(SNIHandler { result in
+            let denial: DenyReason? =
+                switch result {
+                case .fallback: IPAddress(parsing: target.host) == nil ? .sniMissing : nil
+                case .hostname(let name): InterceptTarget.normalise(name) == target.host ? nil : .sniMismatch
+                }
+            return channel.eventLoop.makeCompletedFuture {
+                let tlsContext = try runtime.interception.context(for: target.host)
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(NIOSSLServerHandler(context: tlsContext), position: .last)
+                try sync.configureHTTPServerPipeline(position: .last, withPipeliningAssistance: true, withErrorHandling: false)
+                try sync.addHandler(InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
+            }
+        })
+        switchPipeline(context: context, adding: [sni]) {
+            DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(runtime.logger, decision: "intercept", status: 200)
+        }
+    }
+
+    /// Absolute-form `http://` request allowed by an entry with `scheme: http`: inspect it like an intercepted request.
+    private func inspectPlain(_ target: InterceptTarget, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        do {
+            let handler = InterceptHandler(runtime: runtime, target: target)
+            try context.pipeline.syncOperations.addHandler(handler, position: .after(self))
+            state = .handedOff
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            for part in heldParts { context.fireChannelRead(wrapInboundOut(part)) }
+            if requestEnded { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+            heldParts = []
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    /// `tunnel` entry: connect to the checked address, answer 200 and relay bytes.
+    private func tunnel(_ target: InterceptTarget, log: DecisionLog, context: ChannelHandlerContext) {
+        guard let addresses = resolved?.addresses, let address = addresses.first else {
+            refuse(.failure(.badGateway, reason: "dns_failure", message: "no address", host: target.host), log, context: context)
+            return
+        }
+        let runtime = self.runtime
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.milliseconds(Int64(runtime.configuration.timeouts.connect * 1000)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(to: address)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .failure:
+                    self.refuse(.failure(.badGateway, reason: "upstream_connect_failed", message: "could not connect to the upstream server", host: target.host), log, context: context)
+                case .success(let upstream):
+                    runtime.counters.openTunnels.wrappingIncrement(ordering: .relaxed)
+                    let (local, remote) = GlueHandler.pair {
+                        runtime.counters.openTunnels.wrappingDecrement(ordering: .relaxed)
+                    }
+                    do {
+                        try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
+                        try upstream.pipeline.syncOperations.addHandler(remote)
+                    } catch {
+                        upstream.close(promise: nil)
+                        context.close(promise: nil)
+                        return
+                    }
+                    self.switchPipeline(context: context, adding: [local]) {
+                        log.emit(runtime.logger, decision: "tunnel", status: 200)
+                    }
+                }
+            }
+    }
+
+    /// Writes the raw `200` for CONNECT, removes the HTTP codec and this handler, and installs `handlers`.
+    /// Bytes the client sent right after the CONNECT head are forwarded to the new handlers.
+    private func switchPipeline(context: ChannelHandlerContext, adding handlers: [any ChannelHandler], then done: @escaping () -> Void) {
+        let sync = context.pipeline.syncOperations
+        do {
+            let encoder = try sync.handler(type: HTTPResponseEncoder.self)
+            sync.removeHandler(encoder, promise: nil)
+            var established = context.channel.allocator.buffer(capacity: 40)
+            established.writeString("HTTP/1.1 200 Connection established\r\n\r\n")
+            context.writeAndFlush(NIOAny(established), promise: nil)
+            try sync.addHandlers(handlers, position: .last)
+            state = .handedOff
+            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            sync.removeHandler(decoder, promise: nil)
+            sync.removeHandler(context: context, promise: nil)
+            done()
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
+        state = .refused
+        log.emit(runtime.logger, decision: response.type == "airlock_denied" ? "denied" : "error", status: response.status.code, reason: response.reason)
+        context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent || event is IdleStateHandler.IdleStateEvent {
+            if case .awaitingHead = state { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .awaitingHead = state, error is HTTPParserError {
+            refuse(.failure(.badRequest, reason: "malformed_request", message: "the proxy request is not valid HTTP/1.1", host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
+            return
+        }
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension EntryHandler: Sendable {}

@@ -1,0 +1,106 @@
+import AirlockPolicy
+import NIOCore
+import NIOHTTP1
+
+/// A refusal as the client sees it: a status, a stable reason code and JSON in the error shape
+/// that the provider's SDK parses (OpenAI, Anthropic, Gemini), or Airlock's own shape for other hosts.
+struct ErrorResponse: Error, Sendable {
+    var status: HTTPResponseStatus
+    /// `airlock_denied` for policy refusals, `airlock_error` for failures.
+    var type: String
+    var reason: String
+    var message: String
+    var host: String
+    var provider: Provider?
+
+    static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
+        let status: HTTPResponseStatus = reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
+        return ErrorResponse(status: status, type: "airlock_denied", reason: reason.rawValue, message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
+    }
+
+    static func failure(_ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil) -> ErrorResponse {
+        ErrorResponse(status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
+    }
+
+    /// The JSON body. Every shape carries `error.type`, `error.message`, `error.host` and `error.reason`;
+    /// providers' SDKs also find the fields they look for.
+    func body() -> String {
+        var fields = [
+            ("type", JSON.string(type)), ("message", JSON.string(message)),
+            ("host", JSON.string(host)), ("reason", JSON.string(reason)),
+        ]
+        switch provider {
+        case .openai?:
+            fields += [("code", JSON.string(reason)), ("param", "null")]
+        case .gemini?:
+            fields += [("code", String(status.code)), ("status", JSON.string(ErrorResponse.googleStatus(status)))]
+        case .anthropic?, nil:
+            break
+        }
+        let error = "{" + fields.map { "\(JSON.string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        if provider == .anthropic { return "{\"type\":\"error\",\"error\":\(error)}" }
+        return "{\"error\":\(error)}"
+    }
+
+    static func googleStatus(_ status: HTTPResponseStatus) -> String {
+        switch status.code {
+        case 400: "INVALID_ARGUMENT"
+        case 403, 407: "PERMISSION_DENIED"
+        case 413: "INVALID_ARGUMENT"
+        case 415: "INVALID_ARGUMENT"
+        case 502: "UNAVAILABLE"
+        case 503: "UNAVAILABLE"
+        case 504: "DEADLINE_EXCEEDED"
+        default: "UNKNOWN"
+        }
+    }
+
+    func head(keepAlive: Bool) -> HTTPResponseHead {
+        let bodyLength = body().utf8.count
+        var headers = HTTPHeaders([
+            ("content-type", "application/json"),
+            ("content-length", String(bodyLength)),
+            ("x-airlock-denied", reason),
+        ])
+        if type != "airlock_denied" { headers.remove(name: "x-airlock-denied") }
+        if status == .proxyAuthenticationRequired { headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"") }
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+    }
+}
+
+/// Minimal JSON string escaping for the bodies Airlock writes itself.
+enum JSON {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Writes a complete JSON error response; closes the connection afterwards unless `keepAlive`.
+    func writeErrorResponse(_ response: ErrorResponse, keepAlive: Bool, wrap: (HTTPServerResponsePart) -> NIOAny) {
+        let body = response.body()
+        var buffer = channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        write(wrap(.head(response.head(keepAlive: keepAlive))), promise: nil)
+        write(wrap(.body(.byteBuffer(buffer))), promise: nil)
+        let done = writeAndFlush(wrap(.end(nil)))
+        if !keepAlive {
+            let context = self
+            done.whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

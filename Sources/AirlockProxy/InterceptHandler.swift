@@ -1,0 +1,349 @@
+import AirlockPolicy
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Serves HTTP/1.1 requests inside an intercepted connection: checks each request against its target and entry,
+/// collects the body (bounded), forwards it over a pooled upstream connection and streams the response back.
+final class InterceptHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Reading the request body.
+        case collecting(Exchange)
+        /// Waiting for the upstream, or streaming its response.
+        case forwarding(Exchange)
+        /// A refusal was sent; the rest of the request is ignored and the connection closes.
+        case refused
+    }
+
+    /// One request and what has happened to it.
+    private struct Exchange {
+        var head: HTTPRequestHead
+        var path: String
+        var body: ByteBuffer
+        var log: DecisionLog
+        var keepAlive: Bool
+        var reused = false
+        var retried = false
+        var responseStarted = false
+        var status: UInt = 0
+        var upstream: UpstreamConnectionHandler?
+    }
+
+    private let runtime: ProxyRuntime
+    private let target: InterceptTarget
+    private let presetDenial: DenyReason?
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var headTimer: Scheduled<Void>?
+    private var responseTimer: Scheduled<Void>?
+
+    init(runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil) {
+        self.runtime = runtime
+        self.target = target
+        self.presetDenial = presetDenial
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armHeadTimer()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headTimer?.cancel()
+        responseTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            headTimer?.cancel()
+            receiveHead(head, context: context)
+        case .body(var buffer):
+            guard case .collecting(var exchange) = state else { return }
+            if exchange.body.readableBytes + buffer.readableBytes > runtime.configuration.limits.maxRequestBody {
+                refuse(tooLarge(), exchange.log, context: context)
+                return
+            }
+            state = .refused  // no copy-on-write while appending
+            exchange.body.writeBuffer(&buffer)
+            state = .collecting(exchange)
+        case .end:
+            guard case .collecting(let exchange) = state else { return }
+            forward(exchange, context: context)
+        }
+    }
+
+    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var log = DecisionLog(method: head.method.rawValue, host: target.host, uri: head.uri)
+        if let presetDenial {
+            refuse(.denied(presetDenial, host: target.host, provider: target.provider), log, context: context)
+            return
+        }
+        let path: String
+        switch originFormPath(head.uri) {
+        case .success(let p): path = p
+        case .failure(let response):
+            refuse(response, log, context: context)
+            return
+        }
+        log.path = RequestLog.safePath(path)
+        if let problem = framingProblem(head.headers) {
+            refuse(badRequest(problem.0, problem.1), log, context: context)
+            return
+        }
+        let hosts = head.headers["host"]
+        guard hosts.count == 1, let hostHeader = hosts.first else {
+            refuse(badRequest("invalid_host_header", "the request must carry exactly one Host header"), log, context: context)
+            return
+        }
+        guard target.matchesHostHeader(hostHeader) else {
+            refuse(.denied(.hostHeaderMismatch, host: target.host, provider: target.provider), log, context: context)
+            return
+        }
+        if let reason = target.entry.permits(method: head.method.rawValue, path: path) {
+            refuse(.denied(reason, host: target.host, provider: target.provider), log, context: context)
+            return
+        }
+        let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+        if declaredLength > runtime.configuration.limits.maxRequestBody {
+            refuse(tooLarge(), log, context: context)
+            return
+        }
+        if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        let body = context.channel.allocator.buffer(capacity: min(declaredLength, 1 << 20))
+        state = .collecting(Exchange(head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive))
+    }
+
+    /// Origin-form path of a request; absolute-form must name the target.
+    private func originFormPath(_ uri: String) -> Result<String, ErrorResponse> {
+        if uri.hasPrefix("/") { return .success(uri) }
+        let prefix = target.scheme == .https ? "https://" : "http://"
+        guard uri.lowercased().hasPrefix(prefix) else {
+            return .failure(badRequest("invalid_request_target", "the request target must be a path or an absolute URI"))
+        }
+        let rest = uri.dropFirst(prefix.count)
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        guard target.matchesHostHeader(String(rest[..<authorityEnd])) else {
+            return .failure(.denied(.hostHeaderMismatch, host: target.host, provider: target.provider))
+        }
+        let path = rest[authorityEnd...]
+        return .success(path.hasPrefix("/") ? String(path) : "/" + path)
+    }
+
+    /// Requests whose length is ambiguous are refused: request smuggling lives in that ambiguity.
+    private func framingProblem(_ headers: HTTPHeaders) -> (String, String)? {
+        let lengths = headers["content-length"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let encodings = headers["transfer-encoding"]
+        if !lengths.isEmpty && !encodings.isEmpty {
+            return ("conflicting_framing", "the request has both Content-Length and Transfer-Encoding")
+        }
+        if Set(lengths).count > 1 { return ("conflicting_framing", "the request has conflicting Content-Length values") }
+        if let length = lengths.first, Int(length) == nil || length.hasPrefix("+") || length.hasPrefix("-") {
+            return ("invalid_content_length", "the Content-Length is not a number")
+        }
+        if !encodings.isEmpty && encodings.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) != ["chunked"] {
+            return ("unsupported_transfer_encoding", "only chunked transfer encoding is accepted")
+        }
+        return nil
+    }
+
+    private func forward(_ exchange: Exchange, context: ChannelHandlerContext) {
+        var headers = exchange.head.headers
+        HopByHop.strip(&headers)
+        headers.remove(name: "expect")
+        let hasBody = exchange.body.readableBytes > 0 || [.POST, .PUT, .PATCH].contains(exchange.head.method)
+        if hasBody { headers.replaceOrAdd(name: "content-length", value: String(exchange.body.readableBytes)) }
+        let upstreamHead = HTTPRequestHead(version: .http1_1, method: exchange.head.method, uri: exchange.path, headers: headers)
+        state = .forwarding(exchange)
+        let body = hasBody ? exchange.body : nil
+        runtime.pool(for: context.eventLoop).acquire(target.upstreamKey) { result in
+            guard case .forwarding(var current) = self.state, let context = self.context else {
+                // The client went away while the connection was being made.
+                if case .success(let (connection, _)) = result { connection.pool?.release(connection) }
+                return
+            }
+            switch result {
+            case .success(let (connection, reused)):
+                current.reused = reused
+                current.upstream = connection
+                self.state = .forwarding(current)
+                self.armResponseTimer()
+                connection.send(head: upstreamHead, body: body, to: self)
+            case .failure(let error):
+                self.failExchange(error, context: context)
+            }
+        }
+    }
+
+    private func failExchange(_ error: any Error, context: ChannelHandlerContext) {
+        responseTimer?.cancel()
+        guard case .forwarding(let exchange) = state else { return }
+        if exchange.responseStarted {
+            exchange.log.emit(runtime.logger, decision: "error", status: exchange.status, reason: "upstream_aborted")
+            state = .refused
+            context.close(promise: nil)
+            return
+        }
+        let response: ErrorResponse
+        if let upstreamError = error as? UpstreamError {
+            let (status, reason, message) = upstreamError.response
+            if case .restricted = upstreamError {
+                response = .denied(.addressRestricted, host: target.host, provider: target.provider)
+            } else {
+                response = .failure(status, reason: reason, message: message, host: target.host, provider: target.provider)
+            }
+        } else if error is NIOSSLError || error is BoringSSLError {
+            response = .failure(.badGateway, reason: "upstream_tls_failed", message: "the upstream server's TLS certificate or handshake failed verification", host: target.host, provider: target.provider)
+        } else {
+            response = .failure(.badGateway, reason: "upstream_failed", message: "the upstream exchange failed", host: target.host, provider: target.provider)
+        }
+        refuse(response, exchange.log, context: context)
+    }
+
+    /// Sends a refusal or failure, logs it and closes the connection once it is written.
+    private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
+        let decision = response.type == "airlock_denied" ? "denied" : "error"
+        log.emit(runtime.logger, decision: decision, status: response.status.code, reason: response.reason)
+        state = .refused
+        context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
+    }
+
+    private func badRequest(_ reason: String, _ message: String) -> ErrorResponse {
+        .failure(.badRequest, reason: reason, message: message, host: target.host, provider: target.provider)
+    }
+
+    private func tooLarge() -> ErrorResponse {
+        .failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)", host: target.host, provider: target.provider)
+    }
+
+    private func armHeadTimer() {
+        guard let context else { return }
+        headTimer?.cancel()
+        let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
+        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            if case .idle = self.state { self.context?.close(promise: nil) }
+        }
+    }
+
+    private func armResponseTimer() {
+        guard let context else { return }
+        responseTimer?.cancel()
+        let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.upstreamResponse * 1000))
+        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard case .forwarding(let exchange) = self.state, !exchange.responseStarted, let context = self.context else { return }
+            exchange.upstream?.close()
+            self.failExchange(UpstreamError.responseTimeout, context: context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .forwarding(let exchange) = state { exchange.upstream?.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if case .idle = state { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state {
+            // The client left mid-exchange: the upstream connection cannot be reused.
+            exchange.upstream?.close()
+            exchange.log.emit(runtime.logger, decision: "error", status: exchange.status, reason: "client_closed")
+        }
+        state = .refused
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch state {
+        case .idle, .collecting:
+            if error is HTTPParserError {
+                let log = DecisionLog(method: "-", host: target.host, uri: "/")
+                refuse(badRequest("malformed_request", "the request is not valid HTTP/1.1"), log, context: context)
+                return
+            }
+        case .forwarding, .refused:
+            break
+        }
+        context.close(promise: nil)
+    }
+}
+
+extension InterceptHandler: UpstreamResponseReceiver {
+    var canAcceptResponseBytes: Bool { context?.channel.isWritable ?? false }
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        responseTimer?.cancel()
+        guard case .forwarding(var exchange) = state, let context else { return }
+        exchange.responseStarted = true
+        exchange.status = head.status.code
+        state = .forwarding(exchange)
+        var headers = head.headers
+        HopByHop.stripResponse(&headers)
+        if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
+    }
+
+    func upstreamResponseBody(_ buffer: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
+        guard case .forwarding(let exchange) = state, let context else { return }
+        exchange.log.emit(runtime.logger, decision: "allowed", status: exchange.status)
+        state = .idle
+        let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+        if exchange.keepAlive {
+            armHeadTimer()
+        } else {
+            written.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
+        }
+    }
+
+    func upstreamFailed(_ error: any Error) {
+        guard case .forwarding(var exchange) = state, let context else { return }
+        // A pooled connection that the server had already closed: try once more on a fresh one.
+        if exchange.reused, !exchange.retried, !exchange.responseStarted, case .connectionClosed? = error as? UpstreamError {
+            exchange.retried = true
+            exchange.upstream = nil
+            state = .collecting(exchange)
+            forward(exchange, context: context)
+            return
+        }
+        failExchange(error, context: context)
+    }
+}
+
+@available(*, unavailable)
+extension InterceptHandler: Sendable {}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection and are never passed on.
+enum HopByHop {
+    static let names = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"]
+
+    static func strip(_ headers: inout HTTPHeaders) {
+        let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        for name in names + listed { headers.remove(name: name) }
+    }
+
+    /// Responses keep Transfer-Encoding so that the encoder re-frames chunked bodies as they stream.
+    static func stripResponse(_ headers: inout HTTPHeaders) {
+        let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        for name in names + listed where name != "transfer-encoding" { headers.remove(name: name) }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import AirlockPolicy
+import AirlockTLS
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+
+/// Everything the proxy's handlers share: configuration, the current allowlist, TLS contexts, the resolver,
+/// per-loop upstream pools and counters.
+final class ProxyRuntime: Sendable {
+    let configuration: AirlockConfiguration
+    let interception: InterceptionContexts
+    let upstreamTLS: NIOSSLContext
+    let resolver: PinnedResolver
+    let authenticator: ProxyAuthenticator?
+    let logger: Logger
+    let counters = ProxyCounters()
+    private let currentAllowlist: NIOLockedValueBox<Allowlist>
+    private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
+
+    init(
+        configuration: AirlockConfiguration,
+        allowlist: Allowlist,
+        interception: InterceptionContexts,
+        upstreamTLS: NIOSSLContext,
+        resolver: PinnedResolver,
+        authenticator: ProxyAuthenticator?,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.currentAllowlist = NIOLockedValueBox(allowlist)
+        self.interception = interception
+        self.upstreamTLS = upstreamTLS
+        self.resolver = resolver
+        self.authenticator = authenticator
+        self.logger = logger
+    }
+
+    var allowlist: Allowlist { currentAllowlist.withLockedValue { $0 } }
+
+    func replaceAllowlist(_ allowlist: Allowlist) { currentAllowlist.withLockedValue { $0 = allowlist } }
+
+    /// The upstream pool of the calling event loop.
+    func pool(for eventLoop: any EventLoop) -> UpstreamPool {
+        eventLoop.assertInEventLoop()
+        let id = ObjectIdentifier(eventLoop)
+        if let bound = pools.withLockedValue({ $0[id] }) { return bound.value }
+        let pool = UpstreamPool(eventLoop: eventLoop, runtime: self)
+        pools.withLockedValue { $0[id] = NIOLoopBound(pool, eventLoop: eventLoop) }
+        return pool
+    }
+}
+
+/// Process-wide counters, readable from any thread.
+final class ProxyCounters: Sendable {
+    let openConnections = ManagedAtomic<Int>(0)
+    let openTunnels = ManagedAtomic<Int>(0)
+    let proxyAuthFailures = ManagedAtomic<Int>(0)
+    let requestsInFlight = ManagedAtomic<Int>(0)
+}
+
+/// The one log line per decision. It holds the method, host, path without its query, decision, reason,
+/// status and duration, and never a body, query string or header value.
+struct DecisionLog {
+    var method: String
+    var host: String
+    var path: Substring
+    var start: NIODeadline
+
+    init(method: String, host: String, uri: String, start: NIODeadline = .now()) {
+        self.method = method
+        self.host = host
+        self.path = RequestLog.safePath(uri)
+        self.start = start
+    }
+
+    func emit(_ logger: Logger, decision: String, status: UInt, reason: String? = nil) {
+        let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
+        var metadata: Logger.Metadata = [
+            "method": .string(method), "host": .string(host), "path": .string(String(path)),
+            "decision": .string(decision), "status": .stringConvertible(status),
+            "duration_ms": .string(String(format: "%.2f", elapsed)),
+        ]
+        if let reason { metadata["reason"] = .string(reason) }
+        logger.info("request", metadata: metadata)
+    }
+}
+
+enum RequestLog {
+    /// The path without query or fragment, cut to a sane length and to printable ASCII.
+    static func safePath(_ uri: String) -> Substring {
+        var path = RequestPath.withoutQuery(uri)
+        if let schemeEnd = path.range(of: "://") {
+            let afterScheme = path[schemeEnd.upperBound...]
+            path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        }
+        let limited = path.prefix(256)
+        if limited.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) { return limited }
+        return "[non-printable path]"
+    }
+}

@@ -1,0 +1,284 @@
+import AirlockPolicy
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Receives one upstream response. Implemented by the handler that owns the client side of an exchange.
+protocol UpstreamResponseReceiver: AnyObject {
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBody(_ buffer: ByteBuffer)
+    func upstreamResponseEnd(_ trailers: HTTPHeaders?)
+    func upstreamFailed(_ error: any Error)
+    /// Whether the client can take more bytes; when false the upstream stops reading.
+    var canAcceptResponseBytes: Bool { get }
+}
+
+/// Which upstream connection a request may use. Connections are reused only for the same name, port and scheme.
+struct UpstreamKey: Hashable {
+    var host: String
+    var port: Int
+    var tls: Bool
+}
+
+/// Why an upstream connection could not be had.
+enum UpstreamError: Error {
+    case restricted(AddressRestriction)
+    case dnsFailure
+    case dnsTimeout
+    case connectFailed
+    case connectionClosed
+    case responseTimeout
+
+    var response: (HTTPResponseStatus, String, String) {
+        switch self {
+        case .restricted(let r): (.forbidden, DenyReason.addressRestricted.rawValue, "the destination resolves to a non-public address (\(r.rawValue))")
+        case .dnsFailure: (.badGateway, DenyReason.dnsFailure.rawValue, "the destination host could not be resolved")
+        case .dnsTimeout: (.gatewayTimeout, "dns_timeout", "resolving the destination host timed out")
+        case .connectFailed: (.badGateway, "upstream_connect_failed", "could not connect to the upstream server")
+        case .connectionClosed: (.badGateway, "upstream_closed", "the upstream server closed the connection")
+        case .responseTimeout: (.gatewayTimeout, "upstream_timeout", "the upstream server did not respond in time")
+        }
+    }
+}
+
+/// Keep-alive upstream connections for one event loop. Only touched on that loop, so it needs no locks,
+/// and a client connection and its upstream connection always share a loop.
+final class UpstreamPool {
+    private let eventLoop: any EventLoop
+    private let runtime: ProxyRuntime
+    private var idle: [UpstreamKey: [UpstreamConnectionHandler]] = [:]
+
+    init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
+        self.eventLoop = eventLoop
+        self.runtime = runtime
+    }
+
+    typealias Acquired = Result<(connection: UpstreamConnectionHandler, reused: Bool), any Error>
+
+    /// Hands an idle connection for `key`, or a new one, to `completion` on this loop. `reused` tells the caller
+    /// that a retry is safe if the connection fails before any response byte.
+    func acquire(_ key: UpstreamKey, _ completion: @escaping (Acquired) -> Void) {
+        eventLoop.assertInEventLoop()
+        while var list = idle[key], let connection = list.popLast() {
+            idle[key] = list.isEmpty ? nil : list
+            if connection.isUsable {
+                completion(.success((connection, true)))
+                return
+            }
+        }
+        connect(key) { completion($0.map { ($0, false) }) }
+    }
+
+    func release(_ connection: UpstreamConnectionHandler) {
+        eventLoop.assertInEventLoop()
+        guard connection.isUsable else { return }
+        var list = idle[connection.key, default: []]
+        if list.count >= runtime.configuration.upstream.maxIdleConnectionsPerHost {
+            connection.close()
+            return
+        }
+        list.append(connection)
+        idle[connection.key] = list
+    }
+
+    func remove(_ connection: UpstreamConnectionHandler) {
+        guard var list = idle[connection.key], let index = list.firstIndex(where: { $0 === connection }) else { return }
+        list.remove(at: index)
+        idle[connection.key] = list.isEmpty ? nil : list
+    }
+
+    func closeAll() {
+        for connection in idle.values.joined() { connection.close() }
+        idle.removeAll()
+    }
+
+    private func connect(_ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void) {
+        let configuration = runtime.configuration
+        let resolved: EventLoopFuture<PinnedResolver.Resolved>
+        if let target = configuration.upstream.connectTarget(host: key.host, port: key.port) {
+            resolved = runtime.resolver.resolve(host: target.host, port: target.port, checked: false, on: eventLoop)
+        } else {
+            resolved = runtime.resolver.resolve(host: key.host, port: key.port, checked: true, on: eventLoop)
+        }
+        resolved.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let resolution): self.connect(key, addresses: resolution.addresses[...], completion)
+            case .failure(let error): completion(.failure(UpstreamError(resolution: error)))
+            }
+        }
+    }
+
+    /// Tries the checked addresses in order; the name is never resolved again.
+    private func connect(_ key: UpstreamKey, addresses: ArraySlice<SocketAddress>, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void) {
+        guard let address = addresses.first else {
+            completion(.failure(UpstreamError.connectFailed))
+            return
+        }
+        let runtime = self.runtime
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(Int64(runtime.configuration.timeouts.connect * 1000)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.autoRead, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if key.tls {
+                        try sync.addHandler(try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
+                    }
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
+                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
+                    try sync.addHandler(UpstreamConnectionHandler(key: key))
+                }
+            }
+        bootstrap.connect(to: address).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                do {
+                    let handler = try channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
+                    handler.pool = self
+                    completion(.success(handler))
+                } catch {
+                    channel.close(promise: nil)
+                    completion(.failure(UpstreamError.connectFailed))
+                }
+            case .failure:
+                let rest = addresses.dropFirst()
+                if rest.isEmpty {
+                    completion(.failure(UpstreamError.connectFailed))
+                } else {
+                    self.connect(key, addresses: rest, completion)
+                }
+            }
+        }
+    }
+}
+
+extension UpstreamError {
+    init(resolution error: any Error) {
+        switch error as? PinnedResolver.Failure {
+        case .restricted(let r)?: self = .restricted(r)
+        case .timedOut?: self = .dnsTimeout
+        default: self = .dnsFailure
+        }
+    }
+}
+
+/// The handler at the end of an upstream connection's pipeline: sends one request at a time and relays the
+/// response to its receiver, reading from the upstream only while the client can take more bytes.
+final class UpstreamConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let key: UpstreamKey
+    weak var pool: UpstreamPool?
+    private weak var receiver: (any UpstreamResponseReceiver)?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+    private var responseKeepAlive = true
+    private var active = true
+    /// Negotiated TLS version, once known.
+    private(set) var tlsVersion: TLSVersion?
+
+    init(key: UpstreamKey) {
+        self.key = key
+    }
+
+    var isUsable: Bool { active && receiver == nil && (context?.channel.isActive ?? false) }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Sends a complete request; the response goes to `receiver`.
+    func send(head: HTTPRequestHead, body: ByteBuffer?, to receiver: any UpstreamResponseReceiver) {
+        guard let context else {
+            receiver.upstreamFailed(UpstreamError.connectionClosed)
+            return
+        }
+        self.receiver = receiver
+        responseKeepAlive = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        readIfPossible()
+    }
+
+    /// Reads unless the client is saturated. Idle pooled connections keep a read pending so that a close is seen at once.
+    private func readIfPossible() {
+        guard let context else { return }
+        if let receiver, !receiver.canAcceptResponseBytes {
+            pendingRead = true
+            return
+        }
+        pendingRead = false
+        context.read()
+    }
+
+    /// Called when the client becomes writable again.
+    func resumeReading() {
+        guard pendingRead else { return }
+        readIfPossible()
+    }
+
+    func close() {
+        active = false
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard let receiver else { return }
+        switch part {
+        case .head(let head):
+            responseKeepAlive = head.isKeepAlive
+            if tlsVersion == nil, key.tls { tlsVersion = try? context.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion }
+            receiver.upstreamResponseHead(head)
+        case .body(let buffer):
+            receiver.upstreamResponseBody(buffer)
+        case .end(let trailers):
+            self.receiver = nil
+            receiver.upstreamResponseEnd(trailers)
+            if responseKeepAlive && active {
+                pool?.release(self)
+            } else {
+                close()
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // autoRead is off: keep reading while an exchange is in flight, and watch idle connections for a close.
+        readIfPossible()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        active = false
+        pool?.remove(self)
+        if let receiver {
+            self.receiver = nil
+            receiver.upstreamFailed(UpstreamError.connectionClosed)
+        }
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, receiver == nil {
+            close()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        active = false
+        if let receiver {
+            self.receiver = nil
+            receiver.upstreamFailed(error)
+        }
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamConnectionHandler: Sendable {}

@@ -1,0 +1,217 @@
+"""A local TLS stand-in for AI providers, with its own test CA, that records what reaches it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PROVIDER_HOSTS = ["api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "tunnel.test", "other.test"]
+
+
+def make_test_pki(directory: Path) -> tuple[Path, Path, Path]:
+    """Creates a test CA and a server certificate for the provider host names. Returns (ca, cert, key) paths."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Stand-in Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in PROVIDER_HOSTS]), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = directory / "standin-ca.pem", directory / "standin.pem", directory / "standin-key.pem"
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_path, cert_path, key_path
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class StandinState:
+    requests: list[Recorded] = field(default_factory=list)
+    connections: int = 0
+    sse_release: threading.Event = field(default_factory=threading.Event)
+    sse_first_sent: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.connections = 0
+        self.sse_release.clear()
+        self.sse_first_sent.clear()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "StandinServer"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _record(self, body: bytes) -> None:
+        with self.server.state.lock:
+            self.server.state.requests.append(
+                Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", extra: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        body = self._body()
+        self._record(body)
+        path = self.path.split("?", 1)[0]
+        if path == "/sse":
+            self._sse()
+        elif path == "/chunked":
+            self._chunked()
+        elif path == "/bytes":
+            blob = bytes(range(256)) * 64
+            self._send(200, blob, "application/octet-stream")
+        else:
+            echo = {
+                "method": self.command,
+                "path": path,
+                "host": self.headers.get("Host"),
+                "body_sha_len": len(body),
+                "body": body.decode("utf-8", "replace"),
+            }
+            self._send(200, json.dumps(echo).encode(), extra={"X-Standin": "1"})
+
+    def _sse(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(data: bytes) -> None:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        chunk(b'data: {"n": 1}\n\n')
+        self.server.state.sse_first_sent.set()
+        # The last event is held until the test has seen the first one arrive through the proxy.
+        self.server.state.sse_release.wait(timeout=10)
+        chunk(b'data: {"n": 2}\n\n')
+        chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _chunked(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in (b'{"parts":', b"[1,2,", b"3]}"):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.flush()
+            time.sleep(0.01)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class StandinServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.state = StandinState()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.ssl_context = context
+
+    def get_request(self):
+        sock, address = super().get_request()
+        with self.state.lock:
+            self.state.connections += 1
+        sock.settimeout(15)
+        return self.ssl_context.wrap_socket(sock, server_side=True), address
+
+    def handle_error(self, request, client_address) -> None:  # connection resets are expected in tests
+        pass
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
+def start_standin(directory: Path) -> tuple[StandinServer, Path]:
+    ca, cert, key = make_test_pki(directory)
+    server = StandinServer(cert, key)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, ca
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

