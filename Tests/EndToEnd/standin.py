@@ -128,7 +128,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         self._record(body)
         path = self.path.split("?", 1)[0]
-        if path == "/sse":
+        provider = PROVIDER_ROUTES.get(path) or (
+            "gemini" if path.split("/")[2:3] == ["models"] and (":generateContent" in path or ":streamGenerateContent" in path) else None
+        )
+        if provider:
+            self._provider(provider, path, body)
+        elif path == "/sse":
             self._sse()
         elif path == "/chunked":
             self._chunked()
@@ -144,6 +149,25 @@ class Handler(BaseHTTPRequestHandler):
                 "body": body.decode("utf-8", "replace"),
             }
             self._send(200, json.dumps(echo).encode(), extra={"X-Standin": "1"})
+
+    def _provider(self, provider: str, path: str, body: bytes) -> None:
+        request = json.loads(body or b"{}")
+        stream = bool(request.get("stream")) or ":streamGenerateContent" in path
+        events = PROVIDER_REPLIES[provider](request, stream)
+        if not stream:
+            self._send(200, json.dumps(events).encode())
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for name, data in events:
+            frame = (f"event: {name}\n" if name else "") + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
+            raw = frame.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _sse(self) -> None:
         self.send_response(200)
@@ -178,6 +202,61 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+def _openai(request: dict, stream: bool):
+    model = request.get("model", "gpt-test")
+    if not stream:
+        return {
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "stand-in reply"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
+        }
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": model}
+    return [
+        (None, {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "stand-in "}, "finish_reason": None}]}),
+        (None, {**base, "choices": [{"index": 0, "delta": {"content": "reply"}, "finish_reason": "stop"}]}),
+        (None, {**base, "choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}}),
+        (None, "[DONE]"),
+    ]
+
+
+def _anthropic(request: dict, stream: bool):
+    model = request.get("model", "claude-test")
+    usage = {"input_tokens": 12, "output_tokens": 4, "cache_read_input_tokens": 2, "cache_creation_input_tokens": 1}
+    if not stream:
+        return {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": "stand-in reply"}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": usage,
+        }
+    return [
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": None, "stop_sequence": None, "usage": {**usage, "output_tokens": 1}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "stand-in "}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "reply"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 4}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def _gemini(request: dict, stream: bool):
+    def chunk(text: str, final: bool) -> dict:
+        out = {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}], "modelVersion": "gemini-test"}
+        if final:
+            out["candidates"][0]["finishReason"] = "STOP"
+            out["usageMetadata"] = {"promptTokenCount": 9, "candidatesTokenCount": 2, "totalTokenCount": 11}
+        return out
+    if not stream:
+        return chunk("stand-in reply", True)
+    return [(None, chunk("stand-in ", False)), (None, chunk("reply", True))]
+
+
+PROVIDER_ROUTES = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
+PROVIDER_REPLIES = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini}
+
+
 class StandinServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -194,6 +273,7 @@ class StandinServer(ThreadingHTTPServer):
         with self.state.lock:
             self.state.connections += 1
         sock.settimeout(15)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.ssl_context.wrap_socket(sock, server_side=True), address
 
     def handle_error(self, request, client_address) -> None:  # connection resets are expected in tests

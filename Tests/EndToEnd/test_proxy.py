@@ -69,7 +69,7 @@ def read_response(sock) -> bytes:
 def test_allowed_request_reaches_standin_byte_for_byte(airlock, standin):
     server, _ = standin
     payload = json.dumps({"model": "gpt-test", "messages": [{"role": "user", "content": "hello"}]})
-    body, code = split(curl(airlock, "https://api.openai.com/v1/chat/completions", "-H", "Content-Type: application/json", "--data", payload))
+    body, code = split(curl(airlock, "https://api.openai.com/v1/echo", "-H", "Content-Type: application/json", "--data", payload))
     assert code == 200
     echo = json.loads(body)
     assert echo["body"] == payload and echo["host"] == "api.openai.com"
@@ -257,7 +257,7 @@ def test_many_requests_share_one_tunnel(airlock, standin):
     server.state.reset()
     session = proxied_session(airlock)
     for i in range(20):
-        response = session.post("https://api.openai.com/v1/chat/completions", json={"i": i}, timeout=10)
+        response = session.post("https://api.openai.com/v1/echo", json={"i": i}, timeout=10)
         assert response.status_code == 200
         assert json.loads(response.json()["body"]) == {"i": i}
     assert len(server.state.requests) == 20

@@ -1,0 +1,60 @@
+"""Calls each provider through the official SDK with no proxy or CA settings of its own: only the environment
+that `eval "$(airlock env)"` produced. Prints one JSON line of what it got back."""
+
+import json
+import sys
+
+provider, mode = sys.argv[1], sys.argv[2]
+stream = mode == "stream"
+result: dict = {}
+
+if provider == "openai":
+    import openai
+
+    client = openai.OpenAI(api_key="sk-test-not-a-real-key", max_retries=0)
+    messages = [{"role": "user", "content": "hello"}]
+    if stream:
+        text = ""
+        for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
+            if chunk.choices and chunk.choices[0].delta.content:
+                text += chunk.choices[0].delta.content
+        result["text"] = text
+    else:
+        result["text"] = client.chat.completions.create(model="gpt-test", messages=messages).choices[0].message.content
+elif provider == "anthropic":
+    import anthropic
+
+    client = anthropic.Anthropic(api_key="sk-ant-test-not-a-real-key", max_retries=0)
+    messages = [{"role": "user", "content": "hello"}]
+    if stream:
+        with client.messages.stream(model="claude-test", max_tokens=10, messages=messages) as s:
+            result["text"] = "".join(s.text_stream)
+    else:
+        reply = client.messages.create(model="claude-test", max_tokens=10, messages=messages)
+        result["text"] = reply.content[0].text
+elif provider == "gemini":
+    from google import genai
+
+    client = genai.Client(api_key="test-not-a-real-key")
+    if stream:
+        result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents="hello"))
+    else:
+        result["text"] = client.models.generate_content(model="gemini-test", contents="hello").text
+elif provider == "httpx":
+    import httpx
+
+    result["text"] = httpx.post("https://api.openai.com/v1/echo", json={"via": "httpx"}).json()["body"]
+elif provider == "requests":
+    import requests
+
+    result["text"] = requests.post("https://api.openai.com/v1/echo", json={"via": "requests"}).json()["body"]
+elif provider == "denied":
+    import httpx
+
+    try:
+        httpx.get("https://evil.example.com/")
+        result["text"] = "reached"
+    except httpx.ProxyError as error:
+        result["text"] = "proxy refused: " + str(error)
+
+print(json.dumps(result))
