@@ -4,27 +4,27 @@ import NIOHTTP1
 
 /// A refusal as the client sees it: a status, a stable reason code and JSON in the error shape
 /// that the provider's SDK parses (OpenAI, Anthropic, Gemini), or Airlock's own shape for other hosts.
-struct ErrorResponse: Error, Sendable {
-    var status: HTTPResponseStatus
+package struct ErrorResponse: Error, Sendable {
+    package var status: HTTPResponseStatus
     /// `airlock_denied` for policy refusals, `airlock_error` for failures.
-    var type: String
-    var reason: String
-    var message: String
-    var host: String
-    var provider: Provider?
+    package var type: String
+    package var reason: String
+    package var message: String
+    package var host: String
+    package var provider: Provider?
 
-    static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
+    package static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
         let status: HTTPResponseStatus = reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
         return ErrorResponse(status: status, type: "airlock_denied", reason: reason.rawValue, message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
     }
 
-    static func failure(_ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil) -> ErrorResponse {
+    package static func failure(_ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil) -> ErrorResponse {
         ErrorResponse(status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
     }
 
     /// The JSON body. Every shape carries `error.type`, `error.message`, `error.host` and `error.reason`;
     /// providers' SDKs also find the fields they look for.
-    func body() -> String {
+    package func body() -> String {
         var fields = [
             ("type", JSON.string(type)), ("message", JSON.string(message)),
             ("host", JSON.string(host)), ("reason", JSON.string(reason)),
@@ -55,7 +55,7 @@ struct ErrorResponse: Error, Sendable {
         }
     }
 
-    func head(keepAlive: Bool) -> HTTPResponseHead {
+    package func head(keepAlive: Bool) -> HTTPResponseHead {
         let bodyLength = body().utf8.count
         var headers = HTTPHeaders([
             ("content-type", "application/json"),

@@ -333,16 +333,16 @@ extension InterceptHandler: UpstreamResponseReceiver {
 extension InterceptHandler: Sendable {}
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection and are never passed on.
-enum HopByHop {
+package enum HopByHop {
     static let names = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"]
 
-    static func strip(_ headers: inout HTTPHeaders) {
+    package static func strip(_ headers: inout HTTPHeaders) {
         let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
         for name in names + listed { headers.remove(name: name) }
     }
 
     /// Responses keep Transfer-Encoding so that the encoder re-frames chunked bodies as they stream.
-    static func stripResponse(_ headers: inout HTTPHeaders) {
+    package static func stripResponse(_ headers: inout HTTPHeaders) {
         let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
         for name in names + listed where name != "transfer-encoding" { headers.remove(name: name) }
     }

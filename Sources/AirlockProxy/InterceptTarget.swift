@@ -2,19 +2,26 @@ import Foundation
 import AirlockPolicy
 
 /// The destination that an intercepted connection is bound to: every request on it must name this host.
-struct InterceptTarget: Sendable {
+package struct InterceptTarget: Sendable {
     /// Normalised host name (or IP literal) from the CONNECT line or absolute-form URI.
-    var host: String
-    var port: Int
-    var scheme: AllowlistEntry.Scheme
-    var entry: AllowlistEntry
+    package var host: String
+    package var port: Int
+    package var scheme: AllowlistEntry.Scheme
+    package var entry: AllowlistEntry
+
+    package init(host: String, port: Int, scheme: AllowlistEntry.Scheme, entry: AllowlistEntry) {
+        self.host = host
+        self.port = port
+        self.scheme = scheme
+        self.entry = entry
+    }
 
     var defaultPort: Int { scheme == .https ? 443 : 80 }
     var provider: Provider? { entry.provider }
     var upstreamKey: UpstreamKey { UpstreamKey(host: host, port: port, tls: scheme == .https) }
 
     /// Checks a `Host` header value (`name` or `name:port`) against the target.
-    func matchesHostHeader(_ value: String) -> Bool {
+    package func matchesHostHeader(_ value: String) -> Bool {
         guard let (name, port) = InterceptTarget.splitAuthority(value) else { return false }
         if let port, port != self.port { return false }
         if port == nil && self.port != defaultPort { return false }

@@ -59,10 +59,11 @@ public struct StateDirectory: Sendable {
     /// Reads a file that must be readable by its owner only. Refuses group- or world-readable secrets.
     public func readSecret(_ name: String) throws(StateError) -> [UInt8] {
         let target = file(name)
-        var info = stat()
-        guard stat(target, &info) == 0 else { throw StateError(code: .missing, path: target, reason: "file does not exist") }
-        if info.st_mode & 0o077 != 0 {
-            throw StateError(code: .insecurePermissions, path: target, reason: "private key is accessible by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600")
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            let mode = attributes[.posixPermissions] as? Int
+        else { throw StateError(code: .missing, path: target, reason: "file does not exist") }
+        if mode & 0o077 != 0 {
+            throw StateError(code: .insecurePermissions, path: target, reason: "private key is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); run chmod 600")
         }
         return try read(name)
     }

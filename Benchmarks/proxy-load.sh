@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Proxy load benchmark: nginx on loopback as the TLS stand-in for a provider; `hey` sends 1 KiB JSON POSTs over
+# 32 keep-alive connections, first directly to nginx, then through Airlock's TLS interception. Then it opens
+# 1,000 idle intercepted tunnels and reads Airlock's resident memory.
+#
+#   Benchmarks/proxy-load.sh            # 15 s per run
+#   DURATION=30s Benchmarks/proxy-load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-15s}
+CONCURRENCY=${CONCURRENCY:-32}
+TUNNELS=${TUNNELS:-1000}
+
+need=()
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v hey >/dev/null 2>&1 || need+=(hey)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+swift build -c release --product airlock >&2
+airlock="$(swift build -c release --show-bin-path)/airlock"
+
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${airlock_pid:-}" ] && kill "$airlock_pid" 2>/dev/null || true
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# A test CA and a certificate for the provider name, for nginx.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench CA" \
+    -keyout "$work/ca.key" -out "$work/ca.pem" -addext "basicConstraints=critical,CA:true" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=api.openai.com" \
+    -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:api.openai.com\nextendedKeyUsage=serverAuth\n' > "$work/ext.cnf"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+    -extfile "$work/ext.cnf" -out "$work/server.pem" 2>/dev/null
+
+upstream_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_buffer_size 16k;
+    server {
+        listen 127.0.0.1:$upstream_port ssl;
+        ssl_certificate $work/server.pem;
+        ssl_certificate_key $work/server.key;
+        location / {
+            default_type application/json;
+            return 200 '{"id":"bench","object":"chat.completion","usage":{"prompt_tokens":10,"completion_tokens":1}}';
+        }
+    }
+}
+NGINX
+nginx -c "$work/nginx.conf" -e "$work/nginx-error.log"
+
+python3 - "$work/body.json" <<'PY'
+import json, sys
+text = "The quick brown fox jumps over the lazy dog. " * 21
+body = json.dumps({"model": "gpt-bench", "messages": [{"role": "user", "content": text}]})
+body = body[:-2] + " " * (1024 - len(body)) + body[-2:]
+open(sys.argv[1], "w").write(body)
+assert len(body) == 1024
+PY
+
+run_hey() {  # label, extra hey args...
+    local label=$1; shift
+    hey -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json -D "$work/body.json" "$@" > "$work/$label.txt"
+    python3 - "$label" "$work/$label.txt" <<'PY'
+import re, sys
+label, path = sys.argv[1], sys.argv[2]
+text = open(path).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+lat = {p: float(v) * 1000 for p, v in re.findall(r"(\d+)%% in ([\d.]+) secs".replace("%%", "%"), text)}
+codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", text)
+errors = "error" in text.lower() and "Error distribution" in text
+print(f"{label:<16} {rps:>10.0f} req/s   p50 {lat.get('50', float('nan')):6.2f} ms   p99 {lat.get('99', float('nan')):6.2f} ms   status {dict(codes)}{'   ERRORS (see hey output)' if errors else ''}")
+PY
+}
+
+echo "hey: ${DURATION}, ${CONCURRENCY} keep-alive connections, 1 KiB JSON POST; $(nproc) cores shared by hey, nginx and Airlock"
+run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/completions"
+
+state="$work/state"
+"$airlock" serve --listen 127.0.0.1:0 --state-dir "$state" --allowlist Allowlist \
+    --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level warning \
+    > "$work/airlock.out" 2> "$work/airlock.err" &
+airlock_pid=$!
+for _ in $(seq 100); do grep -q "airlock listening on" "$work/airlock.out" 2>/dev/null && break; sleep 0.1; done
+proxy_port=$(sed -n 's/.*airlock listening on .*:\([0-9]*\)$/\1/p' "$work/airlock.out")
+
+run_hey "through-airlock" -x "http://127.0.0.1:$proxy_port" "https://api.openai.com/v1/chat/completions"
+
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$airlock_pid/status"; }
+echo "airlock RSS after load: $(rss) MiB"
+
+python3 - "$proxy_port" "$TUNNELS" "$state/ca.pem" "$airlock_pid" <<'PY'
+import asyncio, ssl, sys
+port, count, ca, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+context = ssl.create_default_context(cafile=ca)
+
+async def tunnel():
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")
+    await writer.start_tls(context, server_hostname="api.openai.com")
+    return writer
+
+async def main():
+    writers = []
+    for start in range(0, count, 100):
+        writers += await asyncio.gather(*(tunnel() for _ in range(min(100, count - start))))
+    rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
+    print(f"airlock RSS with {len(writers)} idle intercepted tunnels (TLS established): {int(rss) / 1024:.1f} MiB")
+    for w in writers:
+        w.close()
+
+asyncio.run(main())
+PY
