@@ -48,11 +48,9 @@ struct Serve: AsyncParsableCommand {
         try apply(to: &configuration)
 
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let logWriter = BackgroundLogWriter()
+        LoggingSystem.bootstrap { label in BackgroundLogHandler(label: label, level: level, writer: logWriter) }
+        defer { logWriter.flush() }
         let logger = Logger(label: "airlock")
 
         let credentials = try loadCredentials(configuration.proxyAuthentication)

@@ -122,18 +122,37 @@ public enum RequestPath {
         path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { path[..<$0] } ?? path[...]
     }
 
-    /// Origin-form, no dot segments, no backslashes, and no percent-encoded dots, slashes or backslashes,
-    /// so that a prefix rule means the same thing to Airlock and to the upstream server.
+    /// Origin-form, no dot segments, no backslashes, and no percent-encoded dots, slashes, backslashes or NULs,
+    /// so that a prefix rule means the same thing to Airlock and to the upstream server. One pass over the bytes.
     public static func isCanonical(_ path: String) -> Bool {
-        let bare = withoutQuery(path)
-        guard bare.hasPrefix("/") else { return false }
-        if bare.contains("\\") { return false }
-        let lower = bare.lowercased()
-        if lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00") { return false }
-        for segment in bare.split(separator: "/", omittingEmptySubsequences: false) where segment == "." || segment == ".." {
-            return false
+        var utf8 = path.utf8[...]
+        guard utf8.first == UInt8(ascii: "/") else { return false }
+        if let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { utf8 = utf8[..<end] }
+        var segmentDots = 0  // dots since the last slash, or -1 once the segment has anything else
+        var iterator = utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if segmentDots == 1 || segmentDots == 2 { return false }
+                segmentDots = 0
+            case UInt8(ascii: "."):
+                if segmentDots >= 0 { segmentDots += 1 }
+            case UInt8(ascii: "\\"):
+                return false
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next(), let low = iterator.next() else { return false }
+                switch (high | 0x20, low | 0x20) {
+                case (UInt8(ascii: "2"), UInt8(ascii: "e")), (UInt8(ascii: "2"), UInt8(ascii: "f")),
+                    (UInt8(ascii: "5"), UInt8(ascii: "c")), (UInt8(ascii: "0"), UInt8(ascii: "0")):
+                    return false
+                default:
+                    segmentDots = -1
+                }
+            default:
+                segmentDots = -1
+            }
         }
-        return true
+        return segmentDots != 1 && segmentDots != 2
     }
 
     /// Prefix match on whole segments when the prefix ends without a slash: `/v1` covers `/v1` and `/v1/x`, not `/v10`.

@@ -18,6 +18,10 @@ public struct HostName: Hashable, Sendable, Comparable {
     /// Normalises `text`: lowercases, removes one trailing dot, converts Unicode labels to punycode
     /// A-labels, and checks the letters-digits-hyphen rule on every label.
     public init(_ text: some StringProtocol) throws(Problem) {
+        if let ascii = HostName.asciiFastPath(text) {
+            self.value = ascii
+            return
+        }
         var s = String(text)
         if s.hasSuffix(".") { s.removeLast() }
         guard !s.isEmpty else { throw .empty }
@@ -44,6 +48,27 @@ public struct HostName: Hashable, Sendable, Comparable {
         let joined = labels.joined(separator: ".")
         guard joined.utf8.count <= 253 else { throw .tooLong }
         self.value = joined
+    }
+
+    /// Already-canonical ASCII names (what clients send) skip Unicode normalisation: lowercase LDH labels of
+    /// 1 to 63 bytes, no edge hyphens, at most 253 bytes. Anything else takes the full path.
+    static func asciiFastPath(_ text: some StringProtocol) -> String? {
+        var labelLength = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        var count = 0
+        for byte in text.utf8 {
+            count += 1
+            if byte == UInt8(ascii: ".") {
+                if labelLength == 0 || previous == UInt8(ascii: "-") { return nil }
+                labelLength = 0
+            } else {
+                guard isLDH(byte), labelLength < 63, !(labelLength == 0 && byte == UInt8(ascii: "-")) else { return nil }
+                labelLength += 1
+            }
+            previous = byte
+        }
+        guard count > 0, count <= 253, labelLength > 0, previous != UInt8(ascii: "-") else { return nil }
+        return String(text)
     }
 
     static func isLDH(_ c: UInt8) -> Bool {

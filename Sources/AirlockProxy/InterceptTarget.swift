@@ -4,17 +4,21 @@ import AirlockPolicy
 /// The destination that an intercepted connection is bound to: every request on it must name this host.
 package struct InterceptTarget: Sendable {
     /// Normalised host name (or IP literal) from the CONNECT line or absolute-form URI.
-    package var host: String
-    package var port: Int
-    package var scheme: AllowlistEntry.Scheme
-    package var entry: AllowlistEntry
+    package let host: String
+    package let port: Int
+    package let scheme: AllowlistEntry.Scheme
+    package let entry: AllowlistEntry
 
     package init(host: String, port: Int, scheme: AllowlistEntry.Scheme, entry: AllowlistEntry) {
         self.host = host
         self.port = port
         self.scheme = scheme
         self.entry = entry
+        self.hostWithPort = HostPort(host: host, port: port).description
     }
+
+    /// `host:port` as a Host header spells it.
+    private let hostWithPort: String
 
     var defaultPort: Int { scheme == .https ? 443 : 80 }
     var provider: Provider? { entry.provider }
@@ -22,6 +26,9 @@ package struct InterceptTarget: Sendable {
 
     /// Checks a `Host` header value (`name` or `name:port`) against the target.
     package func matchesHostHeader(_ value: String) -> Bool {
+        // Fast path: what clients almost always send, byte for byte.
+        if value == host { return port == defaultPort }
+        if value == hostWithPort { return true }
         guard let (name, port) = InterceptTarget.splitAuthority(value) else { return false }
         if let port, port != self.port { return false }
         if port == nil && self.port != defaultPort { return false }
@@ -29,7 +36,7 @@ package struct InterceptTarget: Sendable {
     }
 
     static func splitAuthority(_ value: String) -> (String, Int?)? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingASCIISpaces()
         if trimmed.hasPrefix("[") {
             guard let close = trimmed.firstIndex(of: "]") else { return nil }
             let name = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])

@@ -77,11 +77,13 @@ struct DecisionLog {
     }
 
     func emit(_ logger: Logger, decision: String, status: UInt, reason: String? = nil) {
-        let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
+        guard logger.logLevel <= .info else { return }
+        let micros = (NIODeadline.now() - start).nanoseconds / 1000
+        let fraction = micros % 1000
+        let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
         var metadata: Logger.Metadata = [
             "method": .string(method), "host": .string(host), "path": .string(String(path)),
-            "decision": .string(decision), "status": .stringConvertible(status),
-            "duration_ms": .string(String(format: "%.2f", elapsed)),
+            "decision": .string(decision), "status": .stringConvertible(status), "duration_ms": .string(milliseconds),
         ]
         if let reason { metadata["reason"] = .string(reason) }
         logger.info("request", metadata: metadata)
@@ -92,7 +94,7 @@ enum RequestLog {
     /// The path without query or fragment, cut to a sane length and to printable ASCII.
     static func safePath(_ uri: String) -> Substring {
         var path = RequestPath.withoutQuery(uri)
-        if let schemeEnd = path.range(of: "://") {
+        if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
             let afterScheme = path[schemeEnd.upperBound...]
             path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }

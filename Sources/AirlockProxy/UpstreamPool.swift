@@ -10,6 +10,8 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamResponseBody(_ buffer: ByteBuffer)
     func upstreamResponseEnd(_ trailers: HTTPHeaders?)
     func upstreamFailed(_ error: any Error)
+    /// The upstream finished a read: a good moment to flush what was relayed.
+    func upstreamReadComplete()
     /// Whether the client can take more bytes; when false the upstream stops reading.
     var canAcceptResponseBytes: Bool { get }
 }
@@ -119,7 +121,6 @@ final class UpstreamPool {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(runtime.configuration.timeouts.connect * 1000)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -166,8 +167,9 @@ extension UpstreamError {
 
 /// The handler at the end of an upstream connection's pipeline: sends one request at a time and relays the
 /// response to its receiver, reading from the upstream only while the client can take more bytes.
-final class UpstreamConnectionHandler: ChannelInboundHandler {
+final class UpstreamConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
     let key: UpstreamKey
@@ -201,24 +203,22 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        readIfPossible()
     }
 
-    /// Reads unless the client is saturated. Idle pooled connections keep a read pending so that a close is seen at once.
-    private func readIfPossible() {
-        guard let context else { return }
-        if let receiver, !receiver.canAcceptResponseBytes {
-            pendingRead = true
-            return
-        }
+    /// Called when the client becomes writable again: lets a held-back read through.
+    func resumeReading() {
+        guard pendingRead, let context else { return }
         pendingRead = false
         context.read()
     }
 
-    /// Called when the client becomes writable again.
-    func resumeReading() {
-        guard pendingRead else { return }
-        readIfPossible()
+    /// Reads stay registered with the selector; while the client cannot take more bytes, the read is held back.
+    func read(context: ChannelHandlerContext) {
+        if let receiver, !receiver.canAcceptResponseBytes {
+            pendingRead = true
+            return
+        }
+        context.read()
     }
 
     func close() {
@@ -248,8 +248,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        // autoRead is off: keep reading while an exchange is in flight, and watch idle connections for a close.
-        readIfPossible()
+        receiver?.upstreamReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
