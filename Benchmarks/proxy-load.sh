@@ -92,7 +92,7 @@ run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/co
 
 state="$work/state"
 "$airlock" serve --listen 127.0.0.1:0 --state-dir "$state" --allowlist Allowlist \
-    --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level warning \
+    --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level "${LOG_LEVEL:-info}" ${THREADS:+--threads "$THREADS"} \
     > "$work/airlock.out" 2> "$work/airlock.err" &
 airlock_pid=$!
 for _ in $(seq 100); do grep -q "airlock listening on" "$work/airlock.out" 2>/dev/null && break; sleep 0.1; done

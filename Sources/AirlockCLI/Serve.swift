@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
     func run() async throws {
         do {
             try await serve()
@@ -74,7 +77,7 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("invalid allowlist, not starting:\n\(error.description)", code: 2)
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let server = try ProxyServer(
@@ -114,6 +117,10 @@ struct Serve: AsyncParsableCommand {
         if let proxyAuthFile { configuration.proxyAuthentication.credentialsFile = proxyAuthFile }
         if let proxyAuthEnv { configuration.proxyAuthentication.credentialsEnvironmentVariable = proxyAuthEnv }
         if let logLevel { configuration.logLevel = logLevel }
+        if let threads {
+            guard threads >= 1 else { throw CLIError("--threads must be at least 1", code: 2) }
+            configuration.threads = threads
+        }
     }
 
     private func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {

@@ -104,6 +104,8 @@ public struct AirlockConfiguration: Sendable {
     public var upstream = Upstream()
     public var proxyAuthentication = ProxyAuthentication()
     public var logLevel = "info"
+    /// Event-loop threads; nil means one per core.
+    public var threads: Int?
 
     public init() {}
 

@@ -19,7 +19,7 @@ public enum ConfigurationLoader {
     static func read(_ root: Node, document: YAMLDocument, base: String, into config: inout AirlockConfiguration, diagnostics: inout [PolicyDiagnostic]) {
         guard var top = MappingReader(document: document, node: root, what: "the configuration", diagnostics: &diagnostics) else { return }
         defer { diagnostics += top.diagnostics }
-        top.rejectUnknownKeys(["listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level"], context: "the configuration")
+        top.rejectUnknownKeys(["listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level", "threads"], context: "the configuration")
 
         if let text = top.string("listen") {
             if let hp = HostPort(parsing: text) { config.listen = hp } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'listen' must be HOST:PORT", location: document.location(top.value("listen")))) }
@@ -60,6 +60,9 @@ public enum ConfigurationLoader {
             if let n = r.value("credentials_file"), n.null == nil, let text = r.string("credentials_file") { config.proxyAuthentication.credentialsFile = resolve(text, base: base) }
             if let n = r.value("credentials_env"), n.null == nil, let text = r.string("credentials_env") { config.proxyAuthentication.credentialsEnvironmentVariable = text }
             top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("threads"), node.null == nil, let threads = top.int("threads") {
+            if threads >= 1 { config.threads = threads } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'threads' must be at least 1", location: document.location(node))) }
         }
         if let text = top.string("log_level") {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
