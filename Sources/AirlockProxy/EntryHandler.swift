@@ -85,7 +85,8 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
         let isConnect = head.method == .CONNECT
         let log = DecisionLog(method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
         if let authenticator = runtime.authenticator, authenticator.authenticate(head.headers) == nil {
-            runtime.counters.proxyAuthFailures.wrappingIncrement(ordering: .relaxed)
+            let failures = runtime.counters.proxyAuthFailures.wrappingIncrementThenLoad(ordering: .relaxed)
+            runtime.logger.notice("proxy authentication failed", metadata: ["failures_total": .stringConvertible(failures)])
             refuse(.denied(.proxyAuthenticationRequired, host: ""), log, context: context)
             return
         }
@@ -217,10 +218,7 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
                 case .failure:
                     self.refuse(.failure(.badGateway, reason: "upstream_connect_failed", message: "could not connect to the upstream server", host: target.host), log, context: context)
                 case .success(let upstream):
-                    runtime.counters.openTunnels.wrappingIncrement(ordering: .relaxed)
-                    let (local, remote) = GlueHandler.pair {
-                        runtime.counters.openTunnels.wrappingDecrement(ordering: .relaxed)
-                    }
+                    let (local, remote) = GlueHandler.pair()
                     do {
                         try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
                         try upstream.pipeline.syncOperations.addHandler(remote)

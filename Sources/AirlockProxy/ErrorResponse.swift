@@ -55,14 +55,12 @@ package struct ErrorResponse: Error, Sendable {
         }
     }
 
-    package func head(keepAlive: Bool) -> HTTPResponseHead {
-        let bodyLength = body().utf8.count
+    package func head(keepAlive: Bool, contentLength: Int) -> HTTPResponseHead {
         var headers = HTTPHeaders([
             ("content-type", "application/json"),
-            ("content-length", String(bodyLength)),
-            ("x-airlock-denied", reason),
+            ("content-length", String(contentLength)),
         ])
-        if type != "airlock_denied" { headers.remove(name: "x-airlock-denied") }
+        if type == "airlock_denied" { headers.add(name: "x-airlock-denied", value: reason) }
         if status == .proxyAuthenticationRequired { headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"") }
         if !keepAlive { headers.add(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
@@ -95,7 +93,7 @@ extension ChannelHandlerContext {
         let body = response.body()
         var buffer = channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)
-        write(wrap(.head(response.head(keepAlive: keepAlive))), promise: nil)
+        write(wrap(.head(response.head(keepAlive: keepAlive, contentLength: buffer.readableBytes))), promise: nil)
         write(wrap(.body(.byteBuffer(buffer))), promise: nil)
         let done = writeAndFlush(wrap(.end(nil)))
         if !keepAlive {

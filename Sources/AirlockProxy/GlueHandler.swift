@@ -10,16 +10,13 @@ final class GlueHandler: ChannelDuplexHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
-    private let onClose: (() -> Void)?
 
-    private init(onClose: (() -> Void)?) {
-        self.onClose = onClose
-    }
+    private init() {}
 
-    /// A linked pair; `onClose` runs once, when the first side closes.
-    static func pair(onClose: @escaping () -> Void) -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler(onClose: onClose)
-        let second = GlueHandler(onClose: nil)
+    /// A linked pair, one for each channel.
+    static func pair() -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler()
+        let second = GlueHandler()
         first.partner = second
         second.partner = first
         return (first, second)
@@ -50,7 +47,6 @@ final class GlueHandler: ChannelDuplexHandler {
     func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
 
     func channelInactive(context: ChannelHandlerContext) {
-        onClose?()
         partner?.partnerCloseFull()
     }
 

@@ -41,30 +41,57 @@ final class InterceptHandler: ChannelInboundHandler {
     private let presetDenial: DenyReason?
     private var state = State.idle
     private var context: ChannelHandlerContext?
-    private var headTimer: Scheduled<Void>?
-    private var responseTimer: Scheduled<Void>?
+    /// Deadlines are checked by one coarse per-connection timer rather than scheduled per request.
+    private var deadlineCheck: RepeatedTask?
+    /// While idle, the next request head must arrive by this time.
+    private var headDeadline = NIODeadline.distantFuture
+    /// While waiting for the upstream, its response must start by this time.
+    private var responseDeadline: NIODeadline?
+    private let requestHeadTimeout: TimeAmount
+    private let upstreamResponseTimeout: TimeAmount
 
     init(runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil) {
         self.runtime = runtime
         self.target = target
         self.presetDenial = presetDenial
+        self.requestHeadTimeout = .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
+        self.upstreamResponseTimeout = .milliseconds(Int64(runtime.configuration.timeouts.upstreamResponse * 1000))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        armHeadTimer()
+        headDeadline = .now() + requestHeadTimeout
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let period = TimeAmount.milliseconds(min(1000, requestHeadTimeout.nanoseconds / 1_000_000 / 2 + 1))
+        deadlineCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            bound.value.checkDeadlines()
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        headTimer?.cancel()
-        responseTimer?.cancel()
+        deadlineCheck?.cancel()
         self.context = nil
+    }
+
+    private func checkDeadlines() {
+        guard let context else { return }
+        let now = NIODeadline.now()
+        switch state {
+        case .idle where now > headDeadline:
+            context.close(promise: nil)
+        case .forwarding(let exchange) where !exchange.responseStarted:
+            if let responseDeadline, now > responseDeadline {
+                exchange.upstream?.close()
+                failExchange(UpstreamError.responseTimeout, context: context)
+            }
+        default:
+            break
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            headTimer?.cancel()
             receiveHead(head, context: context)
         case .body(var buffer):
             guard case .collecting(var exchange) = state else { return }
@@ -72,7 +99,7 @@ final class InterceptHandler: ChannelInboundHandler {
                 refuse(tooLarge(), exchange.log, context: context)
                 return
             }
-            state = .refused  // no copy-on-write while appending
+            state = .refused  // drop the enum's reference so the append does not copy the buffer
             exchange.body.writeBuffer(&buffer)
             state = .collecting(exchange)
         case .end:
@@ -182,7 +209,7 @@ final class InterceptHandler: ChannelInboundHandler {
                 current.reused = reused
                 current.upstream = connection
                 self.state = .forwarding(current)
-                self.armResponseTimer()
+                self.responseDeadline = .now() + self.upstreamResponseTimeout
                 connection.send(head: upstreamHead, body: body, to: self)
             case .failure(let error):
                 self.failExchange(error, context: context)
@@ -191,7 +218,7 @@ final class InterceptHandler: ChannelInboundHandler {
     }
 
     private func failExchange(_ error: any Error, context: ChannelHandlerContext) {
-        responseTimer?.cancel()
+        responseDeadline = nil
         guard case .forwarding(let exchange) = state else { return }
         if exchange.responseStarted {
             exchange.log.emit(runtime.logger, decision: "error", status: exchange.status, reason: "upstream_aborted")
@@ -229,26 +256,6 @@ final class InterceptHandler: ChannelInboundHandler {
 
     private func tooLarge() -> ErrorResponse {
         .failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)", host: target.host, provider: target.provider)
-    }
-
-    private func armHeadTimer() {
-        guard let context else { return }
-        headTimer?.cancel()
-        let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
-        headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            if case .idle = self.state { self.context?.close(promise: nil) }
-        }
-    }
-
-    private func armResponseTimer() {
-        guard let context else { return }
-        responseTimer?.cancel()
-        let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.upstreamResponse * 1000))
-        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            guard case .forwarding(let exchange) = self.state, !exchange.responseStarted, let context = self.context else { return }
-            exchange.upstream?.close()
-            self.failExchange(UpstreamError.responseTimeout, context: context)
-        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -293,7 +300,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
     var canAcceptResponseBytes: Bool { context?.channel.isWritable ?? false }
 
     func upstreamResponseHead(_ head: HTTPResponseHead) {
-        responseTimer?.cancel()
+        responseDeadline = nil
         guard case .forwarding(var exchange) = state, let context else { return }
         exchange.responseStarted = true
         exchange.status = head.status.code
@@ -320,7 +327,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
         if exchange.keepAlive {
-            armHeadTimer()
+            headDeadline = .now() + requestHeadTimeout
         } else {
             written.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
         }

@@ -56,9 +56,7 @@ final class ProxyRuntime: Sendable {
 /// Process-wide counters, readable from any thread.
 final class ProxyCounters: Sendable {
     let openConnections = ManagedAtomic<Int>(0)
-    let openTunnels = ManagedAtomic<Int>(0)
     let proxyAuthFailures = ManagedAtomic<Int>(0)
-    let requestsInFlight = ManagedAtomic<Int>(0)
 }
 
 /// The one log line per decision. It holds the method, host, path without its query, decision, reason,
@@ -76,17 +74,15 @@ struct DecisionLog {
         self.start = start
     }
 
+    /// Logs the decision as one preformatted line; building it costs one string, not a metadata dictionary.
     func emit(_ logger: Logger, decision: String, status: UInt, reason: String? = nil) {
         guard logger.logLevel <= .info else { return }
         let micros = (NIODeadline.now() - start).nanoseconds / 1000
         let fraction = micros % 1000
         let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
-        var metadata: Logger.Metadata = [
-            "method": .string(method), "host": .string(host), "path": .string(String(path)),
-            "decision": .string(decision), "status": .stringConvertible(status), "duration_ms": .string(milliseconds),
-        ]
-        if let reason { metadata["reason"] = .string(reason) }
-        logger.info("request", metadata: metadata)
+        var line = "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(path) duration_ms=\(milliseconds)"
+        if let reason { line += " reason=\(reason)" }
+        logger.info("\(line)")
     }
 }
 

@@ -16,7 +16,6 @@ public final class ProxyServer: Service, Sendable {
     private let runtime: ProxyRuntime
     private let group: any EventLoopGroup
     private let children = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
-    private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
     private let announce: @Sendable (String) -> Void
 
     /// - Parameters:
@@ -61,9 +60,6 @@ public final class ProxyServer: Service, Sendable {
     /// Swaps the allowlist atomically; connections already decided keep the entry they matched.
     public func replaceAllowlist(_ allowlist: Allowlist) { runtime.replaceAllowlist(allowlist) }
 
-    /// The bound address, once listening.
-    public var localAddress: SocketAddress? { boundAddress.withLockedValue { $0 } }
-
     public func run() async throws {
         let runtime = self.runtime
         let maxConnections = runtime.configuration.limits.maxConnections
@@ -93,7 +89,6 @@ public final class ProxyServer: Service, Sendable {
             }
             .bind(host: runtime.configuration.listen.host, port: runtime.configuration.listen.port)
             .get()
-        boundAddress.withLockedValue { $0 = serverChannel.localAddress }
         let shown = serverChannel.localAddress.map { address -> String in
             let host = address.ipAddress ?? runtime.configuration.listen.host
             return HostPort(host: host, port: address.port ?? 0).description
@@ -117,7 +112,4 @@ public final class ProxyServer: Service, Sendable {
         }
         for channel in remaining { try? await channel.close() }
     }
-
-    /// Proxy authentication failures since start.
-    public var proxyAuthFailures: Int { runtime.counters.proxyAuthFailures.load(ordering: .relaxed) }
 }
