@@ -174,8 +174,9 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let tlsContext = try runtime.interception.context(for: target.host)
                 let sync = channel.pipeline.syncOperations
                 try sync.addHandler(NIOSSLServerHandler(context: tlsContext), position: .last)
-                // Response headers are either Airlock's own or were parsed and validated by the upstream decoder.
-                try sync.configureHTTPServerPipeline(position: .last, withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
+                // Pipelined requests are queued by InterceptHandler itself. Response headers are either Airlock's
+                // own or were parsed and validated by the upstream decoder.
+                try sync.configureHTTPServerPipeline(position: .last, withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
                 try sync.addHandler(InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
             }
         })

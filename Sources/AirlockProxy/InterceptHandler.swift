@@ -7,8 +7,9 @@ import NIOSSL
 
 /// Serves HTTP/1.1 requests inside an intercepted connection: checks each request against its target and entry,
 /// collects the body (bounded), forwards it over a pooled upstream connection and streams the response back.
-final class InterceptHandler: ChannelInboundHandler {
+final class InterceptHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -49,6 +50,13 @@ final class InterceptHandler: ChannelInboundHandler {
     private var responseDeadline: NIODeadline?
     private let requestHeadTimeout: TimeAmount
     private let upstreamResponseTimeout: TimeAmount
+    /// Parts of requests that a client pipelined behind the one in flight; served in order afterwards.
+    /// Reads are held only while this queue is large, so the common one-at-a-time client never toggles read interest.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelinedBytes = 0
+    private var readPending = false
+    private var quiescing = false
+    private static let pipelineLimit = 64 * 1024
 
     init(runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil) {
         self.runtime = runtime
@@ -90,7 +98,21 @@ final class InterceptHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .forwarding:
+            pipelined.append(part)
+            if case .body(let buffer) = part { pipelinedBytes += buffer.readableBytes }
+            pipelinedBytes += 64
+        case .refused:
+            break
+        case .idle, .collecting:
+            receive(part, context: context)
+        }
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receiveHead(head, context: context)
         case .body(var buffer):
@@ -258,13 +280,43 @@ final class InterceptHandler: ChannelInboundHandler {
         .failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)", host: target.host, provider: target.provider)
     }
 
+    /// Serves requests the client pipelined, until one of them is in flight again.
+    private func servePipelined(context: ChannelHandlerContext) {
+        while isReceiving, let part = pipelined.popFirst() {
+            if case .body(let buffer) = part { pipelinedBytes -= buffer.readableBytes }
+            pipelinedBytes -= 64
+            receive(part, context: context)
+        }
+        if readPending && pipelinedBytes < Self.pipelineLimit {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private var isReceiving: Bool {
+        switch state {
+        case .idle, .collecting: true
+        case .forwarding, .refused: false
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if pipelinedBytes >= Self.pipelineLimit {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, case .forwarding(let exchange) = state { exchange.upstream?.resumeReading() }
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        if event is IdleStateHandler.IdleStateEvent || event is ChannelShouldQuiesceEvent {
+            // Shutting down or idle: close now if nothing is in flight, else after the current response.
+            quiescing = quiescing || event is ChannelShouldQuiesceEvent
             if case .idle = state { context.close(promise: nil) }
             return
         }
@@ -307,7 +359,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
         state = .forwarding(exchange)
         var headers = head.headers
         HopByHop.stripResponse(&headers)
-        if !exchange.keepAlive { headers.add(name: "connection", value: "close") }
+        if !exchange.keepAlive || quiescing { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
     }
 
@@ -326,9 +378,11 @@ extension InterceptHandler: UpstreamResponseReceiver {
         exchange.log.emit(runtime.logger, decision: "allowed", status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-        if exchange.keepAlive {
+        if exchange.keepAlive && !quiescing {
             headDeadline = .now() + requestHeadTimeout
+            servePipelined(context: context)
         } else {
+            state = .refused
             written.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
         }
     }

@@ -418,3 +418,16 @@ def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
     output = airlock.output()
     assert "request" in output and "/v1/models" in output
     assert canary not in output
+
+
+def test_pipelined_requests_are_answered_in_order(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    tls = intercepted(airlock)
+    requests_bytes = b"".join(
+        b"POST /v1/echo HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        for body in (b'{"n":1}', b'{"n":2}', b'{"n":3}')
+    )
+    tls.sendall(requests_bytes)
+    bodies = [json.loads(json.loads(read_response(tls).partition(b"\r\n\r\n")[2])["body"]) for _ in range(3)]
+    assert bodies == [{"n": 1}, {"n": 2}, {"n": 3}]
