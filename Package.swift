@@ -87,9 +87,14 @@ let package = Package(
             name: "AirlockProxyTests",
             dependencies: [
                 "AirlockProxy",
+                "AirlockPolicy",
+                "AirlockTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,10 +11,10 @@ import NIOTLS
 /// The first handler on every client connection. It reads the proxy request (`CONNECT host:port` or an
 /// absolute-form request), authenticates it, checks the allowlist and the destination's addresses, and then
 /// turns the connection into an intercepted TLS session, a plain-HTTP inspected session or a byte tunnel.
-final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias InboundOut = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case awaitingHead
@@ -34,20 +34,20 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The hand-off, once decided, waits for the request's end so that the decoder has nothing left to emit.
     private var pendingHandOff: (() -> Void)?
 
-    init(runtime: ProxyRuntime) {
+    package init(runtime: ProxyRuntime) {
         self.runtime = runtime
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         let timeout = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
         headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             if case .awaitingHead = self.state { context.close(promise: nil) }
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { headTimer?.cancel() }
+    package func handlerRemoved(context: ChannelHandlerContext) { headTimer?.cancel() }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
         case .handedOff:
             context.fireChannelRead(data)
@@ -262,7 +262,7 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent || event is IdleStateHandler.IdleStateEvent {
             if case .awaitingHead = state { context.close(promise: nil) }
             return
@@ -270,7 +270,7 @@ final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .awaitingHead = state, error is HTTPParserError {
             refuse(.failure(.badRequest, reason: "malformed_request", message: "the proxy request is not valid HTTP/1.1", host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
             return

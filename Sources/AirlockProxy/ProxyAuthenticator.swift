@@ -2,10 +2,10 @@ import Foundation
 import NIOHTTP1
 
 /// Checks `Proxy-Authorization: Basic` against configured `user:password` pairs in constant time.
-struct ProxyAuthenticator: Sendable {
+package struct ProxyAuthenticator: Sendable {
     private let credentials: [(user: [UInt8], secret: [UInt8])]
 
-    init(pairs: [String]) {
+    package init(pairs: [String]) {
         credentials = pairs.compactMap { line in
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (Array(line[..<colon].utf8), Array(line.utf8))

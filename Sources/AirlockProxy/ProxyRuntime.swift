@@ -9,7 +9,7 @@ import NIOSSL
 
 /// Everything the proxy's handlers share: configuration, the current allowlist, TLS contexts, the resolver,
 /// per-loop upstream pools and counters.
-final class ProxyRuntime: Sendable {
+package final class ProxyRuntime: Sendable {
     let configuration: AirlockConfiguration
     let interception: InterceptionContexts
     let upstreamTLS: NIOSSLContext
@@ -20,7 +20,7 @@ final class ProxyRuntime: Sendable {
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
-    init(
+    package init(
         configuration: AirlockConfiguration,
         allowlist: Allowlist,
         interception: InterceptionContexts,

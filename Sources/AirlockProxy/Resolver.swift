@@ -14,7 +14,7 @@ import Darwin
 /// Resolves upstream hosts once, refuses any name with a non-public address, and returns the checked
 /// addresses for the caller to connect to by address. Results are cached briefly so that pooled connections
 /// and bursts do not resolve per request.
-final class PinnedResolver: Sendable {
+package final class PinnedResolver: Sendable {
     /// A resolution that may be used.
     struct Resolved: Sendable {
         var addresses: [SocketAddress]
@@ -32,7 +32,7 @@ final class PinnedResolver: Sendable {
     private let cache = NIOLockedValueBox<[String: (Result<Resolved, Failure>, NIODeadline)]>([:])
     private static let ttl = TimeAmount.seconds(30)
 
-    init(pool: NIOThreadPool, timeout: TimeAmount, ownAddresses: Set<IPAddress>) {
+    package init(pool: NIOThreadPool, timeout: TimeAmount, ownAddresses: Set<IPAddress>) {
         self.pool = pool
         self.timeout = timeout
         self.ownAddresses = ownAddresses

@@ -156,51 +156,34 @@ def test_host_header_mismatch_is_refused(airlock, standin):
     assert not server.state.requests
 
 
-def test_sni_mismatch_is_refused(airlock, standin):
+@pytest.mark.parametrize("server_name,reason", [("api.anthropic.com", "sni_mismatch"), (None, "sni_missing")])
+def test_sni_must_name_the_connect_host(airlock, standin, server_name, reason):
     server, _ = standin
     server.state.reset()
-    sock = raw_connect(airlock, "api.openai.com:443")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert head.startswith(b"HTTP/1.1 200")
-    context = ssl.create_default_context(cafile=str(airlock.ca))
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    tls = context.wrap_socket(sock, server_hostname="api.anthropic.com")
-    tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.anthropic.com\r\n\r\n")
-    response = read_response(tls)
-    assert response.startswith(b"HTTP/1.1 403")
-    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "sni_mismatch"
-    assert not server.state.requests
-
-
-def test_missing_sni_is_refused(airlock, standin):
-    server, _ = standin
-    server.state.reset()
-    sock = raw_connect(airlock, "api.openai.com:443")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    tls = context.wrap_socket(sock)  # no server_hostname: no SNI
+    tls = context.wrap_socket(open_tunnel(airlock, "api.openai.com"), server_hostname=server_name)
     tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n")
     response = read_response(tls)
     assert response.startswith(b"HTTP/1.1 403")
-    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "sni_missing"
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == reason
     assert not server.state.requests
 
 
-def intercepted(airlock, host: str = "api.openai.com") -> ssl.SSLSocket:
+def open_tunnel(airlock, host: str) -> socket.socket:
+    """CONNECT through Airlock and return the socket once the 200 has been read."""
     sock = raw_connect(airlock, f"{host}:443")
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     assert head.startswith(b"HTTP/1.1 200"), head
+    return sock
+
+
+def intercepted(airlock, host: str = "api.openai.com") -> ssl.SSLSocket:
     context = ssl.create_default_context(cafile=str(airlock.ca))
-    return context.wrap_socket(sock, server_hostname=host)
+    return context.wrap_socket(open_tunnel(airlock, host), server_hostname=host)
 
 
 def test_oversized_body_gets_413(tmp_path, standin):
