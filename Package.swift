@@ -30,6 +30,8 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: [.product(name: "Yams", package: "Yams")],
+            exclude: ["Resources/PUBLIC_SUFFIX_LIST_NOTICE.md"],
+            resources: [.copy("Resources/public_suffix_list.dat")],
             swiftSettings: swiftSettings
         ),
         .target(

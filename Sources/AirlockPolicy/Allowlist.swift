@@ -35,6 +35,12 @@ public struct AllowlistEntry: Sendable, Hashable {
     public var provider: Provider?
     public var purpose: String
     public var location: SourceLocation
+    /// Why the entry needs ports other than 443, when it does.
+    public var portReason: String?
+    /// The host exactly as the file wrote it, and where; for hygiene findings.
+    public var hostText: String
+    public var hostLocation: SourceLocation
+    public var portsLocation: SourceLocation?
 
     public init(
         host: HostPattern,
@@ -45,7 +51,11 @@ public struct AllowlistEntry: Sendable, Hashable {
         mode: Mode = .inspect,
         provider: Provider? = nil,
         purpose: String,
-        location: SourceLocation
+        location: SourceLocation,
+        portReason: String? = nil,
+        hostText: String? = nil,
+        hostLocation: SourceLocation? = nil,
+        portsLocation: SourceLocation? = nil
     ) {
         self.host = host
         self.ports = ports
@@ -56,6 +66,11 @@ public struct AllowlistEntry: Sendable, Hashable {
         self.provider = provider
         self.purpose = purpose
         self.location = location
+        self.portReason = portReason
+        self.hostText = hostText ?? ""
+        self.hostLocation = hostLocation ?? location
+        self.portsLocation = portsLocation
+        if self.hostText.isEmpty { self.hostText = hostPattern }
     }
 
     /// The host as written in normal form: `api.openai.com`, `*.example.com`, `192.0.2.1`.

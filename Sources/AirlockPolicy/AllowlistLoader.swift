@@ -14,7 +14,7 @@ public enum AllowlistLoader {
         public var errors: [PolicyDiagnostic] { diagnostics.filter { $0.severity == .error } }
     }
 
-    static let entryKeys: Set<String> = ["host", "ports", "scheme", "methods", "paths", "mode", "provider", "purpose"]
+    static let entryKeys: Set<String> = ["host", "ports", "port_reason", "scheme", "methods", "paths", "mode", "provider", "purpose"]
     static let placeholderPurposes: Set<String> = ["todo", "tbd", "fixme", "xxx", "purpose", "n/a", "na", "none", "-", "...", "?", "changeme", "placeholder"]
 
     /// Loads and merges allowlists from files and directories (every `*.yaml`/`*.yml` directly inside, sorted).
@@ -110,12 +110,14 @@ public enum AllowlistLoader {
         let errorsBefore = reader.diagnostics.filter { $0.severity == .error }.count
 
         var host: AllowlistEntry.HostPattern?
+        var hostText = ""
         if let hostNode = reader.value("host") {
             if let text = reader.string("host") {
+                hostText = text
                 do {
                     host = try parseHostPattern(text)
                 } catch {
-                    reader.diagnostics.append(.init(rule: "schema.invalid-host", message: error.message, location: document.location(hostNode)))
+                    reader.diagnostics.append(.init(rule: error.rule, message: error.message, location: document.location(hostNode)))
                 }
             }
         } else {
@@ -202,20 +204,27 @@ public enum AllowlistLoader {
             reader.diagnostics.append(.init(rule: "schema.missing-purpose", message: "entry has no 'purpose'", location: location))
         }
 
+        let portReason = reader.string("port_reason").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let errorsAfter = reader.diagnostics.filter { $0.severity == .error }.count
         guard errorsAfter == errorsBefore, let host else { return nil }
         return AllowlistEntry(
             host: host, ports: ports, scheme: scheme, methods: methods, paths: paths,
-            mode: mode, provider: provider, purpose: purpose, location: location
+            mode: mode, provider: provider, purpose: purpose, location: location,
+            portReason: portReason?.isEmpty == false ? portReason : nil,
+            hostText: hostText, hostLocation: document.location(reader.value("host")),
+            portsLocation: reader.value("ports").map { document.location($0) }
         )
     }
 
-    /// A host pattern that could not be parsed, with a message fit for a diagnostic.
-    struct HostPatternError: Error { let message: String }
+    /// A host pattern that could not be parsed, with a rule id and a message fit for a diagnostic.
+    struct HostPatternError: Error {
+        var rule = "schema.invalid-host"
+        let message: String
+    }
 
     static func parseHostPattern(_ text: String) throws(HostPatternError) -> AllowlistEntry.HostPattern {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed == "*" { throw HostPatternError(message: "a bare '*' would allow every host") }
+        if trimmed == "*" { throw HostPatternError(rule: "breadth.bare-wildcard", message: "a bare '*' would allow every host") }
         if trimmed.hasPrefix("*.") {
             let domain = String(trimmed.dropFirst(2))
             if domain.contains("*") { throw HostPatternError(message: "only a leading '*.' wildcard is allowed") }

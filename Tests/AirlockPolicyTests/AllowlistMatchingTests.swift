@@ -139,7 +139,7 @@ struct AllowlistLoadingTests {
             ("  - host: a.test\n    purpose: ok\n    colour: red\n", "schema.unknown-key"),
             ("  - host: a.test\n", "schema.missing-purpose"),
             ("  - host: a.test\n    purpose: TODO\n", "schema.placeholder-purpose"),
-            ("  - host: '*'\n    purpose: everything\n", "schema.invalid-host"),
+            ("  - host: '*'\n    purpose: everything\n", "breadth.bare-wildcard"),
             ("  - host: bad_host.test\n    purpose: underscore\n", "schema.invalid-host"),
             ("  - host: a..test\n    purpose: empty label\n", "schema.invalid-host"),
             ("  - host: a.test\n    ports: [0]\n    purpose: zero\n", "schema.invalid-port"),

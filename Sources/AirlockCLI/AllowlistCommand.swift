@@ -1,0 +1,80 @@
+import AirlockPolicy
+import ArgumentParser
+import Foundation
+
+struct AllowlistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allowlist",
+        abstract: "Validate allowlists for CI and render them for security statements.",
+        subcommands: [Check.self, Render.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check allowlists and cross-check them against a Forge manifest and a security statement.",
+            discussion: "Exit status: 0 no errors (warnings allowed unless --strict), 1 findings at error level, 2 usage error or unreadable input."
+        )
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif, github }
+
+        @OptionGroup var common: CommonOptions
+
+        @Argument(help: "Allowlist files or directories. Default: the configured allowlist.")
+        var paths: [String] = []
+
+        @Option(help: "Atlassian Forge manifest whose permissions.external.fetch.backend must match the allowlist.")
+        var manifest: String?
+
+        @Option(help: "Markdown security statement whose endpoint table must match the allowlist.")
+        var statement: String?
+
+        @Option(help: "text, json, sarif or github.")
+        var format: Format = .text
+
+        @Flag(help: "Fail on warnings too.")
+        var strict = false
+
+        func run() throws {
+            let files = paths.isEmpty ? try common.loadConfiguration().allowlistPaths : paths
+            let (report, unreadable) = AllowlistChecker.check(paths: files, manifest: manifest, statement: statement)
+            let output: String =
+                switch format {
+                case .text: report.text()
+                case .json: report.json() + "\n"
+                case .sarif: report.sarif() + "\n"
+                case .github: report.github()
+                }
+            FileHandle.standardOutput.write(Data(output.utf8))
+            if unreadable { throw ExitCode(2) }
+            if report.errors > 0 || (strict && report.warnings > 0) { throw ExitCode(1) }
+        }
+    }
+
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the endpoint table (host, ports, mode, provider, purpose) for a security statement.")
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json }
+
+        @OptionGroup var common: CommonOptions
+
+        @Argument(help: "Allowlist files or directories. Default: the configured allowlist.")
+        var paths: [String] = []
+
+        @Option(help: "markdown or json.")
+        var format: Format = .markdown
+
+        func run() throws {
+            let files = paths.isEmpty ? try common.loadConfiguration().allowlistPaths : paths
+            let allowlist: Allowlist
+            do {
+                allowlist = try AllowlistLoader.load(paths: files)
+            } catch {
+                CLIError.exit(CLIError("invalid allowlist:\n\(error.description)", code: 2))
+            }
+            switch format {
+            case .markdown: printLine(AllowlistRenderer.markdown(allowlist.entries), terminator: "")
+            case .json: printLine(AllowlistRenderer.json(allowlist.entries))
+            }
+        }
+    }
+}
