@@ -414,3 +414,38 @@ def test_pipelined_requests_are_answered_in_order(airlock, standin):
     tls.sendall(requests_bytes)
     bodies = [json.loads(json.loads(read_response(tls).partition(b"\r\n\r\n")[2])["body"]) for _ in range(3)]
     assert bodies == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_allowlisted_name_resolving_to_loopback_is_refused(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    allowlist = "version: 1\nentries:\n  - host: localhost\n    purpose: resolves to loopback, so must be refused\n"
+    instance = launch(tmp_path, server, ca, allowlist=allowlist)
+    try:
+        response = read_response(raw_connect(instance, "localhost:443"))
+        assert response.startswith(b"HTTP/1.1 403")
+        error = json.loads(response.partition(b"\r\n\r\n")[2])["error"]
+        assert error["reason"] == "address_restricted" and error["host"] == "localhost"
+        assert server.state.connections == 0
+    finally:
+        instance.process.kill()
+
+
+def test_incomplete_request_heads_are_cut_off(tmp_path, standin):
+    server, ca = standin
+    config = tmp_path / "airlock.yaml"
+    config.write_text("timeouts:\n  request_head: 1s\n")
+    instance = launch(tmp_path, server, ca, extra=["--config", str(config)])
+    try:
+        sock = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
+        sock.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.op")  # never finished
+        started = time.time()
+        assert sock.recv(1) == b""
+        assert time.time() - started < 5
+        tls = intercepted(instance)
+        tls.sendall(b"GET /v1/models HTTP/1.1\r\nHost: api.op")  # inside the tunnel too
+        started = time.time()
+        assert tls.recv(1) == b""
+        assert time.time() - started < 5
+    finally:
+        instance.process.kill()
