@@ -18,7 +18,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private enum State {
         case awaitingHead
-        /// Deciding (DNS) or connecting a tunnel; further parts are held back by the decoder's backpressure.
+        /// Deciding (DNS) or connecting a tunnel; request parts that arrive meanwhile are held, bounded.
         case deciding
         /// The pipeline has been rebuilt; leftover bytes from the decoder are passed on raw.
         case handedOff
@@ -30,6 +30,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private var headTimer: Scheduled<Void>?
     /// Parts of the proxy request that arrived while deciding; replayed to an inspected plain-HTTP handler.
     private var heldParts: [HTTPServerRequestPart] = []
+    private var heldBytes = 0
     private var requestEnded = false
     /// The hand-off, once decided, waits for the request's end so that the decoder has nothing left to emit.
     private var pendingHandOff: (() -> Void)?
@@ -57,15 +58,23 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             receive(head, context: context)
         case .deciding:
             let part = unwrapInboundIn(data)
-            if case .end = part {
+            switch part {
+            case .end:
                 requestEnded = true
                 if let handOff = pendingHandOff {
                     pendingHandOff = nil
                     handOff()
+                }
+            case .body(let buffer):
+                heldBytes += buffer.readableBytes
+                if heldBytes > runtime.configuration.limits.maxRequestBody {
+                    refuse(.failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body", host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
                     return
                 }
+                heldParts.append(part)
+            case .head:
+                heldParts.append(part)
             }
-            heldParts.append(part)
         case .refused:
             break
         }

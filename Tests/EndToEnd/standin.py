@@ -295,3 +295,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class PlainStandinServer(ThreadingHTTPServer):
+    """The same stand-in without TLS, for entries that explicitly allow scheme http."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.state = StandinState()
+
+    def handle_error(self, request, client_address) -> None:
+        pass

@@ -449,3 +449,25 @@ def test_incomplete_request_heads_are_cut_off(tmp_path, standin):
         assert time.time() - started < 5
     finally:
         instance.process.kill()
+
+
+def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
+    from standin import PlainStandinServer
+
+    server, ca = standin
+    plain = PlainStandinServer()
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    allowlist = "version: 1\nentries:\n  - host: plain.test\n    scheme: http\n    ports: [80]\n    purpose: a plain-HTTP service, on purpose\n"
+    instance = launch(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", f"plain.test:80:127.0.0.1:{plain.server_address[1]}"])
+    try:
+        body = b'{"plain": true}' * 100
+        result = subprocess.run(
+            ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body],
+            capture_output=True, timeout=20,
+        )
+        assert json.loads(result.stdout)["body"] == body.decode()
+        assert plain.state.requests[-1].path == "/v1/echo"
+        assert "proxy-authorization" not in plain.state.requests[-1].headers
+    finally:
+        instance.process.kill()
+        plain.shutdown()
