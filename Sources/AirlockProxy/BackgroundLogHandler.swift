@@ -24,7 +24,7 @@ public struct BackgroundLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        if let extra = event.metadata, !extra.isEmpty { merged.merge(extra) { $1 } }
         writer.enqueue(.init(date: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
     }
 }

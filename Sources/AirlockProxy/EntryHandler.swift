@@ -187,6 +187,8 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 // own or were parsed and validated by the upstream decoder.
                 try sync.configureHTTPServerPipeline(position: .last, withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
                 try sync.addHandler(InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
+                // From here the intercept handler watches idleness with its own deadlines.
+                sync.removeHandler(try sync.handler(type: IdleStateHandler.self), promise: nil)
             }
         })
         switchPipeline(context: context, adding: [sni]) {

@@ -50,6 +50,9 @@ final class InterceptHandler: ChannelDuplexHandler {
     private var responseDeadline: NIODeadline?
     private let requestHeadTimeout: TimeAmount
     private let upstreamResponseTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    /// Last byte in either direction while a request is being read or its response relayed.
+    private var lastActivity = NIODeadline.now()
     /// Parts of requests that a client pipelined behind the one in flight; served in order afterwards.
     /// Reads are held only while this queue is large, so the common one-at-a-time client never toggles read interest.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
@@ -64,6 +67,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         self.presetDenial = presetDenial
         self.requestHeadTimeout = .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000))
         self.upstreamResponseTimeout = .milliseconds(Int64(runtime.configuration.timeouts.upstreamResponse * 1000))
+        self.idleTimeout = .milliseconds(Int64(runtime.configuration.timeouts.idle * 1000))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -87,11 +91,17 @@ final class InterceptHandler: ChannelDuplexHandler {
         switch state {
         case .idle where now > headDeadline:
             context.close(promise: nil)
+        case .collecting where now > lastActivity + idleTimeout:
+            context.close(promise: nil)
         case .forwarding(let exchange) where !exchange.responseStarted:
             if let responseDeadline, now > responseDeadline {
                 exchange.upstream?.close()
                 failExchange(UpstreamError.responseTimeout, context: context)
             }
+        case .forwarding(let exchange) where now > lastActivity + idleTimeout:
+            // A response that stopped moving: neither side can be reused.
+            exchange.upstream?.close()
+            context.close(promise: nil)
         default:
             break
         }
@@ -99,6 +109,7 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        lastActivity = .now()
         switch state {
         case .forwarding:
             pipelined.append(part)
@@ -314,9 +325,9 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent || event is ChannelShouldQuiesceEvent {
-            // Shutting down or idle: close now if nothing is in flight, else after the current response.
-            quiescing = quiescing || event is ChannelShouldQuiesceEvent
+        if event is ChannelShouldQuiesceEvent {
+            // Shutting down: close now if nothing is in flight, else after the current response.
+            quiescing = true
             if case .idle = state { context.close(promise: nil) }
             return
         }
@@ -364,6 +375,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
+        lastActivity = .now()
         context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
@@ -408,7 +420,18 @@ extension InterceptHandler: Sendable {}
 package enum HopByHop {
     static let names = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"]
 
+    /// Most requests carry no hop-by-hop header at all: one cheap pass decides whether the removals are needed.
+    static func mayContainHopByHop(_ headers: HTTPHeaders) -> Bool {
+        headers.contains { header in
+            switch header.name.utf8.first.map({ $0 | 0x20 }) {
+            case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): true
+            default: false
+            }
+        }
+    }
+
     package static func strip(_ headers: inout HTTPHeaders) {
+        guard mayContainHopByHop(headers) else { return }
         let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } }
         for name in names + listed { headers.remove(name: name) }
     }

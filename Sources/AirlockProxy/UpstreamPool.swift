@@ -50,10 +50,26 @@ final class UpstreamPool {
     private let eventLoop: any EventLoop
     private let runtime: ProxyRuntime
     private var idle: [UpstreamKey: [UpstreamConnectionHandler]] = [:]
+    private let idleTimeout: TimeAmount
+    private var reaper: RepeatedTask?
 
     init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
         self.eventLoop = eventLoop
         self.runtime = runtime
+        self.idleTimeout = .milliseconds(Int64(runtime.configuration.timeouts.idle * 1000))
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let period = TimeAmount.milliseconds(max(100, min(10_000, idleTimeout.nanoseconds / 2_000_000)))
+        reaper = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in bound.value.closeExpired() }
+    }
+
+    /// Closes pooled connections that have been idle longer than `timeouts.idle`.
+    private func closeExpired() {
+        let cutoff = NIODeadline.now() - idleTimeout
+        for (key, list) in idle {
+            for connection in list where connection.idleSince < cutoff { connection.close() }
+            let fresh = list.filter { $0.idleSince >= cutoff }
+            idle[key] = fresh.isEmpty ? nil : fresh
+        }
     }
 
     typealias Acquired = Result<(connection: UpstreamConnectionHandler, reused: Bool), any Error>
@@ -80,6 +96,7 @@ final class UpstreamPool {
             connection.close()
             return
         }
+        connection.idleSince = .now()
         list.append(connection)
         idle[connection.key] = list
     }
@@ -128,7 +145,6 @@ final class UpstreamPool {
                         try sync.addHandler(try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
                     }
                     try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
-                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
                     try sync.addHandler(UpstreamConnectionHandler(key: key))
                 }
             }
@@ -179,6 +195,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var responseKeepAlive = true
     private var active = true
+    /// When the connection last went back to the pool.
+    var idleSince = NIODeadline.now()
     /// Negotiated TLS version, once known.
     private(set) var tlsVersion: TLSVersion?
 
@@ -259,14 +277,6 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
             receiver.upstreamFailed(UpstreamError.connectionClosed)
         }
         context.fireChannelInactive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, receiver == nil {
-            close()
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
