@@ -154,7 +154,7 @@ final class InterceptHandler: ChannelDuplexHandler {
             refuse(response, log, context: context)
             return
         }
-        log.path = RequestLog.safePath(path)
+        log.uri = path
         if let problem = framingProblem(head.headers) {
             refuse(badRequest(problem.0, problem.1), log, context: context)
             return
@@ -204,7 +204,11 @@ final class InterceptHandler: ChannelDuplexHandler {
     private func framingProblem(_ headers: HTTPHeaders) -> (String, String)? {
         let lengths = headers["content-length"]
         let encodings = headers["transfer-encoding"]
-        if lengths.isEmpty && encodings.isEmpty { return nil }
+        if encodings.isEmpty, lengths.count <= 1,
+            lengths.first.map({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }) ?? true
+        {
+            return nil  // the common case: one plain Content-Length, or none
+        }
         if !lengths.isEmpty && !encodings.isEmpty {
             return ("conflicting_framing", "the request has both Content-Length and Transfer-Encoding")
         }
@@ -418,28 +422,33 @@ extension InterceptHandler: Sendable {}
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection and are never passed on.
 package enum HopByHop {
-    static let names = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"]
+    static let names: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
+        "transfer-encoding", "upgrade",
+    ]
 
-    /// Most requests carry no hop-by-hop header at all: one cheap pass decides whether the removals are needed.
-    static func mayContainHopByHop(_ headers: HTTPHeaders) -> Bool {
-        headers.contains { header in
-            switch header.name.utf8.first.map({ $0 | 0x20 }) {
-            case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): true
-            default: false
-            }
+    /// Exact, and cheap for the headers that are not: only names of a hop-by-hop length are lowercased.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2, 7, 10, 16, 17, 18, 19: names.contains(name.lowercased())
+        default: false
         }
     }
 
-    package static func strip(_ headers: inout HTTPHeaders) {
-        guard mayContainHopByHop(headers) else { return }
-        let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } }
-        for name in names + listed { headers.remove(name: name) }
-    }
+    package static func strip(_ headers: inout HTTPHeaders) { strip(&headers, keeping: nil) }
 
     /// Responses keep Transfer-Encoding so that the encoder re-frames chunked bodies as they stream.
-    package static func stripResponse(_ headers: inout HTTPHeaders) {
-        let listed = headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } }
-        for name in names + listed where name != "transfer-encoding" { headers.remove(name: name) }
+    package static func stripResponse(_ headers: inout HTTPHeaders) { strip(&headers, keeping: "transfer-encoding") }
+
+    private static func strip(_ headers: inout HTTPHeaders, keeping kept: String?) {
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        let listed = Set(headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } })
+        headers = HTTPHeaders(
+            headers.filter { header in
+                let lower = header.name.lowercased()
+                return lower == kept || (!names.contains(lower) && !listed.contains(lower))
+            }
+        )
     }
 }
 

@@ -64,13 +64,14 @@ final class ProxyCounters: Sendable {
 struct DecisionLog {
     var method: String
     var host: String
-    var path: Substring
+    /// The request target as received; reduced to a safe path only when a line is written.
+    var uri: String
     var start: NIODeadline
 
     init(method: String, host: String, uri: String, start: NIODeadline = .now()) {
         self.method = method
         self.host = host
-        self.path = RequestLog.safePath(uri)
+        self.uri = uri
         self.start = start
     }
 
@@ -80,7 +81,7 @@ struct DecisionLog {
         let micros = (NIODeadline.now() - start).nanoseconds / 1000
         let fraction = micros % 1000
         let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
-        var line = "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(path) duration_ms=\(milliseconds)"
+        var line = "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
         if let reason { line += " reason=\(reason)" }
         logger.info("\(line)")
     }
