@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,18 @@ def launch(
         time.sleep(0.05)
     process.kill()
     raise AssertionError("airlock did not announce its address")
+
+
+@contextmanager
+def launched(tmp_path: Path, standin: StandinServer, standin_ca: Path, **options):
+    """A proxy for one test with its own allowlist or flags; killed when the block ends."""
+    instance = launch(tmp_path, standin, standin_ca, **options)
+    try:
+        yield instance
+    finally:
+        if instance.process.poll() is None:
+            instance.process.kill()
+            instance.process.wait()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import launch
+from conftest import launch, launched
 
 
 def proxied_session(airlock) -> requests.Session:
@@ -189,8 +189,7 @@ def intercepted(airlock, host: str = "api.openai.com") -> ssl.SSLSocket:
 def test_oversized_body_gets_413(tmp_path, standin):
     server, ca = standin
     server.state.reset()
-    instance = launch(tmp_path, server, ca, extra=[])
-    try:
+    with launched(tmp_path, server, ca) as instance:
         # limits.max_request_body defaults to 32 MiB; send a declared 40 MiB body
         tls = intercepted(instance)
         tls.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 41943040\r\n\r\n")
@@ -201,8 +200,6 @@ def test_oversized_body_gets_413(tmp_path, standin):
         body, code = split(curl(instance, "https://api.openai.com/v1/x", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + str(big_file(tmp_path))))
         assert code == 413
         assert not server.state.requests
-    finally:
-        instance.process.kill()
 
 
 def big_file(tmp_path):
@@ -293,15 +290,12 @@ def test_upstream_certificate_is_verified(tmp_path, standin):
     other_ca, _, _ = make_test_pki(other_dir)
     sub = tmp_path / "run2"
     sub.mkdir()
-    instance = launch(sub, server, other_ca)
-    try:
+    with launched(sub, server, other_ca) as instance:
         server.state.reset()
         body, code = split(curl(instance, "https://api.openai.com/v1/models"))
         assert code == 502
         assert json.loads(body)["error"]["reason"] == "upstream_tls_failed"
         assert not server.state.requests
-    finally:
-        instance.process.kill()
 
 
 def test_sighup_reloads_allowlist(airlock, standin):
@@ -420,23 +414,19 @@ def test_allowlisted_name_resolving_to_loopback_is_refused(tmp_path, standin):
     server, ca = standin
     server.state.reset()
     allowlist = "version: 1\nentries:\n  - host: localhost\n    purpose: resolves to loopback, so must be refused\n"
-    instance = launch(tmp_path, server, ca, allowlist=allowlist)
-    try:
+    with launched(tmp_path, server, ca, allowlist=allowlist) as instance:
         response = read_response(raw_connect(instance, "localhost:443"))
         assert response.startswith(b"HTTP/1.1 403")
         error = json.loads(response.partition(b"\r\n\r\n")[2])["error"]
         assert error["reason"] == "address_restricted" and error["host"] == "localhost"
         assert server.state.connections == 0
-    finally:
-        instance.process.kill()
 
 
 def test_incomplete_request_heads_are_cut_off(tmp_path, standin):
     server, ca = standin
     config = tmp_path / "airlock.yaml"
     config.write_text("timeouts:\n  request_head: 1s\n")
-    instance = launch(tmp_path, server, ca, extra=["--config", str(config)])
-    try:
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as instance:
         sock = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
         sock.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.op")  # never finished
         started = time.time()
@@ -447,8 +437,6 @@ def test_incomplete_request_heads_are_cut_off(tmp_path, standin):
         started = time.time()
         assert tls.recv(1) == b""
         assert time.time() - started < 5
-    finally:
-        instance.process.kill()
 
 
 def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
@@ -458,16 +446,16 @@ def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
     plain = PlainStandinServer()
     threading.Thread(target=plain.serve_forever, daemon=True).start()
     allowlist = "version: 1\nentries:\n  - host: plain.test\n    scheme: http\n    ports: [80]\n    purpose: a plain-HTTP service, on purpose\n"
-    instance = launch(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", f"plain.test:80:127.0.0.1:{plain.server_address[1]}"])
+    target = f"plain.test:80:127.0.0.1:{plain.server_address[1]}"
     try:
-        body = b'{"plain": true}' * 100
-        result = subprocess.run(
-            ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body],
-            capture_output=True, timeout=20,
-        )
+        with launched(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", target]) as instance:
+            body = b'{"plain": true}' * 100
+            result = subprocess.run(
+                ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body],
+                capture_output=True, timeout=20,
+            )
         assert json.loads(result.stdout)["body"] == body.decode()
         assert plain.state.requests[-1].path == "/v1/echo"
         assert "proxy-authorization" not in plain.state.requests[-1].headers
     finally:
-        instance.process.kill()
         plain.shutdown()
