@@ -137,6 +137,8 @@ class Handler(BaseHTTPRequestHandler):
             self._sse()
         elif path == "/chunked":
             self._chunked()
+        elif path == "/big":
+            self._big(int(self.path.split("n=", 1)[1]) if "n=" in self.path else 1 << 20)
         elif path == "/bytes":
             blob = bytes(range(256)) * 64
             self._send(200, blob, "application/octet-stream")
@@ -168,6 +170,18 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _big(self, size: int) -> None:
+        block = bytes(range(256)) * 256
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        sent = 0
+        while sent < size:
+            chunk = block[: min(len(block), size - sent)]
+            self.wfile.write(chunk)
+            sent += len(chunk)
 
     def _sse(self) -> None:
         self.send_response(200)

@@ -459,3 +459,26 @@ def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
         assert "proxy-authorization" not in plain.state.requests[-1].headers
     finally:
         plain.shutdown()
+
+
+def test_large_upload_with_expect_continue_arrives_intact(airlock, standin, tmp_path):
+    server, _ = standin
+    server.state.reset()
+    payload = tmp_path / "upload.bin"
+    payload.write_bytes(bytes(range(256)) * (80 * 1024))  # 20 MiB, below the 32 MiB limit
+    body, code = split(curl(airlock, "https://api.openai.com/v1/upload", "--data-binary", f"@{payload}", "-H", "Content-Type: application/octet-stream"))
+    assert code == 200
+    assert server.state.requests[-1].body == payload.read_bytes()
+    assert "expect" not in server.state.requests[-1].headers
+
+
+def test_large_download_streams_intact(airlock, standin):
+    size = 64 * 1024 * 1024
+    with proxied_session(airlock).get(f"https://api.openai.com/big?n={size}", stream=True, timeout=60) as response:
+        assert response.status_code == 200
+        received = 0
+        block = bytes(range(256)) * 256
+        for chunk in response.iter_content(chunk_size=len(block)):
+            assert chunk == block[: len(chunk)]
+            received += len(chunk)
+    assert received == size
