@@ -12,7 +12,8 @@ struct AllowlistCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check allowlists and cross-check them against a Forge manifest and a security statement.",
-            discussion: "Exit status: 0 no errors (warnings allowed unless --strict), 1 findings at error level, 2 usage error or unreadable input."
+            discussion:
+                "Exit status: 0 no errors (warnings allowed unless --strict), 1 findings at error level, 2 usage error or unreadable input."
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif, github }
@@ -51,7 +52,8 @@ struct AllowlistCommand: ParsableCommand {
     }
 
     struct Render: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the endpoint table (host, ports, mode, provider, purpose) for a security statement.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the endpoint table (host, ports, mode, provider, purpose) for a security statement.")
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json }
 

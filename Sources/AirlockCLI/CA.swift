@@ -11,7 +11,8 @@ struct CA: ParsableCommand {
     )
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the CA in the state directory (keeps an existing one).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create the CA in the state directory (keeps an existing one).")
         @OptionGroup var common: CommonOptions
 
         func run() throws {
@@ -20,7 +21,10 @@ struct CA: ParsableCommand {
                 let existed = state.exists(CertificateAuthority.certificateFile)
                 let authority = try CertificateAuthority.loadOrCreate(in: state)
                 try TrustBundle.write(authority: authority, in: state)
-                printLine(existed ? "CA already exists: \(authority.certificatePath)" : "created CA: \(authority.certificatePath)")
+                printLine(
+                    existed
+                        ? "CA already exists: \(authority.certificatePath)" : "created CA: \(authority.certificatePath)"
+                )
             } catch let error as StateError {
                 CLIError.exit(CLIError(error.description))
             }
@@ -38,7 +42,8 @@ struct CA: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the CA's subject, SHA-256 fingerprint and expiry.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the CA's subject, SHA-256 fingerprint and expiry.")
         @OptionGroup var common: CommonOptions
 
         func run() throws {
@@ -52,7 +57,9 @@ struct CA: ParsableCommand {
                 printLine("not after:   \(formatter.string(from: authority.certificate.notValidAfter))")
                 printLine("certificate: \(authority.certificatePath)")
             } catch let error as StateError {
-                CLIError.exit(CLIError(error.code == .missing ? "no CA in \(state.path); run 'airlock ca init'" : error.description))
+                CLIError.exit(
+                    CLIError(
+                        error.code == .missing ? "no CA in \(state.path); run 'airlock ca init'" : error.description))
             }
         }
     }

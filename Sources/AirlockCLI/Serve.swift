@@ -17,10 +17,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen address HOST:PORT (port 0 picks a free port).")
     var listen: String?
 
-    @Option(name: .customLong("allowlist"), help: "Allowlist file or directory (repeatable); replaces the configured list.")
+    @Option(
+        name: .customLong("allowlist"), help: "Allowlist file or directory (repeatable); replaces the configured list.")
     var allowlists: [String] = []
 
-    @Option(name: .customLong("connect-to"), help: "HOST:PORT:ADDR:PORT2 — send traffic for HOST:PORT to ADDR:PORT2 (repeatable, as curl).")
+    @Option(
+        name: .customLong("connect-to"),
+        help: "HOST:PORT:ADDR:PORT2 — send traffic for HOST:PORT to ADDR:PORT2 (repeatable, as curl).")
     var connectTo: [String] = []
 
     @Option(name: .customLong("upstream-ca"), help: "Extra CA certificate (PEM) trusted for upstream TLS.")
@@ -29,7 +32,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("proxy-auth-file"), help: "File with user:password lines for Proxy-Authorization: Basic.")
     var proxyAuthFile: String?
 
-    @Option(name: .customLong("proxy-auth-env"), help: "Environment variable holding user:password for Proxy-Authorization: Basic.")
+    @Option(
+        name: .customLong("proxy-auth-env"),
+        help: "Environment variable holding user:password for Proxy-Authorization: Basic.")
     var proxyAuthEnv: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -58,7 +63,9 @@ struct Serve: AsyncParsableCommand {
 
         let credentials = try loadCredentials(configuration.proxyAuthentication)
         if !configuration.listen.isLoopback && credentials.isEmpty {
-            throw CLIError("refusing to listen on \(configuration.listen) without proxy authentication: set proxy_auth.credentials_file or credentials_env (or --proxy-auth-file/--proxy-auth-env)", code: 2)
+            throw CLIError(
+                "refusing to listen on \(configuration.listen) without proxy authentication: set proxy_auth.credentials_file or credentials_env (or --proxy-auth-file/--proxy-auth-env)",
+                code: 2)
         }
 
         let state = common.stateDirectory(configuration)
@@ -110,7 +117,9 @@ struct Serve: AsyncParsableCommand {
         }
         if !allowlists.isEmpty { configuration.allowlistPaths = allowlists }
         for text in connectTo {
-            guard let rule = ConnectToRule(parsing: text) else { throw CLIError("--connect-to must be HOST:PORT:ADDR:PORT2", code: 2) }
+            guard let rule = ConnectToRule(parsing: text) else {
+                throw CLIError("--connect-to must be HOST:PORT:ADDR:PORT2", code: 2)
+            }
             configuration.upstream.connectTo.append(rule)
         }
         if let upstreamCA { configuration.upstream.caFile = upstreamCA }
@@ -126,8 +135,12 @@ struct Serve: AsyncParsableCommand {
     private func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {
         var pairs: [String] = []
         if let file = auth.credentialsFile {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read proxy credentials file \(file)", code: 2) }
-            pairs += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.hasPrefix("#") && $0.contains(":") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError("cannot read proxy credentials file \(file)", code: 2)
+            }
+            pairs += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter {
+                !$0.hasPrefix("#") && $0.contains(":")
+            }
         }
         if let name = auth.credentialsEnvironmentVariable {
             guard let value = ProcessInfo.processInfo.environment[name], value.contains(":") else {
@@ -135,7 +148,9 @@ struct Serve: AsyncParsableCommand {
             }
             pairs.append(value)
         }
-        if auth.isConfigured && pairs.isEmpty { throw CLIError("proxy authentication is configured but no user:password pair was found", code: 2) }
+        if auth.isConfigured && pairs.isEmpty {
+            throw CLIError("proxy authentication is configured but no user:password pair was found", code: 2)
+        }
         return pairs
     }
 }
@@ -154,7 +169,9 @@ struct AllowlistReloader: Service {
                 server.replaceAllowlist(allowlist)
                 logger.notice("allowlist reloaded", metadata: ["entries": .stringConvertible(allowlist.entries.count)])
             } catch {
-                logger.error("allowlist reload failed; keeping the previous allowlist", metadata: ["problems": .string(error.description)])
+                logger.error(
+                    "allowlist reload failed; keeping the previous allowlist",
+                    metadata: ["problems": .string(error.description)])
             }
         }
     }

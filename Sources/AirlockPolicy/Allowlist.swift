@@ -134,7 +134,8 @@ public enum DenyReason: String, Sendable, Hashable, CaseIterable, Error {
 /// Path checks shared by the proxy and the allowlist rules.
 public enum RequestPath {
     public static func withoutQuery(_ path: String) -> Substring {
-        path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { path[..<$0] } ?? path[...]
+        path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { path[..<$0] }
+            ?? path[...]
     }
 
     /// Origin-form, no dot segments, no backslashes, and no percent-encoded dots, slashes, backslashes or NULs,
@@ -142,7 +143,9 @@ public enum RequestPath {
     public static func isCanonical(_ path: String) -> Bool {
         var utf8 = path.utf8[...]
         guard utf8.first == UInt8(ascii: "/") else { return false }
-        if let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { utf8 = utf8[..<end] }
+        if let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            utf8 = utf8[..<end]
+        }
         var segmentDots = 0  // dots since the last slash, or -1 once the segment has anything else
         var iterator = utf8.makeIterator()
         while let byte = iterator.next() {
@@ -226,7 +229,8 @@ public struct Allowlist: Sendable {
             candidates = exact[name] ?? []
             if candidates.isEmpty {
                 // Only the most specific matching wildcard domain applies.
-                if let first = wildcards.first(where: { Allowlist.isStrictSubdomain(name.value, of: $0.domain.value) }) {
+                if let first = wildcards.first(where: { Allowlist.isStrictSubdomain(name.value, of: $0.domain.value) })
+                {
                     candidates = wildcards.filter { $0.domain == first.domain }.map(\.entry)
                 }
             }
@@ -241,6 +245,7 @@ public struct Allowlist: Sendable {
     }
 
     static func isStrictSubdomain(_ host: String, of domain: String) -> Bool {
-        host.count > domain.count + 1 && host.hasSuffix(domain) && host.utf8.dropLast(domain.utf8.count).last == UInt8(ascii: ".")
+        host.count > domain.count + 1 && host.hasSuffix(domain)
+            && host.utf8.dropLast(domain.utf8.count).last == UInt8(ascii: ".")
     }
 }

@@ -14,8 +14,12 @@ public enum AllowlistLoader {
         public var errors: [PolicyDiagnostic] { diagnostics.filter { $0.severity == .error } }
     }
 
-    static let entryKeys: Set<String> = ["host", "ports", "port_reason", "scheme", "methods", "paths", "mode", "provider", "purpose"]
-    static let placeholderPurposes: Set<String> = ["todo", "tbd", "fixme", "xxx", "purpose", "n/a", "na", "none", "-", "...", "?", "changeme", "placeholder"]
+    static let entryKeys: Set<String> = [
+        "host", "ports", "port_reason", "scheme", "methods", "paths", "mode", "provider", "purpose",
+    ]
+    static let placeholderPurposes: Set<String> = [
+        "todo", "tbd", "fixme", "xxx", "purpose", "n/a", "na", "none", "-", "...", "?", "changeme", "placeholder",
+    ]
 
     /// Loads and merges allowlists from files and directories (every `*.yaml`/`*.yml` directly inside, sorted).
     /// Throws when any file has an error; the error names file, line and problem.
@@ -24,7 +28,9 @@ public enum AllowlistLoader {
         if !result.errors.isEmpty { throw PolicyLoadError(result.errors) }
         if result.files.isEmpty {
             throw PolicyLoadError([
-                PolicyDiagnostic(rule: "file.none", message: "no allowlist files found", location: .init(file: paths.joined(separator: ","), line: 0, column: 0))
+                PolicyDiagnostic(
+                    rule: "file.none", message: "no allowlist files found",
+                    location: .init(file: paths.joined(separator: ","), line: 0, column: 0))
             ])
         }
         return Allowlist(entries: result.entries)
@@ -37,7 +43,9 @@ public enum AllowlistLoader {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+                files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map {
+                    (path as NSString).appendingPathComponent($0)
+                }
             } else {
                 files.append(path)
             }
@@ -73,26 +81,37 @@ public enum AllowlistLoader {
 
     static func parse(document: YAMLDocument, into result: inout Result) {
         guard let root = document.root else {
-            result.diagnostics.append(.init(rule: "schema.empty", message: "file is empty", location: document.location(nil)))
+            result.diagnostics.append(
+                .init(rule: "schema.empty", message: "file is empty", location: document.location(nil)))
             return
         }
-        guard var top = MappingReader(document: document, node: root, what: "the file", diagnostics: &result.diagnostics) else { return }
+        guard
+            var top = MappingReader(document: document, node: root, what: "the file", diagnostics: &result.diagnostics)
+        else { return }
         top.rejectUnknownKeys(["version", "entries"], context: "the file")
         if let versionNode = top.value("version") {
             if versionNode.int != 1 {
-                top.diagnostics.append(.init(rule: "schema.version", message: "unsupported version; expected 1", location: document.location(versionNode)))
+                top.diagnostics.append(
+                    .init(
+                        rule: "schema.version", message: "unsupported version; expected 1",
+                        location: document.location(versionNode)))
             }
         } else {
-            top.diagnostics.append(.init(rule: "schema.missing-key", message: "missing 'version: 1'", location: document.location(root)))
+            top.diagnostics.append(
+                .init(rule: "schema.missing-key", message: "missing 'version: 1'", location: document.location(root)))
         }
         result.diagnostics += top.diagnostics
         guard let entriesNode = top.value("entries") else {
-            result.diagnostics.append(.init(rule: "schema.missing-key", message: "missing 'entries'", location: document.location(root)))
+            result.diagnostics.append(
+                .init(rule: "schema.missing-key", message: "missing 'entries'", location: document.location(root)))
             return
         }
         guard case .sequence(let items) = entriesNode else {
             if entriesNode.null != nil { return }
-            result.diagnostics.append(.init(rule: "schema.wrong-type", message: "'entries' must be a list", location: document.location(entriesNode)))
+            result.diagnostics.append(
+                .init(
+                    rule: "schema.wrong-type", message: "'entries' must be a list",
+                    location: document.location(entriesNode)))
             return
         }
         for item in items {
@@ -102,8 +121,11 @@ public enum AllowlistLoader {
         }
     }
 
-    static func parseEntry(_ node: Node, document: YAMLDocument, diagnostics: inout [PolicyDiagnostic]) -> AllowlistEntry? {
-        guard var reader = MappingReader(document: document, node: node, what: "an entry", diagnostics: &diagnostics) else { return nil }
+    static func parseEntry(_ node: Node, document: YAMLDocument, diagnostics: inout [PolicyDiagnostic])
+        -> AllowlistEntry?
+    {
+        guard var reader = MappingReader(document: document, node: node, what: "an entry", diagnostics: &diagnostics)
+        else { return nil }
         defer { diagnostics += reader.diagnostics }
         reader.rejectUnknownKeys(entryKeys, context: "an entry")
         let location = document.location(node)
@@ -117,11 +139,13 @@ public enum AllowlistLoader {
                 do {
                     host = try parseHostPattern(text)
                 } catch {
-                    reader.diagnostics.append(.init(rule: error.rule, message: error.message, location: document.location(hostNode)))
+                    reader.diagnostics.append(
+                        .init(rule: error.rule, message: error.message, location: document.location(hostNode)))
                 }
             }
         } else {
-            reader.diagnostics.append(.init(rule: "schema.missing-host", message: "entry has no 'host'", location: location))
+            reader.diagnostics.append(
+                .init(rule: "schema.missing-host", message: "entry has no 'host'", location: location))
         }
 
         var scheme = AllowlistEntry.Scheme.https
@@ -129,7 +153,10 @@ public enum AllowlistLoader {
             if let s = AllowlistEntry.Scheme(rawValue: text.lowercased()) {
                 scheme = s
             } else {
-                reader.diagnostics.append(.init(rule: "schema.unknown-scheme", message: "unknown scheme '\(text)'; expected https or http", location: document.location(reader.value("scheme"))))
+                reader.diagnostics.append(
+                    .init(
+                        rule: "schema.unknown-scheme", message: "unknown scheme '\(text)'; expected https or http",
+                        location: document.location(reader.value("scheme"))))
             }
         }
 
@@ -140,11 +167,17 @@ public enum AllowlistLoader {
                 if let p = Int(text), (1...65535).contains(p) {
                     parsed.append(p)
                 } else {
-                    reader.diagnostics.append(.init(rule: "schema.invalid-port", message: "invalid port '\(text)'; expected 1-65535", location: document.location(portNode)))
+                    reader.diagnostics.append(
+                        .init(
+                            rule: "schema.invalid-port", message: "invalid port '\(text)'; expected 1-65535",
+                            location: document.location(portNode)))
                 }
             }
             if list.isEmpty {
-                reader.diagnostics.append(.init(rule: "schema.invalid-port", message: "'ports' is empty", location: document.location(reader.value("ports"))))
+                reader.diagnostics.append(
+                    .init(
+                        rule: "schema.invalid-port", message: "'ports' is empty",
+                        location: document.location(reader.value("ports"))))
             }
             ports = parsed
         }
@@ -157,7 +190,10 @@ public enum AllowlistLoader {
                 if !upper.isEmpty && upper.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
                     set.insert(upper)
                 } else {
-                    reader.diagnostics.append(.init(rule: "schema.invalid-method", message: "invalid method '\(text)'", location: document.location(methodNode)))
+                    reader.diagnostics.append(
+                        .init(
+                            rule: "schema.invalid-method", message: "invalid method '\(text)'",
+                            location: document.location(methodNode)))
                 }
             }
             methods = set
@@ -170,7 +206,12 @@ public enum AllowlistLoader {
                 if text.hasPrefix("/") && RequestPath.isCanonical(text) && !text.contains("?") {
                     out.append(text)
                 } else {
-                    reader.diagnostics.append(.init(rule: "schema.invalid-path", message: "path prefix must start with '/' and contain no query, dot segments or encoded separators", location: document.location(pathNode)))
+                    reader.diagnostics.append(
+                        .init(
+                            rule: "schema.invalid-path",
+                            message:
+                                "path prefix must start with '/' and contain no query, dot segments or encoded separators",
+                            location: document.location(pathNode)))
                 }
             }
             paths = out
@@ -181,7 +222,10 @@ public enum AllowlistLoader {
             if let m = AllowlistEntry.Mode(rawValue: text) {
                 mode = m
             } else {
-                reader.diagnostics.append(.init(rule: "schema.unknown-mode", message: "unknown mode '\(text)'; expected inspect or tunnel", location: document.location(reader.value("mode"))))
+                reader.diagnostics.append(
+                    .init(
+                        rule: "schema.unknown-mode", message: "unknown mode '\(text)'; expected inspect or tunnel",
+                        location: document.location(reader.value("mode"))))
             }
         }
 
@@ -190,7 +234,11 @@ public enum AllowlistLoader {
             if let p = Provider(rawValue: text) {
                 provider = p
             } else {
-                reader.diagnostics.append(.init(rule: "schema.unknown-provider", message: "unknown provider '\(text)'; expected openai, anthropic or gemini", location: document.location(reader.value("provider"))))
+                reader.diagnostics.append(
+                    .init(
+                        rule: "schema.unknown-provider",
+                        message: "unknown provider '\(text)'; expected openai, anthropic or gemini",
+                        location: document.location(reader.value("provider"))))
             }
         }
 
@@ -198,10 +246,14 @@ public enum AllowlistLoader {
         if let text = reader.string("purpose") {
             purpose = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if purpose.isEmpty || placeholderPurposes.contains(purpose.lowercased()) {
-                reader.diagnostics.append(.init(rule: "schema.placeholder-purpose", message: "'purpose' must say why this endpoint is needed", location: document.location(reader.value("purpose"))))
+                reader.diagnostics.append(
+                    .init(
+                        rule: "schema.placeholder-purpose", message: "'purpose' must say why this endpoint is needed",
+                        location: document.location(reader.value("purpose"))))
             }
         } else if reader.value("purpose") == nil {
-            reader.diagnostics.append(.init(rule: "schema.missing-purpose", message: "entry has no 'purpose'", location: location))
+            reader.diagnostics.append(
+                .init(rule: "schema.missing-purpose", message: "entry has no 'purpose'", location: location))
         }
 
         let portReason = reader.string("port_reason").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -224,7 +276,9 @@ public enum AllowlistLoader {
 
     static func parseHostPattern(_ text: String) throws(HostPatternError) -> AllowlistEntry.HostPattern {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed == "*" { throw HostPatternError(rule: "breadth.bare-wildcard", message: "a bare '*' would allow every host") }
+        if trimmed == "*" {
+            throw HostPatternError(rule: "breadth.bare-wildcard", message: "a bare '*' would allow every host")
+        }
         if trimmed.hasPrefix("*.") {
             let domain = String(trimmed.dropFirst(2))
             if domain.contains("*") { throw HostPatternError(message: "only a leading '*.' wildcard is allowed") }
@@ -236,7 +290,9 @@ public enum AllowlistLoader {
         }
         if trimmed.contains("*") { throw HostPatternError(message: "only a leading '*.' wildcard is allowed") }
         if let address = IPAddress(parsing: trimmed) { return .ipLiteral(address) }
-        if trimmed.contains(":") || trimmed.contains("/") { throw HostPatternError(message: "host must be a name without scheme, port or path") }
+        if trimmed.contains(":") || trimmed.contains("/") {
+            throw HostPatternError(message: "host must be a name without scheme, port or path")
+        }
         do {
             return .exact(try HostName(trimmed))
         } catch {

@@ -26,7 +26,10 @@ public struct CheckReport: Sendable {
         ("schema.wrong-type", "A value has the wrong type."),
         ("schema.unknown-key", "A key is not part of the allowlist format."),
         ("schema.missing-host", "An entry has no host."),
-        ("schema.invalid-host", "A host is not a valid name, wildcard or IP literal (including IDN that does not normalise, underscores, empty labels)."),
+        (
+            "schema.invalid-host",
+            "A host is not a valid name, wildcard or IP literal (including IDN that does not normalise, underscores, empty labels)."
+        ),
         ("schema.invalid-port", "A port is not between 1 and 65535."),
         ("schema.unknown-scheme", "The scheme is not https or http."),
         ("schema.unknown-mode", "The mode is not inspect or tunnel."),
@@ -36,7 +39,10 @@ public struct CheckReport: Sendable {
         ("schema.missing-purpose", "An entry does not say why it is needed."),
         ("schema.placeholder-purpose", "An entry's purpose is empty or a placeholder."),
         ("breadth.bare-wildcard", "A bare '*' would allow every host."),
-        ("breadth.public-suffix-wildcard", "A wildcard sits directly on a public suffix, where anyone can register names."),
+        (
+            "breadth.public-suffix-wildcard",
+            "A wildcard sits directly on a public suffix, where anyone can register names."
+        ),
         ("breadth.ip-literal", "An entry names an IP address instead of a host."),
         ("breadth.non-standard-port", "Ports other than 443 without a stated port_reason."),
         ("breadth.plain-http", "An entry allows unencrypted HTTP."),
@@ -68,7 +74,8 @@ public struct CheckReport: Sendable {
         if findings.isEmpty {
             out += "ok: \(entryCount) entr\(entryCount == 1 ? "y" : "ies") in \(fileCount), no findings\n"
         } else {
-            out += "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(fileCount) (\(entryCount) entries)\n"
+            out +=
+                "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(fileCount) (\(entryCount) entries)\n"
         }
         return out
     }
@@ -77,9 +84,15 @@ public struct CheckReport: Sendable {
     public func json() -> String {
         PolicyJSON.encode([
             "version": 1,
-            "summary": ["errors": errors, "warnings": warnings, "notes": findings.count - errors - warnings, "entries": entryCount, "files": files],
+            "summary": [
+                "errors": errors, "warnings": warnings, "notes": findings.count - errors - warnings,
+                "entries": entryCount, "files": files,
+            ],
             "findings": findings.map { f -> [String: Any] in
-                ["rule": f.rule, "severity": f.severity.rawValue, "message": f.message, "file": f.location.file, "line": f.location.line, "column": f.location.column]
+                [
+                    "rule": f.rule, "severity": f.severity.rawValue, "message": f.message, "file": f.location.file,
+                    "line": f.location.line, "column": f.location.column,
+                ]
             },
         ])
     }
@@ -89,7 +102,9 @@ public struct CheckReport: Sendable {
         let index = Dictionary(uniqueKeysWithValues: Self.rules.enumerated().map { ($1.id, $0) })
         let results: [[String: Any]] = findings.map { f in
             var physical: [String: Any] = ["artifactLocation": ["uri": f.location.file]]
-            if f.location.line > 0 { physical["region"] = ["startLine": f.location.line, "startColumn": max(1, f.location.column)] }
+            if f.location.line > 0 {
+                physical["region"] = ["startLine": f.location.line, "startColumn": max(1, f.location.column)]
+            }
             var result: [String: Any] = [
                 "ruleId": f.rule, "level": f.severity.rawValue, "message": ["text": f.message],
                 "locations": [["physicalLocation": physical]],
@@ -108,7 +123,8 @@ public struct CheckReport: Sendable {
     /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=rule::message`.
     public func github() -> String {
         func escapeData(_ s: String) -> String {
-            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+            s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+                .replacingOccurrences(of: "\n", with: "%0A")
         }
         func escapeProperty(_ s: String) -> String {
             escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
@@ -116,7 +132,8 @@ public struct CheckReport: Sendable {
         var out = ""
         for f in findings {
             let command = f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "notice")
-            out += "::\(command) file=\(escapeProperty(f.location.file)),line=\(max(1, f.location.line)),col=\(max(1, f.location.column)),title=\(escapeProperty(f.rule))::\(escapeData(f.message))\n"
+            out +=
+                "::\(command) file=\(escapeProperty(f.location.file)),line=\(max(1, f.location.line)),col=\(max(1, f.location.column)),title=\(escapeProperty(f.rule))::\(escapeData(f.message))\n"
         }
         return out
     }
@@ -125,24 +142,33 @@ public struct CheckReport: Sendable {
 /// Runs every check `airlock allowlist check` performs: schema, lint, and the optional cross-checks.
 public enum AllowlistChecker {
     /// The report, and whether an input could not be read or parsed at all (exit status 2).
-    public static func check(paths: [String], manifest: String? = nil, statement: String? = nil) -> (report: CheckReport, unreadable: Bool) {
+    public static func check(paths: [String], manifest: String? = nil, statement: String? = nil) -> (
+        report: CheckReport, unreadable: Bool
+    ) {
         let parsed = AllowlistLoader.parse(paths: paths)
         var findings = parsed.diagnostics
         if parsed.files.isEmpty {
-            findings.append(.init(rule: "file.unreadable", message: "no allowlist files found", location: .init(file: paths.joined(separator: ","), line: 0, column: 0)))
+            findings.append(
+                .init(
+                    rule: "file.unreadable", message: "no allowlist files found",
+                    location: .init(file: paths.joined(separator: ","), line: 0, column: 0)))
         }
         do {
             findings += AllowlistLinter(publicSuffixes: try PublicSuffixList.system()).lint(parsed.entries)
             if let manifest {
-                findings += AllowlistCrossCheck.compare(manifest: try AllowlistCrossCheck.forgeBackendHosts(path: manifest), entries: parsed.entries)
+                findings += AllowlistCrossCheck.compare(
+                    manifest: try AllowlistCrossCheck.forgeBackendHosts(path: manifest), entries: parsed.entries)
             }
             if let statement {
-                findings += AllowlistCrossCheck.compare(statement: try AllowlistCrossCheck.statementHosts(path: statement), entries: parsed.entries)
+                findings += AllowlistCrossCheck.compare(
+                    statement: try AllowlistCrossCheck.statementHosts(path: statement), entries: parsed.entries)
             }
         } catch {
             findings += error.diagnostics
         }
-        let unreadable = findings.contains { $0.rule.hasPrefix("file.") || $0.rule.hasPrefix("yaml.") || $0.rule.hasPrefix("manifest.invalid") }
+        let unreadable = findings.contains {
+            $0.rule.hasPrefix("file.") || $0.rule.hasPrefix("yaml.") || $0.rule.hasPrefix("manifest.invalid")
+        }
         return (CheckReport(findings: findings, files: parsed.files, entryCount: parsed.entries.count), unreadable)
     }
 }

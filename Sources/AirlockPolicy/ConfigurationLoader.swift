@@ -16,13 +16,30 @@ public enum ConfigurationLoader {
         return config
     }
 
-    static func read(_ root: Node, document: YAMLDocument, base: String, into config: inout AirlockConfiguration, diagnostics: inout [PolicyDiagnostic]) {
-        guard var top = MappingReader(document: document, node: root, what: "the configuration", diagnostics: &diagnostics) else { return }
+    static func read(
+        _ root: Node, document: YAMLDocument, base: String, into config: inout AirlockConfiguration,
+        diagnostics: inout [PolicyDiagnostic]
+    ) {
+        guard
+            var top = MappingReader(
+                document: document, node: root, what: "the configuration", diagnostics: &diagnostics)
+        else { return }
         defer { diagnostics += top.diagnostics }
-        top.rejectUnknownKeys(["listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level", "threads"], context: "the configuration")
+        top.rejectUnknownKeys(
+            [
+                "listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level",
+                "threads",
+            ], context: "the configuration")
 
         if let text = top.string("listen") {
-            if let hp = HostPort(parsing: text) { config.listen = hp } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'listen' must be HOST:PORT", location: document.location(top.value("listen")))) }
+            if let hp = HostPort(parsing: text) {
+                config.listen = hp
+            } else {
+                top.diagnostics.append(
+                    .init(
+                        rule: "config.invalid", message: "'listen' must be HOST:PORT",
+                        location: document.location(top.value("listen"))))
+            }
         }
         if let node = top.value("state_dir"), node.null == nil, let text = top.string("state_dir") {
             config.stateDirectory = expandHome(text)
@@ -30,14 +47,20 @@ public enum ConfigurationLoader {
         if let list = top.scalarList("allowlist") {
             config.allowlistPaths = list.map { resolve($0.0, base: base) }
         }
-        if let node = top.value("limits"), var r = MappingReader(document: document, node: node, what: "'limits'", diagnostics: &top.diagnostics) {
+        if let node = top.value("limits"),
+            var r = MappingReader(document: document, node: node, what: "'limits'", diagnostics: &top.diagnostics)
+        {
             r.rejectUnknownKeys(["max_request_body", "max_connections"], context: "'limits'")
             if let v = byteSize(&r, "max_request_body") { config.limits.maxRequestBody = v }
             if let v = r.int("max_connections") { config.limits.maxConnections = v }
             top.diagnostics += r.diagnostics
         }
-        if let node = top.value("timeouts"), var r = MappingReader(document: document, node: node, what: "'timeouts'", diagnostics: &top.diagnostics) {
-            r.rejectUnknownKeys(["dns", "connect", "idle", "request_head", "upstream_response", "shutdown_grace"], context: "'timeouts'")
+        if let node = top.value("timeouts"),
+            var r = MappingReader(document: document, node: node, what: "'timeouts'", diagnostics: &top.diagnostics)
+        {
+            r.rejectUnknownKeys(
+                ["dns", "connect", "idle", "request_head", "upstream_response", "shutdown_grace"], context: "'timeouts'"
+            )
             if let v = duration(&r, "dns") { config.timeouts.dns = v }
             if let v = duration(&r, "connect") { config.timeouts.connect = v }
             if let v = duration(&r, "idle") { config.timeouts.idle = v }
@@ -46,27 +69,58 @@ public enum ConfigurationLoader {
             if let v = duration(&r, "shutdown_grace") { config.timeouts.shutdownGrace = v }
             top.diagnostics += r.diagnostics
         }
-        if let node = top.value("upstream"), var r = MappingReader(document: document, node: node, what: "'upstream'", diagnostics: &top.diagnostics) {
+        if let node = top.value("upstream"),
+            var r = MappingReader(document: document, node: node, what: "'upstream'", diagnostics: &top.diagnostics)
+        {
             r.rejectUnknownKeys(["connect_to", "ca_file", "max_idle_connections_per_host"], context: "'upstream'")
             for (text, n) in r.scalarList("connect_to") ?? [] {
-                if let rule = ConnectToRule(parsing: text) { config.upstream.connectTo.append(rule) } else { r.diagnostics.append(.init(rule: "config.invalid", message: "connect_to must be HOST:PORT:ADDR:PORT2", location: document.location(n))) }
+                if let rule = ConnectToRule(parsing: text) {
+                    config.upstream.connectTo.append(rule)
+                } else {
+                    r.diagnostics.append(
+                        .init(
+                            rule: "config.invalid", message: "connect_to must be HOST:PORT:ADDR:PORT2",
+                            location: document.location(n)))
+                }
             }
-            if let n = r.value("ca_file"), n.null == nil, let text = r.string("ca_file") { config.upstream.caFile = resolve(text, base: base) }
+            if let n = r.value("ca_file"), n.null == nil, let text = r.string("ca_file") {
+                config.upstream.caFile = resolve(text, base: base)
+            }
             if let v = r.int("max_idle_connections_per_host") { config.upstream.maxIdleConnectionsPerHost = v }
             top.diagnostics += r.diagnostics
         }
-        if let node = top.value("proxy_auth"), var r = MappingReader(document: document, node: node, what: "'proxy_auth'", diagnostics: &top.diagnostics) {
+        if let node = top.value("proxy_auth"),
+            var r = MappingReader(document: document, node: node, what: "'proxy_auth'", diagnostics: &top.diagnostics)
+        {
             r.rejectUnknownKeys(["credentials_file", "credentials_env"], context: "'proxy_auth'")
-            if let n = r.value("credentials_file"), n.null == nil, let text = r.string("credentials_file") { config.proxyAuthentication.credentialsFile = resolve(text, base: base) }
-            if let n = r.value("credentials_env"), n.null == nil, let text = r.string("credentials_env") { config.proxyAuthentication.credentialsEnvironmentVariable = text }
+            if let n = r.value("credentials_file"), n.null == nil, let text = r.string("credentials_file") {
+                config.proxyAuthentication.credentialsFile = resolve(text, base: base)
+            }
+            if let n = r.value("credentials_env"), n.null == nil, let text = r.string("credentials_env") {
+                config.proxyAuthentication.credentialsEnvironmentVariable = text
+            }
             top.diagnostics += r.diagnostics
         }
         if let node = top.value("threads"), node.null == nil, let threads = top.int("threads") {
-            if threads >= 1 { config.threads = threads } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'threads' must be at least 1", location: document.location(node))) }
+            if threads >= 1 {
+                config.threads = threads
+            } else {
+                top.diagnostics.append(
+                    .init(
+                        rule: "config.invalid", message: "'threads' must be at least 1",
+                        location: document.location(node)))
+            }
         }
         if let text = top.string("log_level") {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-            if levels.contains(text) { config.logLevel = text } else { top.diagnostics.append(.init(rule: "config.invalid", message: "'log_level' must be one of \(levels.joined(separator: ", "))", location: document.location(top.value("log_level")))) }
+            if levels.contains(text) {
+                config.logLevel = text
+            } else {
+                top.diagnostics.append(
+                    .init(
+                        rule: "config.invalid", message: "'log_level' must be one of \(levels.joined(separator: ", "))",
+                        location: document.location(top.value("log_level"))))
+            }
         }
     }
 
@@ -84,7 +138,10 @@ public enum ConfigurationLoader {
     static func byteSize(_ r: inout MappingReader, _ key: String) -> Int? {
         guard let text = r.string(key) else { return nil }
         guard let v = Units.parseByteSize(text) else {
-            r.diagnostics.append(.init(rule: "config.invalid", message: "'\(key)' must be a size such as 32MiB", location: r.document.location(r.value(key))))
+            r.diagnostics.append(
+                .init(
+                    rule: "config.invalid", message: "'\(key)' must be a size such as 32MiB",
+                    location: r.document.location(r.value(key))))
             return nil
         }
         return v
@@ -93,7 +150,10 @@ public enum ConfigurationLoader {
     static func duration(_ r: inout MappingReader, _ key: String) -> Double? {
         guard let text = r.string(key) else { return nil }
         guard let v = Units.parseDuration(text) else {
-            r.diagnostics.append(.init(rule: "config.invalid", message: "'\(key)' must be a duration such as 10s, 500ms, 5m, 30d", location: r.document.location(r.value(key))))
+            r.diagnostics.append(
+                .init(
+                    rule: "config.invalid", message: "'\(key)' must be a duration such as 10s, 500ms, 5m, 30d",
+                    location: r.document.location(r.value(key))))
             return nil
         }
         return v
@@ -105,7 +165,10 @@ public enum Units {
     /// `1024`, `64KiB`, `32MiB`, `1GiB`, `10MB`.
     public static func parseByteSize(_ text: String) -> Int? {
         let t = text.replacingOccurrences(of: " ", with: "")
-        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000),
+            ("KB", 1000), ("B", 1),
+        ]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
             guard let n = Int(t.dropLast(suffix.count)), n >= 0 else { return nil }
             return n * factor

@@ -19,9 +19,13 @@ public struct DeclaredHost: Sendable, Hashable {
     /// Parses `https://api.example.com/path`, `*.example.com`, `` `api.example.com` `` into a host pattern.
     static func parse(_ raw: String, location: SourceLocation) -> DeclaredHost? {
         var text = raw.trimmingCharacters(in: CharacterSet(charactersIn: "` "))
-        if text.hasPrefix("**") && text.hasSuffix("**") && text.count > 4 { text = String(text.dropFirst(2).dropLast(2)) }
+        if text.hasPrefix("**") && text.hasSuffix("**") && text.count > 4 {
+            text = String(text.dropFirst(2).dropLast(2))
+        }
         // Markdown link: [text](url) → text
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") { text = String(text[text.index(after: text.startIndex)..<close]) }
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            text = String(text[text.index(after: text.startIndex)..<close])
+        }
         text = text.trimmingCharacters(in: CharacterSet(charactersIn: "` "))
         var scheme: AllowlistEntry.Scheme?
         if let range = text.range(of: "://") {
@@ -29,7 +33,9 @@ public struct DeclaredHost: Sendable, Hashable {
             text = String(text[range.upperBound...])
         }
         if let end = text.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { text = String(text[..<end]) }
-        if let colon = text.lastIndex(of: ":"), !text.contains("["), Int(text[text.index(after: colon)...]) != nil { text = String(text[..<colon]) }
+        if let colon = text.lastIndex(of: ":"), !text.contains("["), Int(text[text.index(after: colon)...]) != nil {
+            text = String(text[..<colon])
+        }
         guard text.contains("."), let pattern = try? AllowlistLoader.parseHostPattern(text) else { return nil }
         return DeclaredHost(pattern: pattern, scheme: scheme, location: location)
     }
@@ -53,14 +59,23 @@ public enum AllowlistCrossCheck {
         let document = try YAMLDocument.read(path: path)
         guard let backend = document.root?["permissions"]?["external"]?["fetch"]?["backend"] else { return [] }
         guard case .sequence(let items) = backend else {
-            throw PolicyLoadError([.init(rule: "manifest.invalid", message: "permissions.external.fetch.backend must be a list", location: document.location(backend))])
+            throw PolicyLoadError([
+                .init(
+                    rule: "manifest.invalid", message: "permissions.external.fetch.backend must be a list",
+                    location: document.location(backend))
+            ])
         }
         var hosts: [DeclaredHost] = []
         var problems: [PolicyDiagnostic] = []
         for item in items {
             let valueNode = item.mapping != nil ? item["address"] : item
-            guard let valueNode, let text = valueNode.string, let host = DeclaredHost.parse(text, location: document.location(valueNode)) else {
-                problems.append(.init(rule: "manifest.invalid-host", message: "backend entry is not a host, URL or address object", location: document.location(item)))
+            guard let valueNode, let text = valueNode.string,
+                let host = DeclaredHost.parse(text, location: document.location(valueNode))
+            else {
+                problems.append(
+                    .init(
+                        rule: "manifest.invalid-host", message: "backend entry is not a host, URL or address object",
+                        location: document.location(item)))
                 continue
             }
             hosts.append(host)
@@ -72,7 +87,11 @@ public enum AllowlistCrossCheck {
     /// Host rows of every Markdown table whose first column holds host names.
     public static func statementHosts(path: String) throws(PolicyLoadError) -> [DeclaredHost] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PolicyLoadError([.init(rule: "file.unreadable", message: "cannot read file", location: .init(file: path, line: 0, column: 0))])
+            throw PolicyLoadError([
+                .init(
+                    rule: "file.unreadable", message: "cannot read file",
+                    location: .init(file: path, line: 0, column: 0))
+            ])
         }
         return statementHosts(text: String(decoding: data, as: UTF8.self), file: path)
     }
@@ -83,7 +102,9 @@ public enum AllowlistCrossCheck {
         func finishTable() {
             // A table counts when every data row's first cell is a host; the header and separator rows are skipped.
             let rows = table.dropFirst().filter { !$0.cell.allSatisfy { "-: ".contains($0) } }
-            let parsed = rows.map { DeclaredHost.parse($0.cell, location: .init(file: file, line: $0.line, column: $0.column)) }
+            let parsed = rows.map {
+                DeclaredHost.parse($0.cell, location: .init(file: file, line: $0.line, column: $0.column))
+            }
             if !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) { hosts += parsed.compactMap { $0 } }
             table = []
         }
@@ -113,13 +134,24 @@ public enum AllowlistCrossCheck {
                     && DeclaredHost(pattern: entry.host, scheme: nil, location: entry.location).covers(declared.pattern)
             }
             if !covered {
-                findings.append(.init(rule: "manifest.not-allowlisted", message: "the manifest declares \(declared.text) but no allowlist entry covers it", location: declared.location))
+                findings.append(
+                    .init(
+                        rule: "manifest.not-allowlisted",
+                        message: "the manifest declares \(declared.text) but no allowlist entry covers it",
+                        location: declared.location))
             }
         }
         for entry in entries {
-            let declared = manifest.contains { ($0.scheme == nil || $0.scheme == entry.scheme) && $0.covers(entry.host) }
+            let declared = manifest.contains {
+                ($0.scheme == nil || $0.scheme == entry.scheme) && $0.covers(entry.host)
+            }
             if !declared {
-                findings.append(.init(rule: "manifest.undeclared", message: "\(entry.hostPattern) is allowlisted but not declared in the manifest's permissions.external.fetch.backend", location: entry.location))
+                findings.append(
+                    .init(
+                        rule: "manifest.undeclared",
+                        message:
+                            "\(entry.hostPattern) is allowlisted but not declared in the manifest's permissions.external.fetch.backend",
+                        location: entry.location))
             }
         }
         return findings
@@ -131,11 +163,18 @@ public enum AllowlistCrossCheck {
         let stated = Set(statement.map(\.text))
         var findings: [PolicyDiagnostic] = []
         for host in statement where !listed.contains(host.text) {
-            findings.append(.init(rule: "statement.not-allowlisted", message: "the statement lists \(host.text) but the allowlist does not", location: host.location))
+            findings.append(
+                .init(
+                    rule: "statement.not-allowlisted",
+                    message: "the statement lists \(host.text) but the allowlist does not", location: host.location))
         }
         var reported = Set<String>()
         for entry in entries where !stated.contains(entry.hostPattern) && reported.insert(entry.hostPattern).inserted {
-            findings.append(.init(rule: "statement.undeclared", message: "\(entry.hostPattern) is allowlisted but missing from the statement's endpoint table", location: entry.location))
+            findings.append(
+                .init(
+                    rule: "statement.undeclared",
+                    message: "\(entry.hostPattern) is allowlisted but missing from the statement's endpoint table",
+                    location: entry.location))
         }
         return findings
     }
@@ -144,11 +183,14 @@ public enum AllowlistCrossCheck {
 /// The endpoint table a security statement can include verbatim, generated from the allowlist.
 public enum AllowlistRenderer {
     public static func markdown(_ entries: [AllowlistEntry]) -> String {
-        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        func cell(_ s: String) -> String {
+            s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
         var out = "| Host | Ports | Mode | Provider | Purpose |\n|---|---|---|---|---|\n"
         for entry in entries {
             let ports = entry.ports.map(String.init).joined(separator: ", ") + (entry.scheme == .http ? " (http)" : "")
-            out += "| `\(entry.hostPattern)` | \(ports) | \(entry.mode.rawValue) | \(entry.provider?.rawValue ?? "—") | \(cell(entry.purpose)) |\n"
+            out +=
+                "| `\(entry.hostPattern)` | \(ports) | \(entry.mode.rawValue) | \(entry.provider?.rawValue ?? "—") | \(cell(entry.purpose)) |\n"
         }
         return out
     }
@@ -169,7 +211,10 @@ public enum AllowlistRenderer {
 /// Stable, sorted-key JSON for reports.
 enum PolicyJSON {
     static func encode(_ value: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(
+                withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

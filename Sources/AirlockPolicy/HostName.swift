@@ -35,7 +35,9 @@ public struct HostName: Hashable, Sendable, Comparable {
             } else {
                 // Reject compatibility and separator characters rather than guessing a mapping.
                 guard
-                    rawLabel.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" }),
+                    rawLabel.unicodeScalars.allSatisfy({
+                        $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-"
+                    }),
                     let encoded = Punycode.encode(String(rawLabel))
                 else { throw .idnaFailure }
                 label = "xn--" + encoded
@@ -62,7 +64,9 @@ public struct HostName: Hashable, Sendable, Comparable {
                 if labelLength == 0 || previous == UInt8(ascii: "-") { return nil }
                 labelLength = 0
             } else {
-                guard isLDH(byte), labelLength < 63, !(labelLength == 0 && byte == UInt8(ascii: "-")) else { return nil }
+                guard isLDH(byte), labelLength < 63, !(labelLength == 0 && byte == UInt8(ascii: "-")) else {
+                    return nil
+                }
                 labelLength += 1
             }
             previous = byte

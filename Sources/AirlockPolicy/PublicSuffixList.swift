@@ -21,7 +21,9 @@ public struct PublicSuffixList: Sendable {
             return PublicSuffixList(text: String(decoding: data, as: UTF8.self), source: url.path)
         }
         throw PolicyLoadError([
-            PolicyDiagnostic(rule: "file.unreadable", message: "no Public Suffix List found", location: .init(file: debian, line: 0, column: 0))
+            PolicyDiagnostic(
+                rule: "file.unreadable", message: "no Public Suffix List found",
+                location: .init(file: debian, line: 0, column: 0))
         ])
     }
 

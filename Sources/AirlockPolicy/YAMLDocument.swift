@@ -14,7 +14,8 @@ struct YAMLDocument {
             throw PolicyLoadError([YAMLDocument.diagnostic(for: error, file: file)])
         } catch {
             throw PolicyLoadError([
-                PolicyDiagnostic(rule: "yaml.syntax", message: "not valid YAML", location: .init(file: file, line: 1, column: 1))
+                PolicyDiagnostic(
+                    rule: "yaml.syntax", message: "not valid YAML", location: .init(file: file, line: 1, column: 1))
             ])
         }
     }
@@ -22,12 +23,16 @@ struct YAMLDocument {
     static func read(path: String) throws(PolicyLoadError) -> YAMLDocument {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PolicyLoadError([
-                PolicyDiagnostic(rule: "file.unreadable", message: "cannot read file", location: .init(file: path, line: 0, column: 0))
+                PolicyDiagnostic(
+                    rule: "file.unreadable", message: "cannot read file",
+                    location: .init(file: path, line: 0, column: 0))
             ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PolicyLoadError([
-                PolicyDiagnostic(rule: "file.encoding", message: "file is not UTF-8", location: .init(file: path, line: 0, column: 0))
+                PolicyDiagnostic(
+                    rule: "file.encoding", message: "file is not UTF-8", location: .init(file: path, line: 0, column: 0)
+                )
             ])
         }
         return try YAMLDocument(file: path, text: text)
@@ -35,10 +40,14 @@ struct YAMLDocument {
 
     private static func diagnostic(for error: YamlError, file: String) -> PolicyDiagnostic {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return PolicyDiagnostic(rule: "yaml.syntax", message: "invalid YAML: \(problem)", location: .init(file: file, line: mark.line, column: mark.column))
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return PolicyDiagnostic(
+                rule: "yaml.syntax", message: "invalid YAML: \(problem)",
+                location: .init(file: file, line: mark.line, column: mark.column))
         default:
-            return PolicyDiagnostic(rule: "yaml.syntax", message: "invalid YAML", location: .init(file: file, line: 1, column: 1))
+            return PolicyDiagnostic(
+                rule: "yaml.syntax", message: "invalid YAML", location: .init(file: file, line: 1, column: 1))
         }
     }
 
@@ -57,7 +66,9 @@ struct MappingReader {
 
     init?(document: YAMLDocument, node: Node, what: String, diagnostics: inout [PolicyDiagnostic]) {
         guard case .mapping(let mapping) = node else {
-            diagnostics.append(.init(rule: "schema.wrong-type", message: "\(what) must be a mapping", location: document.location(node)))
+            diagnostics.append(
+                .init(
+                    rule: "schema.wrong-type", message: "\(what) must be a mapping", location: document.location(node)))
             return nil
         }
         self.document = document
@@ -70,7 +81,10 @@ struct MappingReader {
         for (key, _) in mapping {
             let name = key.string ?? ""
             if !known.contains(name) {
-                diagnostics.append(.init(rule: "schema.unknown-key", message: "unknown key '\(name)' in \(context)", location: document.location(key)))
+                diagnostics.append(
+                    .init(
+                        rule: "schema.unknown-key", message: "unknown key '\(name)' in \(context)",
+                        location: document.location(key)))
             }
         }
     }
@@ -84,7 +98,9 @@ struct MappingReader {
     mutating func string(_ key: String) -> String? {
         guard let node = mapping[key] else { return nil }
         guard case .scalar(let scalar) = node else {
-            diagnostics.append(.init(rule: "schema.wrong-type", message: "'\(key)' must be a string", location: document.location(node)))
+            diagnostics.append(
+                .init(
+                    rule: "schema.wrong-type", message: "'\(key)' must be a string", location: document.location(node)))
             return nil
         }
         return scalar.string
@@ -93,7 +109,10 @@ struct MappingReader {
     mutating func int(_ key: String) -> Int? {
         guard let node = mapping[key] else { return nil }
         guard let value = node.int else {
-            diagnostics.append(.init(rule: "schema.wrong-type", message: "'\(key)' must be an integer", location: document.location(node)))
+            diagnostics.append(
+                .init(
+                    rule: "schema.wrong-type", message: "'\(key)' must be an integer", location: document.location(node)
+                ))
             return nil
         }
         return value
@@ -102,7 +121,10 @@ struct MappingReader {
     mutating func bool(_ key: String) -> Bool? {
         guard let node = mapping[key] else { return nil }
         guard let value = node.bool else {
-            diagnostics.append(.init(rule: "schema.wrong-type", message: "'\(key)' must be true or false", location: document.location(node)))
+            diagnostics.append(
+                .init(
+                    rule: "schema.wrong-type", message: "'\(key)' must be true or false",
+                    location: document.location(node)))
             return nil
         }
         return value
@@ -117,14 +139,18 @@ struct MappingReader {
             var out: [(String, Node)] = []
             for item in seq {
                 guard case .scalar(let s) = item else {
-                    diagnostics.append(.init(rule: "schema.wrong-type", message: "'\(key)' must be a list of scalars", location: document.location(item)))
+                    diagnostics.append(
+                        .init(
+                            rule: "schema.wrong-type", message: "'\(key)' must be a list of scalars",
+                            location: document.location(item)))
                     continue
                 }
                 out.append((s.string, item))
             }
             return out
         default:
-            diagnostics.append(.init(rule: "schema.wrong-type", message: "'\(key)' must be a list", location: document.location(node)))
+            diagnostics.append(
+                .init(rule: "schema.wrong-type", message: "'\(key)' must be a list", location: document.location(node)))
             return nil
         }
     }

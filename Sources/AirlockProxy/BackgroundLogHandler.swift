@@ -25,7 +25,8 @@ public struct BackgroundLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata, !extra.isEmpty { merged.merge(extra) { $1 } }
-        writer.enqueue(.init(date: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
+        writer.enqueue(
+            .init(date: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
     }
 }
 
@@ -89,7 +90,10 @@ public final class BackgroundLogWriter: Sendable {
         guard !records.isEmpty || dropped > 0 else { return }
         var text = ""
         for record in records { text += Self.format(record) }
-        if dropped > 0 { text += "\(Self.timestamp(Date())) warning airlock: dropped=\(dropped) log records dropped: the log writer fell behind\n" }
+        if dropped > 0 {
+            text +=
+                "\(Self.timestamp(Date())) warning airlock: dropped=\(dropped) log records dropped: the log writer fell behind\n"
+        }
         FileHandle.standardError.write(Data(text.utf8))
     }
 
@@ -104,7 +108,8 @@ public final class BackgroundLogWriter: Sendable {
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         let millis = Int32((interval - Double(seconds)) * 1000)
-        return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
+        return
+            "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 
     static func format(_ record: Record) -> String {

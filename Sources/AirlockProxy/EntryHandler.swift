@@ -68,7 +68,11 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             case .body(let buffer):
                 heldBytes += buffer.readableBytes
                 if heldBytes > runtime.configuration.limits.maxRequestBody {
-                    refuse(.failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body", host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
+                    refuse(
+                        .failure(
+                            .payloadTooLarge, reason: "request_too_large",
+                            message: "the request body exceeds limits.max_request_body", host: ""),
+                        DecisionLog(method: "-", host: "-", uri: "/"), context: context)
                     return
                 }
                 heldParts.append(part)
@@ -92,16 +96,21 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .deciding
         let isConnect = head.method == .CONNECT
-        let log = DecisionLog(method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
+        let log = DecisionLog(
+            method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
         if let authenticator = runtime.authenticator, authenticator.authenticate(head.headers) == nil {
             let failures = runtime.counters.proxyAuthFailures.wrappingIncrementThenLoad(ordering: .relaxed)
-            runtime.logger.notice("proxy authentication failed", metadata: ["failures_total": .stringConvertible(failures)])
+            runtime.logger.notice(
+                "proxy authentication failed", metadata: ["failures_total": .stringConvertible(failures)])
             refuse(.denied(.proxyAuthenticationRequired, host: ""), log, context: context)
             return
         }
         if isConnect {
             guard let (host, port) = HostPort.split(Substring(head.uri)), let host, let port, port > 0 else {
-                refuse(.failure(.badRequest, reason: "invalid_connect_target", message: "CONNECT needs host:port", host: ""), log, context: context)
+                refuse(
+                    .failure(
+                        .badRequest, reason: "invalid_connect_target", message: "CONNECT needs host:port", host: ""),
+                    log, context: context)
                 return
             }
             decide(host: host, port: port, scheme: .https, log: log, context: context) { target in
@@ -118,7 +127,10 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             let rest = head.uri.dropFirst("http://".count)
             let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
             guard let (host, port) = InterceptTarget.splitAuthority(String(authority)) else {
-                refuse(.failure(.badRequest, reason: "invalid_request_target", message: "the absolute URI has no valid authority", host: ""), log, context: context)
+                refuse(
+                    .failure(
+                        .badRequest, reason: "invalid_request_target",
+                        message: "the absolute URI has no valid authority", host: ""), log, context: context)
                 return
             }
             var log = log
@@ -128,11 +140,18 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             }
             return
         }
-        refuse(.failure(.badRequest, reason: "not_a_proxy_request", message: "Airlock is a forward proxy: use CONNECT host:443 (set HTTPS_PROXY)", host: ""), log, context: context)
+        refuse(
+            .failure(
+                .badRequest, reason: "not_a_proxy_request",
+                message: "Airlock is a forward proxy: use CONNECT host:443 (set HTTPS_PROXY)", host: ""), log,
+            context: context)
     }
 
     /// Allowlist first, then the destination's addresses; `next` runs only for an allowed, public destination.
-    private func decide(host: String, port: Int, scheme: AllowlistEntry.Scheme, log: DecisionLog, context: ChannelHandlerContext, next: @escaping (InterceptTarget) -> Void) {
+    private func decide(
+        host: String, port: Int, scheme: AllowlistEntry.Scheme, log: DecisionLog, context: ChannelHandlerContext,
+        next: @escaping (InterceptTarget) -> Void
+    ) {
         var log = log
         switch runtime.allowlist.match(host: host, port: port, scheme: scheme) {
         case .denied(let reason, let normalized):
@@ -143,9 +162,11 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             let target = InterceptTarget(host: normalized, port: port, scheme: scheme, entry: entry)
             let resolution: EventLoopFuture<PinnedResolver.Resolved>
             if let override = runtime.configuration.upstream.connectTarget(host: normalized, port: port) {
-                resolution = runtime.resolver.resolve(host: override.host, port: override.port, checked: false, on: context.eventLoop)
+                resolution = runtime.resolver.resolve(
+                    host: override.host, port: override.port, checked: false, on: context.eventLoop)
             } else {
-                resolution = runtime.resolver.resolve(host: normalized, port: port, checked: true, on: context.eventLoop)
+                resolution = runtime.resolver.resolve(
+                    host: normalized, port: port, checked: true, on: context.eventLoop)
             }
             resolution.assumeIsolated().whenComplete { result in
                 switch result {
@@ -155,11 +176,12 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 case .failure(let error):
                     let upstreamError = UpstreamError(resolution: error)
                     let (status, reason, message) = upstreamError.response
-                    let response: ErrorResponse = if case .restricted = upstreamError {
-                        .denied(.addressRestricted, host: normalized)
-                    } else {
-                        .failure(status, reason: reason, message: message, host: normalized)
-                    }
+                    let response: ErrorResponse =
+                        if case .restricted = upstreamError {
+                            .denied(.addressRestricted, host: normalized)
+                        } else {
+                            .failure(status, reason: reason, message: message, host: normalized)
+                        }
                     self.refuse(response, log, context: context)
                 }
             }
@@ -173,26 +195,31 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func intercept(_ target: InterceptTarget, context: ChannelHandlerContext) {
         let runtime = self.runtime
         let channel = context.channel
-        let sni = ByteToMessageHandler(SNIHandler { result in
-            let denial: DenyReason? =
-                switch result {
-                case .fallback: IPAddress(parsing: target.host) == nil ? .sniMissing : nil
-                case .hostname(let name): InterceptTarget.normalise(name) == target.host ? nil : .sniMismatch
+        let sni = ByteToMessageHandler(
+            SNIHandler { result in
+                let denial: DenyReason? =
+                    switch result {
+                    case .fallback: IPAddress(parsing: target.host) == nil ? .sniMissing : nil
+                    case .hostname(let name): InterceptTarget.normalise(name) == target.host ? nil : .sniMismatch
+                    }
+                return channel.eventLoop.makeCompletedFuture {
+                    let tlsContext = try runtime.interception.context(for: target.host)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: tlsContext), position: .last)
+                    // Pipelined requests are queued by InterceptHandler itself. Response headers are either Airlock's
+                    // own or were parsed and validated by the upstream decoder.
+                    try sync.configureHTTPServerPipeline(
+                        position: .last, withPipeliningAssistance: false, withErrorHandling: false,
+                        withOutboundHeaderValidation: false)
+                    try sync.addHandler(
+                        InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
+                    // From here the intercept handler watches idleness with its own deadlines.
+                    sync.removeHandler(try sync.handler(type: IdleStateHandler.self), promise: nil)
                 }
-            return channel.eventLoop.makeCompletedFuture {
-                let tlsContext = try runtime.interception.context(for: target.host)
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(NIOSSLServerHandler(context: tlsContext), position: .last)
-                // Pipelined requests are queued by InterceptHandler itself. Response headers are either Airlock's
-                // own or were parsed and validated by the upstream decoder.
-                try sync.configureHTTPServerPipeline(position: .last, withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
-                try sync.addHandler(InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
-                // From here the intercept handler watches idleness with its own deadlines.
-                sync.removeHandler(try sync.handler(type: IdleStateHandler.self), promise: nil)
-            }
-        })
+            })
         switchPipeline(context: context, adding: [sni]) {
-            DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(runtime.logger, decision: "intercept", status: 200)
+            DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(
+                runtime.logger, decision: "intercept", status: 200)
         }
     }
 
@@ -215,7 +242,9 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     /// `tunnel` entry: connect to the checked address, answer 200 and relay bytes.
     private func tunnel(_ target: InterceptTarget, log: DecisionLog, context: ChannelHandlerContext) {
         guard let addresses = resolved?.addresses, let address = addresses.first else {
-            refuse(.failure(.badGateway, reason: "dns_failure", message: "no address", host: target.host), log, context: context)
+            refuse(
+                .failure(.badGateway, reason: "dns_failure", message: "no address", host: target.host), log,
+                context: context)
             return
         }
         let runtime = self.runtime
@@ -228,11 +257,16 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             .whenComplete { result in
                 switch result {
                 case .failure:
-                    self.refuse(.failure(.badGateway, reason: "upstream_connect_failed", message: "could not connect to the upstream server", host: target.host), log, context: context)
+                    self.refuse(
+                        .failure(
+                            .badGateway, reason: "upstream_connect_failed",
+                            message: "could not connect to the upstream server", host: target.host), log,
+                        context: context)
                 case .success(let upstream):
                     let (local, remote) = GlueHandler.pair()
                     do {
-                        try upstream.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
+                        try upstream.pipeline.syncOperations.addHandler(
+                            IdleStateHandler(allTimeout: .seconds(Int64(runtime.configuration.timeouts.idle))))
                         try upstream.pipeline.syncOperations.addHandler(remote)
                     } catch {
                         upstream.close(promise: nil)
@@ -248,7 +282,9 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// Writes the raw `200` for CONNECT, removes the HTTP codec and this handler, and installs `handlers`.
     /// Bytes the client sent right after the CONNECT head are forwarded to the new handlers.
-    private func switchPipeline(context: ChannelHandlerContext, adding handlers: [any ChannelHandler], then done: @escaping () -> Void) {
+    private func switchPipeline(
+        context: ChannelHandlerContext, adding handlers: [any ChannelHandler], then done: @escaping () -> Void
+    ) {
         let sync = context.pipeline.syncOperations
         do {
             let encoder = try sync.handler(type: HTTPResponseEncoder.self)
@@ -269,7 +305,9 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
         state = .refused
-        log.emit(runtime.logger, decision: response.type == "airlock_denied" ? "denied" : "error", status: response.status.code, reason: response.reason)
+        log.emit(
+            runtime.logger, decision: response.type == "airlock_denied" ? "denied" : "error",
+            status: response.status.code, reason: response.reason)
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
 
@@ -283,7 +321,10 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .awaitingHead = state, error is HTTPParserError {
-            refuse(.failure(.badRequest, reason: "malformed_request", message: "the proxy request is not valid HTTP/1.1", host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
+            refuse(
+                .failure(
+                    .badRequest, reason: "malformed_request", message: "the proxy request is not valid HTTP/1.1",
+                    host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
             return
         }
         context.close(promise: nil)

@@ -14,12 +14,18 @@ package struct ErrorResponse: Error, Sendable {
     package var provider: Provider?
 
     package static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
-        let status: HTTPResponseStatus = reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
-        return ErrorResponse(status: status, type: "airlock_denied", reason: reason.rawValue, message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
+        let status: HTTPResponseStatus =
+            reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
+        return ErrorResponse(
+            status: status, type: "airlock_denied", reason: reason.rawValue,
+            message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
     }
 
-    package static func failure(_ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil) -> ErrorResponse {
-        ErrorResponse(status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
+    package static func failure(
+        _ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil
+    ) -> ErrorResponse {
+        ErrorResponse(
+            status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
     }
 
     /// The JSON body. Every shape carries `error.type`, `error.message`, `error.host` and `error.reason`;
@@ -61,7 +67,9 @@ package struct ErrorResponse: Error, Sendable {
             ("content-length", String(contentLength)),
         ])
         if type == "airlock_denied" { headers.add(name: "x-airlock-denied", value: reason) }
-        if status == .proxyAuthenticationRequired { headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"") }
+        if status == .proxyAuthenticationRequired {
+            headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"")
+        }
         if !keepAlive { headers.add(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
     }
@@ -79,7 +87,9 @@ enum JSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -98,7 +108,7 @@ extension ChannelHandlerContext {
         let done = writeAndFlush(wrap(.end(nil)))
         if !keepAlive {
             let context = self
-            done.whenComplete { _ in context.close(promise: nil) }
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 }

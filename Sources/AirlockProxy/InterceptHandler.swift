@@ -161,7 +161,9 @@ final class InterceptHandler: ChannelDuplexHandler {
         }
         let hosts = head.headers["host"]
         guard hosts.count == 1, let hostHeader = hosts.first else {
-            refuse(badRequest("invalid_host_header", "the request must carry exactly one Host header"), log, context: context)
+            refuse(
+                badRequest("invalid_host_header", "the request must carry exactly one Host header"), log,
+                context: context)
             return
         }
         guard target.matchesHostHeader(hostHeader) else {
@@ -178,7 +180,8 @@ final class InterceptHandler: ChannelDuplexHandler {
             return
         }
         if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         let body = context.channel.allocator.buffer(capacity: min(declaredLength, 1 << 20))
         state = .collecting(Exchange(head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive))
@@ -189,7 +192,8 @@ final class InterceptHandler: ChannelDuplexHandler {
         if uri.hasPrefix("/") { return .success(uri) }
         let prefix = target.scheme == .https ? "https://" : "http://"
         guard uri.lowercased().hasPrefix(prefix) else {
-            return .failure(badRequest("invalid_request_target", "the request target must be a path or an absolute URI"))
+            return .failure(
+                badRequest("invalid_request_target", "the request target must be a path or an absolute URI"))
         }
         let rest = uri.dropFirst(prefix.count)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
@@ -205,7 +209,9 @@ final class InterceptHandler: ChannelDuplexHandler {
         let lengths = headers["content-length"]
         let encodings = headers["transfer-encoding"]
         if encodings.isEmpty, lengths.count <= 1,
-            lengths.first.map({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }) ?? true
+            lengths.first.map({
+                !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            }) ?? true
         {
             return nil  // the common case: one plain Content-Length, or none
         }
@@ -214,10 +220,14 @@ final class InterceptHandler: ChannelDuplexHandler {
         }
         if !lengths.isEmpty {
             let values = lengths.flatMap { $0.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
-            if values.contains(where: { $0.isEmpty || !$0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }) {
+            if values.contains(where: {
+                $0.isEmpty || !$0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            }) {
                 return ("invalid_content_length", "the Content-Length is not a number")
             }
-            if Set(values).count > 1 { return ("conflicting_framing", "the request has conflicting Content-Length values") }
+            if Set(values).count > 1 {
+                return ("conflicting_framing", "the request has conflicting Content-Length values")
+            }
             return nil
         }
         if encodings.count != 1 || encodings[0].trimmingASCIISpaces().lowercased() != "chunked" {
@@ -232,7 +242,8 @@ final class InterceptHandler: ChannelDuplexHandler {
         headers.remove(name: "expect")
         let hasBody = exchange.body.readableBytes > 0 || [.POST, .PUT, .PATCH].contains(exchange.head.method)
         if hasBody { headers.replaceOrAdd(name: "content-length", value: String(exchange.body.readableBytes)) }
-        let upstreamHead = HTTPRequestHead(version: .http1_1, method: exchange.head.method, uri: exchange.path, headers: headers)
+        let upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: exchange.head.method, uri: exchange.path, headers: headers)
         state = .forwarding(exchange)
         let body = hasBody ? exchange.body : nil
         runtime.pool(for: context.eventLoop).acquire(target.upstreamKey) { result in
@@ -269,12 +280,18 @@ final class InterceptHandler: ChannelDuplexHandler {
             if case .restricted = upstreamError {
                 response = .denied(.addressRestricted, host: target.host, provider: target.provider)
             } else {
-                response = .failure(status, reason: reason, message: message, host: target.host, provider: target.provider)
+                response = .failure(
+                    status, reason: reason, message: message, host: target.host, provider: target.provider)
             }
         } else if error is NIOSSLError || error is BoringSSLError {
-            response = .failure(.badGateway, reason: "upstream_tls_failed", message: "the upstream server's TLS certificate or handshake failed verification", host: target.host, provider: target.provider)
+            response = .failure(
+                .badGateway, reason: "upstream_tls_failed",
+                message: "the upstream server's TLS certificate or handshake failed verification", host: target.host,
+                provider: target.provider)
         } else {
-            response = .failure(.badGateway, reason: "upstream_failed", message: "the upstream exchange failed", host: target.host, provider: target.provider)
+            response = .failure(
+                .badGateway, reason: "upstream_failed", message: "the upstream exchange failed", host: target.host,
+                provider: target.provider)
         }
         refuse(response, exchange.log, context: context)
     }
@@ -292,7 +309,11 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 
     private func tooLarge() -> ErrorResponse {
-        .failure(.payloadTooLarge, reason: "request_too_large", message: "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)", host: target.host, provider: target.provider)
+        .failure(
+            .payloadTooLarge, reason: "request_too_large",
+            message:
+                "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)",
+            host: target.host, provider: target.provider)
     }
 
     /// Serves requests the client pipelined, until one of them is in flight again.
@@ -375,7 +396,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
         var headers = head.headers
         HopByHop.stripResponse(&headers)
         if !exchange.keepAlive || quiescing { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(
+                .head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))),
+            promise: nil)
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
@@ -406,7 +430,9 @@ extension InterceptHandler: UpstreamResponseReceiver {
     func upstreamFailed(_ error: any Error) {
         guard case .forwarding(var exchange) = state, let context else { return }
         // A pooled connection that the server had already closed: try once more on a fresh one.
-        if exchange.reused, !exchange.retried, !exchange.responseStarted, case .connectionClosed? = error as? UpstreamError {
+        if exchange.reused, !exchange.retried, !exchange.responseStarted,
+            case .connectionClosed? = error as? UpstreamError
+        {
             exchange.retried = true
             exchange.upstream = nil
             state = .collecting(exchange)
@@ -442,7 +468,8 @@ package enum HopByHop {
 
     private static func strip(_ headers: inout HTTPHeaders, keeping kept: String?) {
         guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        let listed = Set(headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } })
+        let listed = Set(
+            headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } })
         headers = HTTPHeaders(
             headers.filter { header in
                 let lower = header.name.lowercased()

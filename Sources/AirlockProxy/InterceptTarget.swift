@@ -1,5 +1,5 @@
-import Foundation
 import AirlockPolicy
+import Foundation
 
 /// The destination that an intercepted connection is bound to: every request on it must name this host.
 package struct InterceptTarget: Sendable {

@@ -1,7 +1,7 @@
-import Foundation
 import AirlockPolicy
 import AirlockTLS
 import Atomics
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -81,7 +81,8 @@ struct DecisionLog {
         let micros = (NIODeadline.now() - start).nanoseconds / 1000
         let fraction = micros % 1000
         let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
-        var line = "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
+        var line =
+            "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
         if let reason { line += " reason=\(reason)" }
         logger.info("\(line)")
     }

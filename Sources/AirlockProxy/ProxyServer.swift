@@ -42,7 +42,8 @@ public final class ProxyServer: Service, Sendable {
                 own.insert(listen)
             }
         }
-        let resolver = PinnedResolver(pool: threadPool, timeout: .milliseconds(Int64(configuration.timeouts.dns * 1000)), ownAddresses: own)
+        let resolver = PinnedResolver(
+            pool: threadPool, timeout: .milliseconds(Int64(configuration.timeouts.dns * 1000)), ownAddresses: own)
         let authenticator = credentials.isEmpty ? nil : ProxyAuthenticator(pairs: credentials)
         self.runtime = ProxyRuntime(
             configuration: configuration,
@@ -89,10 +90,11 @@ public final class ProxyServer: Service, Sendable {
             }
             .bind(host: runtime.configuration.listen.host, port: runtime.configuration.listen.port)
             .get()
-        let shown = serverChannel.localAddress.map { address -> String in
-            let host = address.ipAddress ?? runtime.configuration.listen.host
-            return HostPort(host: host, port: address.port ?? 0).description
-        } ?? runtime.configuration.listen.description
+        let shown =
+            serverChannel.localAddress.map { address -> String in
+                let host = address.ipAddress ?? runtime.configuration.listen.host
+                return HostPort(host: host, port: address.port ?? 0).description
+            } ?? runtime.configuration.listen.description
         announce("airlock listening on \(shown)")
         runtime.logger.info("listening", metadata: ["address": .string(shown)])
 
@@ -108,7 +110,9 @@ public final class ProxyServer: Service, Sendable {
         }
         let remaining = children.withLockedValue { Array($0.values) }
         if !remaining.isEmpty {
-            runtime.logger.notice("closing connections still open after the grace period", metadata: ["count": .stringConvertible(remaining.count)])
+            runtime.logger.notice(
+                "closing connections still open after the grace period",
+                metadata: ["count": .stringConvertible(remaining.count)])
         }
         for channel in remaining { try? await channel.close() }
     }

@@ -4,11 +4,11 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Resolves upstream hosts once, refuses any name with a non-public address, and returns the checked
@@ -47,7 +47,8 @@ package final class PinnedResolver: Sendable {
         }
         // A literal needs no lookup but is still classified.
         if let literal = IPAddress(parsing: host) {
-            return eventLoop.makeCompletedFuture(Result { try self.check([literal], port: port, checked: checked).get() })
+            return eventLoop.makeCompletedFuture(
+                Result { try self.check([literal], port: port, checked: checked).get() })
         }
         let promise = eventLoop.makePromise(of: Resolved.self)
         let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(Failure.timedOut) }
@@ -72,13 +73,17 @@ package final class PinnedResolver: Sendable {
         if addresses.isEmpty { return .failure(.notFound) }
         if checked {
             for address in addresses {
-                if let restriction = AddressClassifier.restriction(for: address) { return .failure(.restricted(restriction)) }
+                if let restriction = AddressClassifier.restriction(for: address) {
+                    return .failure(.restricted(restriction))
+                }
                 if ownAddresses.contains(address) { return .failure(.restricted(.proxyItself)) }
             }
         }
         var out: [SocketAddress] = []
         for address in addresses {
-            if let socketAddress = try? SocketAddress(ipAddress: address.description, port: port) { out.append(socketAddress) }
+            if let socketAddress = try? SocketAddress(ipAddress: address.description, port: port) {
+                out.append(socketAddress)
+            }
         }
         return out.isEmpty ? .failure(.notFound) : .success(Resolved(addresses: out))
     }
@@ -87,9 +92,9 @@ package final class PinnedResolver: Sendable {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
-        hints.ai_socktype = SOCK_STREAM
+            hints.ai_socktype = SOCK_STREAM
         #else
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #endif
         var info: UnsafeMutablePointer<addrinfo>?
         guard Glibc.getaddrinfo(host, nil, &hints, &info) == 0, let first = info else { return .failure(.notFound) }

@@ -34,7 +34,11 @@ enum UpstreamError: Error {
 
     var response: (HTTPResponseStatus, String, String) {
         switch self {
-        case .restricted(let r): (.forbidden, DenyReason.addressRestricted.rawValue, "the destination resolves to a non-public address (\(r.rawValue))")
+        case .restricted(let r):
+            (
+                .forbidden, DenyReason.addressRestricted.rawValue,
+                "the destination resolves to a non-public address (\(r.rawValue))"
+            )
         case .dnsFailure: (.badGateway, DenyReason.dnsFailure.rawValue, "the destination host could not be resolved")
         case .dnsTimeout: (.gatewayTimeout, "dns_timeout", "resolving the destination host timed out")
         case .connectFailed: (.badGateway, "upstream_connect_failed", "could not connect to the upstream server")
@@ -112,7 +116,9 @@ final class UpstreamPool {
         idle.removeAll()
     }
 
-    private func connect(_ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void) {
+    private func connect(
+        _ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void
+    ) {
         let configuration = runtime.configuration
         let resolved: EventLoopFuture<PinnedResolver.Resolved>
         if let target = configuration.upstream.connectTarget(host: key.host, port: key.port) {
@@ -129,7 +135,10 @@ final class UpstreamPool {
     }
 
     /// Tries the checked addresses in order; the name is never resolved again.
-    private func connect(_ key: UpstreamKey, addresses: ArraySlice<SocketAddress>, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void) {
+    private func connect(
+        _ key: UpstreamKey, addresses: ArraySlice<SocketAddress>,
+        _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void
+    ) {
         guard let address = addresses.first else {
             completion(.failure(UpstreamError.connectFailed))
             return
@@ -142,7 +151,8 @@ final class UpstreamPool {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if key.tls {
-                        try sync.addHandler(try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
+                        try sync.addHandler(
+                            try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
                     }
                     try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
                     try sync.addHandler(UpstreamConnectionHandler(key: key))
@@ -250,7 +260,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             responseKeepAlive = head.isKeepAlive
-            if tlsVersion == nil, key.tls { tlsVersion = try? context.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).tlsVersion }
+            if tlsVersion == nil, key.tls {
+                tlsVersion = try? context.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
+                    .tlsVersion
+            }
             receiver.upstreamResponseHead(head)
         case .body(let buffer):
             receiver.upstreamResponseBody(buffer)

@@ -27,9 +27,11 @@ public struct CertificateAuthority: Sendable {
         let key = try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
         let certificate = try Certificate(pemEncoded: certPEM)
         guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else {
-            throw StateError(code: .invalidContent, path: state.file(keyFile), reason: "CA key does not match the CA certificate")
+            throw StateError(
+                code: .invalidContent, path: state.file(keyFile), reason: "CA key does not match the CA certificate")
         }
-        return CertificateAuthority(certificate: certificate, privateKey: key, certificatePath: state.file(certificateFile))
+        return CertificateAuthority(
+            certificate: certificate, privateKey: key, certificatePath: state.file(certificateFile))
     }
 
     /// Creates a new CA, valid for ten years, and stores it (key 0600, certificate 0644).
@@ -60,7 +62,8 @@ public struct CertificateAuthority: Sendable {
         )
         try state.write(Array(key.pemRepresentation.utf8), to: keyFile, mode: 0o600)
         try state.write(Array(try certificate.serializeAsPEM().pemString.utf8), to: certificateFile, mode: 0o644)
-        return CertificateAuthority(certificate: certificate, privateKey: key, certificatePath: state.file(certificateFile))
+        return CertificateAuthority(
+            certificate: certificate, privateKey: key, certificatePath: state.file(certificateFile))
     }
 
     /// The CA certificate in PEM.

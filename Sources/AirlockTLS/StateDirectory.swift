@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The directory that holds Airlock's CA, keys and ledger: `--state-dir`, else `$AIRLOCK_HOME`, else `~/.airlock`.
@@ -27,7 +27,8 @@ public struct StateDirectory: Sendable {
     /// Creates the directory (mode 0700) if needed.
     public func create() throws(StateError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StateError(code: .cannotCreate, path: path, reason: "cannot create the state directory")
         }
@@ -63,7 +64,11 @@ public struct StateDirectory: Sendable {
             let mode = attributes[.posixPermissions] as? Int
         else { throw StateError(code: .missing, path: target, reason: "file does not exist") }
         if mode & 0o077 != 0 {
-            throw StateError(code: .insecurePermissions, path: target, reason: "private key is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); run chmod 600")
+            throw StateError(
+                code: .insecurePermissions, path: target,
+                reason:
+                    "private key is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); run chmod 600"
+            )
         }
         return try read(name)
     }

@@ -29,7 +29,12 @@ struct AddressClassificationTests {
         #expect(restriction(address) == expected, "\(address)")
     }
 
-    @Test("public addresses pass", arguments: ["8.8.8.8", "1.1.1.1", "104.18.6.192", "2606:4700::6810:7b6", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"])
+    @Test(
+        "public addresses pass",
+        arguments: [
+            "8.8.8.8", "1.1.1.1", "104.18.6.192", "2606:4700::6810:7b6", "64:ff9b::808:808", "2002:808:808::1",
+            "::ffff:8.8.8.8",
+        ])
     func allowed(address: String) {
         #expect(restriction(address) == nil, "\(address)")
     }

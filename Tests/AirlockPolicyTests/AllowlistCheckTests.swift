@@ -4,10 +4,15 @@ import Testing
 
 @Suite("allowlist check")
 struct AllowlistCheckTests {
-    static let fixtures = "/" + #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/allowlist-check/"
+    static let fixtures =
+        "/" + #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/allowlist-check/"
 
-    func check(_ file: String, manifest: String? = nil, statement: String? = nil) -> (report: CheckReport, unreadable: Bool) {
-        AllowlistChecker.check(paths: [Self.fixtures + file], manifest: manifest.map { Self.fixtures + $0 }, statement: statement.map { Self.fixtures + $0 })
+    func check(_ file: String, manifest: String? = nil, statement: String? = nil) -> (
+        report: CheckReport, unreadable: Bool
+    ) {
+        AllowlistChecker.check(
+            paths: [Self.fixtures + file], manifest: manifest.map { Self.fixtures + $0 },
+            statement: statement.map { Self.fixtures + $0 })
     }
 
     @Test("the clean fixture has no findings")
@@ -108,7 +113,8 @@ struct AllowlistCheckTests {
         let hosts = AllowlistCrossCheck.statementHosts(text: "# Endpoints\n\n" + markdown, file: "rendered.md")
         #expect(hosts.count == 3)
         #expect(AllowlistCrossCheck.compare(statement: hosts, entries: parsed.entries).isEmpty)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(AllowlistRenderer.json(parsed.entries).utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(AllowlistRenderer.json(parsed.entries).utf8)) as? [String: Any])
         #expect((json["endpoints"] as? [[String: Any]])?.first?["host"] as? String == "api.openai.com")
     }
 

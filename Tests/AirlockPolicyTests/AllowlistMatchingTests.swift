@@ -75,7 +75,10 @@ struct AllowlistMatchingTests {
 
     @Test("IP literals are refused unless listed, in every spelling")
     func literals() {
-        for host in ["127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "[::1]", "::ffff:127.0.0.1", "[::ffff:127.0.0.1]", "169.254.169.254", "8.8.8.8"] {
+        for host in [
+            "127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "[::1]", "::ffff:127.0.0.1",
+            "[::ffff:127.0.0.1]", "169.254.169.254", "8.8.8.8",
+        ] {
             #expect(reason(host) == "ip_literal_not_allowed", "\(host)")
         }
         #expect(reason("203.0.113.7") == "allowed")
@@ -121,7 +124,8 @@ struct AllowlistLoadingTests {
 
     @Test("problems name the rule, line and column")
     func locations() throws {
-        let found = diagnostics("""
+        let found = diagnostics(
+            """
             version: 1
             entries:
               - host: api.openai.com
@@ -167,7 +171,10 @@ struct AllowlistLoadingTests {
     func shipped() throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let allowlist = try AllowlistLoader.load(paths: ["/" + root + "/Allowlist"])
-        for (host, provider) in [("api.openai.com", Provider.openai), ("api.anthropic.com", .anthropic), ("generativelanguage.googleapis.com", .gemini)] {
+        for (host, provider) in [
+            ("api.openai.com", Provider.openai), ("api.anthropic.com", .anthropic),
+            ("generativelanguage.googleapis.com", .gemini),
+        ] {
             guard case .allowed(let entry, _) = allowlist.match(host: host, port: 443, scheme: .https) else {
                 Issue.record("\(host) not allowed")
                 continue

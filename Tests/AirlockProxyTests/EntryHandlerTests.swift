@@ -13,13 +13,14 @@ import Testing
 /// The entry handler on an `EmbeddedChannel`: raw proxy requests in, raw responses out, no sockets.
 @Suite("Entry handler")
 struct EntryHandlerTests {
-    static let allowlist = AllowlistLoader.parse(text: """
-        version: 1
-        entries:
-          - host: api.openai.com
-            provider: openai
-            purpose: test
-        """, file: "test.yaml")
+    static let allowlist = AllowlistLoader.parse(
+        text: """
+            version: 1
+            entries:
+              - host: api.openai.com
+                provider: openai
+                purpose: test
+            """, file: "test.yaml")
 
     func makeChannel(credentials: [String] = []) throws -> EmbeddedChannel {
         var configuration = AirlockConfiguration()
@@ -36,7 +37,8 @@ struct EntryHandlerTests {
         )
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
         try channel.pipeline.syncOperations.addHandler(EntryHandler(runtime: runtime))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
         #expect(channel.isActive)
@@ -46,17 +48,23 @@ struct EntryHandlerTests {
     func send(_ text: String, to channel: EmbeddedChannel) throws -> String {
         try channel.writeInbound(ByteBuffer(string: text))
         var out = ""
-        while var buffer = try channel.readOutbound(as: ByteBuffer.self) { out += buffer.readString(length: buffer.readableBytes) ?? "" }
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            out += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
         return out
     }
 
     @Test("a host that is not allowlisted gets 403 JSON and the connection closes")
     func denied() throws {
         let channel = try makeChannel()
-        let response = try send("CONNECT evil.example.com:443 HTTP/1.1\r\nHost: evil.example.com:443\r\n\r\n", to: channel)
+        let response = try send(
+            "CONNECT evil.example.com:443 HTTP/1.1\r\nHost: evil.example.com:443\r\n\r\n", to: channel)
         #expect(response.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
         #expect(response.contains("x-airlock-denied: host_not_allowlisted\r\n"))
-        #expect(response.hasSuffix(#"{"error":{"type":"airlock_denied","message":"Airlock refused this request: the destination host is not on the allowlist.","host":"evil.example.com","reason":"host_not_allowlisted"}}"#))
+        #expect(
+            response.hasSuffix(
+                #"{"error":{"type":"airlock_denied","message":"Airlock refused this request: the destination host is not on the allowlist.","host":"evil.example.com","reason":"host_not_allowlisted"}}"#
+            ))
         #expect(!channel.isActive)
     }
 
@@ -67,11 +75,15 @@ struct EntryHandlerTests {
         #expect(response == "HTTP/1.1 200 Connection established\r\n\r\n")
         #expect(channel.isActive)
         #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.handler(type: EntryHandler.self) }
-        #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self) }
+        #expect(throws: (any Error).self) {
+            try channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)
+        }
         _ = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<SNIHandler>.self)
     }
 
-    @Test("plain HTTP to an https-only entry is refused", arguments: ["POST http://api.openai.com/v1/x HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 0\r\n\r\n"])
+    @Test(
+        "plain HTTP to an https-only entry is refused",
+        arguments: ["POST http://api.openai.com/v1/x HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 0\r\n\r\n"])
     func absoluteForm(request: String) throws {
         let response = try send(request, to: try makeChannel())
         #expect(response.hasPrefix("HTTP/1.1 403 Forbidden\r\n"))
@@ -91,9 +103,13 @@ struct EntryHandlerTests {
         let missing = try send(connect + "\r\n", to: try makeChannel(credentials: ["alice:pw"]))
         #expect(missing.hasPrefix("HTTP/1.1 407 Proxy Authentication Required\r\n"))
         #expect(missing.contains("proxy-authenticate: Basic realm=\"airlock\"\r\n"))
-        let wrong = try send(connect + "Proxy-Authorization: Basic \(Data("alice:nope".utf8).base64EncodedString())\r\n\r\n", to: try makeChannel(credentials: ["alice:pw"]))
+        let wrong = try send(
+            connect + "Proxy-Authorization: Basic \(Data("alice:nope".utf8).base64EncodedString())\r\n\r\n",
+            to: try makeChannel(credentials: ["alice:pw"]))
         #expect(wrong.hasPrefix("HTTP/1.1 407"))
-        let right = try send(connect + "Proxy-Authorization: Basic \(Data("alice:pw".utf8).base64EncodedString())\r\n\r\n", to: try makeChannel(credentials: ["alice:pw"]))
+        let right = try send(
+            connect + "Proxy-Authorization: Basic \(Data("alice:pw".utf8).base64EncodedString())\r\n\r\n",
+            to: try makeChannel(credentials: ["alice:pw"]))
         #expect(right == "HTTP/1.1 200 Connection established\r\n\r\n")
     }
 

@@ -15,15 +15,17 @@ struct ErrorResponseTests {
         let body = try json(.denied(.hostNotAllowlisted, host: "evil.example.com"))
         #expect(Set(body.keys) == ["error"])
         let error = try #require(body["error"] as? [String: String])
-        #expect(error == [
-            "type": "airlock_denied", "host": "evil.example.com", "reason": "host_not_allowlisted",
-            "message": "Airlock refused this request: the destination host is not on the allowlist.",
-        ])
+        #expect(
+            error == [
+                "type": "airlock_denied", "host": "evil.example.com", "reason": "host_not_allowlisted",
+                "message": "Airlock refused this request: the destination host is not on the allowlist.",
+            ])
     }
 
     @Test("OpenAI: error.message, error.type and error.code")
     func openai() throws {
-        let error = try #require(try json(.denied(.pathNotAllowed, host: "api.openai.com", provider: .openai))["error"] as? [String: Any])
+        let error = try #require(
+            try json(.denied(.pathNotAllowed, host: "api.openai.com", provider: .openai))["error"] as? [String: Any])
         #expect(error["code"] as? String == "path_not_allowed")
         #expect(error["type"] as? String == "airlock_denied")
         #expect(error.keys.contains("param"))
@@ -40,7 +42,9 @@ struct ErrorResponseTests {
 
     @Test("Gemini: numeric code and a Google status")
     func gemini() throws {
-        let failure = ErrorResponse.failure(.payloadTooLarge, reason: "request_too_large", message: "too big", host: "generativelanguage.googleapis.com", provider: .gemini)
+        let failure = ErrorResponse.failure(
+            .payloadTooLarge, reason: "request_too_large", message: "too big",
+            host: "generativelanguage.googleapis.com", provider: .gemini)
         let error = try #require(try json(failure)["error"] as? [String: Any])
         #expect(error["code"] as? Int == 413)
         #expect(error["status"] as? String == "INVALID_ARGUMENT")
@@ -61,7 +65,8 @@ struct ErrorResponseTests {
 
     @Test("messages are escaped into valid JSON")
     func escaping() throws {
-        let odd = ErrorResponse.failure(.badRequest, reason: "r", message: "quote \" backslash \\ newline \n control \u{01}", host: "h")
+        let odd = ErrorResponse.failure(
+            .badRequest, reason: "r", message: "quote \" backslash \\ newline \n control \u{01}", host: "h")
         let error = try #require(try json(odd)["error"] as? [String: String])
         #expect(error["message"] == "quote \" backslash \\ newline \n control \u{01}")
     }
@@ -71,7 +76,9 @@ struct ErrorResponseTests {
 struct InterceptTargetTests {
     let target = InterceptTarget(
         host: "api.openai.com", port: 443, scheme: .https,
-        entry: AllowlistEntry(host: .exact(try! HostName("api.openai.com")), purpose: "test", location: .init(file: "t", line: 1, column: 1))
+        entry: AllowlistEntry(
+            host: .exact(try! HostName("api.openai.com")), purpose: "test",
+            location: .init(file: "t", line: 1, column: 1))
     )
 
     @Test("Host headers must name the CONNECT host and port")
@@ -90,12 +97,15 @@ struct InterceptTargetTests {
     func hopByHop() {
         var headers = HTTPHeaders([
             ("Connection", "keep-alive, X-Secret-Hop"), ("X-Secret-Hop", "1"), ("Proxy-Authorization", "Basic abc"),
-            ("Keep-Alive", "timeout=5"), ("TE", "trailers"), ("Transfer-Encoding", "chunked"), ("Authorization", "Bearer k"),
+            ("Keep-Alive", "timeout=5"), ("TE", "trailers"), ("Transfer-Encoding", "chunked"),
+            ("Authorization", "Bearer k"),
             ("Content-Type", "application/json"),
         ])
         HopByHop.strip(&headers)
         #expect(headers.map(\.name).sorted() == ["Authorization", "Content-Type"])
-        var response = HTTPHeaders([("Connection", "close"), ("Transfer-Encoding", "chunked"), ("Content-Type", "text/event-stream")])
+        var response = HTTPHeaders([
+            ("Connection", "close"), ("Transfer-Encoding", "chunked"), ("Content-Type", "text/event-stream"),
+        ])
         HopByHop.stripResponse(&response)
         #expect(response.map(\.name).sorted() == ["Content-Type", "Transfer-Encoding"])
     }
