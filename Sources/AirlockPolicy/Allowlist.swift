@@ -173,6 +173,62 @@ public enum RequestPath {
         return segmentDots != 1 && segmentDots != 2
     }
 
+    /// The path for logs and records: no query or fragment, and every opaque token replaced by `{id}`, so that
+    /// identifiers and credentials some APIs carry in paths (`/bot<token>/…`, file and object ids, UUIDs) are not
+    /// kept. A token is opaque when it holds a run of 16 or more letters and digits mixing both, or is 20 or more
+    /// characters of hex digits and dashes. Tokens are split at `/` and `:`, so readable names survive:
+    /// `gemini-2.0-flash-001:generateContent`, `chat/completions`.
+    public static func redactedForLog(_ path: String) -> String {
+        let bare = withoutQuery(path)
+        var out = ""
+        out.reserveCapacity(bare.utf8.count)
+        var token = Substring()
+        var tokenStart = bare.startIndex
+        func flush(upTo end: String.Index) {
+            token = bare[tokenStart..<end]
+            out += isOpaque(token) ? "{id}" : String(token)
+        }
+        var index = bare.startIndex
+        while index < bare.endIndex {
+            let character = bare[index]
+            if character == "/" || character == ":" {
+                flush(upTo: index)
+                out.append(character)
+                tokenStart = bare.index(after: index)
+            }
+            index = bare.index(after: index)
+        }
+        flush(upTo: bare.endIndex)
+        return out
+    }
+
+    static func isOpaque(_ token: Substring) -> Bool {
+        var run = 0
+        var runLetters = false
+        var runDigits = false
+        var hexOnly = true
+        var hexDigits = 0
+        for byte in token.utf8 {
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            let lower = byte | 0x20
+            let isLetter = lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
+            if isDigit || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f")) {
+                hexDigits += 1
+            } else if byte != UInt8(ascii: "-") {
+                hexOnly = false
+            }
+            if isDigit || isLetter {
+                run += 1
+                runLetters = runLetters || isLetter
+                runDigits = runDigits || isDigit
+                if run >= 16 && runLetters && runDigits { return true }
+            } else {
+                (run, runLetters, runDigits) = (0, false, false)
+            }
+        }
+        return hexOnly && token.utf8.count >= 20 && hexDigits >= 16
+    }
+
     /// Prefix match on whole segments when the prefix ends without a slash: `/v1` covers `/v1` and `/v1/x`, not `/v10`.
     public static func hasPrefix(_ path: Substring, _ prefix: String) -> Bool {
         guard path.hasPrefix(prefix) else { return false }

@@ -89,15 +89,15 @@ struct DecisionLog {
 }
 
 enum RequestLog {
-    /// The path without query or fragment, cut to a sane length and to printable ASCII.
-    static func safePath(_ uri: String) -> Substring {
+    /// The path without query or fragment, with opaque tokens replaced, cut to a sane length and to printable ASCII.
+    static func safePath(_ uri: String) -> String {
         var path = RequestPath.withoutQuery(uri)
         if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
             let afterScheme = path[schemeEnd.upperBound...]
             path = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
         }
         let limited = path.prefix(256)
-        if limited.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) { return limited }
-        return "[non-printable path]"
+        guard limited.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else { return "[non-printable path]" }
+        return RequestPath.redactedForLog(String(limited))
     }
 }

@@ -185,3 +185,25 @@ struct AllowlistLoadingTests {
         }
     }
 }
+
+@Suite("Paths in logs")
+struct LoggedPathTests {
+    @Test(
+        "opaque tokens become {id}; names stay readable",
+        arguments: [
+            ("/v1/chat/completions?key=abc", "/v1/chat/completions"),
+            (
+                "/v1beta/models/gemini-2.0-flash-thinking-exp-01-21:streamGenerateContent",
+                "/v1beta/models/gemini-2.0-flash-thinking-exp-01-21:streamGenerateContent"
+            ),
+            ("/v1/models/gpt-4o-mini-2024-07-18", "/v1/models/gpt-4o-mini-2024-07-18"),
+            ("/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage", "/bot123456789:{id}/sendMessage"),
+            ("/v1/files/file-abc123def456ghi789jkl0/content", "/v1/files/{id}/content"),
+            ("/v1/threads/123e4567-e89b-12d3-a456-426614174000/runs", "/v1/threads/{id}/runs"),
+            ("/v1/messages", "/v1/messages"),
+        ]
+    )
+    func redaction(path: String, expected: String) {
+        #expect(RequestPath.redactedForLog(path) == expected)
+    }
+}

