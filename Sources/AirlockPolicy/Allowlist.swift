@@ -263,8 +263,6 @@ public struct Allowlist: Sendable {
         self.literals = literals
     }
 
-    public static let empty = Allowlist(entries: [])
-
     /// The outcome of matching a destination.
     public enum Match: Sendable {
         case allowed(AllowlistEntry, host: String)

@@ -111,11 +111,6 @@ final class UpstreamPool {
         idle[connection.key] = list.isEmpty ? nil : list
     }
 
-    func closeAll() {
-        for connection in idle.values.joined() { connection.close() }
-        idle.removeAll()
-    }
-
     private func connect(
         _ key: UpstreamKey, _ completion: @escaping (Result<UpstreamConnectionHandler, any Error>) -> Void
     ) {
@@ -207,8 +202,6 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var active = true
     /// When the connection last went back to the pool.
     var idleSince = NIODeadline.now()
-    /// Negotiated TLS version, once known.
-    private(set) var tlsVersion: TLSVersion?
 
     init(key: UpstreamKey) {
         self.key = key
@@ -260,10 +253,6 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             responseKeepAlive = head.isKeepAlive
-            if tlsVersion == nil, key.tls {
-                tlsVersion = try? context.channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
-                    .tlsVersion
-            }
             receiver.upstreamResponseHead(head)
         case .body(let buffer):
             receiver.upstreamResponseBody(buffer)
