@@ -29,11 +29,12 @@ let package = Package(
     targets: [
         .target(
             name: "AirlockPolicy",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["AirlockScrub", .product(name: "Yams", package: "Yams")],
             exclude: ["Resources/PUBLIC_SUFFIX_LIST_NOTICE.md"],
             resources: [.copy("Resources/public_suffix_list.dat")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "AirlockScrub", swiftSettings: swiftSettings),
         .target(
             name: "AirlockTLS",
             dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
             name: "AirlockProxy",
             dependencies: [
                 "AirlockPolicy",
+                "AirlockScrub",
                 "AirlockTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -67,6 +69,7 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockPolicy",
+                "AirlockScrub",
                 "AirlockTLS",
                 "AirlockProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,4 @@
+import AirlockScrub
 /// The AI provider an allowlist entry speaks for; decides the error shape clients see and how payloads are read.
 public enum Provider: String, Sendable, Hashable, CaseIterable {
     case openai, anthropic, gemini
@@ -41,6 +42,9 @@ public struct AllowlistEntry: Sendable, Hashable {
     public var hostText: String
     public var hostLocation: SourceLocation
     public var portsLocation: SourceLocation?
+    /// Per-entry scrubber actions; nil keeps the global `scrub` setting.
+    package var scrubSecrets: ScrubAction?
+    package var scrubCode: ScrubAction?
 
     public init(
         host: HostPattern,

@@ -1,3 +1,4 @@
+import AirlockScrub
 import Foundation
 import Yams
 
@@ -15,7 +16,7 @@ public enum AllowlistLoader {
     }
 
     static let entryKeys: Set<String> = [
-        "host", "ports", "port_reason", "scheme", "methods", "paths", "mode", "provider", "purpose",
+        "host", "ports", "port_reason", "scheme", "methods", "paths", "mode", "provider", "purpose", "scrub",
     ]
     static let placeholderPurposes: Set<String> = [
         "todo", "tbd", "fixme", "xxx", "purpose", "n/a", "na", "none", "-", "...", "?", "changeme", "placeholder",
@@ -256,16 +257,30 @@ public enum AllowlistLoader {
                 .init(rule: "schema.missing-purpose", message: "entry has no 'purpose'", location: location))
         }
 
+        var scrubSecrets: ScrubAction?
+        var scrubCode: ScrubAction?
+        if let node = reader.value("scrub"),
+            var r = MappingReader(document: document, node: node, what: "'scrub'", diagnostics: &reader.diagnostics)
+        {
+            r.rejectUnknownKeys(["secrets", "code"], context: "'scrub'")
+            scrubSecrets = ConfigurationLoader.action(&r, "secrets")
+            scrubCode = ConfigurationLoader.action(&r, "code")
+            reader.diagnostics += r.diagnostics
+        }
+
         let portReason = reader.string("port_reason").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let errorsAfter = reader.diagnostics.filter { $0.severity == .error }.count
         guard errorsAfter == errorsBefore, let host else { return nil }
-        return AllowlistEntry(
+        var entry = AllowlistEntry(
             host: host, ports: ports, scheme: scheme, methods: methods, paths: paths,
             mode: mode, provider: provider, purpose: purpose, location: location,
             portReason: portReason?.isEmpty == false ? portReason : nil,
             hostText: hostText, hostLocation: document.location(reader.value("host")),
             portsLocation: reader.value("ports").map { document.location($0) }
         )
+        entry.scrubSecrets = scrubSecrets
+        entry.scrubCode = scrubCode
+        return entry
     }
 
     /// A host pattern that could not be parsed, with a rule id and a message fit for a diagnostic.

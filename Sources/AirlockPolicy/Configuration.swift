@@ -1,3 +1,5 @@
+import AirlockScrub
+
 /// A `host:port` pair; IPv6 hosts are written in brackets.
 public struct HostPort: Hashable, Sendable {
     public var host: String
@@ -103,6 +105,8 @@ public struct AirlockConfiguration: Sendable {
     public var timeouts = Timeouts()
     public var upstream = Upstream()
     public var proxyAuthentication = ProxyAuthentication()
+    /// What the scrubber does with secrets and code in inspected requests.
+    package var scrub = ScrubPolicy()
     public var logLevel = "info"
     /// Event-loop threads; nil means one per core.
     public var threads: Int?

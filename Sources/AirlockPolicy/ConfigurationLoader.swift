@@ -1,3 +1,4 @@
+import AirlockScrub
 import Foundation
 import Yams
 
@@ -28,7 +29,7 @@ public enum ConfigurationLoader {
         top.rejectUnknownKeys(
             [
                 "listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level",
-                "threads",
+                "threads", "scrub",
             ], context: "the configuration")
 
         if let text = top.string("listen") {
@@ -101,6 +102,32 @@ public enum ConfigurationLoader {
             }
             top.diagnostics += r.diagnostics
         }
+        if let node = top.value("scrub"),
+            var r = MappingReader(document: document, node: node, what: "'scrub'", diagnostics: &top.diagnostics)
+        {
+            r.rejectUnknownKeys(
+                [
+                    "secrets", "code", "code_includes_data_formats", "force_store_false", "drop_identifiers",
+                    "max_depth", "time_budget",
+                ], context: "'scrub'")
+            if let v = action(&r, "secrets") { config.scrub.secrets = v }
+            if let v = action(&r, "code") { config.scrub.code = v }
+            if let v = r.bool("code_includes_data_formats") { config.scrub.codeIncludesDataFormats = v }
+            if let v = r.bool("force_store_false") { config.scrub.forceStoreFalse = v }
+            if let v = r.bool("drop_identifiers") { config.scrub.dropIdentifiers = v }
+            if let v = r.int("max_depth") {
+                if (2...512).contains(v) {
+                    config.scrub.maxDepth = v
+                } else {
+                    r.diagnostics.append(
+                        .init(
+                            rule: "config.invalid", message: "'max_depth' must be between 2 and 512",
+                            location: document.location(r.value("max_depth"))))
+                }
+            }
+            if let v = duration(&r, "time_budget") { config.scrub.timeBudget = .milliseconds(Int64(v * 1000)) }
+            top.diagnostics += r.diagnostics
+        }
         if let node = top.value("threads"), node.null == nil, let threads = top.int("threads") {
             if threads >= 1 {
                 config.threads = threads
@@ -145,6 +172,18 @@ public enum ConfigurationLoader {
             return nil
         }
         return v
+    }
+
+    static func action(_ r: inout MappingReader, _ key: String) -> ScrubAction? {
+        guard let text = r.string(key) else { return nil }
+        guard let action = ScrubAction(rawValue: text) else {
+            r.diagnostics.append(
+                .init(
+                    rule: "config.invalid", message: "'\(key)' must be redact, block or monitor",
+                    location: r.document.location(r.value(key))))
+            return nil
+        }
+        return action
     }
 
     static func duration(_ r: inout MappingReader, _ key: String) -> Double? {

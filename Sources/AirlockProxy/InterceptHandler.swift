@@ -1,8 +1,10 @@
 import AirlockPolicy
+import AirlockScrub
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 
 /// Serves HTTP/1.1 requests inside an intercepted connection: checks each request against its target and entry,
@@ -35,7 +37,14 @@ final class InterceptHandler: ChannelDuplexHandler {
         var responseStarted = false
         var status: UInt = 0
         var upstream: UpstreamConnectionHandler?
+        /// Set once the scrubber has passed the body, so a retry on a fresh connection does not scan again.
+        var scrubbed = false
+        /// `allowed` or `redacted`, for the decision log.
+        var decision = "allowed"
     }
+
+    /// Bodies above this size are scanned on the thread pool rather than on the event loop.
+    private static let inlineScanLimit = 256 * 1024
 
     private let runtime: ProxyRuntime
     private let target: InterceptTarget
@@ -237,6 +246,10 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 
     private func forward(_ exchange: Exchange, context: ChannelHandlerContext) {
+        if !exchange.scrubbed, exchange.body.readableBytes > 0 {
+            scrub(exchange, context: context)
+            return
+        }
         var headers = exchange.head.headers
         HopByHop.strip(&headers)
         headers.remove(name: "expect")
@@ -262,6 +275,70 @@ final class InterceptHandler: ChannelDuplexHandler {
             case .failure(let error):
                 self.failExchange(error, context: context)
             }
+        }
+    }
+
+    /// Every body to an inspected host passes the scrubber before it is forwarded; what cannot be scanned is refused.
+    private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
+        var exchange = exchange
+        exchange.scrubbed = true
+        if let (status, reason, message) = ScrubGate.contentProblem(exchange.head.headers) {
+            refuse(
+                .failure(status, reason: reason, message: message, host: target.host, provider: target.provider),
+                exchange.log, context: context)
+            return
+        }
+        let policy = runtime.configuration.scrub.overriding(
+            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode)
+        let scrubber = Scrubber(policy: policy)
+        let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
+        let path = exchange.path
+        let body = Array(exchange.body.readableBytesView)
+        let work: @Sendable () -> Result<ScrubResult, ScrubError> = {
+            Result { () throws(ScrubError) in try scrubber.scrub(body, kind: kind, path: path) }
+        }
+        guard body.count > InterceptHandler.inlineScanLimit, let threadPool = runtime.threadPool else {
+            finishScrub(work(), exchange, context: context)
+            return
+        }
+        state = .forwarding(exchange)
+        threadPool.runIfActive(eventLoop: context.eventLoop, work).assumeIsolated().whenComplete { outcome in
+            guard case .forwarding(let current) = self.state, let context = self.context else { return }
+            switch outcome {
+            case .success(let result): self.finishScrub(result, current, context: context)
+            case .failure:
+                self.refuse(
+                    .failure(
+                        .serviceUnavailable, reason: "scanner_unavailable",
+                        message: "Airlock could not scan this request, so it was not forwarded", host: self.target.host,
+                        provider: self.target.provider), current.log, context: context)
+            }
+        }
+    }
+
+    private func finishScrub(_ outcome: Result<ScrubResult, ScrubError>, _ exchange: Exchange, context: ChannelHandlerContext) {
+        var exchange = exchange
+        switch outcome {
+        case .failure(let error):
+            let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
+            refuse(
+                .failure(
+                    status, reason: error.code,
+                    message: "Airlock could not scan this request (\(error.message)), so it was not forwarded",
+                    host: target.host, provider: target.provider), exchange.log, context: context)
+        case .success(let result):
+            exchange.log.scrub = ScrubGate.logSummary(result)
+            if result.decision == .blocked {
+                refuse(ScrubGate.blockedResponse(result, host: target.host, provider: target.provider), exchange.log, context: context)
+                return
+            }
+            if result.changed {
+                var buffer = context.channel.allocator.buffer(capacity: result.output.count)
+                buffer.writeBytes(result.output)
+                exchange.body = buffer
+            }
+            exchange.decision = result.decision.rawValue
+            forward(exchange, context: context)
         }
     }
 
@@ -415,7 +492,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
         guard case .forwarding(let exchange) = state, let context else { return }
-        exchange.log.emit(runtime.logger, decision: "allowed", status: exchange.status)
+        exchange.log.emit(runtime.logger, decision: exchange.decision, status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
         if exchange.keepAlive && !quiescing {

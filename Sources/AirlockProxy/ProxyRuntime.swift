@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// Everything the proxy's handlers share: configuration, the current allowlist, TLS contexts, the resolver,
@@ -16,6 +17,8 @@ package final class ProxyRuntime: Sendable {
     let resolver: PinnedResolver
     let authenticator: ProxyAuthenticator?
     let logger: Logger
+    /// Runs scans of large bodies off the event loops.
+    let threadPool: NIOThreadPool?
     let counters = ProxyCounters()
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
@@ -27,8 +30,10 @@ package final class ProxyRuntime: Sendable {
         upstreamTLS: NIOSSLContext,
         resolver: PinnedResolver,
         authenticator: ProxyAuthenticator?,
-        logger: Logger
+        logger: Logger,
+        threadPool: NIOThreadPool? = nil
     ) {
+        self.threadPool = threadPool
         self.configuration = configuration
         self.currentAllowlist = NIOLockedValueBox(allowlist)
         self.interception = interception
@@ -67,6 +72,8 @@ struct DecisionLog {
     /// The request target as received; reduced to a safe path only when a line is written.
     var uri: String
     var start: NIODeadline
+    /// The scrubber's decision and finding counts per detector (stable ids only), once scanned.
+    var scrub: String?
 
     init(method: String, host: String, uri: String, start: NIODeadline = .now()) {
         self.method = method
@@ -84,6 +91,7 @@ struct DecisionLog {
         var line =
             "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
         if let reason { line += " reason=\(reason)" }
+        if let scrub { line += " " + scrub }
         logger.info("\(line)")
     }
 }

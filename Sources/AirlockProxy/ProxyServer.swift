@@ -52,7 +52,8 @@ public final class ProxyServer: Service, Sendable {
             upstreamTLS: try UpstreamTLS.makeContext(extraCAFile: configuration.upstream.caFile),
             resolver: resolver,
             authenticator: authenticator,
-            logger: logger
+            logger: logger,
+            threadPool: threadPool
         )
         self.group = group
         self.announce = announce

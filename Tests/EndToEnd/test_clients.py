@@ -39,9 +39,9 @@ def test_env_prints_the_documented_variables(airlock):
 
 
 def test_curl_with_env_only(airlock, standin):
-    result = with_airlock_env(airlock, "curl -sS https://api.openai.com/v1/echo --data plain-curl")
+    result = with_airlock_env(airlock, "curl -sS https://api.openai.com/v1/echo -H 'Content-Type: application/json' --data '\"plain-curl\"'")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["body"] == "plain-curl"
+    assert json.loads(result.stdout)["body"] == "\"plain-curl\""
     denied = with_airlock_env(airlock, "curl -sS -o /dev/null -w '%{http_connect}' https://evil.example.com/")
     assert denied.stdout == b"403"
 

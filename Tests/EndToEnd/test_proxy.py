@@ -26,6 +26,9 @@ def proxied_session(airlock) -> requests.Session:
 
 
 def curl(airlock, url: str, *args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    """curl through the proxy; bodies are sent as JSON unless the test names another type."""
+    if any(a.startswith("--data") for a in args) and not any("Content-Type" in a for a in args):
+        args = (*args, "-H", "Content-Type: application/json")
     return subprocess.run(
         ["curl", "-sS", "--proxy", airlock.proxy, "--cacert", str(airlock.ca), "-o", "-", "-w", "\n%{http_code} %{http_connect}", *args, url],
         capture_output=True, timeout=timeout,
@@ -452,9 +455,10 @@ def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
     target = f"plain.test:80:127.0.0.1:{plain.server_address[1]}"
     try:
         with launched(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", target]) as instance:
-            body = b'{"plain": true}' * 100
+            body = json.dumps([{"plain": True}] * 100).encode()
             result = subprocess.run(
-                ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body],
+                ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body,
+                 "-H", "Content-Type: application/json"],
                 capture_output=True, timeout=20,
             )
         assert json.loads(result.stdout)["body"] == body.decode()
@@ -464,12 +468,17 @@ def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
         plain.shutdown()
 
 
-def test_large_upload_with_expect_continue_arrives_intact(airlock, standin, tmp_path):
-    server, _ = standin
+def test_large_upload_with_expect_continue_arrives_intact(standin, tmp_path):
+    server, ca = standin
     server.state.reset()
-    payload = tmp_path / "upload.bin"
-    payload.write_bytes(bytes(range(256)) * (80 * 1024))  # 20 MiB, below the 32 MiB limit
-    body, code = split(curl(airlock, "https://api.openai.com/v1/upload", "--data-binary", f"@{payload}", "-H", "Content-Type: application/octet-stream"))
+    # A debug build scans 20 MiB of short lines more slowly than the default budget allows.
+    config = tmp_path / "airlock.yaml"
+    config.write_text("scrub:\n  time_budget: 120s\n")
+    payload = tmp_path / "upload.json"
+    prose = "The team reviewed the quarterly plan and agreed on the next steps for the launch.\n" * 250_000
+    payload.write_text(json.dumps({"model": "m", "input": prose}))  # about 20 MiB, below the 32 MiB limit
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as airlock:
+        body, code = split(curl(airlock, "https://api.openai.com/v1/upload", "--data-binary", f"@{payload}", timeout=120))
     assert code == 200
     assert server.state.requests[-1].body == payload.read_bytes()
     assert "expect" not in server.state.requests[-1].headers

@@ -1,0 +1,51 @@
+import AirlockPolicy
+import AirlockScrub
+import NIOHTTP1
+
+/// The proxy's side of the scrubber: which bodies can be scanned at all, the refusal a blocked request gets,
+/// and the log summary (decision and counts per detector id; never matched text or paths).
+enum ScrubGate {
+    /// A reason to refuse before scanning: a compressed body or one that is not JSON.
+    static func contentProblem(_ headers: HTTPHeaders) -> (HTTPResponseStatus, String, String)? {
+        for value in headers[canonicalForm: "content-encoding"] where value.lowercased() != "identity" {
+            return (
+                .unsupportedMediaType, "unsupported_content_encoding",
+                "Airlock inspects every request body and does not accept compressed ones; send the body uncompressed"
+            )
+        }
+        if let type = headers.first(name: "content-type") {
+            let media = type.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingASCIISpaces().lowercased()
+            } ?? ""
+            if !(media == "application/json" || media.hasSuffix("+json") || media == "text/json") {
+                return (
+                    .unsupportedMediaType, "unsupported_media_type",
+                    "Airlock inspects every request body and accepts only JSON on this host"
+                )
+            }
+        }
+        return nil
+    }
+
+    static func blockedResponse(_ result: ScrubResult, host: String, provider: Provider?) -> ErrorResponse {
+        let blocked = result.findings.filter { $0.action == .block }
+        var named = blocked.prefix(8).map { "\($0.detector) at \($0.path)" }.joined(separator: ", ")
+        if blocked.count > 8 { named += " and \(blocked.count - 8) more" }
+        let kinds = Set(blocked.map(\.category))
+        let what =
+            kinds.count > 1 ? "secrets and source code" : (kinds.contains(.code) ? "source code" : "secrets")
+        return ErrorResponse(
+            status: .forbidden, type: "airlock_denied", reason: "scrubber_blocked",
+            message: "Airlock blocked this request because it contains \(what): \(named). Nothing was sent.",
+            host: host, provider: provider)
+    }
+
+    static func logSummary(_ result: ScrubResult) -> String? {
+        guard !result.findings.isEmpty || result.binaryParts > 0 else { return nil }
+        var line = "scrub=\(result.decision.rawValue)"
+        let counts = result.countsByDetector
+        if !counts.isEmpty { line += " findings=" + counts.map { "\($0.0):\($0.1)" }.joined(separator: ",") }
+        if result.binaryParts > 0 { line += " binary_parts=\(result.binaryParts)" }
+        return line
+    }
+}

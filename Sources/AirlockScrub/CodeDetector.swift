@@ -1,0 +1,536 @@
+/// A block of source code found in text.
+package struct CodeRegion: Sendable, Equatable {
+    package enum Kind: String, Sendable { case fenced, diff, unfenced, whole }
+    /// Bytes of the block in the scanned text (whole lines, without the final line break).
+    package var range: Range<Int>
+    package var language: String
+    package var lines: Int
+    package var kind: Kind
+}
+
+/// Finds source code in chat text: fenced blocks, unified diffs and, above all, code pasted into prose
+/// without fences. Every line gets a score from its shape; runs of code lines become one region, so the
+/// sentences around a snippet survive and identifiers mentioned inline (`retryCount`, `fetchUser()`) stay.
+package struct CodeDetector: Sendable {
+    /// Whether JSON, YAML, CSV and similar data count as code.
+    package var includeDataFormats: Bool
+
+    package init(includeDataFormats: Bool = false) {
+        self.includeDataFormats = includeDataFormats
+    }
+
+    private struct Line {
+        var range: Range<Int>
+        var score: Double
+        var blank: Bool
+    }
+
+    private enum LineKind { case code, neutral, blank, prose }
+
+    package func detect(_ b: UnsafeBufferPointer<UInt8>) -> [CodeRegion] {
+        // Cheap exit: text without a line break or any code punctuation has no block to remove.
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in 0..<b.count where b[i] == 0x0A {
+            lines.append(start..<i)
+            start = i + 1
+        }
+        lines.append(start..<b.count)
+        if lines.count < 2 { return [] }
+
+        var regions: [CodeRegion] = []
+        var index = 0
+        var pending: [Int] = []  // lines outside fences and diffs, scored together
+        func flushPending() {
+            regions += unfenced(b, lines: pending.map { lines[$0] })
+            pending.removeAll(keepingCapacity: true)
+        }
+        while index < lines.count {
+            if let (fence, next) = fencedBlock(b, lines, at: index) {
+                flushPending()
+                if let fence { regions.append(fence) }
+                index = next
+            } else if let (diff, next) = unifiedDiff(b, lines, at: index) {
+                flushPending()
+                regions.append(diff)
+                index = next
+            } else {
+                pending.append(index)
+                index += 1
+            }
+        }
+        flushPending()
+        return regions.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    package func detect(_ text: [UInt8]) -> [CodeRegion] { text.withUnsafeBufferPointer { detect($0) } }
+
+    // MARK: Fences
+
+    private func fencedBlock(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int)
+        -> (CodeRegion?, Int)?
+    {
+        let line = lines[index]
+        var i = line.lowerBound
+        while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
+        guard i < line.upperBound, b[i] == UInt8(ascii: "`") || b[i] == UInt8(ascii: "~") else { return nil }
+        let fenceChar = b[i]
+        var fenceLength = 0
+        while i < line.upperBound, b[i] == fenceChar { i += 1; fenceLength += 1 }
+        guard fenceLength >= 3 else { return nil }
+        let info = String(decoding: b[i..<line.upperBound], as: UTF8.self)
+            .split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "\r" }).first.map { $0.lowercased() } ?? ""
+        if fenceChar == UInt8(ascii: "`"), info.contains("`") { return nil }
+        var close = index + 1
+        while close < lines.count {
+            let l = lines[close]
+            var j = l.lowerBound
+            while j < l.upperBound, j - l.lowerBound < 3, b[j] == 0x20 { j += 1 }
+            var n = 0
+            while j < l.upperBound, b[j] == fenceChar { j += 1; n += 1 }
+            while j < l.upperBound, b[j] == 0x20 || b[j] == 0x0D { j += 1 }
+            if n >= fenceLength, j == l.upperBound { break }
+            close += 1
+        }
+        let last = min(close, lines.count - 1)
+        let range = line.lowerBound..<lines[last].upperBound
+        let bodyLines = Array(lines[(index + 1)..<max(index + 1, close)])
+        let next = last + 1
+        if bodyLines.allSatisfy({ isBlank(b, $0) }) { return (nil, next) }
+        if isPlaceholderOnly(b, bodyLines) { return (nil, next) }
+
+        let language: String
+        if let named = LanguageTables.aliases[info] {
+            language = named
+        } else if LanguageTables.dataFormats.contains(info) {
+            guard includeDataFormats else { return (nil, next) }
+            language = info == "yml" ? "yaml" : info
+        } else if LanguageTables.textFormats.contains(info) {
+            return (nil, next)
+        } else {
+            // Unlabelled or unknown: code only if its lines read as code.
+            let scored = bodyLines.map { score(b, $0) }
+            guard scored.contains(where: { $0 >= 2 }) else { return (nil, next) }
+            if let data = dataFormat(b, bodyLines), !includeDataFormats {
+                _ = data
+                return (nil, next)
+            }
+            language = info.isEmpty ? guessLanguage(b, bodyLines) : info
+        }
+        return (CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced), next)
+    }
+
+    private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> Bool {
+        let nonBlank = lines.filter { !isBlank(b, $0) }
+        guard nonBlank.count == 1, let line = nonBlank.first else { return false }
+        var i = line.lowerBound
+        while i < line.upperBound, b[i] == 0x20 { i += 1 }
+        return Bytes.equal(b, i, Placeholder.marker)
+    }
+
+    // MARK: Diffs
+
+    private func unifiedDiff(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int)
+        -> (CodeRegion, Int)?
+    {
+        let line = lines[index]
+        let isHeader =
+            Bytes.equal(b, line.lowerBound, Array("diff --git ".utf8))
+            || (Bytes.equal(b, line.lowerBound, Array("--- ".utf8)) && index + 1 < lines.count
+                && Bytes.equal(b, lines[index + 1].lowerBound, Array("+++ ".utf8)))
+            || (Bytes.equal(b, line.lowerBound, Array("@@ -".utf8)) && hunkHeader(b, line))
+        guard isHeader else { return nil }
+        var end = index
+        var language = "diff"
+        var i = index
+        while i < lines.count {
+            let l = lines[i]
+            if l.isEmpty || isBlank(b, l) {
+                // A blank line inside a hunk whose context space was trimmed: keep going if the diff continues.
+                if i + 1 < lines.count, isDiffLine(b, lines[i + 1]) {
+                    i += 1
+                    continue
+                }
+                break
+            }
+            guard isDiffLine(b, l) || i == index else { break }
+            if Bytes.equal(b, l.lowerBound, Array("+++ ".utf8)) {
+                let path = String(decoding: b[l], as: UTF8.self)
+                if let dot = path.lastIndex(of: "."),
+                    let named = LanguageTables.aliases[String(path[path.index(after: dot)...]).lowercased()]
+                {
+                    language = named
+                }
+            }
+            end = i
+            i += 1
+        }
+        guard end > index else { return nil }
+        let range = line.lowerBound..<lines[end].upperBound
+        return (CodeRegion(range: range, language: language, lines: end - index + 1, kind: .diff), end + 1)
+    }
+
+    private func hunkHeader(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        // @@ -a[,b] +c[,d] @@
+        var i = line.lowerBound + 4
+        guard i < line.upperBound, b[i].isDigit else { return false }
+        while i < line.upperBound, b[i].isDigit || b[i] == UInt8(ascii: ",") { i += 1 }
+        guard Bytes.equal(b, i, Array(" +".utf8)) else { return false }
+        i += 2
+        guard i < line.upperBound, b[i].isDigit else { return false }
+        while i < line.upperBound, b[i].isDigit || b[i] == UInt8(ascii: ",") { i += 1 }
+        return Bytes.equal(b, i, Array(" @@".utf8))
+    }
+
+    private func isDiffLine(_ b: UnsafeBufferPointer<UInt8>, _ l: Range<Int>) -> Bool {
+        guard let first = l.isEmpty ? nil : b[l.lowerBound] else { return false }
+        switch first {
+        case UInt8(ascii: " "), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "\\"): return true
+        case UInt8(ascii: "@"): return hunkHeader(b, l)
+        default:
+            for prefix in ["diff --git ", "index ", "new file mode", "deleted file mode", "similarity index", "rename ", "old mode", "new mode"]
+            where Bytes.equal(b, l.lowerBound, Array(prefix.utf8)) {
+                return true
+            }
+            return false
+        }
+    }
+
+    // MARK: Unfenced code
+
+    private func kind(of score: Double, blank: Bool) -> LineKind {
+        if blank { return .blank }
+        if score >= 2 { return .code }
+        if score > 0 { return .neutral }
+        return .prose
+    }
+
+    private func unfenced(_ b: UnsafeBufferPointer<UInt8>, lines: [Range<Int>]) -> [CodeRegion] {
+        guard lines.count >= 2 else { return [] }
+        var scored: [Line] = []
+        scored.reserveCapacity(lines.count)
+        var previousCode = false
+        for line in lines {
+            let blank = isBlank(b, line)
+            var s = blank ? 0 : score(b, line)
+            // An indented line right after code continues it.
+            if !blank, previousCode, s > -1, indentation(b, line) >= 2 { s += 1 }
+            scored.append(Line(range: line, score: s, blank: blank))
+            if !blank { previousCode = s >= 2 }
+        }
+        var regions: [CodeRegion] = []
+        var i = 0
+        while i < scored.count {
+            guard kind(of: scored[i].score, blank: scored[i].blank) == .code else {
+                i += 1
+                continue
+            }
+            var last = i
+            var codeLines = 1
+            var total = scored[i].score
+            var j = i + 1
+            var gapProse = 0
+            var gapOther = 0
+            while j < scored.count {
+                switch kind(of: scored[j].score, blank: scored[j].blank) {
+                case .code:
+                    last = j
+                    codeLines += 1
+                    total += scored[j].score
+                    gapProse = 0
+                    gapOther = 0
+                case .neutral, .blank:
+                    gapOther += 1
+                case .prose:
+                    gapProse += 1
+                }
+                if gapProse > 1 || gapOther + gapProse > 3 { break }
+                j += 1
+            }
+            let span = Array(scored[i...last])
+            let nonBlank = span.filter { !$0.blank }.count
+            if codeLines >= 2, Double(codeLines) >= 0.5 * Double(nonBlank), total >= 5 {
+                let ranges = span.map(\.range)
+                let data = dataFormat(b, ranges)
+                if data == nil || includeDataFormats {
+                    let language = data ?? guessLanguage(b, ranges)
+                    regions.append(
+                        CodeRegion(
+                            range: scored[i].range.lowerBound..<scored[last].range.upperBound, language: language,
+                            lines: last - i + 1, kind: .unfenced))
+                }
+            }
+            i = last + 1
+        }
+        return regions
+    }
+
+    private func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        for i in line where b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x0D { return false }
+        return true
+    }
+
+    private func indentation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
+        var n = 0
+        for i in line {
+            if b[i] == 0x20 { n += 1 } else if b[i] == 0x09 { n += 4 } else { break }
+        }
+        return n
+    }
+
+    private static let symbols = ByteClass([], "{}[]();=<>&|!+*/%^~$@#\\")
+
+    /// How much a line looks like code: positive for statement shapes, negative for sentences.
+    func score(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Double {
+        var lo = line.lowerBound
+        var hi = line.upperBound
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
+        guard lo < hi else { return 0 }
+        if Bytes.equal(b, lo, Placeholder.marker) { return 0 }
+
+        var s = 0.0
+        let first = b[lo]
+        let last = b[hi - 1]
+
+        // Stack frames and tracebacks are error output, which prose may quote.
+        if Bytes.equal(b, lo, Array("at ".utf8)), last == UInt8(ascii: ")") { return -3 }
+        if Bytes.equal(b, lo, Array("File \"".utf8)) || Bytes.equal(b, lo, Array("Traceback (".utf8)) { return -3 }
+
+        // Markdown list items and quotes read as prose.
+        if (first == UInt8(ascii: "-") || first == UInt8(ascii: "*") || first == UInt8(ascii: ">")), hi - lo > 1,
+            b[lo + 1] == 0x20
+        {
+            s -= 1
+        }
+
+        // Words, symbols and operators in one pass.
+        var symbols = 0
+        var nonSpace = 0
+        var words = 0
+        var stop = 0
+        var operators = 0
+        var calls = 0
+        var quotes = 0
+        var wordStart = -1
+        var firstWordEnd = -1
+        var i = lo
+        while i <= hi {
+            let c: UInt8 = i < hi ? b[i] : 0x20
+            let isWordByte = c.isASCIIAlphanumeric || c == UInt8(ascii: "_")
+            if isWordByte {
+                if wordStart < 0 { wordStart = i }
+            } else if wordStart >= 0 {
+                let length = i - wordStart
+                if firstWordEnd < 0 { firstWordEnd = i }
+                if c == UInt8(ascii: "("), length > 0 { calls += 1 }
+                if length <= 6, b[wordStart].isASCIILetter {
+                    words += 1
+                    var packed: UInt64 = 0
+                    for k in wordStart..<i { packed = packed << 8 | UInt64(b[k].lowercasedASCII) }
+                    if LanguageTables.packedStopwords.contains(packed) { stop += 1 }
+                } else if b[wordStart].isASCIILetter {
+                    words += 1
+                }
+                wordStart = -1
+            }
+            if i < hi {
+                if c != 0x20 && c != 0x09 { nonSpace += 1 }
+                if CodeDetector.symbols.contains(c) { symbols += 1 }
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { quotes += 1 }
+                if i + 1 < hi {
+                    let d = b[i + 1]
+                    switch (c, d) {
+                    case (UInt8(ascii: "="), UInt8(ascii: "=")), (UInt8(ascii: "!"), UInt8(ascii: "=")),
+                        (UInt8(ascii: "&"), UInt8(ascii: "&")), (UInt8(ascii: "|"), UInt8(ascii: "|")),
+                        (UInt8(ascii: "="), UInt8(ascii: ">")), (UInt8(ascii: "-"), UInt8(ascii: ">")),
+                        (UInt8(ascii: ":"), UInt8(ascii: ":")), (UInt8(ascii: ":"), UInt8(ascii: "=")),
+                        (UInt8(ascii: "+"), UInt8(ascii: "=")), (UInt8(ascii: "+"), UInt8(ascii: "+")),
+                        (UInt8(ascii: "<"), UInt8(ascii: "/")), (UInt8(ascii: "/"), UInt8(ascii: ">")),
+                        (UInt8(ascii: "<"), UInt8(ascii: "=")), (UInt8(ascii: ">"), UInt8(ascii: "=")):
+                        operators += 1
+                    default: break
+                    }
+                }
+            }
+            i += 1
+        }
+
+        // Comments are neutral: they belong to the code around them.
+        if Bytes.equal(b, lo, Array("//".utf8)) || Bytes.equal(b, lo, Array("/*".utf8))
+            || (first == UInt8(ascii: "*") && (hi - lo == 1 || b[lo + 1] == 0x20 || b[lo + 1] == UInt8(ascii: "/")))
+            || (first == UInt8(ascii: "#") && hi - lo > 1 && b[lo + 1] == 0x20 && stop < 3)
+            || Bytes.equal(b, lo, Array("-- ".utf8))
+        {
+            return 0.5
+        }
+
+        // The first word: a statement keyword or a preprocessor line.
+        if first == UInt8(ascii: "#"), Bytes.equal(b, lo, Array("#include".utf8)) || Bytes.equal(b, lo, Array("#define".utf8))
+            || Bytes.equal(b, lo, Array("#!/".utf8)) || Bytes.equal(b, lo, Array("#import".utf8))
+        {
+            s += 3
+        } else if first == UInt8(ascii: "@"), hi - lo > 1, b[lo + 1].isASCIILetter, words <= 4 {
+            s += 1.5  // decorators and annotations
+        } else if firstWordEnd > lo, first.isASCIILetter {
+            let word = String(decoding: b[lo..<firstWordEnd], as: UTF8.self)
+            if LanguageTables.statementStarts.contains(word) {
+                let next = firstWordEnd < hi ? b[firstWordEnd] : 0x20
+                if next == 0x20 || next == UInt8(ascii: "(") || next == UInt8(ascii: ":") || next == UInt8(ascii: ";")
+                    || next == UInt8(ascii: "{") || firstWordEnd == hi
+                {
+                    s += (symbols > 0 || words <= 3) ? 2 : 1
+                }
+            }
+        }
+
+        // How the line ends.
+        switch last {
+        case UInt8(ascii: ";"): s += 2
+        case UInt8(ascii: "{"): s += 2
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): s += (hi - lo <= 3 ? 2 : 1)
+        case UInt8(ascii: ")"): s += (hi - lo <= 3 ? 2 : 1)
+        case UInt8(ascii: ":"):
+            if s > 0 { s += 1.5 }
+        case UInt8(ascii: ","):
+            s += 0.5
+        case UInt8(ascii: "\\"):
+            s += 1
+        default: break
+        }
+
+        // Operators, calls, assignments.
+        s += Double(min(operators, 2))
+        if calls > 0 { s += 1 }
+        if hasAssignment(b, lo, hi) { s += 1.5 }
+
+        let density = nonSpace > 0 ? Double(symbols) / Double(nonSpace) : 0
+        if density >= 0.2 { s += 2 } else if density >= 0.1 { s += 1 }
+
+        // Sentences: many words, few symbols, a full stop, stopwords.
+        if words >= 5, density < 0.05 { s -= 2 }
+        if (last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!")), words >= 4,
+            hi - lo >= 2, b[hi - 2].isASCIILetter || b[hi - 2] == UInt8(ascii: ")") || b[hi - 2] == UInt8(ascii: "`")
+        {
+            s -= 2
+        }
+        if stop >= 4 { s -= 2 } else if stop >= 2 { s -= 1 }
+        if words >= 12, density < 0.1 { s -= 1 }
+        _ = quotes
+        return s
+    }
+
+    /// `name = value` or `name: Type = value`, without `==`.
+    private func hasAssignment(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Bool {
+        var i = lo
+        // optional declaration keyword or type: skip up to three words
+        var words = 0
+        while i < hi, words < 4 {
+            let start = i
+            while i < hi, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: ".")
+                || b[i] == UInt8(ascii: "$") || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
+                || b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "*")
+            {
+                i += 1
+            }
+            guard i > start else { return false }
+            words += 1
+            while i < hi, b[i] == 0x20 { i += 1 }
+            guard i < hi else { return false }
+            if b[i] == UInt8(ascii: ":") {
+                // type annotation
+                i += 1
+                while i < hi, b[i] == 0x20 { i += 1 }
+                continue
+            }
+            if b[i] == UInt8(ascii: "=") {
+                return i + 1 < hi && b[i + 1] != UInt8(ascii: "=") && b[i + 1] != UInt8(ascii: ">")
+            }
+            if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "|") {
+                return i + 1 < hi && b[i + 1] == UInt8(ascii: "=")
+            }
+            if b[i] == UInt8(ascii: ","), words == 1 { return false }
+        }
+        return false
+    }
+
+    // MARK: Data formats and languages
+
+    /// `json`, `yaml` or `csv` when the lines read as data rather than code.
+    private func dataFormat(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String? {
+        let nonBlank = lines.filter { !isBlank(b, $0) }
+        guard !nonBlank.isEmpty else { return nil }
+        var json = 0
+        var yaml = 0
+        var commaCounts: [Int] = []
+        var codeish = 0
+        for line in nonBlank {
+            var lo = line.lowerBound
+            while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+            let first = b[lo]
+            var commas = 0
+            var semicolons = 0
+            var parens = 0
+            for i in lo..<line.upperBound {
+                switch b[i] {
+                case UInt8(ascii: ","): commas += 1
+                case UInt8(ascii: ";"): semicolons += 1
+                case UInt8(ascii: "("): parens += 1
+                default: break
+                }
+            }
+            commaCounts.append(commas)
+            if semicolons > 0 || parens > 0 { codeish += 1 }
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "}") || first == UInt8(ascii: "[")
+                || first == UInt8(ascii: "]") || first == UInt8(ascii: "\"") || first.isDigit
+            {
+                json += 1
+            }
+            if first == UInt8(ascii: "-") || first.isASCIILetter {
+                // key: value
+                var i = lo
+                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-") { i += 1 }
+                if i < line.upperBound, b[i] == UInt8(ascii: ":") || first == UInt8(ascii: "-") { yaml += 1 }
+            }
+        }
+        let n = nonBlank.count
+        if codeish * 5 > n { return nil }
+        if json * 10 >= n * 9 { return "json" }
+        if yaml * 10 >= n * 9 { return "yaml" }
+        if let c = commaCounts.first, c >= 2, commaCounts.allSatisfy({ $0 == c }), n >= 2 { return "csv" }
+        return nil
+    }
+
+    private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
+        var scores = [Int](repeating: 0, count: LanguageTables.languages.count)
+        let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
+        for line in lines {
+            var i = line.lowerBound
+            var firstWord = true
+            while i < line.upperBound {
+                guard b[i].isASCIILetter || b[i] == UInt8(ascii: "_") else {
+                    if b[i] != 0x20 && b[i] != 0x09 { firstWord = false }
+                    i += 1
+                    continue
+                }
+                let start = i
+                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") { i += 1 }
+                if i - start <= 16, let mask = LanguageTables.tokenLanguages[String(decoding: b[start..<i], as: UTF8.self)] {
+                    // Statement-leading words say more than words inside expressions; SQL counts only there,
+                    // because every language embeds SQL in strings.
+                    for l in 0..<scores.count where mask & (1 << UInt32(l)) != 0 {
+                        if l == sql && !firstWord { continue }
+                        scores[l] += firstWord ? 3 : 1
+                    }
+                }
+                firstWord = false
+            }
+            for (marker, language) in LanguageTables.markers
+            where language != sql && Bytes.find(b, marker, from: line.lowerBound, limit: line.upperBound) != nil {
+                scores[language] += 3
+            }
+        }
+        guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }), scores[best] > 0 else { return "code" }
+        return LanguageTables.languages[best].name
+    }
+}

@@ -1,0 +1,116 @@
+/// Aho-Corasick over ASCII-case-folded bytes, compiled to a dense DFA over byte classes:
+/// one table lookup per input byte finds every keyword occurrence in a single pass.
+package struct KeywordAutomaton: Sendable {
+    /// Byte → class; bytes that occur in no keyword share class 0.
+    private let classOf: [UInt8]
+    private let classCount: Int
+    /// `state * classCount + class` → next state; the top bit marks states that end a keyword.
+    private let transitions: [UInt16]
+    private let outputStart: [Int32]
+    private let outputs: [Int32]
+    package let keywordLengths: [Int]
+
+    private static let outputFlag: UInt16 = 0x8000
+
+    /// One keyword occurrence: which keyword, and the index just past its last byte.
+    package struct Hit: Sendable, Equatable {
+        package var keyword: Int32
+        package var end: Int32
+    }
+
+    package init(keywords: [String]) {
+        let folded = keywords.map { Array($0.utf8).map(\.lowercasedASCII) }
+        keywordLengths = folded.map(\.count)
+
+        var classOf = [UInt8](repeating: 0, count: 256)
+        var next: UInt8 = 1
+        for keyword in folded {
+            for byte in keyword where classOf[Int(byte)] == 0 {
+                classOf[Int(byte)] = next
+                if byte &- 0x61 < 26 { classOf[Int(byte - 0x20)] = next }
+                next += 1
+            }
+        }
+        let classCount = Int(next)
+
+        // Trie.
+        var children: [[Int]] = [[Int](repeating: -1, count: classCount)]
+        var terminal: [[Int32]] = [[]]
+        for (k, keyword) in folded.enumerated() {
+            var state = 0
+            for byte in keyword {
+                let c = Int(classOf[Int(byte)])
+                if children[state][c] < 0 {
+                    children[state][c] = children.count
+                    children.append([Int](repeating: -1, count: classCount))
+                    terminal.append([])
+                }
+                state = children[state][c]
+            }
+            terminal[state].append(Int32(k))
+        }
+        precondition(children.count < Int(KeywordAutomaton.outputFlag), "too many keyword states")
+
+        // Failure links in breadth-first order, folded into a complete transition table.
+        var fail = [Int](repeating: 0, count: children.count)
+        var delta = [Int](repeating: 0, count: children.count * classCount)
+        var queue: [Int] = []
+        for c in 0..<classCount {
+            let child = children[0][c]
+            if child >= 0 {
+                delta[c] = child
+                queue.append(child)
+            }
+        }
+        var head = 0
+        while head < queue.count {
+            let state = queue[head]
+            head += 1
+            terminal[state] += terminal[fail[state]].filter { !terminal[state].contains($0) }
+            for c in 0..<classCount {
+                let child = children[state][c]
+                if child >= 0 {
+                    fail[child] = delta[fail[state] * classCount + c]
+                    delta[state * classCount + c] = child
+                    queue.append(child)
+                } else {
+                    delta[state * classCount + c] = delta[fail[state] * classCount + c]
+                }
+            }
+        }
+        // Outputs must include those of the failure chain; BFS order guarantees fail[state] was done first.
+        var outputStart: [Int32] = []
+        var outputs: [Int32] = []
+        for state in 0..<children.count {
+            outputStart.append(Int32(outputs.count))
+            outputs += terminal[state]
+        }
+        outputStart.append(Int32(outputs.count))
+        self.transitions = delta.map { target in
+            UInt16(target) | (terminal[target].isEmpty ? 0 : KeywordAutomaton.outputFlag)
+        }
+        self.classOf = classOf
+        self.classCount = classCount
+        self.outputStart = outputStart
+        self.outputs = outputs
+    }
+
+    /// Every occurrence of every keyword in `bytes`, in order of their end positions.
+    package func scan(_ bytes: UnsafeBufferPointer<UInt8>, into hits: inout [Hit]) {
+        classOf.withUnsafeBufferPointer { classOf in
+            transitions.withUnsafeBufferPointer { delta in
+                let width = classCount
+                var state = 0
+                for i in 0..<bytes.count {
+                    let next = delta[state &* width &+ Int(classOf[Int(bytes[i])])]
+                    state = Int(next & ~KeywordAutomaton.outputFlag)
+                    if next & KeywordAutomaton.outputFlag != 0 {
+                        for o in Int(outputStart[state])..<Int(outputStart[state + 1]) {
+                            hits.append(Hit(keyword: outputs[o], end: Int32(i + 1)))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

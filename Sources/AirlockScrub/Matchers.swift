@@ -1,0 +1,370 @@
+/// The hand-written matchers behind `SecretMatcher`. Each gets the text and the keyword's position and returns
+/// the secret's span, or nil. They look only at a bounded window around the keyword.
+enum Matchers {
+    static func match(
+        _ matcher: SecretMatcher, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
+    ) -> Range<Int>? {
+        switch matcher {
+        case .token(let body, let length, let entropy):
+            return token(b, start, end, body, length, entropy)
+        case .keyed(let value, let length, let entropy):
+            return keyed(b, start, end, value, length, entropy)
+        case .assignment(let minLength):
+            return assignment(b, start, end, minLength: minLength)
+        case .bearer: return bearer(b, end)
+        case .basicAuth: return basicAuth(b, end)
+        case .armoredBlock(let endLine): return armoredBlock(b, start, end, Array(endLine.utf8))
+        case .puttyKey: return puttyKey(b, start)
+        case .jwt: return jwt(b, start)
+        case .uriCredentials: return uriCredentials(b, start, end)
+        case .urlPath(let body, let minLength):
+            let stop = Bytes.run(b, from: end, body, max: 512)
+            return stop - end >= minLength ? end..<stop : nil
+        case .openAILegacyKey: return openAILegacyKey(b, start, end)
+        case .azureADClientSecret: return azureADClientSecret(b, start, end)
+        case .telegramBotToken: return telegramBotToken(b, start, end)
+        case .newRelicLicenseKey: return newRelicLicenseKey(b, start, end)
+        case .mailchimpKey: return mailchimpKey(b, start, end)
+        case .azureSASSignature: return azureSASSignature(b, start, end)
+        case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
+        }
+    }
+
+    // MARK: Tokens
+
+    private static func token(
+        _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ body: ByteClass, _ length: ClosedRange<Int>,
+        _ entropy: Double?
+    ) -> Range<Int>? {
+        var first = start
+        if b[start].isASCIIAlphanumeric {
+            if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        } else {
+            // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
+            first = Bytes.runBackwards(b, before: start, .alnum, max: 32)
+        }
+        var stop = Bytes.run(b, from: end, body, max: length.upperBound)
+        while stop - end > length.lowerBound, b[stop - 1] == UInt8(ascii: ".") { stop -= 1 }
+        let count = stop - end
+        guard length.contains(count) else { return nil }
+        let value = end..<stop
+        let floor = entropy ?? Placeholder.floor(length: count, alphabet: body.count)
+        guard Placeholder.entropy(b, value) >= floor, !Placeholder.looksLikePlaceholder(b, value) else { return nil }
+        return first..<stop
+    }
+
+    // MARK: Assignments
+
+    private static let quotes = ByteClass([], "\"'`")
+
+    /// Skips an identifier's tail, closing quote or bracket, and the assignment operator.
+    /// Returns where the value starts, or nil when no operator follows.
+    private static func operatorEnd(_ b: UnsafeBufferPointer<UInt8>, after end: Int, keywordEnd: UInt8) -> Int? {
+        var i = end
+        if keywordEnd == UInt8(ascii: "=") || keywordEnd == UInt8(ascii: ":") { return i }
+        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1 }
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: ":") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "=") { i += 1 }
+        } else if b[i] == UInt8(ascii: "=") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "=") || b[i] == UInt8(ascii: "~") { return nil }
+            if i < b.count, b[i] == UInt8(ascii: ">") { i += 1 }
+        } else {
+            return nil
+        }
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        return i
+    }
+
+    /// The value after an operator: quoted (to the closing quote on the same line) or bare.
+    private static func value(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (Range<Int>, quoted: Bool)? {
+        guard start < b.count else { return nil }
+        let open = b[start]
+        if quotes.contains(open) {
+            var i = start + 1
+            while i < b.count, b[i] != open, b[i] != 0x0A, i - start < 600 { i += 1 }
+            guard i < b.count, b[i] == open else { return nil }
+            return (start + 1..<i, true)
+        }
+        var i = start
+        while i < b.count, !ByteClass.valueTerminator.contains(b[i]), i - start < 600 { i += 1 }
+        return (start..<i, false)
+    }
+
+    private static func keyed(
+        _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ cls: ByteClass, _ length: ClosedRange<Int>,
+        _ entropy: Double?
+    ) -> Range<Int>? {
+        let last = b[end - 1]
+        var i = end
+        if last != UInt8(ascii: "=") && last != UInt8(ascii: ":") {
+            i = Bytes.run(b, from: end, .identifier, max: 32)
+        }
+        guard let valueStart = operatorEnd(b, after: i, keywordEnd: last) else { return nil }
+        var v = valueStart
+        if v < b.count, quotes.contains(b[v]) { v += 1 }
+        let stop = Bytes.run(b, from: v, cls, max: length.upperBound)
+        guard length.contains(stop - v) else { return nil }
+        let range = v..<stop
+        let floor = entropy ?? Placeholder.floor(length: range.count, alphabet: cls.count)
+        guard Placeholder.entropy(b, range) >= floor, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
+        return range
+    }
+
+    /// Identifier tails that turn a keyword into metadata about a secret rather than the secret itself.
+    private static let metadataSuffixes: [[UInt8]] = [
+        "count", "length", "len", "size", "type", "file", "path", "name", "id", "limit", "expir", "ttl", "header",
+        "prefix", "field", "param", "url", "uri", "endpoint", "policy", "min", "max", "format", "version", "hint",
+        "label", "placeholder", "env", "var", "regex", "pattern", "rule", "mode", "usage", "budget", "required",
+        "reset", "hash", "policy", "strength", "validator", "input", "confirm", "enabled", "location", "store",
+    ].map { Array($0.utf8) }
+
+    private static let literalValues: Set<String> = [
+        "true", "false", "null", "none", "nil", "undefined", "required", "optional", "string", "password", "secret",
+        "token", "redacted", "hidden", "masked", "empty", "default", "unset",
+    ]
+
+    private static func assignment(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, minLength: Int)
+        -> Range<Int>?
+    {
+        // `tokenizer`, `secretary`, `passwords`: another word, not this keyword.
+        if end < b.count, b[end] &- 0x61 < 26 { return nil }
+        let tailEnd = Bytes.run(b, from: end, .identifier, max: 48)
+        var tailStart = end
+        while tailStart < tailEnd, !b[tailStart].isASCIIAlphanumeric { tailStart += 1 }
+        for suffix in metadataSuffixes where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
+            return nil
+        }
+        guard let valueStart = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
+            let (range, quoted) = value(b, at: valueStart)
+        else { return nil }
+        guard range.count >= minLength, range.count <= 512, !Placeholder.looksLikePlaceholder(b, range) else {
+            return nil
+        }
+        let text = String(decoding: b[range], as: UTF8.self)
+        if literalValues.contains(text.lowercased()) || text.contains("://") { return nil }
+        let first = b[range.lowerBound]
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@") { return nil }
+        for reference in ["environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring"]
+        where Bytes.containsFolded(b, range, Array(reference.utf8)) {
+            return nil
+        }
+        let kinds = Placeholder.characterKinds(b, range)
+        if !quoted {
+            // A bare word or dotted name is a variable or expression, not a literal.
+            var onlyNameCharacters = true
+            for i in range where !(b[i].isASCIILetter || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: ".")) {
+                onlyNameCharacters = false
+                break
+            }
+            if onlyNameCharacters { return nil }
+            if Bytes.containsFolded(b, range, Array("(".utf8)) { return nil }
+        } else if b[range].contains(0x20) {
+            // Prose in quotes; only pass phrases may contain spaces.
+            let keyword = String(decoding: b[start..<end], as: UTF8.self).lowercased()
+            if !keyword.hasPrefix("pass") { return nil }
+        }
+        if kinds < 2 && range.count < 16 { return nil }
+        guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
+        return range
+    }
+
+    // MARK: HTTP credentials
+
+    private static func bearer(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        let keywordStart = end - 7
+        if keywordStart > 0, b[keywordStart - 1].isASCIIAlphanumeric { return nil }
+        var i = end
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        let stop = Bytes.run(b, from: i, .b64token, max: 4096)
+        let range = i..<stop
+        guard range.count >= 16, range.count <= 4096 else { return nil }
+        guard Placeholder.entropy(b, range) >= 3.0, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
+        return range
+    }
+
+    private static func basicAuth(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var i = end
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        let stop = Bytes.run(b, from: i, .base64, max: 1024)
+        guard stop - i >= 8, let decoded = Base64.decode(b[i..<stop]),
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":")), colon + 1 < decoded.count
+        else { return nil }
+        return i..<stop
+    }
+
+    private static func uriCredentials(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        let schemeStart = Bytes.runBackwards(b, before: start, ByteClass.alnum.union("+.-"), max: 32)
+        guard start - schemeStart >= 2 || end - start > 3 else { return nil }
+        var i = end
+        var colon: Int?
+        while i < b.count, i - end < 512 {
+            let c = b[i]
+            if c == UInt8(ascii: "@") { break }
+            if c <= 0x20 || c == UInt8(ascii: "/") || c == UInt8(ascii: "?") || c == UInt8(ascii: "#")
+                || quotes.contains(c) || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") || c == UInt8(ascii: "\\")
+            {
+                return nil
+            }
+            if c == UInt8(ascii: ":"), colon == nil { colon = i }
+            i += 1
+        }
+        guard i + 1 < b.count, b[i] == UInt8(ascii: "@"), let colon else { return nil }
+        let host = b[i + 1]
+        guard host.isASCIIAlphanumeric || host == UInt8(ascii: "[") else { return nil }
+        let password = colon + 1..<i
+        guard password.count >= 3, !Placeholder.looksLikePlaceholder(b, password) else { return nil }
+        let text = String(decoding: b[password], as: UTF8.self).lowercased()
+        if literalValues.contains(text) || ["pass", "passwd", "pwd", "pw"].contains(text) || text.hasPrefix("$") {
+            return nil
+        }
+        return password
+    }
+
+    // MARK: Armoured blocks
+
+    private static func armoredBlock(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ endLine: [UInt8])
+        -> Range<Int>?
+    {
+        let limit = min(b.count, end + 64 * 1024)
+        let base64 = ByteClass.base64
+        if let close = Bytes.find(b, endLine, from: end, limit: limit) {
+            var payload = 0
+            for i in end..<close where base64.contains(b[i]) { payload += 1 }
+            return payload >= 64 ? start..<close + endLine.count : nil
+        }
+        // A truncated block is still a key: take the armoured body that follows.
+        var i = end
+        var payload = 0
+        let body = ByteClass.base64.union(" \t\r\n\\:-")
+        while i < limit, body.contains(b[i]) {
+            if base64.contains(b[i]) { payload += 1 }
+            i += 1
+        }
+        return payload >= 64 ? start..<i : nil
+    }
+
+    private static func puttyKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Range<Int>? {
+        let limit = min(b.count, start + 32 * 1024)
+        guard Bytes.find(b, Array("Private-Lines:".utf8), from: start, limit: limit) != nil,
+            let mac = Bytes.find(b, Array("Private-MAC:".utf8), from: start, limit: limit)
+        else { return nil }
+        var i = mac
+        while i < b.count, b[i] != 0x0A { i += 1 }
+        return start..<i
+    }
+
+    private static func jwt(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Range<Int>? {
+        if start > 0, ByteClass.base64URL.contains(b[start - 1]) { return nil }
+        let header = Bytes.run(b, from: start, .base64URL, max: 2048)
+        guard header - start >= 10, header < b.count, b[header] == UInt8(ascii: "."),
+            Bytes.equal(b, header + 1, Array("eyJ".utf8))
+        else { return nil }
+        let payload = Bytes.run(b, from: header + 1, .base64URL, max: 16384)
+        guard payload - header - 1 >= 10, payload < b.count, b[payload] == UInt8(ascii: ".") else { return nil }
+        let signature = Bytes.run(b, from: payload + 1, .base64URL, max: 2048)
+        guard signature - payload - 1 >= 16 else { return nil }
+        return start..<signature
+    }
+
+    // MARK: Format-specific
+
+    private static func openAILegacyKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        let left = Bytes.runBackwards(b, before: start, .base64URL, max: 200)
+        guard Bytes.equal(b, left, Array("sk-".utf8)) else { return nil }
+        let right = Bytes.run(b, from: end, .base64URL, max: 200)
+        guard right - left >= 40, end - left >= 20, right - end >= 20 else { return nil }
+        return left..<right
+    }
+
+    private static let azureSecretBody = ByteClass.alnum.union("_~.")
+
+    private static func azureADClientSecret(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        guard start >= 4, b[start - 1].isDigit else { return nil }
+        for i in start - 4..<start - 1 where !azureSecretBody.contains(b[i]) { return nil }
+        if start >= 5, azureSecretBody.contains(b[start - 5]) { return nil }
+        let stop = Bytes.run(b, from: end, azureSecretBody.union("-"), max: 34)
+        guard (31...34).contains(stop - end) else { return nil }
+        let range = start - 4..<stop
+        return Placeholder.looksLikePlaceholder(b, range) ? nil : range
+    }
+
+    private static func telegramBotToken(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        let digits = Bytes.runBackwards(b, before: start, .digits, max: 10)
+        guard (8...10).contains(start - digits) else { return nil }
+        if digits > 0, b[digits - 1].isASCIIAlphanumeric { return nil }
+        let stop = Bytes.run(b, from: end, .base64URL, max: 33)
+        guard stop - end == 33 else { return nil }
+        return digits..<stop
+    }
+
+    private static func newRelicLicenseKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        let first = Bytes.runBackwards(b, before: start, .lowerHex, max: 37)
+        guard start - first == 36, end == b.count || !b[end].isASCIIAlphanumeric else { return nil }
+        if first > 0, b[first - 1].isASCIIAlphanumeric { return nil }
+        return Placeholder.looksLikePlaceholder(b, first..<start) ? nil : first..<end
+    }
+
+    private static func mailchimpKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        let first = Bytes.runBackwards(b, before: start, .lowerHex, max: 33)
+        guard start - first == 32 else { return nil }
+        if first > 0, b[first - 1].isASCIIAlphanumeric { return nil }
+        let stop = Bytes.run(b, from: end, .digits, max: 2)
+        guard (1...2).contains(stop - end), stop == b.count || !b[stop].isASCIIAlphanumeric else { return nil }
+        let key = first..<start
+        guard Placeholder.entropy(b, key) >= 2.4, !Placeholder.looksLikePlaceholder(b, key) else { return nil }
+        return first..<stop
+    }
+
+    private static func azureSASSignature(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        guard Bytes.containsFolded(b, max(0, start - 1024)..<start, Array("sv=".utf8)) else { return nil }
+        let stop = Bytes.run(b, from: end, ByteClass.base64.union("%"), max: 160)
+        guard (40...160).contains(stop - end) else { return nil }
+        return end..<stop
+    }
+
+    private static func adoConnectionPassword(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
+        -> Range<Int>?
+    {
+        let context = max(0, start - 512)..<start
+        let anchors = ["server=", "data source=", "host=", "uid=", "user id=", "database="]
+        guard anchors.contains(where: { Bytes.containsFolded(b, context, Array($0.utf8)) }) else { return nil }
+        var i = end
+        while i < b.count, b[i] != UInt8(ascii: ";"), b[i] != 0x0A, !quotes.contains(b[i]), i - end < 256 { i += 1 }
+        let range = end..<i
+        guard range.count >= 3, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
+        return range
+    }
+}
+
+/// A small standard base64 decoder for checking `Authorization: Basic` values.
+enum Base64 {
+    static func decode(_ text: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
+        var out: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for c in text {
+            let v: UInt32
+            switch c {
+            case 0x41...0x5A: v = UInt32(c - 0x41)
+            case 0x61...0x7A: v = UInt32(c - 0x61 + 26)
+            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
+            case UInt8(ascii: "+"): v = 62
+            case UInt8(ascii: "/"): v = 63
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+            accumulator = accumulator << 6 | v
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,66 @@
+/// One thing the scrubber found or changed. Never holds the matched text.
+package struct ScrubFinding: Sendable, Equatable {
+    package enum Category: String, Sendable { case secret, code, minimisation }
+    package var category: Category
+    /// A secret rule id, `code-<language>`, or a minimisation id.
+    package var detector: String
+    /// JSON path of the string, e.g. `$.messages[0].content`; `$` for a plain-text payload.
+    package var path: String
+    /// Byte offsets in the decoded string at `path`.
+    package var start: Int
+    package var end: Int
+    /// What was done: `redact`, `block` or `monitor` (minimisation findings are always `redact`).
+    package var action: ScrubAction
+    /// Lines of code in the span (code findings only).
+    package var lines: Int = 0
+}
+
+/// The scrubber's verdict on one request.
+package enum ScrubDecision: String, Sendable {
+    /// Nothing to remove (monitor-only findings and minimisation leave a request allowed).
+    case allowed
+    /// Spans were replaced with placeholders.
+    case redacted
+    /// A finding's action is `block`; the request must not be forwarded.
+    case blocked
+}
+
+/// What `Scrubber.scrub` returns: the decision, the body to forward, and what was found.
+package struct ScrubResult: Sendable {
+    package var decision: ScrubDecision
+    /// The rewritten body (the original when nothing changed or the request is blocked).
+    package var output: [UInt8]
+    package var findings: [ScrubFinding]
+    /// Base64 images, audio and files left alone.
+    package var binaryParts: Int
+    package var operation: ProviderOperation
+    package var changed: Bool
+
+    /// Lines of code replaced by placeholders.
+    package var codeLinesRemoved: Int {
+        findings.filter { $0.category == .code && $0.action == .redact }.reduce(0) { $0 + $1.lines }
+    }
+
+    /// Findings per detector id, in first-seen order.
+    package var countsByDetector: [(String, Int)] {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for f in findings {
+            if counts[f.detector] == nil { order.append(f.detector) }
+            counts[f.detector, default: 0] += 1
+        }
+        return order.map { ($0, counts[$0]!) }
+    }
+}
+
+/// Why a body could not be scanned. The message describes the problem, never the content.
+package struct ScrubError: Error, Sendable, Equatable {
+    /// Stable codes: `invalid_json`, `invalid_utf8`, `nesting_too_deep`, `time_budget_exceeded`.
+    package var code: String
+    package var message: String
+
+    package init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,221 @@
+/// The scrubber: reads a request body in its provider's shape, finds secrets and source code in every place
+/// text lives, and returns the rewritten body (same JSON shape, valid JSON, recomputable length) or a block.
+/// Pure and synchronous; the proxy runs it off the event loop for large bodies.
+package struct Scrubber: Sendable {
+    package var policy: ScrubPolicy
+    let secretsScanner: SecretScanner
+
+    package init(policy: ScrubPolicy, secrets: SecretScanner = .standard) {
+        self.policy = policy
+        self.secretsScanner = secrets
+    }
+
+    /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape.
+    package func scrub(_ body: [UInt8], kind: PayloadKind, path: String = "") throws(ScrubError) -> ScrubResult {
+        let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
+        if kind == .text {
+            guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
+                throw ScrubError(code: "invalid_utf8", message: "the payload is not valid UTF-8")
+            }
+            let rewritten = try scrubText(body, path: "$", session: session)
+            return session.result(output: rewritten ?? body, changed: rewritten != nil, operation: .other)
+        }
+        var resolved = kind
+        let operation: ProviderOperation
+        let edits: [Edit]
+        do {
+            (edits, resolved, operation) = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
+                let root: JSONNode
+                switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes, maxDepth: policy.maxDepth) }) {
+                case .success(let node): root = node
+                case .failure(let error):
+                    let what = error.code == .invalidJSON ? "not valid JSON" : "not acceptable"
+                    throw ScrubError(
+                        code: error.code.rawValue, message: "the body is \(what): \(error.detail) at byte \(error.offset)")
+                }
+                let actualKind = kind == .json ? Scrubber.guessKind(root, bytes) : kind
+                let op = ProviderOperation.from(path: path, kind: actualKind)
+                var walker = Walker(bytes: bytes, scrubber: self, session: session, kind: actualKind, operation: op)
+                try walker.walkRoot(root)
+                return (walker.edits, actualKind, op)
+            }
+        }
+        _ = resolved
+        guard !edits.isEmpty else { return session.result(output: body, changed: false, operation: operation) }
+        return session.result(output: Edit.apply(edits, to: body), changed: true, operation: operation)
+    }
+
+    /// Guesses the provider shape of a JSON body (for `airlock scan --provider auto`).
+    package static func guessKind(_ root: JSONNode, _ bytes: UnsafeBufferPointer<UInt8>) -> PayloadKind {
+        guard case .object(let members, _) = root else { return .json }
+        let keys = Set(members.map(\.key))
+        if keys.contains("contents") || keys.contains("systemInstruction") || keys.contains("system_instruction") {
+            return .gemini
+        }
+        if keys.contains("input") || keys.contains("instructions") || keys.contains("prompt") { return .openai }
+        if keys.contains("messages") {
+            if keys.contains("system") || keys.contains("anthropic_version") { return .anthropic }
+            if case .array(let messages, _)? = root["messages"] {
+                for message in messages {
+                    if case .array(let blocks, _)? = message["content"] {
+                        for block in blocks {
+                            if case .string(let r, let e)? = block["type"] {
+                                let type = String(decoding: JSONStrings.decode(bytes, r, escaped: e), as: UTF8.self)
+                                if ["tool_use", "tool_result", "document", "thinking"].contains(type) { return .anthropic }
+                                if type == "image", block["source"] != nil { return .anthropic }
+                            }
+                        }
+                    }
+                }
+            }
+            return .openai
+        }
+        return .json
+    }
+
+    /// Scans one decoded string and returns its rewritten bytes, or nil when nothing is replaced.
+    func scrubText(_ text: [UInt8], path: String, session: Session, wholeCode language: String? = nil)
+        throws(ScrubError) -> [UInt8]?
+    {
+        try session.checkDeadline()
+        var spans: [Span] = []
+        text.withUnsafeBufferPointer { b in
+            for match in secretsScanner.scan(b) {
+                let rule = secretsScanner.rules[match.rule]
+                let number = session.number(for: .secret, b[match.range])
+                session.findings.append(
+                    ScrubFinding(
+                        category: .secret, detector: rule.id, path: path, start: match.range.lowerBound,
+                        end: match.range.upperBound, action: policy.secrets))
+                if policy.secrets == .redact {
+                    spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                }
+            }
+            let regions: [CodeRegion]
+            if let language {
+                let lines = b.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                let whole = Bytes.hasPrefix(b, 0, Placeholder.marker) || b.isEmpty
+                regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
+            } else {
+                regions = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats).detect(b)
+            }
+            for region in regions {
+                let number = session.number(for: .code, b[region.range])
+                session.findings.append(
+                    ScrubFinding(
+                        category: .code, detector: "code-\(region.language)", path: path,
+                        start: region.range.lowerBound, end: region.range.upperBound, action: policy.code,
+                        lines: region.lines))
+                if policy.code == .redact {
+                    spans.append(
+                        Span(
+                            range: region.range,
+                            placeholder: "[REDACTED:code:\(region.language):\(region.lines)-lines:\(number)]"))
+                }
+            }
+        }
+        try session.checkDeadline()
+        guard !spans.isEmpty else { return nil }
+        return Span.apply(spans, to: text)
+    }
+}
+
+/// Per-request state: findings, placeholder numbers, the deadline.
+final class Session {
+    let policy: ScrubPolicy
+    let deadline: ContinuousClock.Instant
+    var findings: [ScrubFinding] = []
+    var binaryParts = 0
+    private var numbers: [ScrubFinding.Category: [[UInt8]: Int]] = [:]
+
+    init(policy: ScrubPolicy, deadline: ContinuousClock.Instant) {
+        self.policy = policy
+        self.deadline = deadline
+    }
+
+    func checkDeadline() throws(ScrubError) {
+        if ContinuousClock.now > deadline {
+            throw ScrubError(
+                code: "time_budget_exceeded", message: "scanning the body took longer than scrub.time_budget allows")
+        }
+    }
+
+    /// The same text gets the same number within a request.
+    func number(for category: ScrubFinding.Category, _ text: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
+        let key = Array(text)
+        var table = numbers[category, default: [:]]
+        if let n = table[key] { return n }
+        let n = table.count + 1
+        table[key] = n
+        numbers[category] = table
+        return n
+    }
+
+    func result(output: [UInt8], changed: Bool, operation: ProviderOperation) -> ScrubResult {
+        let blocked = findings.contains { $0.action == .block }
+        let redacted = findings.contains { $0.category != .minimisation && $0.action == .redact }
+        return ScrubResult(
+            decision: blocked ? .blocked : (redacted ? .redacted : .allowed), output: output, findings: findings,
+            binaryParts: binaryParts, operation: operation, changed: changed && !blocked)
+    }
+}
+
+/// A replacement of a byte range of the original body.
+struct Edit {
+    var range: Range<Int>
+    var replacement: [UInt8]
+
+    static func apply(_ edits: [Edit], to body: [UInt8]) -> [UInt8] {
+        let sorted = edits.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count)
+        var cursor = 0
+        for edit in sorted {
+            out += body[cursor..<edit.range.lowerBound]
+            out += edit.replacement
+            cursor = edit.range.upperBound
+        }
+        out += body[cursor...]
+        return out
+    }
+}
+
+/// A span of text to replace with a placeholder. Overlapping spans merge; the longest names the placeholder.
+struct Span {
+    var range: Range<Int>
+    var placeholder: String
+
+    static func apply(_ spans: [Span], to text: [UInt8]) -> [UInt8] {
+        let sorted = spans.sorted {
+            $0.range.lowerBound != $1.range.lowerBound
+                ? $0.range.lowerBound < $1.range.lowerBound : $0.range.count > $1.range.count
+        }
+        var merged: [Span] = []
+        var longest: [Int] = []
+        for span in sorted {
+            if let last = merged.last, span.range.lowerBound < last.range.upperBound {
+                let union = last.range.lowerBound..<max(last.range.upperBound, span.range.upperBound)
+                var m = last
+                if span.range.count > longest[longest.count - 1] {
+                    m.placeholder = span.placeholder
+                    longest[longest.count - 1] = span.range.count
+                }
+                m.range = union
+                merged[merged.count - 1] = m
+            } else {
+                merged.append(span)
+                longest.append(span.range.count)
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var cursor = 0
+        for span in merged {
+            out += text[cursor..<span.range.lowerBound]
+            out += Array(span.placeholder.utf8)
+            cursor = span.range.upperBound
+        }
+        out += text[cursor...]
+        return out
+    }
+}

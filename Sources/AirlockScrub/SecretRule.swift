@@ -1,0 +1,70 @@
+/// One secret detector: a stable id, what it finds, the keywords that make a place worth checking,
+/// and the small matcher that confirms a candidate.
+package struct SecretRule: Sendable {
+    package let id: String
+    package let description: String
+    package let keywords: [String]
+    let matcher: SecretMatcher
+
+    init(_ id: String, _ description: String, keywords: [String], _ matcher: SecretMatcher) {
+        self.id = id
+        self.description = description
+        self.keywords = keywords
+        self.matcher = matcher
+    }
+
+    /// A token whose keyword is its own literal prefix (matched in exact case), followed by `length` body bytes.
+    static func token(
+        _ id: String, _ description: String, prefix: String, _ body: ByteClass, _ length: ClosedRange<Int>,
+        entropy: Double? = nil
+    ) -> SecretRule {
+        SecretRule(id, description, keywords: [prefix], .token(body: body, length: length, entropy: entropy))
+    }
+
+    /// Several prefixes sharing one shape.
+    static func token(
+        _ id: String, _ description: String, prefixes: [String], _ body: ByteClass, _ length: ClosedRange<Int>,
+        entropy: Double? = nil
+    ) -> SecretRule {
+        SecretRule(id, description, keywords: prefixes, .token(body: body, length: length, entropy: entropy))
+    }
+
+    /// A value of a known shape assigned to a service-specific name (`DD_API_KEY=…`, `"accountKey": "…"`).
+    static func keyed(
+        _ id: String, _ description: String, names: [String], _ value: ByteClass, _ length: ClosedRange<Int>,
+        entropy: Double? = nil
+    ) -> SecretRule {
+        SecretRule(id, description, keywords: names, .keyed(value: value, length: length, entropy: entropy))
+    }
+}
+
+/// How a rule confirms a keyword hit. Hand-written matchers, no regular expressions.
+enum SecretMatcher: Sendable {
+    case token(body: ByteClass, length: ClosedRange<Int>, entropy: Double?)
+    case keyed(value: ByteClass, length: ClosedRange<Int>, entropy: Double?)
+    /// `password = "…"`, `api_key: …`: any value that passes the placeholder and strength filters.
+    case assignment(minLength: Int)
+    case bearer
+    case basicAuth
+    /// A PEM-style armoured block; the keyword is the BEGIN line.
+    case armoredBlock(end: String)
+    case puttyKey
+    case jwt
+    /// `scheme://user:password@host`; the password is the secret.
+    case uriCredentials
+    /// A URL whose path is the credential (webhooks); the keyword is the host and fixed path.
+    case urlPath(body: ByteClass, minLength: Int)
+    case openAILegacyKey
+    case azureADClientSecret
+    case telegramBotToken
+    case newRelicLicenseKey
+    case mailchimpKey
+    case azureSASSignature
+    case adoConnectionPassword
+}
+
+/// What a scan found: a rule and the byte range of the secret in the scanned text.
+package struct SecretMatch: Sendable, Equatable {
+    package var rule: Int
+    package var range: Range<Int>
+}

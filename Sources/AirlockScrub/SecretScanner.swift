@@ -1,0 +1,211 @@
+import Foundation
+
+/// Finds secrets in UTF-8 text: one automaton pass over the bytes for every rule's keywords,
+/// then the owning rule's matcher confirms each hit in a small window around it.
+package struct SecretScanner: Sendable {
+    package let rules: [SecretRule]
+    private let automaton: KeywordAutomaton
+    private let keywordRule: [Int]
+    private let keywordBytes: [[UInt8]]
+    private let keywordExactCase: [Bool]
+
+    package static let standard = SecretScanner(rules: SecretCatalogue.rules)
+
+    package init(rules: [SecretRule]) {
+        self.rules = rules
+        var keywords: [String] = []
+        var keywordRule: [Int] = []
+        var exact: [Bool] = []
+        for (index, rule) in rules.enumerated() {
+            for keyword in rule.keywords {
+                keywords.append(keyword)
+                keywordRule.append(index)
+                exact.append(rule.matcher.matchesKeywordCase)
+            }
+        }
+        self.automaton = KeywordAutomaton(keywords: keywords)
+        self.keywordRule = keywordRule
+        self.keywordBytes = keywords.map { Array($0.utf8) }
+        self.keywordExactCase = exact
+    }
+
+    /// Secrets in `text`, ordered by position; a span inside another found span is dropped.
+    package func scan(_ text: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
+        var hits: [KeywordAutomaton.Hit] = []
+        automaton.scan(text, into: &hits)
+        guard !hits.isEmpty else { return [] }
+        var matches: [SecretMatch] = []
+        for hit in hits {
+            let keyword = Int(hit.keyword)
+            let end = Int(hit.end)
+            let start = end - keywordBytes[keyword].count
+            if keywordExactCase[keyword], !Bytes.equal(text, start, keywordBytes[keyword]) { continue }
+            let ruleIndex = keywordRule[keyword]
+            if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty,
+                !Bytes.hasPrefix(text, range.lowerBound, Placeholder.marker)
+            {
+                matches.append(SecretMatch(rule: ruleIndex, range: range))
+            }
+        }
+        matches.sort {
+            if $0.range.lowerBound != $1.range.lowerBound { return $0.range.lowerBound < $1.range.lowerBound }
+            if $0.range.count != $1.range.count { return $0.range.count > $1.range.count }
+            return $0.rule < $1.rule
+        }
+        // Placeholders from an earlier pass are not secrets, and neither is anything that overlaps one.
+        let placeholders = Placeholder.spans(in: text)
+        var kept: [SecretMatch] = []
+        var coveredTo = 0
+        for m in matches where m.range.upperBound > coveredTo {
+            if placeholders.contains(where: { $0.overlaps(m.range) }) { continue }
+            kept.append(m)
+            coveredTo = m.range.upperBound
+        }
+        return kept
+    }
+
+    package func scan(_ text: [UInt8]) -> [SecretMatch] {
+        text.withUnsafeBufferPointer { scan($0) }
+    }
+}
+
+extension SecretMatcher {
+    /// Token-shaped matchers compare their keyword in exact case; context matchers ignore case.
+    var matchesKeywordCase: Bool {
+        switch self {
+        case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
+            .jwt, .azureSASSignature:
+            true
+        default: false
+        }
+    }
+}
+
+/// Small byte helpers shared by the matchers.
+enum Bytes {
+    @inline(__always)
+    static func equal(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: [UInt8]) -> Bool {
+        guard at >= 0, at + needle.count <= b.count else { return false }
+        for i in 0..<needle.count where b[at + i] != needle[i] { return false }
+        return true
+    }
+
+    static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: [UInt8]) -> Bool {
+        equal(b, at, needle)
+    }
+
+    /// Case-insensitive search for an ASCII needle (given in lower case) in `range`.
+    static func containsFolded(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
+        guard needle.count <= range.count else { return false }
+        var i = range.lowerBound
+        let last = range.upperBound - needle.count
+        outer: while i <= last {
+            for j in 0..<needle.count where b[i + j].lowercasedASCII != needle[j] {
+                i += 1
+                continue outer
+            }
+            return true
+        }
+        return false
+    }
+
+    /// The first index of `needle` (exact case) in `from..<limit`.
+    static func find(_ b: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int, limit: Int) -> Int? {
+        let end = min(limit, b.count) - needle.count
+        guard from <= end, let first = needle.first else { return nil }
+        var i = from
+        while i <= end {
+            if b[i] == first, equal(b, i, needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    static func run(_ b: UnsafeBufferPointer<UInt8>, from: Int, _ cls: ByteClass, max: Int) -> Int {
+        var i = from
+        while i < b.count, i - from <= max, cls.contains(b[i]) { i += 1 }
+        return i
+    }
+
+    static func runBackwards(_ b: UnsafeBufferPointer<UInt8>, before: Int, _ cls: ByteClass, max: Int) -> Int {
+        var i = before
+        while i > 0, before - i < max, cls.contains(b[i - 1]) { i -= 1 }
+        return i
+    }
+}
+
+/// Shannon entropy and placeholder filtering: what separates a real credential from `xxxx` or `<your-key>`.
+package enum Placeholder {
+    static let marker = Array("[REDACTED:".utf8)
+
+    private static let needles: [[UInt8]] = [
+        "example", "xxxx", "****", "your", "placeholder", "dummy", "redacted", "changeme", "change_me", "replace",
+        "insert", "sample", "${", "{{", "<", ">", "%s", "...", "\u{2026}", "[redacted", "fake", "test1234", "12345678",
+        "abcdefgh",
+    ].map { Array($0.utf8) }
+
+    /// `[REDACTED:…]` spans already in the text.
+    static func spans(in b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var from = 0
+        while let start = Bytes.find(b, marker, from: from, limit: b.count) {
+            var end = start + marker.count
+            while end < b.count, end - start < 200, b[end] != UInt8(ascii: "]") { end += 1 }
+            found.append(start..<min(end + 1, b.count))
+            from = end
+        }
+        return found
+    }
+
+    static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        if r.isEmpty { return true }
+        for needle in needles where Bytes.containsFolded(b, r, needle) { return true }
+        var distinct = ByteClass()
+        var count = 0
+        for i in r where !distinct.contains(b[i]) {
+            distinct.insert(b[i])
+            count += 1
+            if count >= 5 { return false }
+        }
+        return r.count >= 8
+    }
+
+    package static func entropy(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Double {
+        guard !r.isEmpty else { return 0 }
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { counts in
+            counts.initialize(repeating: 0)
+            for i in r { counts[Int(b[i])] &+= 1 }
+            let n = Double(r.count)
+            var h = 0.0
+            for i in r where counts[Int(b[i])] != 0 {
+                let p = Double(counts[Int(b[i])]) / n
+                h -= p * log2(p)
+                counts[Int(b[i])] = 0
+            }
+            return h
+        }
+    }
+
+    /// The entropy a random string of this alphabet and length comfortably exceeds.
+    static func floor(length: Int, alphabet: Int) -> Double {
+        let ideal = min(log2(Double(max(alphabet, 2))), log2(Double(max(length, 2))))
+        return max(1.5, ideal * 0.6)
+    }
+
+    /// Lower case, upper case, digit, other: how many kinds of characters a value mixes.
+    static func characterKinds(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        var lower = false
+        var upper = false
+        var digit = false
+        var other = false
+        for i in r {
+            let c = b[i]
+            if c &- 0x61 < 26 { lower = true } else if c &- 0x41 < 26 { upper = true } else if c.isDigit {
+                digit = true
+            } else {
+                other = true
+            }
+        }
+        return [lower, upper, digit, other].filter { $0 }.count
+    }
+}

@@ -1,0 +1,287 @@
+/// Walks a parsed body in its provider's shape and collects the edits: which strings are text to scan,
+/// which are JSON inside a string (tool arguments and results), which are binary, which are structural.
+struct Walker {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let scrubber: Scrubber
+    let session: Session
+    let kind: PayloadKind
+    let operation: ProviderOperation
+    var prefix = "$"
+    var depthBudget: Int
+    private(set) var edits: [Edit] = []
+    private var components: [Component] = []
+
+    private enum Component {
+        case key(String)
+        case index(Int)
+    }
+
+    init(
+        bytes: UnsafeBufferPointer<UInt8>, scrubber: Scrubber, session: Session, kind: PayloadKind,
+        operation: ProviderOperation, prefix: String = "$", depthBudget: Int? = nil
+    ) {
+        self.bytes = bytes
+        self.scrubber = scrubber
+        self.session = session
+        self.kind = kind
+        self.operation = operation
+        self.prefix = prefix
+        self.depthBudget = depthBudget ?? scrubber.policy.maxDepth
+    }
+
+    /// Keys whose string values are protocol structure, never content.
+    static let structuralKeys: Set<String> = [
+        "model", "role", "type", "id", "object", "tool_call_id", "call_id", "tool_use_id", "media_type", "mime_type",
+        "mimeType", "encoding_format", "finish_reason", "stop_reason", "service_tier", "reasoning_effort", "detail",
+        "anthropic_version", "anthropic_beta", "responseMimeType", "response_mime_type", "status",
+    ]
+
+    private static func isStructural(_ key: String) -> Bool {
+        structuralKeys.contains(key) || key.hasSuffix("_id") || key.hasSuffix("Id") || key.hasSuffix("_ids")
+    }
+
+    mutating func walkRoot(_ root: JSONNode) throws(ScrubError) {
+        var removed: Set<Int> = []
+        if case .object(let members, let range) = root, prefix == "$" {
+            minimise(members, objectStart: range.lowerBound, removed: &removed)
+        }
+        try walk(root, key: nil, container: nil, parent: nil, removed: removed)
+    }
+
+    // MARK: Minimisation
+
+    private mutating func minimise(_ members: [JSONMember], objectStart: Int, removed: inout Set<Int>) {
+        let policy = scrubber.policy
+        if kind == .openai, operation == .responses, policy.forceStoreFalse {
+            if let store = members.last(where: { $0.key == "store" }) {
+                if !isLiteral(store.value, "false") {
+                    edits.append(Edit(range: store.value.range, replacement: Array("false".utf8)))
+                    record("openai-store-disabled", "$.store")
+                }
+            } else {
+                let text = members.isEmpty ? "\"store\":false" : "\"store\":false,"
+                edits.append(Edit(range: objectStart + 1..<objectStart + 1, replacement: Array(text.utf8)))
+                record("openai-store-disabled", "$.store")
+            }
+        }
+        guard policy.dropIdentifiers, kind == .openai || kind == .anthropic else { return }
+        let drop: Set<String> = ["user", "safety_identifier", "metadata"]
+        var gone = [Bool](repeating: false, count: members.count)
+        for (i, m) in members.enumerated() where drop.contains(m.key) {
+            gone[i] = true
+            removed.insert(m.keyStart)
+            record("identifier-dropped", "$.\(m.key)")
+        }
+        // Remove each run of dropped members together with one separating comma.
+        var i = 0
+        while i < members.count {
+            guard gone[i] else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j + 1 < members.count, gone[j + 1] { j += 1 }
+            if j + 1 < members.count {
+                edits.append(Edit(range: members[i].keyStart..<members[j + 1].keyStart, replacement: []))
+            } else if i > 0 {
+                edits.append(Edit(range: members[i - 1].value.range.upperBound..<members[j].value.range.upperBound, replacement: []))
+            } else {
+                edits.append(Edit(range: members[i].keyStart..<members[j].value.range.upperBound, replacement: []))
+            }
+            i = j + 1
+        }
+    }
+
+    private func isLiteral(_ node: JSONNode, _ literal: String) -> Bool {
+        guard case .scalar(let r) = node else { return false }
+        return Array(bytes[r]) == Array(literal.utf8)
+    }
+
+    private func record(_ detector: String, _ path: String) {
+        session.findings.append(
+            ScrubFinding(category: .minimisation, detector: detector, path: path, start: 0, end: 0, action: .redact))
+    }
+
+    // MARK: Walking
+
+    private mutating func walk(
+        _ node: JSONNode, key: String?, container: String?, parent: JSONNode?, removed: Set<Int> = []
+    ) throws(ScrubError) {
+        switch node {
+        case .object(let members, _):
+            for member in members where !removed.contains(member.keyStart) {
+                if member.key.utf8.count >= 8 { try scrubKey(member) }
+                components.append(.key(member.key))
+                try walk(member.value, key: member.key, container: key, parent: node)
+                components.removeLast()
+            }
+        case .array(let elements, _):
+            for (i, element) in elements.enumerated() {
+                components.append(.index(i))
+                try walk(element, key: key, container: container, parent: parent)
+                components.removeLast()
+            }
+        case .scalar:
+            return
+        case .string(let range, let escaped):
+            try scrubString(range: range, escaped: escaped, key: key, container: container, parent: parent)
+        }
+    }
+
+    private func stringValue(_ node: JSONNode?) -> String? {
+        guard case .string(let r, let e)? = node else { return nil }
+        return String(decoding: JSONStrings.decode(bytes, r, escaped: e), as: UTF8.self)
+    }
+
+    private mutating func scrubString(
+        range: Range<Int>, escaped: Bool, key: String?, container: String?, parent: JSONNode?
+    ) throws(ScrubError) {
+        if let key, Walker.isStructural(key), !isArrayElement { return }
+        let text = JSONStrings.decode(bytes, range, escaped: escaped)
+
+        // Binary parts: base64 images, audio and files are counted, not scanned.
+        if let key {
+            if key == "data", let container {
+                switch container {
+                case "inlineData", "inline_data", "input_audio":
+                    session.binaryParts += 1
+                    return
+                case "source" where stringValue(parent?["type"]) == "base64":
+                    session.binaryParts += 1
+                    return
+                default: break
+                }
+            }
+            if key == "file_data" {
+                session.binaryParts += 1
+                return
+            }
+        }
+        if Walker.isDataURL(text) {
+            session.binaryParts += 1
+            return
+        }
+
+        // Code by definition: Gemini's executableCode.
+        if key == "code", container == "executableCode" || container == "executable_code" {
+            let language = stringValue(parent?["language"])?.lowercased() ?? "python"
+            let name = language == "language_unspecified" ? "code" : language
+            if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session, wholeCode: name) {
+                replace(range, with: rewritten)
+            }
+            return
+        }
+
+        // JSON inside a string (tool arguments, tool results): scrub it as JSON so it stays valid.
+        if Walker.looksLikeJSONContainer(text), depthBudget > 1 {
+            let nested: [UInt8]?? = try text.withUnsafeBufferPointer { inner throws(ScrubError) -> [UInt8]?? in
+                guard let root = try? JSONParser.parse(inner, maxDepth: depthBudget - 1) else { return .none }
+                var walker = Walker(
+                    bytes: inner, scrubber: scrubber, session: session, kind: .json, operation: operation,
+                    prefix: renderPath(), depthBudget: depthBudget - 1)
+                try walker.walk(root, key: nil, container: nil, parent: nil)
+                return .some(walker.edits.isEmpty ? nil : Edit.apply(walker.edits, to: text))
+            }
+            if let nested {
+                if let rewritten = nested { replace(range, with: rewritten) }
+                return
+            }
+        }
+
+        if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session) {
+            replace(range, with: rewritten)
+        }
+    }
+
+    private var isArrayElement: Bool {
+        if case .index? = components.last { return true }
+        return false
+    }
+
+    /// Object keys can carry secrets too (arbitrary JSON in tool arguments); they are scanned for secrets only.
+    private mutating func scrubKey(_ member: JSONMember) throws(ScrubError) {
+        let keyBytes = Array(member.key.utf8)
+        let matches = scrubber.secretMatches(keyBytes)
+        guard !matches.isEmpty else { return }
+        let path = renderPath() + ".{key}"
+        var spans: [Span] = []
+        for match in matches {
+            let id = scrubber.ruleID(match.rule)
+            let number = keyBytes.withUnsafeBufferPointer { session.number(for: .secret, $0[match.range]) }
+            session.findings.append(
+                ScrubFinding(
+                    category: .secret, detector: id, path: path, start: match.range.lowerBound,
+                    end: match.range.upperBound, action: scrubber.policy.secrets))
+            if scrubber.policy.secrets == .redact {
+                spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(id):\(number)]"))
+            }
+        }
+        guard !spans.isEmpty else { return }
+        var encoded: [UInt8] = []
+        JSONStrings.encode(Span.apply(spans, to: keyBytes), into: &encoded)
+        let end = Walker.keyEnd(bytes, from: member.keyStart)
+        edits.append(Edit(range: member.keyStart..<end, replacement: encoded))
+    }
+
+    private static func keyEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start + 1
+        while i < b.count {
+            if b[i] == UInt8(ascii: "\\") {
+                i += 2
+                continue
+            }
+            if b[i] == UInt8(ascii: "\"") { return i + 1 }
+            i += 1
+        }
+        return i
+    }
+
+    private mutating func replace(_ range: Range<Int>, with text: [UInt8]) {
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(text.count + 2)
+        JSONStrings.encode(text, into: &encoded)
+        edits.append(Edit(range: range, replacement: encoded))
+    }
+
+    /// `$.messages[0].content`. Keys that are not plain identifiers, or that hold a secret, are not echoed.
+    private func renderPath() -> String {
+        var out = prefix
+        for c in components {
+            switch c {
+            case .index(let i): out += "[\(i)]"
+            case .key(let k):
+                let plain =
+                    !k.isEmpty && k.utf8.count <= 64
+                    && k.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+                if plain, scrubber.secretMatches(Array(k.utf8)).isEmpty {
+                    out += "." + k
+                } else {
+                    out += ".{key}"
+                }
+            }
+        }
+        return out
+    }
+
+    static func isDataURL(_ text: [UInt8]) -> Bool {
+        guard text.count > 16, text.starts(with: Array("data:".utf8)) else { return false }
+        let head = text.prefix(256)
+        let marker = Array(";base64,".utf8)
+        guard head.count >= marker.count else { return false }
+        for i in 0...(head.count - marker.count) where Array(head[i..<i + marker.count]) == marker { return true }
+        return false
+    }
+
+    static func looksLikeJSONContainer(_ text: [UInt8]) -> Bool {
+        guard let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }),
+            let last = text.last(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D })
+        else { return false }
+        return (first == UInt8(ascii: "{") && last == UInt8(ascii: "}"))
+            || (first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))
+    }
+}
+
+extension Scrubber {
+    func secretMatches(_ text: [UInt8]) -> [SecretMatch] { secretsScanner.scan(text) }
+    func ruleID(_ index: Int) -> String { secretsScanner.rules[index].id }
+}
