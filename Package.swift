@@ -84,6 +84,9 @@ let package = Package(
         ),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "AirlockScrubTests", dependencies: ["AirlockScrub"], exclude: ["Fixtures/make_rule_examples.py"],
+            resources: [.copy("Fixtures/rule-examples.json")], swiftSettings: swiftSettings),
+        .testTarget(
             name: "AirlockTLSTests",
             dependencies: ["AirlockTLS", .product(name: "X509", package: "swift-certificates")],
             swiftSettings: swiftSettings

@@ -296,7 +296,8 @@ enum Matchers {
     private static func telegramBotToken(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         let digits = Bytes.runBackwards(b, before: start, .digits, max: 10)
         guard (8...10).contains(start - digits) else { return nil }
-        if digits > 0, b[digits - 1].isASCIIAlphanumeric { return nil }
+        // In Bot API URLs the token follows `/bot`.
+        if digits > 0, b[digits - 1].isASCIIAlphanumeric, !Bytes.equal(b, digits - 3, Array("bot".utf8)) { return nil }
         let stop = Bytes.run(b, from: end, .base64URL, max: 33)
         guard stop - end == 33 else { return nil }
         return digits..<stop

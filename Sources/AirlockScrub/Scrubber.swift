@@ -74,8 +74,9 @@ package struct Scrubber: Sendable {
     }
 
     /// Scans one decoded string and returns its rewritten bytes, or nil when nothing is replaced.
-    func scrubText(_ text: [UInt8], path: String, session: Session, wholeCode language: String? = nil)
-        throws(ScrubError) -> [UInt8]?
+    func scrubText(
+        _ text: [UInt8], path: String, session: Session, wholeCode language: String? = nil, secretsOnly: Bool = false
+    ) throws(ScrubError) -> [UInt8]?
     {
         try session.checkDeadline()
         var spans: [Span] = []
@@ -92,7 +93,9 @@ package struct Scrubber: Sendable {
                 }
             }
             let regions: [CodeRegion]
-            if let language {
+            if secretsOnly {
+                regions = []
+            } else if let language {
                 let lines = b.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
                 let whole = Bytes.hasPrefix(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]

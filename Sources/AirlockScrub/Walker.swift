@@ -136,8 +136,14 @@ struct Walker {
     private mutating func scrubString(
         range: Range<Int>, escaped: Bool, key: String?, container: String?, parent: JSONNode?
     ) throws(ScrubError) {
-        if let key, Walker.isStructural(key), !isArrayElement { return }
         let text = JSONStrings.decode(bytes, range, escaped: escaped)
+        // Structural values (model names, ids, roles) are never code, but a secret there is still a secret.
+        if let key, Walker.isStructural(key), !isArrayElement {
+            if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session, secretsOnly: true) {
+                replace(range, with: rewritten)
+            }
+            return
+        }
 
         // Binary parts: base64 images, audio and files are counted, not scanned.
         if let key {

@@ -1,0 +1,102 @@
+import Testing
+
+@testable import AirlockScrub
+
+@Suite struct CodeDetectorTests {
+    /// Snippets in ten-plus languages, pasted into chat without fences.
+    static let snippets: [(language: String, code: String)] = [
+        ("python", "def total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result"),
+        ("javascript", "const load = async (id) => {\n  const res = await fetch(`/api/${id}`);\n  return res.json();\n};"),
+        ("typescript", "interface User {\n  id: number;\n  name: string;\n}\nexport const byId = (u: User): number => u.id;"),
+        ("java", "public class Greeter {\n    public static void main(String[] args) {\n        System.out.println(\"hi\");\n    }\n}"),
+        ("c", "#include <stdio.h>\nint main(void) {\n    printf(\"%d\\n\", 42);\n    return 0;\n}"),
+        ("cpp", "#include <vector>\nint sum(const std::vector<int>& v) {\n    int s = 0;\n    for (auto x : v) s += x;\n    return s;\n}"),
+        ("csharp", "using System;\npublic class Account {\n    public decimal Balance { get; set; }\n    public void Deposit(decimal x) { Balance += x; }\n}"),
+        ("go", "func handler(w http.ResponseWriter, r *http.Request) {\n\tname := r.URL.Query().Get(\"name\")\n\tif name == \"\" {\n\t\tname = \"world\"\n\t}\n\tfmt.Fprintf(w, \"hello %s\", name)\n}"),
+        ("rust", "fn parse(input: &str) -> Result<u32, ParseIntError> {\n    let n = input.trim().parse::<u32>()?;\n    Ok(n * 2)\n}"),
+        ("swift", "func fetch(id: Int) async throws -> User {\n    guard let url = URL(string: base + \"/\\(id)\") else { throw APIError.bad }\n    let (data, _) = try await session.data(from: url)\n    return try decoder.decode(User.self, from: data)\n}"),
+        ("kotlin", "fun main() {\n    val names = listOf(\"a\", \"b\")\n    names.forEach { println(it) }\n}"),
+        ("ruby", "def greet(name)\n  if name.nil?\n    puts \"hello\"\n  end\n  names.each do |n|\n    puts n\n  end\nend"),
+        ("php", "<?php\nfunction total($items) {\n    $sum = 0;\n    foreach ($items as $i) { $sum += $i->price; }\n    return $sum;\n}"),
+        ("shell", "#!/bin/bash\nset -euo pipefail\nfor f in *.log; do\n  grep -q ERROR \"$f\" && echo \"$f\"\ndone"),
+        ("sql", "SELECT u.id, u.email, COUNT(o.id) AS orders\nFROM users u\nLEFT JOIN orders o ON o.user_id = u.id\nWHERE u.created_at > NOW() - INTERVAL '30 days'\nGROUP BY u.id, u.email;"),
+    ]
+
+    @Test(arguments: snippets.map(\.code))
+    func unfencedCodeInProseIsOneRegionAndTheProseSurvives(_ code: String) throws {
+        let text = "Hi team, the build broke after my change this morning.\n\n\(code)\n\nCould you take a look when you have a minute? Thanks."
+        let regions = Scan.code(text)
+        #expect(regions.count == 1, "expected one region, got \(regions.map(\.language))")
+        let result = try Scan.text(text)
+        let out = Scan.output(result)
+        #expect(out.hasPrefix("Hi team, the build broke after my change this morning."))
+        #expect(out.hasSuffix("Could you take a look when you have a minute? Thanks."))
+        #expect(out.contains("[REDACTED:code:"))
+        #expect(!out.contains(code.split(separator: "\n")[1]))
+    }
+
+    @Test func languagesAreNamed() {
+        var right = 0
+        for (language, code) in Self.snippets {
+            if Scan.code("Look at this:\n\(code)\nThanks").first?.language == language { right += 1 }
+        }
+        // Short snippets are ambiguous (Kotlin and Scala, C and C++); most must still be named right.
+        #expect(right >= Self.snippets.count - 3, "named \(right) of \(Self.snippets.count)")
+    }
+
+    @Test(arguments: snippets.map(\.code))
+    func fencedCodeIsRemovedWithItsFences(_ code: String) throws {
+        let text = "Here it is:\n```\n\(code)\n```\nWhat is wrong?"
+        let out = Scan.output(try Scan.text(text))
+        #expect(out.hasPrefix("Here it is:\n[REDACTED:code:"))
+        #expect(out.hasSuffix("\nWhat is wrong?"))
+    }
+
+    @Test func labelledFenceKeepsItsLanguageAndTildeFencesWork() throws {
+        let out = Scan.output(try Scan.text("See:\n~~~rust\nlet x = 1;\nlet y = 2;\n~~~\nok"))
+        #expect(out == "See:\n[REDACTED:code:rust:2-lines:1]\nok")
+    }
+
+    @Test func unifiedDiffIsOneRegion() throws {
+        let diff = """
+            diff --git a/app/models.py b/app/models.py
+            index 1a2b3c4..5d6e7f8 100644
+            --- a/app/models.py
+            +++ b/app/models.py
+            @@ -10,7 +10,8 @@ class User:
+                 name = Column(String)
+            -    email = Column(String)
+            +    email = Column(String, unique=True)
+            +    active = Column(Boolean)
+            """
+        let regions = Scan.code("Please review this patch:\n\(diff)\nIs it safe?")
+        #expect(regions.count == 1)
+        #expect(regions.first?.kind == .diff)
+        #expect(regions.first?.language == "python")
+    }
+
+    @Test(arguments: [
+        "The retry fails when `retryCount` is zero and fetchUser() returns null; see PROJ-123.",
+        "I changed src/app/users.py and lib/utils/format.ts yesterday.\nBoth are in the main branch now.\nThe CI is green again.",
+        "TypeError: Cannot read properties of undefined (reading 'map')\nIt happens when the list is empty.\nAny idea why?",
+        "Steps:\n- open the settings page\n- click save\n- the spinner never stops\nThis started on Monday.",
+        "Traceback (most recent call last):\n  File \"app.py\", line 10, in <module>\n    main()\nValueError: bad input",
+        "Dear team,\n\nthe quarterly report is attached. Revenue grew by 12% and costs fell.\nWe will discuss it on Friday.\n\nBest,\nDana",
+        "Can you summarise this article for me? It says that the new policy will start in March, and that all staff must complete the training first.",
+        "Meeting notes:\n1. Budget approved.\n2. Hiring plan delayed to Q3.\n3. Next review in two weeks.",
+    ])
+    func proseAndInlineIdentifiersAreNotCode(_ text: String) throws {
+        #expect(Scan.code(text).isEmpty)
+        #expect(Scan.output(try Scan.text(text)) == text)
+    }
+
+    @Test func dataFormatsAreNotCodeUnlessThePolicySaysSo() {
+        let json = "Here is the payload:\n{\n  \"name\": \"Ada\",\n  \"roles\": [\"admin\", \"dev\"],\n  \"active\": true\n}\nIs it valid?"
+        let yaml = "Config:\n```yaml\nserver:\n  port: 8080\n  host: example.org\n```\nok?"
+        let csv = "Data:\nname,age,city\nAda,36,London\nAlan,41,Wilmslow\nGrace,85,Arlington\nThanks"
+        for text in [json, yaml, csv] {
+            #expect(Scan.code(text).isEmpty, "\(text)")
+        }
+        #expect(!Scan.code(yaml, includeData: true).isEmpty)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+@testable import AirlockScrub
+
+@Suite struct ScrubberTests {
+    static let token = "sk-ant-api03-" + String(repeating: "Zq8RkT3vW9xY2bN5mC7d", count: 5)
+
+    @Test func blockNamesDetectorsAndPathsButNotTheText() throws {
+        var policy = ScrubPolicy()
+        policy.secrets = .block
+        let body = #"{"model":"m","messages":[{"role":"user","content":"key \#(Self.token)"}]}"#
+        let result = try Scan.json(body, kind: .anthropic, policy: policy)
+        #expect(result.decision == .blocked)
+        #expect(result.output == Array(body.utf8))
+        #expect(result.findings.map(\.detector) == ["anthropic-api-key"])
+        #expect(result.findings.map(\.path) == ["$.messages[0].content"])
+        #expect(ScanReport.json(result, kind: .anthropic).contains("\"output\":null"))
+        #expect(!ScanReport.json(result, kind: .anthropic).contains("Zq8RkT3v"))
+    }
+
+    @Test func monitorForwardsUnchanged() throws {
+        var policy = ScrubPolicy()
+        policy.secrets = .monitor
+        policy.code = .monitor
+        let body = #"{"messages":[{"role":"user","content":"key \#(Self.token)"}]}"#
+        let result = try Scan.json(body, kind: .anthropic, policy: policy)
+        #expect(result.decision == .allowed)
+        #expect(!result.changed)
+        #expect(result.findings.count == 1)
+    }
+
+    @Test func perCategoryActions() throws {
+        var policy = ScrubPolicy()
+        policy.code = .block
+        let code = "def f(x):\n    y = x + 1\n    return y * 2\n"
+        let result = try Scan.text("see\n\(code)", policy: policy)
+        #expect(result.decision == .blocked)
+        policy = ScrubPolicy().overriding(secrets: nil, code: .monitor)
+        #expect(try Scan.text("see\n\(code)", policy: policy).decision == .allowed)
+    }
+
+    @Test func rewritingKeepsEscapesValid() throws {
+        let body = #"{"messages":[{"role":"user","content":"quote \" backslash \\ tab \t unicode \u00e9 \#(Self.token) end"}]}"#
+        let result = try Scan.json(body, kind: .anthropic)
+        let parsed = try Scan.parse(result.output) as! [String: Any]
+        let content = ((parsed["messages"] as! [[String: Any]])[0]["content"]) as! String
+        #expect(content == "quote \" backslash \\ tab \t unicode é [REDACTED:secret:anthropic-api-key:1] end")
+    }
+
+    /// Random payloads built from secrets, code and prose: nothing detected survives, a second pass changes
+    /// nothing, and the output is valid JSON of the same shape.
+    @Test func properties() throws {
+        var rng = SplitMix(seed: 0xA1B2)
+        let examples = RuleExample.all
+        let prose = [
+            "Please review the attached plan.", "It fails on Mondays.", "Thanks a lot!", "The CI is green again.",
+            "Can you explain why `retryCount` resets?", "See PROJ-42 for context.",
+        ]
+        let code = CodeDetectorTests.snippets.map(\.code)
+        for round in 0..<200 {
+            var parts: [String] = []
+            var planted: [String] = []
+            for _ in 0..<Int(rng.next() % 5 + 1) {
+                switch rng.next() % 3 {
+                case 0:
+                    let example = examples[Int(rng.next() % UInt64(examples.count))]
+                    let positive = example.positives[Int(rng.next() % 2)]
+                    parts.append(positive.text)
+                    planted.append(positive.secret)
+                case 1: parts.append(code[Int(rng.next() % UInt64(code.count))])
+                default: parts.append(prose[Int(rng.next() % UInt64(prose.count))])
+                }
+            }
+            let text = parts.joined(separator: "\n\n")
+            let body = try JSONSerialization.data(
+                withJSONObject: ["model": "m", "messages": [["role": "user", "content": text]], "n": round])
+            let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(body), kind: .openai)
+            let out = String(decoding: first.output, as: UTF8.self)
+            for secret in planted {
+                #expect(!out.contains(secret), "round \(round): a planted secret survived")
+            }
+            #expect(Scan.shape(try Scan.parse(first.output)) == Scan.shape(try Scan.parse(Array(body))))
+            let second = try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .openai)
+            #expect(second.output == first.output, "round \(round): scrubbing is not idempotent")
+            #expect(second.findings.isEmpty, "round \(round): \(second.findings.map(\.detector))")
+        }
+    }
+
+    // MARK: Hostile input
+
+    @Test func deepNestingIsRefusedWithoutOverflow() {
+        let depth = 200_000
+        let body = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        #expect(throws: ScrubError.self) { try Scan.json(body, kind: .json) }
+        do {
+            _ = try Scan.json(body, kind: .json)
+        } catch {
+            #expect((error as? ScrubError)?.code == "nesting_too_deep")
+        }
+        let nestedInString = #"{"a":"\#(String(repeating: "[", count: 100))\#(String(repeating: "]", count: 100))"}"#
+        #expect(throws: Never.self) { try Scan.json(nestedInString, kind: .json) }
+    }
+
+    @Test(arguments: [
+        ("{\"a\": \"\u{FFFD}\"", "invalid_json"),
+        ("{\"a\": 1,}", "invalid_json"),
+        ("{\"a\": \"\\ud800\"}", "invalid_utf8"),
+        ("{\"a\": \"x\"} trailing", "invalid_json"),
+        ("", "invalid_json"),
+        ("not json", "invalid_json"),
+    ])
+    func malformedBodiesAreRefused(_ body: String, _ code: String) {
+        do {
+            _ = try Scan.json(body, kind: .openai)
+            Issue.record("accepted a malformed body")
+        } catch {
+            #expect((error as? ScrubError)?.code == code)
+        }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        for bytes: [UInt8] in [
+            Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8),
+            Array(#"{"a":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),  // encoded surrogate
+            Array(#"{"a":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8),  // overlong
+        ] {
+            #expect(throws: ScrubError(code: "invalid_utf8", message: "the body is not acceptable: invalid UTF-8 in a string at byte 6")) {
+                try Scrubber(policy: ScrubPolicy()).scrub(bytes, kind: .openai)
+            }
+        }
+        #expect(throws: ScrubError.self) { try Scrubber(policy: ScrubPolicy()).scrub([0xFF, 0xFE], kind: .text) }
+    }
+
+    @Test func hugeStringsAreScanned() throws {
+        let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 200_000)
+        let body = #"{"messages":[{"role":"user","content":"\#(filler)\#(Self.token)\#(filler)"}]}"#
+        let result = try Scan.json(body, kind: .anthropic)
+        #expect(result.findings.map(\.detector) == ["anthropic-api-key"])
+        #expect(!Scan.output(result).contains(Self.token))
+    }
+
+    @Test func timeBudgetFailsClosed() {
+        var policy = ScrubPolicy()
+        policy.timeBudget = .zero
+        #expect(throws: ScrubError.self) { try Scan.json(#"{"messages":[{"content":"hi"}]}"#, kind: .anthropic, policy: policy) }
+    }
+
+    @Test func scanReportJSONHasTheDocumentedShape() throws {
+        let result = try Scan.text("token ghp_Zq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0sA2eU here")
+        let object = try Scan.parse(Array(ScanReport.json(result, kind: .text).utf8)) as! [String: Any]
+        #expect(object["decision"] as? String == "redacted")
+        #expect(object["output"] as? String == "token [REDACTED:secret:github-pat:1] here")
+        let finding = (object["findings"] as! [[String: Any]])[0]
+        #expect(Set(finding.keys) == ["category", "detector", "path", "start", "end", "action"])
+        #expect(finding["start"] as? Int == 6 && finding["end"] as? Int == 46)
+    }
+}
+
+/// A small deterministic generator for property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

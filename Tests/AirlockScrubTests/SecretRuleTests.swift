@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import AirlockScrub
+
+/// One catalogue rule's examples, from `Fixtures/rule-examples.json`.
+struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
+    struct Positive: Decodable, Sendable {
+        var text: String
+        var secret: String
+    }
+    var rule: String
+    var positives: [Positive]
+    var negatives: [String]
+    var testDescription: String { rule }
+
+    static let all: [RuleExample] = {
+        let url = Bundle.module.url(forResource: "rule-examples", withExtension: "json")!
+        return try! JSONDecoder().decode([RuleExample].self, from: Data(contentsOf: url))
+    }()
+}
+
+@Suite struct SecretRuleTests {
+    @Test func catalogueIsLargeWithStableUniqueIDs() {
+        let rules = SecretCatalogue.rules
+        #expect(rules.count >= 150)
+        #expect(Set(rules.map(\.id)).count == rules.count)
+        for rule in rules {
+            #expect(!rule.description.isEmpty)
+            #expect(rule.id.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(rule.id)")
+        }
+    }
+
+    @Test func everyRuleHasExamples() {
+        let examples = Dictionary(uniqueKeysWithValues: RuleExample.all.map { ($0.rule, $0) })
+        for rule in SecretCatalogue.rules {
+            let example = examples[rule.id]
+            #expect(example != nil, "no examples for \(rule.id)")
+            #expect((example?.positives.count ?? 0) >= 2, "\(rule.id) needs two true positives")
+            #expect((example?.negatives.count ?? 0) >= 1, "\(rule.id) needs a near miss")
+        }
+    }
+
+    @Test(arguments: RuleExample.all)
+    func ruleFindsItsPositivesAndNotItsNearMisses(_ example: RuleExample) throws {
+        for positive in example.positives {
+            let found = Scan.secrets(positive.text)
+            #expect(
+                found.contains { $0.id == example.rule && $0.value.contains(positive.secret) },
+                "\(example.rule) missed a positive; found \(found.map(\.id))")
+            let scrubbed = Scan.output(try Scan.text(positive.text))
+            #expect(!scrubbed.contains(positive.secret), "\(example.rule): the secret survived redaction")
+        }
+        for negative in example.negatives {
+            let found = Scan.secrets(negative)
+            #expect(!found.contains { $0.id == example.rule }, "\(example.rule) flagged a near miss")
+        }
+    }
+
+    @Test(arguments: [
+        "commit 3f9c2a7d1e4b5c6a8f0e9d2c1b3a4f5e6d7c8b9a fixed the build",
+        "sha256:9b2c4f1e8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b",
+        "image: registry.example.com/app@sha256:4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110090807060504030201ff",
+        "request id 123e4567-e89b-12d3-a456-426614174000 failed",
+        "md5 d41d8cd98f00b204e9800998ecf8427e and sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "AWS docs use AKIAIOSFODNN7EXAMPLE and wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY as examples",
+        "export OPENAI_API_KEY=<your-api-key>",
+        "api_key = \"${OPENAI_API_KEY}\"",
+        "token = os.environ[\"GITHUB_TOKEN\"]",
+        "password: \"****\"",
+        "the key is sk-proj-****abcd (masked)",
+        "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "Use Authorization: Bearer $TOKEN in the request",
+        "postgres://localhost:5432/app",
+        "client_secret: ${{ secrets.CLIENT_SECRET }}",
+        "The password must be at least 12 characters long.",
+        "We rotate the token every 24 hours and store secrets in Vault.",
+        "max_tokens: 4096, temperature: 0.2",
+        "base64 of hello world is aGVsbG8gd29ybGQ=",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+    ])
+    func benignLookAlikesAreNotFlagged(_ text: String) {
+        #expect(Scan.secrets(text).isEmpty, "flagged: \(Scan.secrets(text).map(\.id))")
+    }
+
+    @Test func checksumIsNotRequired() {
+        // A token of the right prefix and shape is redacted whether or not its checksum is valid.
+        let token = "ghp_" + "Zq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0sA2eU"
+        #expect(Scan.secrets("GH=\(token)").contains { $0.id == "github-pat" })
+    }
+
+    @Test func sameSecretSameNumberWithinARequest() throws {
+        let token = "glpat-" + "Zq8RkT3vW9xY2bN5mC7d"
+        let other = "npm_" + "Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7J8k9"
+        let result = try Scan.text("a \(token) b \(other) c \(token)")
+        let out = Scan.output(result)
+        #expect(out == "a [REDACTED:secret:gitlab-pat:1] b [REDACTED:secret:npm-access-token:2] c [REDACTED:secret:gitlab-pat:1]")
+    }
+
+    @Test func escapedUnicodeDoesNotHideASecret() throws {
+        // `ghp\u005f…` decodes to `ghp_…`.
+        let body = #"{"messages":[{"role":"user","content":"ghp\u005fZq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0sA2eU"}]}"#
+        let result = try Scan.json(body, kind: .openai)
+        #expect(result.findings.map(\.detector) == ["github-pat"])
+        #expect(!Scan.output(result).contains("Zq8RkT3v"))
+    }
+}
