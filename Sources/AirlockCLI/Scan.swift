@@ -37,10 +37,17 @@ struct Scan: ParsableCommand {
     @Flag(help: "Treat JSON, YAML and CSV blocks as code.")
     var includeDataFormats = false
 
+    @Flag(help: "Print the secret rule catalogue (id and description) as a Markdown table and exit.")
+    var listRules = false
+
     @Argument(help: "Input file; - or nothing reads standard input.")
     var file: String?
 
     func run() throws {
+        if listRules {
+            FileHandle.standardOutput.write(Data(SecretCatalogue.markdownTable().utf8))
+            return
+        }
         let input: Data
         do {
             input = try (file == nil || file == "-")

@@ -43,11 +43,18 @@ enum Matchers {
             // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
             first = Bytes.runBackwards(b, before: start, .alnum, max: 32)
         }
-        var stop = Bytes.run(b, from: end, body, max: length.upperBound)
+        var stop = Bytes.run(b, from: end, body, max: 1024)
         while stop - end > length.lowerBound, b[stop - 1] == UInt8(ascii: ".") { stop -= 1 }
-        let count = stop - end
+        var count = stop - end
+        if count > length.upperBound {
+            // A distinctive prefix (`ghp_`, `xoxb-`) glued to more characters is still that credential:
+            // redact the whole run rather than let trailing text hide it.
+            let distinctive = (start..<end).contains { !b[$0].isASCIIAlphanumeric } && end - start >= 4
+            guard distinctive, count <= 2 * length.upperBound else { return nil }
+            count = length.upperBound
+        }
         guard length.contains(count) else { return nil }
-        let value = end..<stop
+        let value = end..<end + count
         let floor = entropy ?? Placeholder.floor(length: count, alphabet: body.count)
         guard Placeholder.entropy(b, value) >= floor, !Placeholder.looksLikePlaceholder(b, value) else { return nil }
         return first..<stop

@@ -2,59 +2,83 @@
 that `eval "$(airlock env)"` produced. Prints one JSON line of what it got back."""
 
 import json
+import os
 import sys
 
 provider, mode = sys.argv[1], sys.argv[2]
 stream = mode == "stream"
+prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
 result: dict = {}
 
-if provider == "openai":
-    import openai
 
-    client = openai.OpenAI(api_key="sk-test-not-a-real-key", max_retries=0)
-    messages = [{"role": "user", "content": "hello"}]
-    if stream:
-        text = ""
-        for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
-            if chunk.choices and chunk.choices[0].delta.content:
-                text += chunk.choices[0].delta.content
-        result["text"] = text
-    else:
-        result["text"] = client.chat.completions.create(model="gpt-test", messages=messages).choices[0].message.content
-elif provider == "anthropic":
-    import anthropic
+def sdk_error(error: Exception) -> None:
+    """What the SDK made of a refusal: status, the message it parsed out of the error JSON, and its type."""
+    status = getattr(error, "status_code", None) or getattr(error, "code", None)
+    result["error"] = {"status": status, "message": str(getattr(error, "message", error)), "class": type(error).__name__}
 
-    client = anthropic.Anthropic(api_key="sk-ant-test-not-a-real-key", max_retries=0)
-    messages = [{"role": "user", "content": "hello"}]
-    if stream:
-        with client.messages.stream(model="claude-test", max_tokens=10, messages=messages) as s:
-            result["text"] = "".join(s.text_stream)
-    else:
-        reply = client.messages.create(model="claude-test", max_tokens=10, messages=messages)
-        result["text"] = reply.content[0].text
-elif provider == "gemini":
-    from google import genai
 
-    client = genai.Client(api_key="test-not-a-real-key")
-    if stream:
-        result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents="hello"))
-    else:
-        result["text"] = client.models.generate_content(model="gemini-test", contents="hello").text
-elif provider == "httpx":
-    import httpx
+try:
+    import openai  # noqa: F401
+    import anthropic  # noqa: F401
+    from google.genai import errors as genai_errors
+    SDK_ERRORS = (openai.APIStatusError, anthropic.APIStatusError, genai_errors.APIError)
+except ImportError:  # pragma: no cover
+    SDK_ERRORS = ()
 
-    result["text"] = httpx.post("https://api.openai.com/v1/echo", json={"via": "httpx"}).json()["body"]
-elif provider == "requests":
-    import requests
+def run() -> None:
+    if provider == "openai":
+        import openai
 
-    result["text"] = requests.post("https://api.openai.com/v1/echo", json={"via": "requests"}).json()["body"]
-elif provider == "denied":
-    import httpx
+        client = openai.OpenAI(api_key="sk-test-not-a-real-key", max_retries=0)
+        messages = [{"role": "user", "content": prompt}]
+        if stream:
+            text = ""
+            for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    text += chunk.choices[0].delta.content
+            result["text"] = text
+        else:
+            result["text"] = client.chat.completions.create(model="gpt-test", messages=messages).choices[0].message.content
+    elif provider == "anthropic":
+        import anthropic
 
-    try:
-        httpx.get("https://evil.example.com/")
-        result["text"] = "reached"
-    except httpx.ProxyError as error:
-        result["text"] = "proxy refused: " + str(error)
+        client = anthropic.Anthropic(api_key="sk-ant-test-not-a-real-key", max_retries=0)
+        messages = [{"role": "user", "content": prompt}]
+        if stream:
+            with client.messages.stream(model="claude-test", max_tokens=10, messages=messages) as s:
+                result["text"] = "".join(s.text_stream)
+        else:
+            reply = client.messages.create(model="claude-test", max_tokens=10, messages=messages)
+            result["text"] = reply.content[0].text
+    elif provider == "gemini":
+        from google import genai
 
+        client = genai.Client(api_key="test-not-a-real-key")
+        if stream:
+            result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents=prompt))
+        else:
+            result["text"] = client.models.generate_content(model="gemini-test", contents=prompt).text
+    elif provider == "httpx":
+        import httpx
+
+        result["text"] = httpx.post("https://api.openai.com/v1/echo", json={"via": "httpx"}).json()["body"]
+    elif provider == "requests":
+        import requests
+
+        result["text"] = requests.post("https://api.openai.com/v1/echo", json={"via": "requests"}).json()["body"]
+    elif provider == "denied":
+        import httpx
+
+        try:
+            httpx.get("https://evil.example.com/")
+            result["text"] = "reached"
+        except httpx.ProxyError as error:
+            result["text"] = "proxy refused: " + str(error)
+
+
+
+try:
+    run()
+except SDK_ERRORS as error:
+    sdk_error(error)
 print(json.dumps(result))

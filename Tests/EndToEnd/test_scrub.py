@@ -1,0 +1,204 @@
+"""The scrubber through the real proxy: redaction, blocking in each provider's error shape, streaming,
+refusal of bodies that cannot be scanned, per-entry overrides, and `airlock scan`."""
+from __future__ import annotations
+
+import gzip
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BINARY, TEST_ALLOWLIST, launched
+from test_clients import with_airlock_env
+from test_proxy import proxied_session
+
+HERE = Path(__file__).parent
+# Unique canaries: random-shaped, never real credentials.
+GITHUB_CANARY = "ghp_" + "Cz7Qm2Lk9Vt4Rx8Wn3Bp6Hs1Dj5Fg0Ya9EeK"
+AWS_CANARY = "AKIA" + "Q7ZK4M2P9X3T6W8R"
+CODE = "def charge(card, amount):\n    token = vault.lookup(card)\n    if amount > LIMIT:\n        raise ValueError(amount)\n    return gateway.charge(token, amount)\n"
+PROMPT = f"My key is {GITHUB_CANARY} and aws {AWS_CANARY}.\n\nWhy does this fail?\n\n{CODE}\nThanks!"
+
+
+def chat_body(stream: bool = False) -> dict:
+    return {"model": "gpt-test", "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
+
+
+def sdk_command(provider: str, mode: str) -> str:
+    return f"export AIRLOCK_TEST_PROMPT={shlex.quote(PROMPT)}\n{shlex.quote(sys.executable)} {HERE / 'sdk_client.py'} {provider} {mode}"
+
+
+def log_after(airlock, marker: str, timeout: float = 5) -> str:
+    """The proxy's output once a line containing `marker` was written (the log is written in the background)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if marker in (output := airlock.output()):
+            return output
+        time.sleep(0.05)
+    return airlock.output()
+
+
+def config(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "airlock.yaml"
+    path.write_text(text)
+    return ["--config", str(path)]
+
+
+def assert_no_canary(data: bytes | str) -> None:
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    for canary in (GITHUB_CANARY, AWS_CANARY, "vault.lookup(card)"):
+        assert canary not in text
+
+
+def test_secrets_and_code_reach_the_provider_redacted(airlock, standin):
+    server, _ = standin
+    response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=chat_body(), timeout=20)
+    assert response.status_code == 200
+    received = server.state.requests[-1]
+    assert_no_canary(received.body)
+    content = json.loads(received.body)["messages"][0]["content"]
+    assert "[REDACTED:secret:github-pat:1]" in content
+    assert "[REDACTED:secret:aws-access-key-id:2]" in content
+    assert "[REDACTED:code:python:5-lines:1]" in content
+    assert content.startswith("My key is ") and content.endswith("Thanks!")
+    assert received.headers["content-length"] == str(len(received.body))
+    log = log_after(airlock, "decision=redacted")
+    assert "decision=redacted" in log and "findings=github-pat:1,aws-access-key-id:1,code-python:1" in log
+    assert_no_canary(log)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_streaming_requests_are_scrubbed_too(airlock, standin, provider):
+    server, _ = standin
+    server.state.reset()
+    result = with_airlock_env(airlock, sdk_command(provider, "stream"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"], result.stdout
+    assert server.state.requests, "nothing reached the stand-in"
+    for request in server.state.requests:
+        assert_no_canary(request.body)
+    assert b"[REDACTED:secret:github-pat:1]" in server.state.requests[-1].body
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_block_refuses_in_the_providers_error_shape(tmp_path, standin, provider):
+    server, ca = standin
+    server.state.reset()
+    with launched(tmp_path, server, ca, extra=config(tmp_path, "scrub:\n  secrets: block\n")) as airlock:
+        result = with_airlock_env(airlock, sdk_command(provider, "plain"))
+        output = log_after(airlock, "reason=scrubber_blocked")
+    assert result.returncode == 0, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["status"] == 403
+    # The SDK found the message in the provider-shaped JSON: it names detectors and paths, never the text.
+    assert "github-pat" in error["message"] and "aws-access-key-id" in error["message"]
+    assert "messages[0].content" in error["message"] or "contents[0].parts[0].text" in error["message"]
+    assert error["class"] in ("PermissionDeniedError", "ClientError")
+    assert_no_canary(result.stdout)
+    assert server.state.requests == []
+    assert "reason=scrubber_blocked" in output
+    assert_no_canary(output)
+
+
+def test_per_entry_override_monitors(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    allowlist = TEST_ALLOWLIST.replace(
+        "    provider: openai\n", "    provider: openai\n    scrub:\n      secrets: monitor\n      code: monitor\n")
+    with launched(tmp_path, server, ca, allowlist=allowlist) as airlock:
+        response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=chat_body(), timeout=20)
+        output = log_after(airlock, "scrub=")
+    assert response.status_code == 200
+    assert GITHUB_CANARY.encode() in server.state.requests[-1].body
+    assert "scrub=allowed findings=github-pat:1" in output
+
+
+@pytest.mark.parametrize(
+    "headers, body, status, reason",
+    [
+        ({"Content-Type": "text/plain"}, PROMPT.encode(), 415, "unsupported_media_type"),
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(json.dumps(chat_body()).encode()), 415, "unsupported_content_encoding"),
+        ({"Content-Type": "application/json"}, b'{"messages": [', 400, "invalid_json"),
+        ({"Content-Type": "application/json"}, b'{"a": "\xc3\x28"}', 400, "invalid_utf8"),
+        ({"Content-Type": "application/json"}, b"[" * 5000 + b"]" * 5000, 400, "nesting_too_deep"),
+    ],
+    ids=["plain-text", "gzip", "invalid-json", "invalid-utf8", "too-deep"],
+)
+def test_bodies_that_cannot_be_scanned_are_refused(airlock, standin, headers, body, status, reason):
+    server, _ = standin
+    server.state.reset()
+    response = proxied_session(airlock).post("https://api.anthropic.com/v1/messages", data=body, headers=headers, timeout=20)
+    assert response.status_code == status
+    error = response.json()
+    assert error["type"] == "error" and error["error"]["reason"] == reason
+    assert server.state.requests == []
+
+
+def test_large_bodies_are_scanned_off_the_event_loop(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    filler = "The plan was reviewed and approved by the team. " * 20_000  # about 1 MiB, above the inline limit
+    body = {"model": "m", "messages": [{"role": "user", "content": filler + GITHUB_CANARY + " " + filler}]}
+    response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=body, timeout=30)
+    assert response.status_code == 200
+    assert_no_canary(server.state.requests[-1].body)
+
+
+# airlock scan
+
+
+def scan(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BINARY), "scan", *args], input=stdin, capture_output=True, timeout=30)
+
+
+def test_scan_exit_codes_and_json(tmp_path):
+    payload = tmp_path / "chat.json"
+    payload.write_text(json.dumps(chat_body()))
+    found = scan("--format", "json", str(payload))
+    assert found.returncode == 1
+    report = json.loads(found.stdout)
+    assert report["decision"] == "redacted"
+    assert {f["detector"] for f in report["findings"]} == {"github-pat", "aws-access-key-id", "code-python"}
+    assert all(set(f) == {"category", "detector", "path", "start", "end", "action"} for f in report["findings"])
+    assert report["output"]["messages"][0]["content"].startswith("My key is [REDACTED:secret:github-pat:1]")
+    assert_no_canary(found.stdout + found.stderr)
+
+    clean = scan("--format", "json", "-", stdin=json.dumps({"messages": [{"role": "user", "content": "hello"}]}).encode())
+    assert clean.returncode == 0 and json.loads(clean.stdout)["decision"] == "allowed"
+
+    broken = scan("-", stdin=b'{"messages": [')
+    assert broken.returncode == 2 and b"not valid JSON" in broken.stdout
+
+    blocked = scan("--secrets", "block", "--format", "json", str(payload))
+    assert blocked.returncode == 1 and json.loads(blocked.stdout)["decision"] == "blocked"
+    assert json.loads(blocked.stdout)["output"] is None
+    assert_no_canary(blocked.stdout)
+
+    text = scan(str(payload))
+    assert text.returncode == 1 and b"secret github-pat at $.messages[0].content" in text.stdout
+    assert_no_canary(text.stdout)
+
+
+def test_scan_jsonl_keeps_order_and_monitor_prints_only_its_output():
+    lines = [json.dumps("nothing here"), json.dumps(f"key {GITHUB_CANARY}"), json.dumps("also fine")]
+    result = scan("--provider", "text", "--jsonl", "--format", "json", stdin=("\n".join(lines) + "\n").encode())
+    assert result.returncode == 1
+    reports = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["decision"] for r in reports] == ["allowed", "redacted", "allowed"]
+    assert reports[1]["output"] == "key [REDACTED:secret:github-pat:1]"
+    assert_no_canary(result.stdout)
+    monitored = scan("--provider", "text", "--jsonl", "--format", "json", "--secrets", "monitor", stdin=lines[1].encode())
+    assert json.loads(monitored.stdout)["output"] == f"key {GITHUB_CANARY}"
+    assert json.loads(monitored.stdout)["findings"][0]["action"] == "monitor"
+
+
+def test_readme_lists_the_rule_catalogue():
+    listed = subprocess.run([str(BINARY), "scan", "--list-rules"], capture_output=True, timeout=30, check=True).stdout.decode()
+    readme = (HERE.parent.parent / "README.md").read_text()
+    start, end = "<!-- rules:start -->\n", "<!-- rules:end -->"
+    assert start in readme, "README has no rule catalogue"
+    assert readme.split(start, 1)[1].split(end, 1)[0] == listed, "README rule catalogue differs from `airlock scan --list-rules`"
