@@ -82,6 +82,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "airlock-bench", dependencies: ["AirlockScrub"], path: "Benchmarks/ScrubBench",
+            swiftSettings: swiftSettings),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockScrubTests", dependencies: ["AirlockScrub"], exclude: ["Fixtures/make_rule_examples.py"],

@@ -135,10 +135,10 @@ package struct CodeDetector: Sendable {
     {
         let line = lines[index]
         let isHeader =
-            Bytes.equal(b, line.lowerBound, Array("diff --git ".utf8))
-            || (Bytes.equal(b, line.lowerBound, Array("--- ".utf8)) && index + 1 < lines.count
-                && Bytes.equal(b, lines[index + 1].lowerBound, Array("+++ ".utf8)))
-            || (Bytes.equal(b, line.lowerBound, Array("@@ -".utf8)) && hunkHeader(b, line))
+            Bytes.equal(b, line.lowerBound, "diff --git ")
+            || (Bytes.equal(b, line.lowerBound, "--- ") && index + 1 < lines.count
+                && Bytes.equal(b, lines[index + 1].lowerBound, "+++ "))
+            || (Bytes.equal(b, line.lowerBound, "@@ -") && hunkHeader(b, line))
         guard isHeader else { return nil }
         var end = index
         var language = "diff"
@@ -154,7 +154,7 @@ package struct CodeDetector: Sendable {
                 break
             }
             guard isDiffLine(b, l) || i == index else { break }
-            if Bytes.equal(b, l.lowerBound, Array("+++ ".utf8)) {
+            if Bytes.equal(b, l.lowerBound, "+++ ") {
                 let path = String(decoding: b[l], as: UTF8.self)
                 if let dot = path.lastIndex(of: "."),
                     let named = LanguageTables.aliases[String(path[path.index(after: dot)...]).lowercased()]
@@ -175,11 +175,11 @@ package struct CodeDetector: Sendable {
         var i = line.lowerBound + 4
         guard i < line.upperBound, b[i].isDigit else { return false }
         while i < line.upperBound, b[i].isDigit || b[i] == UInt8(ascii: ",") { i += 1 }
-        guard Bytes.equal(b, i, Array(" +".utf8)) else { return false }
+        guard Bytes.equal(b, i, " +") else { return false }
         i += 2
         guard i < line.upperBound, b[i].isDigit else { return false }
         while i < line.upperBound, b[i].isDigit || b[i] == UInt8(ascii: ",") { i += 1 }
-        return Bytes.equal(b, i, Array(" @@".utf8))
+        return Bytes.equal(b, i, " @@")
     }
 
     private func isDiffLine(_ b: UnsafeBufferPointer<UInt8>, _ l: Range<Int>) -> Bool {
@@ -278,109 +278,105 @@ package struct CodeDetector: Sendable {
         return n
     }
 
-    private static let symbols = ByteClass([], "{}[]();=<>&|!+*/%^~$@#\\")
-
     /// How much a line looks like code: positive for statement shapes, negative for sentences.
+    /// One pass over the bytes with a flag table; words are packed into integers, never made into strings.
     func score(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Double {
+        let tables = WordTables.shared
+        let flags = tables.flags
         var lo = line.lowerBound
         var hi = line.upperBound
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
         while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
         guard lo < hi else { return 0 }
-        if Bytes.equal(b, lo, Placeholder.marker) { return 0 }
+        if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
 
         var s = 0.0
         let first = b[lo]
         let last = b[hi - 1]
 
         // Stack frames and tracebacks are error output, which prose may quote.
-        if Bytes.equal(b, lo, Array("at ".utf8)), last == UInt8(ascii: ")") { return -3 }
-        if Bytes.equal(b, lo, Array("File \"".utf8)) || Bytes.equal(b, lo, Array("Traceback (".utf8)) { return -3 }
+        if first == UInt8(ascii: "a"), Bytes.equal(b, lo, "at "), last == UInt8(ascii: ")") { return -3 }
+        if first == UInt8(ascii: "F") || first == UInt8(ascii: "T"),
+            Bytes.equal(b, lo, "File \"") || Bytes.equal(b, lo, "Traceback (")
+        {
+            return -3
+        }
 
         // Markdown list items and quotes read as prose.
-        if (first == UInt8(ascii: "-") || first == UInt8(ascii: "*") || first == UInt8(ascii: ">")), hi - lo > 1,
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: "*") || first == UInt8(ascii: ">"), hi - lo > 1,
             b[lo + 1] == 0x20
         {
             s -= 1
         }
 
-        // Words, symbols and operators in one pass.
         var symbols = 0
         var nonSpace = 0
         var words = 0
         var stop = 0
         var operators = 0
         var calls = 0
-        var quotes = 0
-        var wordStart = -1
         var firstWordEnd = -1
+        var firstWordPacked: UInt64 = 0
         var i = lo
-        while i <= hi {
-            let c: UInt8 = i < hi ? b[i] : 0x20
-            let isWordByte = c.isASCIIAlphanumeric || c == UInt8(ascii: "_")
-            if isWordByte {
-                if wordStart < 0 { wordStart = i }
-            } else if wordStart >= 0 {
-                let length = i - wordStart
-                if firstWordEnd < 0 { firstWordEnd = i }
-                if c == UInt8(ascii: "("), length > 0 { calls += 1 }
-                if length <= 6, b[wordStart].isASCIILetter {
-                    words += 1
-                    var packed: UInt64 = 0
-                    for k in wordStart..<i { packed = packed << 8 | UInt64(b[k].lowercasedASCII) }
-                    if LanguageTables.packedStopwords.contains(packed) { stop += 1 }
-                } else if b[wordStart].isASCIILetter {
-                    words += 1
-                }
-                wordStart = -1
-            }
-            if i < hi {
-                if c != 0x20 && c != 0x09 { nonSpace += 1 }
-                if CodeDetector.symbols.contains(c) { symbols += 1 }
-                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") { quotes += 1 }
-                if i + 1 < hi {
-                    let d = b[i + 1]
-                    switch (c, d) {
-                    case (UInt8(ascii: "="), UInt8(ascii: "=")), (UInt8(ascii: "!"), UInt8(ascii: "=")),
-                        (UInt8(ascii: "&"), UInt8(ascii: "&")), (UInt8(ascii: "|"), UInt8(ascii: "|")),
-                        (UInt8(ascii: "="), UInt8(ascii: ">")), (UInt8(ascii: "-"), UInt8(ascii: ">")),
-                        (UInt8(ascii: ":"), UInt8(ascii: ":")), (UInt8(ascii: ":"), UInt8(ascii: "=")),
-                        (UInt8(ascii: "+"), UInt8(ascii: "=")), (UInt8(ascii: "+"), UInt8(ascii: "+")),
-                        (UInt8(ascii: "<"), UInt8(ascii: "/")), (UInt8(ascii: "/"), UInt8(ascii: ">")),
-                        (UInt8(ascii: "<"), UInt8(ascii: "=")), (UInt8(ascii: ">"), UInt8(ascii: "=")):
-                        operators += 1
-                    default: break
+        while i < hi {
+            let c = b[i]
+            let f = flags[Int(c)]
+            if f & WordTables.word != 0 {
+                let start = i
+                var packed: UInt64 = 0
+                var raw: UInt64 = 0
+                while i < hi, flags[Int(b[i])] & WordTables.word != 0 {
+                    if i - start < 8 {
+                        packed = packed << 8 | UInt64(b[i].lowercasedASCII)
+                        raw = raw << 8 | UInt64(b[i])
                     }
+                    i += 1
                 }
+                let length = i - start
+                nonSpace += length
+                if firstWordEnd < 0 {
+                    firstWordEnd = i
+                    firstWordPacked = length <= 8 ? raw : 0
+                }
+                if i < hi, b[i] == UInt8(ascii: "(") { calls += 1 }
+                if flags[Int(b[start])] & WordTables.letter != 0 {
+                    words += 1
+                    if length <= 6, tables.stopwords.contains(packed) { stop += 1 }
+                }
+                continue
             }
+            if f & WordTables.space == 0 { nonSpace += 1 }
+            if f & WordTables.symbol != 0 { symbols += 1 }
+            if f & WordTables.operatorStart != 0, i + 1 < hi, tables.isOperator(c, b[i + 1]) { operators += 1 }
             i += 1
         }
 
         // Comments are neutral: they belong to the code around them.
-        if Bytes.equal(b, lo, Array("//".utf8)) || Bytes.equal(b, lo, Array("/*".utf8))
+        if (first == UInt8(ascii: "/") && hi - lo > 1 && (b[lo + 1] == UInt8(ascii: "/") || b[lo + 1] == UInt8(ascii: "*")))
             || (first == UInt8(ascii: "*") && (hi - lo == 1 || b[lo + 1] == 0x20 || b[lo + 1] == UInt8(ascii: "/")))
             || (first == UInt8(ascii: "#") && hi - lo > 1 && b[lo + 1] == 0x20 && stop < 3)
-            || Bytes.equal(b, lo, Array("-- ".utf8))
+            || (first == UInt8(ascii: "-") && Bytes.equal(b, lo, "-- "))
         {
             return 0.5
         }
 
         // The first word: a statement keyword or a preprocessor line.
-        if first == UInt8(ascii: "#"), Bytes.equal(b, lo, Array("#include".utf8)) || Bytes.equal(b, lo, Array("#define".utf8))
-            || Bytes.equal(b, lo, Array("#!/".utf8)) || Bytes.equal(b, lo, Array("#import".utf8))
-        {
-            s += 3
+        if first == UInt8(ascii: "#") {
+            if Bytes.equal(b, lo, "#include") || Bytes.equal(b, lo, "#define") || Bytes.equal(b, lo, "#!/")
+                || Bytes.equal(b, lo, "#import")
+            {
+                s += 3
+            }
         } else if first == UInt8(ascii: "@"), hi - lo > 1, b[lo + 1].isASCIILetter, words <= 4 {
             s += 1.5  // decorators and annotations
-        } else if firstWordEnd > lo, first.isASCIILetter {
-            let word = String(decoding: b[lo..<firstWordEnd], as: UTF8.self)
-            if LanguageTables.statementStarts.contains(word) {
-                let next = firstWordEnd < hi ? b[firstWordEnd] : 0x20
-                if next == 0x20 || next == UInt8(ascii: "(") || next == UInt8(ascii: ":") || next == UInt8(ascii: ";")
-                    || next == UInt8(ascii: "{") || firstWordEnd == hi
-                {
-                    s += (symbols > 0 || words <= 3) ? 2 : 1
-                }
+        } else if firstWordEnd > lo, first.isASCIILetter, firstWordPacked != 0,
+            tables.statementStarts.contains(firstWordPacked)
+        {
+            let next = firstWordEnd < hi ? b[firstWordEnd] : 0x20
+            if next == 0x20 || next == UInt8(ascii: "(") || next == UInt8(ascii: ":") || next == UInt8(ascii: ";")
+                || next == UInt8(ascii: "{") || firstWordEnd == hi
+            {
+                s += (symbols > 0 || words <= 3) ? 2 : 1
             }
         }
 
@@ -402,21 +398,20 @@ package struct CodeDetector: Sendable {
         // Operators, calls, assignments.
         s += Double(min(operators, 2))
         if calls > 0 { s += 1 }
-        if hasAssignment(b, lo, hi) { s += 1.5 }
+        if symbols > 0, hasAssignment(b, lo, hi) { s += 1.5 }
 
         let density = nonSpace > 0 ? Double(symbols) / Double(nonSpace) : 0
         if density >= 0.2 { s += 2 } else if density >= 0.1 { s += 1 }
 
         // Sentences: many words, few symbols, a full stop, stopwords.
         if words >= 5, density < 0.05 { s -= 2 }
-        if (last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!")), words >= 4,
-            hi - lo >= 2, b[hi - 2].isASCIILetter || b[hi - 2] == UInt8(ascii: ")") || b[hi - 2] == UInt8(ascii: "`")
+        if last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!"), words >= 4, hi - lo >= 2,
+            b[hi - 2].isASCIILetter || b[hi - 2] == UInt8(ascii: ")") || b[hi - 2] == UInt8(ascii: "`")
         {
             s -= 2
         }
         if stop >= 4 { s -= 2 } else if stop >= 2 { s -= 1 }
         if words >= 12, density < 0.1 { s -= 1 }
-        _ = quotes
         return s
     }
 
@@ -502,9 +497,10 @@ package struct CodeDetector: Sendable {
     }
 
     private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
+        let tables = WordTables.shared
         var scores = [Int](repeating: 0, count: LanguageTables.languages.count)
-        let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
-        for line in lines {
+        // The first lines of a block name its language as well as all of them would.
+        for line in lines.prefix(64) {
             var i = line.lowerBound
             var firstWord = true
             while i < line.upperBound {
@@ -514,20 +510,29 @@ package struct CodeDetector: Sendable {
                     continue
                 }
                 let start = i
-                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") { i += 1 }
-                if i - start <= 16, let mask = LanguageTables.tokenLanguages[String(decoding: b[start..<i], as: UTF8.self)] {
+                var packed: UInt64 = 0
+                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") {
+                    if i - start < 8 { packed = packed << 8 | UInt64(b[i]) }
+                    i += 1
+                }
+                let mask = i - start <= 8 ? tables.tokenLanguages[packed] : tables.longTokenLanguages[
+                    String(decoding: b[start..<i], as: UTF8.self)]
+                if let mask {
                     // Statement-leading words say more than words inside expressions; SQL counts only there,
                     // because every language embeds SQL in strings.
                     for l in 0..<scores.count where mask & (1 << UInt32(l)) != 0 {
-                        if l == sql && !firstWord { continue }
+                        if l == tables.sql && !firstWord { continue }
                         scores[l] += firstWord ? 3 : 1
                     }
                 }
                 firstWord = false
             }
-            for (marker, language) in LanguageTables.markers
-            where language != sql && Bytes.find(b, marker, from: line.lowerBound, limit: line.upperBound) != nil {
-                scores[language] += 3
+            var hits: [KeywordAutomaton.Hit] = []
+            tables.markers.scan(UnsafeBufferPointer(rebasing: b[line]), into: &hits)
+            for hit in hits {
+                let (marker, language) = LanguageTables.markers[Int(hit.keyword)]
+                let at = line.lowerBound + Int(hit.end) - marker.count
+                if language != tables.sql, Bytes.equal(b, at, marker) { scores[language] += 3 }
             }
         }
         guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }), scores[best] > 0 else { return "code" }

@@ -256,12 +256,11 @@ package enum JSONStrings {
         out.reserveCapacity(inner.count)
         var i = inner.lowerBound
         while i < inner.upperBound {
-            let byte = bytes[i]
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                i += 1
-                continue
-            }
+            // Copy the run up to the next escape in one go.
+            let runStart = i
+            while i < inner.upperBound, bytes[i] != UInt8(ascii: "\\") { i += 1 }
+            if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            guard i < inner.upperBound else { break }
             let kind = bytes[i + 1]
             i += 2
             switch kind {
@@ -318,20 +317,31 @@ package enum JSONStrings {
     }
 
     /// Appends `text` as a JSON string literal (with quotes). Non-ASCII stays as UTF-8.
-    package static func encode(_ text: some Collection<UInt8>, into out: inout [UInt8]) {
+    package static func encode(_ text: [UInt8], into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + text.count + 16)
         out.append(UInt8(ascii: "\""))
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
-                out += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
+        text.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                // Copy the run of bytes that need no escaping in one go.
+                let runStart = i
+                while i < b.count, b[i] >= 0x20, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
+                if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
+                guard i < b.count else { break }
+                let byte = b[i]
+                out.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hex.utf8Start[Int(byte >> 4)])
+                    out.append(hex.utf8Start[Int(byte & 0xF)])
+                }
+                i += 1
             }
         }
         out.append(UInt8(ascii: "\""))

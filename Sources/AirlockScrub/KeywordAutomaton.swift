@@ -4,13 +4,14 @@ package struct KeywordAutomaton: Sendable {
     /// Byte → class; bytes that occur in no keyword share class 0.
     private let classOf: [UInt8]
     private let classCount: Int
-    /// `state * classCount + class` → next state; the top bit marks states that end a keyword.
-    private let transitions: [UInt16]
+    /// `offset + class` → the next state's offset (`state * classCount`); the top bit marks states that end a keyword.
+    /// States are numbered breadth first, so the shallow states that prose keeps returning to share cache lines.
+    private let transitions: [UInt32]
     private let outputStart: [Int32]
     private let outputs: [Int32]
     package let keywordLengths: [Int]
 
-    private static let outputFlag: UInt16 = 0x8000
+    private static let outputFlag: UInt32 = 0x8000_0000
 
     /// One keyword occurrence: which keyword, and the index just past its last byte.
     package struct Hit: Sendable, Equatable {
@@ -49,7 +50,6 @@ package struct KeywordAutomaton: Sendable {
             }
             terminal[state].append(Int32(k))
         }
-        precondition(children.count < Int(KeywordAutomaton.outputFlag), "too many keyword states")
 
         // Failure links in breadth-first order, folded into a complete transition table.
         var fail = [Int](repeating: 0, count: children.count)
@@ -78,17 +78,25 @@ package struct KeywordAutomaton: Sendable {
                 }
             }
         }
-        // Outputs must include those of the failure chain; BFS order guarantees fail[state] was done first.
+        // Renumber breadth first (root first); outputs already include those of the failure chain,
+        // because BFS order merged fail[state] before state.
+        let order = [0] + queue
+        var newID = [Int](repeating: 0, count: children.count)
+        for (id, state) in order.enumerated() { newID[state] = id }
         var outputStart: [Int32] = []
         var outputs: [Int32] = []
-        for state in 0..<children.count {
+        var table = [UInt32](repeating: 0, count: order.count * classCount)
+        for (id, state) in order.enumerated() {
             outputStart.append(Int32(outputs.count))
             outputs += terminal[state]
+            for c in 0..<classCount {
+                let target = delta[state * classCount + c]
+                table[id * classCount + c] =
+                    UInt32(newID[target] * classCount) | (terminal[target].isEmpty ? 0 : KeywordAutomaton.outputFlag)
+            }
         }
         outputStart.append(Int32(outputs.count))
-        self.transitions = delta.map { target in
-            UInt16(target) | (terminal[target].isEmpty ? 0 : KeywordAutomaton.outputFlag)
-        }
+        self.transitions = table
         self.classOf = classOf
         self.classCount = classCount
         self.outputStart = outputStart
@@ -100,11 +108,12 @@ package struct KeywordAutomaton: Sendable {
         classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
                 let width = classCount
-                var state = 0
+                var offset = 0
                 for i in 0..<bytes.count {
-                    let next = delta[state &* width &+ Int(classOf[Int(bytes[i])])]
-                    state = Int(next & ~KeywordAutomaton.outputFlag)
+                    let next = delta[offset &+ Int(classOf[Int(bytes[i])])]
+                    offset = Int(next & ~KeywordAutomaton.outputFlag)
                     if next & KeywordAutomaton.outputFlag != 0 {
+                        let state = offset / width
                         for o in Int(outputStart[state])..<Int(outputStart[state + 1]) {
                             hits.append(Hit(keyword: outputs[o], end: Int32(i + 1)))
                         }

@@ -57,10 +57,6 @@ enum LanguageTables {
         "have", "has", "me", "our", "they", "so", "just", "about", "like", "some", "also", "into", "its",
     ]
 
-    /// The stopwords packed big-endian into integers, so a word is checked without building a string.
-    static let packedStopwords: Set<UInt64> = Set(
-        stopwords.map { $0.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } })
-
     /// Fence info strings that name data or plain text rather than code.
     static let dataFormats: Set<String> = ["json", "jsonc", "json5", "yaml", "yml", "csv", "tsv", "toml", "ini", "xml", "ndjson", "jsonl"]
     static let textFormats: Set<String> = ["text", "txt", "plain", "plaintext", "log", "output", "markdown", "md", "none", "prose"]
@@ -81,4 +77,93 @@ enum LanguageTables {
         "hs": "haskell", "haskell": "haskell", "ex": "elixir", "exs": "elixir", "elixir": "elixir", "clj": "clojure",
         "vue": "javascript", "svelte": "javascript",
     ]
+}
+
+/// The code detector's lookup tables, built once: byte flags, and word sets keyed by words packed into integers.
+final class WordTables: Sendable {
+    static let shared = WordTables()
+
+    static let word: UInt8 = 1
+    static let letter: UInt8 = 2
+    static let symbol: UInt8 = 4
+    static let space: UInt8 = 8
+    static let operatorStart: UInt8 = 16
+
+    let flags: [UInt8]
+    let stopwords: PackedWordSet
+    let statementStarts: PackedWordSet
+    let tokenLanguages: [UInt64: UInt32]
+    let longTokenLanguages: [String: UInt32]
+    let markers: KeywordAutomaton
+    let sql: Int
+    private let operatorPairs: Set<UInt16>
+
+    private init() {
+        var flags = [UInt8](repeating: 0, count: 256)
+        for b in 0..<256 {
+            let c = UInt8(b)
+            if c.isASCIIAlphanumeric || c == UInt8(ascii: "_") { flags[b] |= WordTables.word }
+            if c.isASCIILetter { flags[b] |= WordTables.letter }
+            if c == 0x20 || c == 0x09 { flags[b] |= WordTables.space }
+        }
+        for c in "{}[]();=<>&|!+*/%^~$@#\\".utf8 { flags[Int(c)] |= WordTables.symbol }
+        let pairs = ["==", "!=", "&&", "||", "=>", "->", "::", ":=", "+=", "++", "</", "/>", "<=", ">="]
+        for p in pairs { flags[Int(p.utf8.first!)] |= WordTables.operatorStart }
+        self.flags = flags
+        self.operatorPairs = Set(pairs.map { p in p.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
+        self.stopwords = PackedWordSet(LanguageTables.stopwords)
+        self.statementStarts = PackedWordSet(LanguageTables.statementStarts.filter { $0.utf8.count <= 8 })
+        var short: [UInt64: UInt32] = [:]
+        var long: [String: UInt32] = [:]
+        for (word, mask) in LanguageTables.tokenLanguages {
+            if word.utf8.count <= 8 {
+                short[PackedWordSet.pack(word), default: 0] |= mask
+            } else {
+                long[word, default: 0] |= mask
+            }
+        }
+        self.tokenLanguages = short
+        self.longTokenLanguages = long
+        self.markers = KeywordAutomaton(keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
+        self.sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
+    }
+
+    @inline(__always)
+    func isOperator(_ a: UInt8, _ b: UInt8) -> Bool { operatorPairs.contains(UInt16(a) << 8 | UInt16(b)) }
+}
+
+/// A set of words of up to eight bytes, packed big-endian into integers; open addressing, no hashing of strings.
+struct PackedWordSet: Sendable {
+    private var slots: [UInt64]
+    private let mask: Int
+
+    static func pack(_ word: String) -> UInt64 { word.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+
+    init(_ words: some Sequence<String>) {
+        let packed = words.map(PackedWordSet.pack)
+        var size = 64
+        while size < packed.count * 4 { size *= 2 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        for p in packed {
+            var i = PackedWordSet.slot(p, mask)
+            while slots[i] != 0 && slots[i] != p { i = (i + 1) & mask }
+            slots[i] = p
+        }
+    }
+
+    @inline(__always)
+    private static func slot(_ p: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: (p &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask }
+
+    @inline(__always)
+    func contains(_ p: UInt64) -> Bool {
+        guard p != 0 else { return false }
+        var i = PackedWordSet.slot(p, mask)
+        while true {
+            let v = slots[i]
+            if v == p { return true }
+            if v == 0 { return false }
+            i = (i + 1) & mask
+        }
+    }
 }

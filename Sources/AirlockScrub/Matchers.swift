@@ -257,8 +257,8 @@ enum Matchers {
 
     private static func puttyKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Range<Int>? {
         let limit = min(b.count, start + 32 * 1024)
-        guard Bytes.find(b, Array("Private-Lines:".utf8), from: start, limit: limit) != nil,
-            let mac = Bytes.find(b, Array("Private-MAC:".utf8), from: start, limit: limit)
+        guard Bytes.find(b, "Private-Lines:", from: start, limit: limit) != nil,
+            let mac = Bytes.find(b, "Private-MAC:", from: start, limit: limit)
         else { return nil }
         var i = mac
         while i < b.count, b[i] != 0x0A { i += 1 }
@@ -269,7 +269,7 @@ enum Matchers {
         if start > 0, ByteClass.base64URL.contains(b[start - 1]) { return nil }
         let header = Bytes.run(b, from: start, .base64URL, max: 2048)
         guard header - start >= 10, header < b.count, b[header] == UInt8(ascii: "."),
-            Bytes.equal(b, header + 1, Array("eyJ".utf8))
+            Bytes.equal(b, header + 1, "eyJ")
         else { return nil }
         let payload = Bytes.run(b, from: header + 1, .base64URL, max: 16384)
         guard payload - header - 1 >= 10, payload < b.count, b[payload] == UInt8(ascii: ".") else { return nil }
@@ -282,7 +282,7 @@ enum Matchers {
 
     private static func openAILegacyKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         let left = Bytes.runBackwards(b, before: start, .base64URL, max: 200)
-        guard Bytes.equal(b, left, Array("sk-".utf8)) else { return nil }
+        guard Bytes.equal(b, left, "sk-") else { return nil }
         let right = Bytes.run(b, from: end, .base64URL, max: 200)
         guard right - left >= 40, end - left >= 20, right - end >= 20 else { return nil }
         return left..<right
@@ -304,7 +304,7 @@ enum Matchers {
         let digits = Bytes.runBackwards(b, before: start, .digits, max: 10)
         guard (8...10).contains(start - digits) else { return nil }
         // In Bot API URLs the token follows `/bot`.
-        if digits > 0, b[digits - 1].isASCIIAlphanumeric, !Bytes.equal(b, digits - 3, Array("bot".utf8)) { return nil }
+        if digits > 0, b[digits - 1].isASCIIAlphanumeric, !Bytes.equal(b, digits - 3, "bot") { return nil }
         let stop = Bytes.run(b, from: end, .base64URL, max: 33)
         guard stop - end == 33 else { return nil }
         return digits..<stop

@@ -129,7 +129,7 @@ final class Session {
     let deadline: ContinuousClock.Instant
     var findings: [ScrubFinding] = []
     var binaryParts = 0
-    private var numbers: [ScrubFinding.Category: [[UInt8]: Int]] = [:]
+    private var numbers: [ScrubFinding.Category: [Int: Int]] = [:]
 
     init(policy: ScrubPolicy, deadline: ContinuousClock.Instant) {
         self.policy = policy
@@ -143,9 +143,12 @@ final class Session {
         }
     }
 
-    /// The same text gets the same number within a request.
+    /// The same text gets the same number within a request (texts are told apart by a 64-bit hash).
     func number(for category: ScrubFinding.Category, _ text: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
-        let key = Array(text)
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text)))
+        hasher.combine(text.count)
+        let key = hasher.finalize()
         var table = numbers[category, default: [:]]
         if let n = table[key] { return n }
         let n = table.count + 1

@@ -23,6 +23,10 @@ package struct SecretScanner: Sendable {
                 exact.append(rule.matcher.matchesKeywordCase)
             }
         }
+        // Placeholders from an earlier pass are found in the same pass, under a rule index of -1.
+        keywords.append("[REDACTED:")
+        keywordRule.append(-1)
+        exact.append(true)
         self.automaton = KeywordAutomaton(keywords: keywords)
         self.keywordRule = keywordRule
         self.keywordBytes = keywords.map { Array($0.utf8) }
@@ -35,12 +39,19 @@ package struct SecretScanner: Sendable {
         automaton.scan(text, into: &hits)
         guard !hits.isEmpty else { return [] }
         var matches: [SecretMatch] = []
+        var placeholders: [Range<Int>] = []
         for hit in hits {
             let keyword = Int(hit.keyword)
             let end = Int(hit.end)
             let start = end - keywordBytes[keyword].count
             if keywordExactCase[keyword], !Bytes.equal(text, start, keywordBytes[keyword]) { continue }
             let ruleIndex = keywordRule[keyword]
+            if ruleIndex < 0 {
+                var close = end
+                while close < text.count, close - start < 200, text[close] != UInt8(ascii: "]") { close += 1 }
+                placeholders.append(start..<min(close + 1, text.count))
+                continue
+            }
             if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty,
                 !Bytes.hasPrefix(text, range.lowerBound, Placeholder.marker)
             {
@@ -53,7 +64,6 @@ package struct SecretScanner: Sendable {
             return $0.rule < $1.rule
         }
         // Placeholders from an earlier pass are not secrets, and neither is anything that overlaps one.
-        let placeholders = Placeholder.spans(in: text)
         var kept: [SecretMatch] = []
         var coveredTo = 0
         for m in matches where m.range.upperBound > coveredTo {
@@ -92,6 +102,29 @@ enum Bytes {
 
     static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: [UInt8]) -> Bool {
         equal(b, at, needle)
+    }
+
+    /// `equal` for literals, without allocating.
+    @inline(__always)
+    static func equal(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: StaticString) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard at >= 0, at + count <= b.count else { return false }
+        let p = needle.utf8Start
+        for i in 0..<count where b[at + i] != p[i] { return false }
+        return true
+    }
+
+    static func find(_ b: UnsafeBufferPointer<UInt8>, _ needle: StaticString, from: Int, limit: Int) -> Int? {
+        let count = needle.utf8CodeUnitCount
+        let end = min(limit, b.count) - count
+        guard from <= end else { return nil }
+        let first = needle.utf8Start[0]
+        var i = from
+        while i <= end {
+            if b[i] == first, equal(b, i, needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Case-insensitive search for an ASCII needle (given in lower case) in `range`.
@@ -143,19 +176,6 @@ package enum Placeholder {
         "insert", "sample", "${", "{{", "<", ">", "%s", "...", "\u{2026}", "[redacted", "fake", "test1234", "12345678",
         "abcdefgh",
     ].map { Array($0.utf8) }
-
-    /// `[REDACTED:…]` spans already in the text.
-    static func spans(in b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var found: [Range<Int>] = []
-        var from = 0
-        while let start = Bytes.find(b, marker, from: from, limit: b.count) {
-            var end = start + marker.count
-            while end < b.count, end - start < 200, b[end] != UInt8(ascii: "]") { end += 1 }
-            found.append(start..<min(end + 1, b.count))
-            from = end
-        }
-        return found
-    }
 
     static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if r.isEmpty { return true }

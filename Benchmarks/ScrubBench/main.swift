@@ -1,0 +1,104 @@
+import AirlockScrub
+import Foundation
+
+// Scrubber throughput and latency on mixed chat payloads (prose, pasted code, JSON, a few secrets).
+// Build and run in release: swift run -c release airlock-bench
+
+/// Deterministic payload text of about `size` bytes.
+func mixedText(size: Int, seed: UInt64) -> String {
+    var state = seed
+    func next() -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int(truncatingIfNeeded: state >> 33)
+    }
+    let prose = [
+        "The quarterly plan was reviewed by the platform team and the open questions were assigned to owners.",
+        "Could you explain why the retry counter resets after a deploy? It looks related to `retryCount` in the worker.",
+        "Customers in the EU region reported slower page loads on Monday morning, mostly on the checkout page.",
+        "We agreed to move the launch to March so that the documentation and the training are ready in time.",
+        "See PROJ-1234 and src/services/billing/invoice.ts for the background; the fix landed in release 4.2.",
+    ]
+    let code = [
+        "def apply_discount(order, rate):\n    if rate <= 0:\n        return order.total\n    discounted = order.total * (1 - rate)\n    return round(discounted, 2)\n",
+        "export async function loadUser(id: string): Promise<User> {\n  const res = await fetch(`/api/users/${id}`);\n  if (!res.ok) throw new Error(res.statusText);\n  return res.json();\n}\n",
+        "func handler(w http.ResponseWriter, r *http.Request) {\n\tid := r.URL.Query().Get(\"id\")\n\tif id == \"\" {\n\t\thttp.Error(w, \"missing id\", 400)\n\t\treturn\n\t}\n}\n",
+        "SELECT o.id, o.total FROM orders o\nJOIN customers c ON c.id = o.customer_id\nWHERE c.region = 'eu' AND o.created_at > now() - interval '7 days';\n",
+    ]
+    let data = "{\n  \"service\": \"billing\",\n  \"replicas\": 3,\n  \"regions\": [\"eu-west-1\", \"us-east-1\"]\n}\n"
+    let secrets = [
+        "GITHUB_TOKEN=ghp_Zq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0sA2eU", "aws key AKIAQ7ZK4M2P9X3T6W8R in the config",
+        "postgres://app:Wq9zT4kP2m@db.internal:5432/main",
+    ]
+    var out = ""
+    out.reserveCapacity(size + 512)
+    while out.utf8.count < size {
+        let pick = next() % 100
+        if pick < 70 {
+            out += prose[next() % prose.count] + " "
+            if next() % 4 == 0 { out += "\n\n" }
+        } else if pick < 88 {
+            out += "\n" + code[next() % code.count] + "\n"
+        } else if pick < 97 {
+            out += "\n" + data + "\n"
+        } else {
+            out += secrets[next() % secrets.count] + "\n"
+        }
+    }
+    return out
+}
+
+func chatBody(_ text: String) -> [UInt8] {
+    let body = try! JSONSerialization.data(
+        withJSONObject: ["model": "gpt-bench", "messages": [["role": "user", "content": text]]])
+    return Array(body)
+}
+
+/// Runs `work` repeatedly for at least `seconds`; returns seconds per run.
+func measure(seconds: Double = 1.0, _ work: () -> Void) -> Double {
+    work()  // warm up
+    let clock = ContinuousClock()
+    var runs = 0
+    let start = clock.now
+    var elapsed = Duration.zero
+    repeat {
+        work()
+        runs += 1
+        elapsed = clock.now - start
+    } while elapsed < .milliseconds(Int64(seconds * 1000))
+    let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return s / Double(runs)
+}
+
+func mbps(_ bytes: Int, _ seconds: Double) -> String {
+    String(format: "%8.1f MB/s", Double(bytes) / seconds / 1_000_000)
+}
+
+let scrubber = Scrubber(policy: ScrubPolicy())
+let scanner = SecretScanner.standard
+let detector = CodeDetector()
+print("airlock-bench: scrubber on mixed prose, code and JSON (1 core)")
+print("size       secret pass    code pass      whole scrub (JSON body in, rewritten body out)")
+for (label, size) in [("1 KiB", 1024), ("100 KiB", 100 * 1024), ("10 MiB", 10 * 1024 * 1024)] {
+    let text = Array(mixedText(size: size, seed: 42).utf8)
+    let body = chatBody(String(decoding: text, as: UTF8.self))
+    var sink = 0
+    let secretTime = measure { sink &+= text.withUnsafeBufferPointer { scanner.scan($0).count } }
+    let codeTime = measure { sink &+= detector.detect(text).count }
+    let scrubTime = measure { sink &+= (try? scrubber.scrub(body, kind: .openai, path: "/v1/chat/completions"))?.output.count ?? 0 }
+    print("\(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mbps(text.count, secretTime))  \(mbps(text.count, codeTime))  \(mbps(body.count, scrubTime))   (\(sink > 0 ? "ok" : "-"))")
+}
+
+// Latency of one 100 KiB chat request, scrubbed end to end.
+let request = chatBody(mixedText(size: 100 * 1024, seed: 7))
+var samples: [Double] = []
+let clock = ContinuousClock()
+for _ in 0..<2000 {
+    let start = clock.now
+    _ = try? scrubber.scrub(request, kind: .openai, path: "/v1/chat/completions")
+    let d = clock.now - start
+    samples.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+}
+samples.sort()
+let sorted = samples
+func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+print(String(format: "100 KiB chat request: p50 %.0f µs, p99 %.0f µs, max %.0f µs (2000 runs)", percentile(0.5), percentile(0.99), sorted.last!))
