@@ -73,6 +73,22 @@ func mbps(_ bytes: Int, _ seconds: Double) -> String {
     String(format: "%8.1f MB/s", Double(bytes) / seconds / 1_000_000)
 }
 
+if CommandLine.arguments.count > 1 {
+    // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`).
+    let text = Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8)
+    let body = chatBody(String(decoding: text, as: UTF8.self))
+    var sink = 0
+    for _ in 0..<30 {
+        switch CommandLine.arguments[1] {
+        case "code": sink &+= CodeDetector().detect(text).count
+        case "secrets": sink &+= SecretScanner.standard.scan(text).count
+        default: sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+        }
+    }
+    print(sink)
+    exit(0)
+}
+
 let scrubber = Scrubber(policy: ScrubPolicy())
 let scanner = SecretScanner.standard
 let detector = CodeDetector()

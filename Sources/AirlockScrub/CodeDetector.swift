@@ -1,3 +1,5 @@
+import Foundation
+
 /// A block of source code found in text.
 package struct CodeRegion: Sendable, Equatable {
     package enum Kind: String, Sendable { case fenced, diff, unfenced, whole }
@@ -28,15 +30,21 @@ package struct CodeDetector: Sendable {
     private enum LineKind { case code, neutral, blank, prose }
 
     package func detect(_ b: UnsafeBufferPointer<UInt8>) -> [CodeRegion] {
-        // Cheap exit: text without a line break or any code punctuation has no block to remove.
+        // Text without a line break has no block to remove.
+        guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
         var lines: [Range<Int>] = []
         var start = 0
-        for i in 0..<b.count where b[i] == 0x0A {
-            lines.append(start..<i)
-            start = i + 1
+        while start <= b.count {
+            let rest = b.count - start
+            if rest > 0, let hit = memchr(base + start, 0x0A, rest) {
+                let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                lines.append(start..<i)
+                start = i + 1
+            } else {
+                lines.append(start..<b.count)
+                break
+            }
         }
-        lines.append(start..<b.count)
-        if lines.count < 2 { return [] }
 
         var regions: [CodeRegion] = []
         var index = 0
@@ -282,7 +290,7 @@ package struct CodeDetector: Sendable {
     /// One pass over the bytes with a flag table; words are packed into integers, never made into strings.
     func score(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Double {
         let tables = WordTables.shared
-        let flags = tables.flags
+        let flags = tables.flagTable
         var lo = line.lowerBound
         var hi = line.upperBound
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
@@ -475,7 +483,10 @@ package struct CodeDetector: Sendable {
                 }
             }
             commaCounts.append(commas)
-            if semicolons > 0 || parens > 0 { codeish += 1 }
+            if semicolons > 0 || parens > 0 {
+                codeish += 1
+                if codeish * 5 > nonBlank.count { return nil }
+            }
             if first == UInt8(ascii: "{") || first == UInt8(ascii: "}") || first == UInt8(ascii: "[")
                 || first == UInt8(ascii: "]") || first == UInt8(ascii: "\"") || first.isDigit
             {
@@ -515,9 +526,11 @@ package struct CodeDetector: Sendable {
                     if i - start < 8 { packed = packed << 8 | UInt64(b[i]) }
                     i += 1
                 }
-                let mask = i - start <= 8 ? tables.tokenLanguages[packed] : tables.longTokenLanguages[
-                    String(decoding: b[start..<i], as: UTF8.self)]
-                if let mask {
+                let mask =
+                    i - start <= 8
+                    ? tables.tokenLanguages.value(packed)
+                    : tables.longTokenLanguages[String(decoding: b[start..<i], as: UTF8.self)] ?? 0
+                if mask != 0 {
                     // Statement-leading words say more than words inside expressions; SQL counts only there,
                     // because every language embeds SQL in strings.
                     for l in 0..<scores.count where mask & (1 << UInt32(l)) != 0 {
@@ -527,11 +540,15 @@ package struct CodeDetector: Sendable {
                 }
                 firstWord = false
             }
+        }
+        // Distinctive markers (`:=`, `std::`, `<?php`), in one pass over the block's first lines.
+        if let first = lines.first, let last = lines.prefix(64).last {
+            let span = first.lowerBound..<last.upperBound
             var hits: [KeywordAutomaton.Hit] = []
-            tables.markers.scan(UnsafeBufferPointer(rebasing: b[line]), into: &hits)
+            tables.markers.scan(UnsafeBufferPointer(rebasing: b[span]), into: &hits)
             for hit in hits {
                 let (marker, language) = LanguageTables.markers[Int(hit.keyword)]
-                let at = line.lowerBound + Int(hit.end) - marker.count
+                let at = span.lowerBound + Int(hit.end) - marker.count
                 if language != tables.sql, Bytes.equal(b, at, marker) { scores[language] += 3 }
             }
         }

@@ -193,6 +193,13 @@ package struct JSONParser {
         index += 1
         var escaped = false
         while index < bytes.count {
+            // Fast path: printable ASCII other than the quote and the backslash.
+            while index < bytes.count, bytes[index] &- 0x20 < 0x60, bytes[index] != UInt8(ascii: "\""),
+                bytes[index] != UInt8(ascii: "\\")
+            {
+                index += 1
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1

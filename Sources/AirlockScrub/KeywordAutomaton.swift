@@ -103,20 +103,61 @@ package struct KeywordAutomaton: Sendable {
         self.outputs = outputs
     }
 
+    /// The longest keyword; two scans that overlap by this much miss nothing at their seam.
+    private var overlap: Int { (keywordLengths.max() ?? 1) - 1 }
+
     /// Every occurrence of every keyword in `bytes`, in order of their end positions.
+    /// Long inputs are scanned as two halves in one interleaved loop: the two chains of table lookups are
+    /// independent, so the CPU overlaps their memory latency.
     package func scan(_ bytes: UnsafeBufferPointer<UInt8>, into hits: inout [Hit]) {
+        let half = bytes.count / 2
+        guard half > 4 * overlap + 64 else {
+            scanRange(bytes, 0..<bytes.count, recordingFrom: 0, into: &hits)
+            return
+        }
+        var second: [Hit] = []
+        classOf.withUnsafeBufferPointer { classOf in
+            transitions.withUnsafeBufferPointer { delta in
+                let width = classCount
+                var a = 0
+                var b = 0
+                let secondStart = half - overlap
+                let count = bytes.count - secondStart
+                for k in 0..<count {
+                    if k < half {
+                        let next = delta[a &+ Int(classOf[Int(bytes[k])])]
+                        a = Int(next & ~KeywordAutomaton.outputFlag)
+                        if next & KeywordAutomaton.outputFlag != 0 { record(a / width, end: k + 1, into: &hits) }
+                    }
+                    let j = secondStart + k
+                    let next = delta[b &+ Int(classOf[Int(bytes[j])])]
+                    b = Int(next & ~KeywordAutomaton.outputFlag)
+                    if next & KeywordAutomaton.outputFlag != 0, j + 1 > half { record(b / width, end: j + 1, into: &second) }
+                }
+            }
+        }
+        hits += second
+    }
+
+    @inline(__always)
+    private func record(_ state: Int, end: Int, into hits: inout [Hit]) {
+        for o in Int(outputStart[state])..<Int(outputStart[state + 1]) {
+            hits.append(Hit(keyword: outputs[o], end: Int32(end)))
+        }
+    }
+
+    private func scanRange(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, recordingFrom: Int, into hits: inout [Hit]
+    ) {
         classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
                 let width = classCount
                 var offset = 0
-                for i in 0..<bytes.count {
+                for i in range {
                     let next = delta[offset &+ Int(classOf[Int(bytes[i])])]
                     offset = Int(next & ~KeywordAutomaton.outputFlag)
-                    if next & KeywordAutomaton.outputFlag != 0 {
-                        let state = offset / width
-                        for o in Int(outputStart[state])..<Int(outputStart[state + 1]) {
-                            hits.append(Hit(keyword: outputs[o], end: Int32(i + 1)))
-                        }
+                    if next & KeywordAutomaton.outputFlag != 0, i + 1 > recordingFrom {
+                        record(offset / width, end: i + 1, into: &hits)
                     }
                 }
             }

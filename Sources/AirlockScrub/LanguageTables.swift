@@ -80,7 +80,8 @@ enum LanguageTables {
 }
 
 /// The code detector's lookup tables, built once: byte flags, and word sets keyed by words packed into integers.
-final class WordTables: Sendable {
+/// Immutable after `init`; the flag table is a raw buffer so the per-byte loop carries no bounds checks.
+final class WordTables: @unchecked Sendable {
     static let shared = WordTables()
 
     static let word: UInt8 = 1
@@ -89,14 +90,13 @@ final class WordTables: Sendable {
     static let space: UInt8 = 8
     static let operatorStart: UInt8 = 16
 
-    let flags: [UInt8]
+    let flagTable: UnsafeBufferPointer<UInt8>
     let stopwords: PackedWordSet
     let statementStarts: PackedWordSet
-    let tokenLanguages: [UInt64: UInt32]
+    let tokenLanguages: PackedWordSet
     let longTokenLanguages: [String: UInt32]
     let markers: KeywordAutomaton
     let sql: Int
-    private let operatorPairs: Set<UInt16>
 
     private init() {
         var flags = [UInt8](repeating: 0, count: 256)
@@ -109,8 +109,9 @@ final class WordTables: Sendable {
         for c in "{}[]();=<>&|!+*/%^~$@#\\".utf8 { flags[Int(c)] |= WordTables.symbol }
         let pairs = ["==", "!=", "&&", "||", "=>", "->", "::", ":=", "+=", "++", "</", "/>", "<=", ">="]
         for p in pairs { flags[Int(p.utf8.first!)] |= WordTables.operatorStart }
-        self.flags = flags
-        self.operatorPairs = Set(pairs.map { p in p.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
+        let table = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+        _ = table.initialize(from: flags)
+        self.flagTable = UnsafeBufferPointer(table)
         self.stopwords = PackedWordSet(LanguageTables.stopwords)
         self.statementStarts = PackedWordSet(LanguageTables.statementStarts.filter { $0.utf8.count <= 8 })
         var short: [UInt64: UInt32] = [:]
@@ -122,33 +123,70 @@ final class WordTables: Sendable {
                 long[word, default: 0] |= mask
             }
         }
-        self.tokenLanguages = short
+        self.tokenLanguages = PackedWordSet(values: short)
         self.longTokenLanguages = long
         self.markers = KeywordAutomaton(keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
         self.sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
     }
 
+    /// `==`, `!=`, `&&`, `||`, `=>`, `->`, `::`, `:=`, `+=`, `++`, `</`, `/>`, `<=`, `>=`.
     @inline(__always)
-    func isOperator(_ a: UInt8, _ b: UInt8) -> Bool { operatorPairs.contains(UInt16(a) << 8 | UInt16(b)) }
+    func isOperator(_ a: UInt8, _ b: UInt8) -> Bool {
+        switch (a, b) {
+        case (UInt8(ascii: "="), UInt8(ascii: "=")), (UInt8(ascii: "!"), UInt8(ascii: "=")),
+            (UInt8(ascii: "&"), UInt8(ascii: "&")), (UInt8(ascii: "|"), UInt8(ascii: "|")),
+            (UInt8(ascii: "="), UInt8(ascii: ">")), (UInt8(ascii: "-"), UInt8(ascii: ">")),
+            (UInt8(ascii: ":"), UInt8(ascii: ":")), (UInt8(ascii: ":"), UInt8(ascii: "=")),
+            (UInt8(ascii: "+"), UInt8(ascii: "=")), (UInt8(ascii: "+"), UInt8(ascii: "+")),
+            (UInt8(ascii: "<"), UInt8(ascii: "/")), (UInt8(ascii: "/"), UInt8(ascii: ">")),
+            (UInt8(ascii: "<"), UInt8(ascii: "=")), (UInt8(ascii: ">"), UInt8(ascii: "=")):
+            true
+        default: false
+        }
+    }
 }
 
 /// A set of words of up to eight bytes, packed big-endian into integers; open addressing, no hashing of strings.
-struct PackedWordSet: Sendable {
-    private var slots: [UInt64]
+struct PackedWordSet: @unchecked Sendable {
+    /// Allocated once per table for the life of the process (the tables are singletons); never mutated after init.
+    private let slots: UnsafeMutableBufferPointer<UInt64>
     private let mask: Int
 
     static func pack(_ word: String) -> UInt64 { word.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
 
+    /// Values stored beside the keys (a map); all ones for a plain set.
+    private let values: UnsafeMutableBufferPointer<UInt32>
+
     init(_ words: some Sequence<String>) {
-        let packed = words.map(PackedWordSet.pack)
+        self.init(values: Dictionary(words.map { (PackedWordSet.pack($0), UInt32.max) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    init(values map: [UInt64: UInt32]) {
         var size = 64
-        while size < packed.count * 4 { size *= 2 }
-        slots = [UInt64](repeating: 0, count: size)
+        while size < map.count * 4 { size *= 2 }
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: 0)
+        values = .allocate(capacity: size)
+        values.initialize(repeating: 0)
         mask = size - 1
-        for p in packed {
+        for (p, v) in map {
             var i = PackedWordSet.slot(p, mask)
             while slots[i] != 0 && slots[i] != p { i = (i + 1) & mask }
             slots[i] = p
+            values[i] = v
+        }
+    }
+
+    /// The value for a packed word, or 0.
+    @inline(__always)
+    func value(_ p: UInt64) -> UInt32 {
+        guard p != 0 else { return 0 }
+        var i = PackedWordSet.slot(p, mask)
+        while true {
+            let v = slots[i]
+            if v == p { return values[i] }
+            if v == 0 { return 0 }
+            i = (i + 1) & mask
         }
     }
 

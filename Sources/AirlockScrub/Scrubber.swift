@@ -149,11 +149,9 @@ final class Session {
         hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text)))
         hasher.combine(text.count)
         let key = hasher.finalize()
-        var table = numbers[category, default: [:]]
-        if let n = table[key] { return n }
-        let n = table.count + 1
-        table[key] = n
-        numbers[category] = table
+        if let n = numbers[category]?[key] { return n }
+        let n = (numbers[category]?.count ?? 0) + 1
+        numbers[category, default: [:]][key] = n
         return n
     }
 
