@@ -82,6 +82,9 @@ if CommandLine.arguments.count > 1 {
         switch CommandLine.arguments[1] {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count
+        case "small":
+            let body = Array(#"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21))"}]}"#.utf8)
+            for _ in 0..<20000 { sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0 }
         default: sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
         }
     }
@@ -103,6 +106,16 @@ for (label, size) in [("1 KiB", 1024), ("100 KiB", 100 * 1024), ("10 MiB", 10 * 
     let scrubTime = measure { sink &+= (try? scrubber.scrub(body, kind: .openai, path: "/v1/chat/completions"))?.output.count ?? 0 }
     print("\(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mbps(text.count, secretTime))  \(mbps(text.count, codeTime))  \(mbps(body.count, scrubTime))   (\(sink > 0 ? "ok" : "-"))")
 }
+
+// The proxy load benchmark's request: 1 KiB of plain prose in a chat body.
+let loadBody: [UInt8] = {
+    let text = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21)
+    var body = Array(#"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(text)"}]}"#.utf8)
+    body.insert(contentsOf: [UInt8](repeating: 0x20, count: 1024 - body.count), at: body.count - 2)
+    return body
+}()
+let perRequest = measure { _ = try? scrubber.scrub(loadBody, kind: .openai, path: "/v1/chat/completions") }
+print(String(format: "1 KiB prose chat request (the proxy load body): %.1f µs per scrub", perRequest * 1e6))
 
 // Latency of one 100 KiB chat request, scrubbed end to end.
 let request = chatBody(mixedText(size: 100 * 1024, seed: 7))

@@ -17,7 +17,7 @@ package struct Scrubber: Sendable {
             guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
                 throw ScrubError(code: "invalid_utf8", message: "the payload is not valid UTF-8")
             }
-            let rewritten = try scrubText(body, path: "$", session: session)
+            let rewritten = try scrubText(body, path: { "$" }, session: session)
             return session.result(output: rewritten ?? body, changed: rewritten != nil, operation: .other)
         }
         var resolved = kind
@@ -74,19 +74,24 @@ package struct Scrubber: Sendable {
     }
 
     /// Scans one decoded string and returns its rewritten bytes, or nil when nothing is replaced.
+    /// `path` is rendered only when there is a finding to report.
     func scrubText(
-        _ text: [UInt8], path: String, session: Session, wholeCode language: String? = nil, secretsOnly: Bool = false
-    ) throws(ScrubError) -> [UInt8]?
-    {
-        try session.checkDeadline()
+        _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
+        secretsOnly: Bool = false
+    ) throws(ScrubError) -> [UInt8]? {
         var spans: [Span] = []
+        var rendered: String?
+        func path() -> String {
+            if rendered == nil { rendered = makePath() }
+            return rendered!
+        }
         text.withUnsafeBufferPointer { b in
             for match in secretsScanner.scan(b) {
                 let rule = secretsScanner.rules[match.rule]
                 let number = session.number(for: .secret, b[match.range])
                 session.findings.append(
                     ScrubFinding(
-                        category: .secret, detector: rule.id, path: path, start: match.range.lowerBound,
+                        category: .secret, detector: rule.id, path: path(), start: match.range.lowerBound,
                         end: match.range.upperBound, action: policy.secrets))
                 if policy.secrets == .redact {
                     spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
@@ -106,7 +111,7 @@ package struct Scrubber: Sendable {
                 let number = session.number(for: .code, b[region.range])
                 session.findings.append(
                     ScrubFinding(
-                        category: .code, detector: "code-\(region.language)", path: path,
+                        category: .code, detector: "code-\(region.language)", path: path(),
                         start: region.range.lowerBound, end: region.range.upperBound, action: policy.code,
                         lines: region.lines))
                 if policy.code == .redact {

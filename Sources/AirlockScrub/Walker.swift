@@ -139,7 +139,7 @@ struct Walker {
         let text = JSONStrings.decode(bytes, range, escaped: escaped)
         // Structural values (model names, ids, roles) are never code, but a secret there is still a secret.
         if let key, Walker.isStructural(key), !isArrayElement {
-            if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session, secretsOnly: true) {
+            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true) {
                 replace(range, with: rewritten)
             }
             return
@@ -172,7 +172,7 @@ struct Walker {
         if key == "code", container == "executableCode" || container == "executable_code" {
             let language = stringValue(parent?["language"])?.lowercased() ?? "python"
             let name = language == "language_unspecified" ? "code" : language
-            if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session, wholeCode: name) {
+            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, wholeCode: name) {
                 replace(range, with: rewritten)
             }
             return
@@ -194,7 +194,7 @@ struct Walker {
             }
         }
 
-        if let rewritten = try scrubber.scrubText(text, path: renderPath(), session: session) {
+        if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session) {
             replace(range, with: rewritten)
         }
     }
