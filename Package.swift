@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -35,6 +36,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "AirlockScrub", swiftSettings: swiftSettings),
+        .target(
+            name: "AirlockLedger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AirlockTLS",
             dependencies: [
@@ -51,6 +60,7 @@ let package = Package(
             dependencies: [
                 "AirlockPolicy",
                 "AirlockScrub",
+                "AirlockLedger",
                 "AirlockTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,6 +80,7 @@ let package = Package(
             dependencies: [
                 "AirlockPolicy",
                 "AirlockScrub",
+                "AirlockLedger",
                 "AirlockTLS",
                 "AirlockProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

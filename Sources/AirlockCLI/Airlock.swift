@@ -5,6 +5,6 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "An egress data-minimisation proxy for LLM traffic.",
-        subcommands: [Serve.self, CA.self, Env.self, AllowlistCommand.self, Scan.self]
+        subcommands: [Serve.self, CA.self, Env.self, AllowlistCommand.self, Scan.self, LedgerCommand.self]
     )
 }

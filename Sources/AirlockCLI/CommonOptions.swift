@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockTLS
 import ArgumentParser
@@ -31,6 +32,42 @@ struct CommonOptions: ParsableArguments {
     /// `--state-dir`, else the configuration's `state_dir`, else `$AIRLOCK_HOME`, else `~/.airlock`.
     func stateDirectory(_ configuration: AirlockConfiguration) -> StateDirectory {
         StateDirectory(explicit: stateDir ?? configuration.stateDirectory)
+    }
+}
+
+extension CommonOptions {
+    /// The ledger's SQLite file.
+    func ledgerPath(_ configuration: AirlockConfiguration) -> String {
+        configuration.ledger.path ?? stateDirectory(configuration).file("ledger.sqlite")
+    }
+
+    /// The ledger keys from the state directory (created 0600 on first use).
+    func ledgerKeys(_ configuration: AirlockConfiguration) throws -> LedgerKeys {
+        let state = stateDirectory(configuration)
+        do {
+            let signing = try state.secret("ledger-signing.key", make: LedgerKeys.newSigningKey)
+            let credential = try state.secret("ledger-credential.key", make: LedgerKeys.newCredentialKey)
+            return try LedgerKeys(signingKey: signing, credentialKey: credential)
+        } catch let error as LedgerError {
+            throw CLIError(error.reason)
+        } catch {
+            throw CLIError("cannot read the ledger keys: \(error)")
+        }
+    }
+
+    /// Opens the ledger for the inspection commands (read-only unless `writable`).
+    func openLedger(writable: Bool = false) throws -> (LedgerStore, LedgerKeys, AirlockConfiguration) {
+        let configuration = try loadConfiguration()
+        let path = ledgerPath(configuration)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("no ledger at \(path); it is created when `airlock serve` first runs", code: 2)
+        }
+        do {
+            let store = try LedgerStore(path: path, readOnly: !writable)
+            return (store, try ledgerKeys(configuration), configuration)
+        } catch let error as LedgerError {
+            throw CLIError("cannot open the ledger: \(error.reason)", code: 2)
+        }
     }
 }
 

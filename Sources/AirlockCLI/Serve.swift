@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockProxy
 import AirlockTLS
@@ -84,6 +85,29 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("invalid allowlist, not starting:\n\(error.description)", code: 2)
         }
 
+        // The ledger opens before the listener: without it nothing could be forwarded.
+        var ledger: LedgerWriter?
+        var ledgerKeys: LedgerKeys?
+        if configuration.ledger.enabled {
+            do {
+                try state.create()
+                let keys = try common.ledgerKeys(configuration)
+                let store = try LedgerStore(
+                    path: common.ledgerPath(configuration), synchronousFull: configuration.ledger.synchronousFull)
+                let writer = LedgerWriter(
+                    store: store, keys: keys, checkpointEvery: configuration.ledger.checkpointEvery,
+                    checkpointInterval: configuration.ledger.checkpointInterval,
+                    retention: configuration.ledger.retention)
+                writer.start()
+                ledger = writer
+                ledgerKeys = keys
+            } catch let error as LedgerError {
+                throw CLIError("cannot open the ledger, not starting: \(error.reason)", code: 2)
+            } catch let error as StateError {
+                throw CLIError(error.description)
+            }
+        }
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -94,6 +118,8 @@ struct Serve: AsyncParsableCommand {
             credentials: credentials,
             group: group,
             threadPool: threadPool,
+            ledger: ledger,
+            ledgerKeys: ledgerKeys,
             logger: logger,
             announce: { line in printLine(line) }
         )
@@ -106,6 +132,7 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await services.run()
+        ledger?.close()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }

@@ -107,6 +107,24 @@ public struct AirlockConfiguration: Sendable {
     public var proxyAuthentication = ProxyAuthentication()
     /// What the scrubber does with secrets and code in inspected requests.
     package var scrub = ScrubPolicy()
+    public var ledger = Ledger()
+
+    /// The egress ledger.
+    public struct Ledger: Sendable {
+        /// Record every request. Turning this off also removes the guarantee that nothing is forwarded unrecorded.
+        public var enabled = true
+        /// SQLite file; nil means `ledger.sqlite` in the state directory.
+        public var path: String?
+        /// Records older than this many seconds are pruned automatically (hourly).
+        public var retention: Double = 30 * 86400
+        /// A signed checkpoint every this many records…
+        public var checkpointEvery = 1000
+        /// …or this many seconds, whichever comes first, and on shutdown.
+        public var checkpointInterval: Double = 60
+        /// fsync every commit (survives power loss) instead of only surviving a process crash.
+        public var synchronousFull = false
+        public init() {}
+    }
     public var logLevel = "info"
     /// Event-loop threads; nil means one per core.
     public var threads: Int?

@@ -29,7 +29,7 @@ public enum ConfigurationLoader {
         top.rejectUnknownKeys(
             [
                 "listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level",
-                "threads", "scrub",
+                "threads", "scrub", "ledger",
             ], context: "the configuration")
 
         if let text = top.string("listen") {
@@ -126,6 +126,31 @@ public enum ConfigurationLoader {
                 }
             }
             if let v = duration(&r, "time_budget") { config.scrub.timeBudget = .milliseconds(Int64(v * 1000)) }
+            top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("ledger"),
+            var r = MappingReader(document: document, node: node, what: "'ledger'", diagnostics: &top.diagnostics)
+        {
+            r.rejectUnknownKeys(
+                ["enabled", "path", "retention", "checkpoint_every", "checkpoint_interval", "synchronous"],
+                context: "'ledger'")
+            if let v = r.bool("enabled") { config.ledger.enabled = v }
+            if let n = r.value("path"), n.null == nil, let text = r.string("path") {
+                config.ledger.path = resolve(text, base: base)
+            }
+            if let v = duration(&r, "retention") { config.ledger.retention = v }
+            if let v = r.int("checkpoint_every"), v > 0 { config.ledger.checkpointEvery = v }
+            if let v = duration(&r, "checkpoint_interval") { config.ledger.checkpointInterval = v }
+            if let text = r.string("synchronous") {
+                if text == "full" || text == "normal" {
+                    config.ledger.synchronousFull = text == "full"
+                } else {
+                    r.diagnostics.append(
+                        .init(
+                            rule: "config.invalid", message: "'synchronous' must be normal or full",
+                            location: document.location(r.value("synchronous"))))
+                }
+            }
             top.diagnostics += r.diagnostics
         }
         if let node = top.value("threads"), node.null == nil, let threads = top.int("threads") {

@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockTLS
 import Atomics
@@ -27,6 +28,8 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private let runtime: ProxyRuntime
     private var state = State.awaitingHead
+    /// The authenticated proxy user, recorded in the ledger.
+    private var proxyUser: String?
     private var headTimer: Scheduled<Void>?
     /// Parts of the proxy request that arrived while deciding; replayed to an inspected plain-HTTP handler.
     private var heldParts: [HTTPServerRequestPart] = []
@@ -96,9 +99,23 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .deciding
         let isConnect = head.method == .CONNECT
-        let log = DecisionLog(
+        var log = DecisionLog(
             method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
-        if let authenticator = runtime.authenticator, authenticator.authenticate(head.headers) == nil {
+        if runtime.ledger != nil {
+            log.event = LedgerRecords.skeleton(
+                method: head.method.rawValue, host: "-", path: isConnect ? "/" : head.uri,
+                client: context.channel.remoteAddress)
+            let authority = isConnect ? Substring(head.uri) : LedgerRecords.authority(of: head.uri)
+            if let (host, port) = HostPort.split(authority) {
+                log.event?.host = LedgerEvent.safeIdentifier(host.flatMap(InterceptTarget.normalise), limit: 255)
+                log.event?.port = port
+            }
+            log.event?.scheme = isConnect ? "https" : "http"
+        }
+        let user = runtime.authenticator?.authenticate(head.headers)
+        log.event?.proxyUser = LedgerEvent.safeIdentifier(user)
+        proxyUser = user
+        if runtime.authenticator != nil, user == nil {
             let failures = runtime.counters.proxyAuthFailures.wrappingIncrementThenLoad(ordering: .relaxed)
             runtime.logger.notice(
                 "proxy authentication failed", metadata: ["failures_total": .stringConvertible(failures)])
@@ -195,6 +212,8 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func intercept(_ target: InterceptTarget, context: ChannelHandlerContext) {
         let runtime = self.runtime
         let channel = context.channel
+        let proxyUser = self.proxyUser
+        let client = context.channel.remoteAddress
         let sni = ByteToMessageHandler(
             SNIHandler { result in
                 let denial: DenyReason? =
@@ -212,21 +231,24 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                         position: .last, withPipeliningAssistance: false, withErrorHandling: false,
                         withOutboundHeaderValidation: false)
                     try sync.addHandler(
-                        InterceptHandler(runtime: runtime, target: target, presetDenial: denial), position: .last)
+                        InterceptHandler(
+                            runtime: runtime, target: target, presetDenial: denial, proxyUser: proxyUser,
+                            client: client), position: .last)
                     // From here the intercept handler watches idleness with its own deadlines.
                     sync.removeHandler(try sync.handler(type: IdleStateHandler.self), promise: nil)
                 }
             })
         switchPipeline(context: context, adding: [sni]) {
             DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(
-                runtime.logger, decision: "intercept", status: 200)
+                runtime, decision: "intercept", status: 200)
         }
     }
 
     /// Absolute-form `http://` request allowed by an entry with `scheme: http`: inspect it like an intercepted request.
     private func inspectPlain(_ target: InterceptTarget, head: HTTPRequestHead, context: ChannelHandlerContext) {
         do {
-            let handler = InterceptHandler(runtime: runtime, target: target)
+            let handler = InterceptHandler(
+                runtime: runtime, target: target, proxyUser: proxyUser, client: context.channel.remoteAddress)
             try context.pipeline.syncOperations.addHandler(handler, position: .after(self))
             state = .handedOff
             context.fireChannelRead(wrapInboundOut(.head(head)))
@@ -274,7 +296,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                         return
                     }
                     self.switchPipeline(context: context, adding: [local]) {
-                        log.emit(runtime.logger, decision: "tunnel", status: 200)
+                        log.emit(runtime, decision: "tunnel", status: 200)
                     }
                 }
             }
@@ -306,7 +328,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
         state = .refused
         log.emit(
-            runtime.logger, decision: response.type == "airlock_denied" ? "denied" : "error",
+            runtime, decision: response.type == "airlock_denied" ? "denied" : "error",
             status: response.status.code, reason: response.reason)
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }

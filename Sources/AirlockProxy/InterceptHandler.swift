@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockScrub
 import Foundation
@@ -70,7 +71,15 @@ final class InterceptHandler: ChannelDuplexHandler {
     private var quiescing = false
     private static let pipelineLimit = 64 * 1024
 
-    init(runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil) {
+    private let proxyUser: String?
+    private let client: SocketAddress?
+
+    init(
+        runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil, proxyUser: String? = nil,
+        client: SocketAddress? = nil
+    ) {
+        self.proxyUser = proxyUser
+        self.client = client
         self.runtime = runtime
         self.target = target
         self.presetDenial = presetDenial
@@ -152,6 +161,12 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var log = DecisionLog(method: head.method.rawValue, host: target.host, uri: head.uri)
+        if runtime.ledger != nil {
+            var event = LedgerRecords.skeleton(method: head.method.rawValue, host: target.host, path: head.uri, client: client)
+            event.proxyUser = LedgerEvent.safeIdentifier(proxyUser)
+            LedgerRecords.request(&event, target: target, head: head, path: head.uri, keys: runtime.ledgerKeys)
+            log.event = event
+        }
         if let presetDenial {
             refuse(.denied(presetDenial, host: target.host, provider: target.provider), log, context: context)
             return
@@ -250,6 +265,10 @@ final class InterceptHandler: ChannelDuplexHandler {
             scrub(exchange, context: context)
             return
         }
+        if let ledger = runtime.ledger, !exchange.log.intentWritten {
+            recordIntent(exchange, ledger: ledger, context: context)
+            return
+        }
         var headers = exchange.head.headers
         HopByHop.strip(&headers)
         headers.remove(name: "expect")
@@ -274,6 +293,37 @@ final class InterceptHandler: ChannelDuplexHandler {
                 connection.send(head: upstreamHead, body: body, to: self)
             case .failure(let error):
                 self.failExchange(error, context: context)
+            }
+        }
+    }
+
+    /// The request's record is durable before anything is forwarded; if the ledger cannot be written,
+    /// the request is refused (503) rather than forwarded unrecorded.
+    private func recordIntent(_ exchange: Exchange, ledger: LedgerWriter, context: ChannelHandlerContext) {
+        var exchange = exchange
+        var event = exchange.log.event ?? LedgerRecords.skeleton(method: exchange.head.method.rawValue, host: target.host, path: exchange.path)
+        event.decision = LedgerRecords.decision(exchange.decision)
+        if event.requestBytes == nil {
+            event.requestBytes = exchange.body.readableBytes
+            event.forwardedBytes = exchange.body.readableBytes
+        }
+        exchange.log.event = event
+        exchange.log.intentWritten = true
+        state = .forwarding(exchange)
+        let promise = context.eventLoop.makePromise(of: Int64.self)
+        ledger.append(event) { promise.completeWith($0.mapError { $0 as any Error }) }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            guard case .forwarding(var current) = self.state, let context = self.context else { return }
+            switch result {
+            case .success:
+                self.forward(current, context: context)
+            case .failure:
+                current.log.intentWritten = false
+                self.refuse(
+                    .failure(
+                        .serviceUnavailable, reason: "ledger_unavailable",
+                        message: "Airlock could not record this request in its ledger, so it was not forwarded",
+                        host: self.target.host, provider: self.target.provider), current.log, context: context)
             }
         }
     }
@@ -328,6 +378,9 @@ final class InterceptHandler: ChannelDuplexHandler {
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
             exchange.log.scrub = ScrubGate.logSummary(result)
+            if exchange.log.event != nil {
+                LedgerRecords.scrubbed(&exchange.log.event!, result, received: exchange.body.readableBytes)
+            }
             if result.decision == .blocked {
                 refuse(ScrubGate.blockedResponse(result, host: target.host, provider: target.provider), exchange.log, context: context)
                 return
@@ -346,7 +399,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         responseDeadline = nil
         guard case .forwarding(let exchange) = state else { return }
         if exchange.responseStarted {
-            exchange.log.emit(runtime.logger, decision: "error", status: exchange.status, reason: "upstream_aborted")
+            exchange.log.emit(runtime, decision: "error", status: exchange.status, reason: "upstream_aborted")
             state = .refused
             context.close(promise: nil)
             return
@@ -375,8 +428,9 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     /// Sends a refusal or failure, logs it and closes the connection once it is written.
     private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
-        let decision = response.type == "airlock_denied" ? "denied" : "error"
-        log.emit(runtime.logger, decision: decision, status: response.status.code, reason: response.reason)
+        let decision =
+            response.reason == "scrubber_blocked" ? "blocked" : response.type == "airlock_denied" ? "denied" : "error"
+        log.emit(runtime, decision: decision, status: response.status.code, reason: response.reason)
         state = .refused
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
@@ -440,7 +494,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         if case .forwarding(let exchange) = state {
             // The client left mid-exchange: the upstream connection cannot be reused.
             exchange.upstream?.close()
-            exchange.log.emit(runtime.logger, decision: "error", status: exchange.status, reason: "client_closed")
+            exchange.log.emit(runtime, decision: "error", status: exchange.status, reason: "client_closed")
         }
         state = .refused
         context.fireChannelInactive()
@@ -481,6 +535,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         lastActivity = .now()
+        if runtime.ledger != nil, case .forwarding(var exchange) = state {
+            exchange.log.responseBytes += buffer.readableBytes
+            state = .forwarding(exchange)
+        }
         context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
@@ -492,7 +550,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
         guard case .forwarding(let exchange) = state, let context else { return }
-        exchange.log.emit(runtime.logger, decision: exchange.decision, status: exchange.status)
+        exchange.log.emit(runtime, decision: exchange.decision, status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
         if exchange.keepAlive && !quiescing {

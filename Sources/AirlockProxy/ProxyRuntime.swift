@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockTLS
 import Atomics
@@ -19,6 +20,9 @@ package final class ProxyRuntime: Sendable {
     let logger: Logger
     /// Runs scans of large bodies off the event loops.
     let threadPool: NIOThreadPool?
+    /// The egress ledger; nil only when `ledger.enabled` is false.
+    let ledger: LedgerWriter?
+    let ledgerKeys: LedgerKeys?
     let counters = ProxyCounters()
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
@@ -31,9 +35,13 @@ package final class ProxyRuntime: Sendable {
         resolver: PinnedResolver,
         authenticator: ProxyAuthenticator?,
         logger: Logger,
-        threadPool: NIOThreadPool? = nil
+        threadPool: NIOThreadPool? = nil,
+        ledger: LedgerWriter? = nil,
+        ledgerKeys: LedgerKeys? = nil
     ) {
         self.threadPool = threadPool
+        self.ledger = ledger
+        self.ledgerKeys = ledgerKeys
         self.configuration = configuration
         self.currentAllowlist = NIOLockedValueBox(allowlist)
         self.interception = interception
@@ -74,6 +82,11 @@ struct DecisionLog {
     var start: NIODeadline
     /// The scrubber's decision and finding counts per detector (stable ids only), once scanned.
     var scrub: String?
+    /// The ledger event being built for this request, and whether its intent record is already durable.
+    var event: LedgerEvent?
+    var intentWritten = false
+    var responseBytes = 0
+    var tlsVersion: String?
 
     init(method: String, host: String, uri: String, start: NIODeadline = .now()) {
         self.method = method
@@ -82,17 +95,42 @@ struct DecisionLog {
         self.start = start
     }
 
-    /// Logs the decision as one preformatted line; building it costs one string, not a metadata dictionary.
-    func emit(_ logger: Logger, decision: String, status: UInt, reason: String? = nil) {
-        guard logger.logLevel <= .info else { return }
-        let micros = (NIODeadline.now() - start).nanoseconds / 1000
-        let fraction = micros % 1000
-        let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
-        var line =
-            "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
-        if let reason { line += " reason=\(reason)" }
-        if let scrub { line += " " + scrub }
-        logger.info("\(line)")
+    /// Logs the decision as one preformatted line and records it in the ledger: as the outcome of a request
+    /// whose intent is already recorded, else as a complete record of a request that was refused.
+    func emit(_ runtime: ProxyRuntime, decision: String, status: UInt, reason: String? = nil) {
+        let elapsed = NIODeadline.now() - start
+        if runtime.logger.logLevel <= .info {
+            let micros = elapsed.nanoseconds / 1000
+            let fraction = micros % 1000
+            let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
+            var line =
+                "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
+            if let reason { line += " reason=\(reason)" }
+            if let scrub { line += " " + scrub }
+            runtime.logger.info("\(line)")
+        }
+        guard let ledger = runtime.ledger, decision != "intercept" else { return }
+        var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
+        let now = LedgerRecords.nowMs()
+        if intentWritten {
+            var outcome = LedgerEvent(kind: .outcome, requestID: record.requestID, time: now)
+            outcome.durationMs = Int(elapsed.nanoseconds / 1_000_000)
+            outcome.upstreamStatus = status > 0 ? Int(status) : nil
+            outcome.responseBytes = responseBytes
+            outcome.tlsVersion = tlsVersion
+            if decision == "error" {
+                outcome.decision = .error
+                outcome.reason = reason
+                outcome.errorType = reason
+            }
+            ledger.append(outcome)
+        } else {
+            record.decision = LedgerRecords.decision(decision)
+            record.reason = reason ?? (decision == "tunnel" ? "tunnel" : nil)
+            record.durationMs = Int(elapsed.nanoseconds / 1_000_000)
+            if decision == "error" { record.errorType = reason }
+            ledger.append(record)
+        }
     }
 }
 

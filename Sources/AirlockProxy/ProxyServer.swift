@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import AirlockTLS
 import Atomics
@@ -21,13 +22,15 @@ public final class ProxyServer: Service, Sendable {
     /// - Parameters:
     ///   - credentials: `user:password` pairs for proxy authentication; empty means none.
     ///   - announce: receives the `airlock listening on HOST:PORT` line once the socket is bound.
-    public init(
+    package init(
         configuration: AirlockConfiguration,
         allowlist: Allowlist,
         authority: CertificateAuthority,
         credentials: [String],
         group: any EventLoopGroup,
         threadPool: NIOThreadPool,
+        ledger: LedgerWriter? = nil,
+        ledgerKeys: LedgerKeys? = nil,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void
     ) throws {
@@ -53,7 +56,9 @@ public final class ProxyServer: Service, Sendable {
             resolver: resolver,
             authenticator: authenticator,
             logger: logger,
-            threadPool: threadPool
+            threadPool: threadPool,
+            ledger: ledger,
+            ledgerKeys: ledgerKeys
         )
         self.group = group
         self.announce = announce

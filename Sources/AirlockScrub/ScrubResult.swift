@@ -35,6 +35,9 @@ package struct ScrubResult: Sendable {
     package var binaryParts: Int
     package var operation: ProviderOperation
     package var changed: Bool
+    /// The top-level `model` string and `stream` flag, when the body has them (metadata for the ledger).
+    package var requestModel: String?
+    package var stream: Bool?
 
     /// Lines of code replaced by placeholders.
     package var codeLinesRemoved: Int {

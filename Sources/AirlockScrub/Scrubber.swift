@@ -23,6 +23,8 @@ package struct Scrubber: Sendable {
         var resolved = kind
         let operation: ProviderOperation
         let edits: [Edit]
+        var model: String?
+        var stream: Bool?
         do {
             (edits, resolved, operation) = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
                 let root: JSONNode
@@ -34,6 +36,10 @@ package struct Scrubber: Sendable {
                         code: error.code.rawValue, message: "the body is \(what): \(error.detail) at byte \(error.offset)")
                 }
                 let actualKind = kind == .json ? Scrubber.guessKind(root, bytes) : kind
+                if case .string(let r, let e)? = root["model"] {
+                    model = String(decoding: JSONStrings.decode(bytes, r, escaped: e).prefix(256), as: UTF8.self)
+                }
+                if case .scalar(let r)? = root["stream"] { stream = bytes[r.lowerBound] == UInt8(ascii: "t") }
                 let op = ProviderOperation.from(path: path, kind: actualKind)
                 var walker = Walker(bytes: bytes, scrubber: self, session: session, kind: actualKind, operation: op)
                 try walker.walkRoot(root)
@@ -41,8 +47,13 @@ package struct Scrubber: Sendable {
             }
         }
         _ = resolved
-        guard !edits.isEmpty else { return session.result(output: body, changed: false, operation: operation) }
-        return session.result(output: Edit.apply(edits, to: body), changed: true, operation: operation)
+        var result =
+            edits.isEmpty
+            ? session.result(output: body, changed: false, operation: operation)
+            : session.result(output: Edit.apply(edits, to: body), changed: true, operation: operation)
+        result.requestModel = model
+        result.stream = stream
+        return result
     }
 
     /// Guesses the provider shape of a JSON body (for `airlock scan --provider auto`).

@@ -82,6 +82,15 @@ public struct StateDirectory: Sendable {
     }
 
     public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }
+
+    /// A secret (mode 0600), made with `make` on first use.
+    public func secret(_ name: String, make: () -> [UInt8]) throws(StateError) -> [UInt8] {
+        if exists(name) { return try readSecret(name) }
+        try create()
+        let bytes = make()
+        try write(bytes, to: name, mode: 0o600)
+        return bytes
+    }
 }
 
 @inline(__always)

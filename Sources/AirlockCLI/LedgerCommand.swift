@@ -1,0 +1,184 @@
+import AirlockLedger
+import ArgumentParser
+import Foundation
+
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Read, verify and maintain the egress ledger (works while the proxy runs).",
+        subcommands: [Tail.self, Query.self, Stats.self, Verify.self, Export.self, Prune.self, Checkpoint.self]
+    )
+
+    /// Filters shared by query, stats and export.
+    struct Filters: ParsableArguments {
+        @Option(help: "Only requests at or after: 24h, 30m, 7d, 2026-11-01 or an ISO 8601 time.")
+        var since: String?
+        @Option(help: "Only requests before this time (same forms as --since).")
+        var until: String?
+        @Option(help: "Only this host.") var host: String?
+        @Option(help: "Only this decision: allowed, redacted, blocked, denied, error, incomplete.") var decision: String?
+        @Option(help: "Only this request model.") var model: String?
+        @Option(help: "Only this provider: openai, anthropic, gcp.gemini.") var provider: String?
+
+        func filter() throws -> LedgerFilter {
+            var f = LedgerFilter()
+            f.since = try since.map(Self.time)
+            f.until = try until.map(Self.time)
+            f.host = host
+            f.decision = decision
+            f.model = model
+            f.provider = provider
+            return f
+        }
+
+        static func time(_ text: String) throws -> Int64 {
+            guard let t = LedgerQuery.parseTime(text) else {
+                throw CLIError("cannot read the time '\(text)'; use 24h, 7d, 2026-11-01 or an ISO 8601 time", code: 2)
+            }
+            return t
+        }
+    }
+
+    struct Tail: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the newest requests; --follow keeps watching.")
+        @OptionGroup var common: CommonOptions
+        @Option(name: .short, help: "How many requests.") var n = 20
+        @Flag(help: "Keep printing new requests as they are recorded.") var follow = false
+        @Option(help: "table, json, jsonl or csv.") var format: LedgerQuery.Format = .table
+
+        func run() throws {
+            let (store, _, _) = try common.openLedger()
+            let rows = try store.requestsOrFail(LedgerFilter(), newest: n)
+            printLine(LedgerQuery.render(rows, as: format), terminator: "")
+            guard follow else { return }
+            var last = rows.last.flatMap { Int64($0["seq"].text ?? "") } ?? 0
+            while true {
+                Thread.sleep(forTimeInterval: 0.5)
+                let fresh = try store.requestsOrFail(LedgerFilter(), after: last)
+                if fresh.isEmpty { continue }
+                printLine(LedgerQuery.render(fresh, as: format == .table ? .jsonl : format), terminator: "")
+                last = fresh.last.flatMap { Int64($0["seq"].text ?? "") } ?? last
+            }
+        }
+    }
+
+    struct Query: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List requests matching filters.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var filters: Filters
+        @Option(help: "table, json, jsonl or csv.") var format: LedgerQuery.Format = .table
+
+        func run() throws {
+            let (store, _, _) = try common.openLedger()
+            printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+        }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Request counts, bytes, tokens and redactions.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var filters: Filters
+        @Option(help: "host, model, provider, day, decision or detector.") var by: LedgerQuery.Grouping = .host
+
+        func run() throws {
+            let (store, _, _) = try common.openLedger()
+            printLine(LedgerQuery.stats(try store.requestsOrFail(try filters.filter()), by: by), terminator: "")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export requests as JSON Lines or CSV.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var filters: Filters
+        @Option(help: "jsonl or csv.") var format: LedgerQuery.Format = .jsonl
+
+        func run() throws {
+            guard format == .jsonl || format == .csv else { throw CLIError("--format must be jsonl or csv", code: 2) }
+            let (store, _, _) = try common.openLedger()
+            printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the hash chain and check every signed checkpoint.",
+            discussion: "Exit status: 0 intact; 1 naming the first bad sequence number; 2 cannot read.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "A checkpoint note from `airlock ledger checkpoint`, kept elsewhere; proves no truncation or rollback.")
+        var checkpoint: String?
+
+        func run() throws {
+            let (store, keys, _) = try common.openLedger()
+            var external: AirlockLedger.Checkpoint?
+            if let checkpoint {
+                guard let data = FileManager.default.contents(atPath: checkpoint),
+                    let note = AirlockLedger.Checkpoint(note: String(decoding: data, as: UTF8.self))
+                else { throw CLIError("cannot read a checkpoint note from \(checkpoint)", code: 2) }
+                external = note
+            }
+            do {
+                let report = try LedgerVerifier.verify(store, publicKey: keys.publicKey, external: external)
+                printLine(report.message)
+                if !report.intact { throw ExitCode(1) }
+            } catch let error as LedgerError {
+                throw CLIError("cannot verify the ledger: \(error.reason)", code: 2)
+            }
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete records older than a duration; the chain stays verifiable from a signed anchor.")
+        @OptionGroup var common: CommonOptions
+        @Option(name: .customLong("older-than"), help: "For example 14d.") var olderThan: String
+
+        func run() throws {
+            guard let cutoff = LedgerQuery.parseTime(olderThan) else {
+                throw CLIError("--older-than must be a duration such as 14d", code: 2)
+            }
+            let (store, keys, _) = try common.openLedger(writable: true)
+            do {
+                let removed = try store.prune(
+                    olderThan: cutoff, signer: keys.signing, now: Int64(Date().timeIntervalSince1970 * 1000))
+                printLine("pruned \(removed) records older than \(olderThan)")
+            } catch {
+                throw CLIError("cannot prune the ledger: \(error.reason)", code: 2)
+            }
+        }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the latest signed checkpoint as a note to keep off the machine (CI artifact, git).")
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            let (store, keys, _) = try common.openLedger()
+            guard let latest = try store.latestCheckpointOrFail() else {
+                throw CLIError("the ledger has no checkpoint yet", code: 2)
+            }
+            printLine(latest.note(publicKey: keys.publicKey), terminator: "")
+        }
+    }
+}
+
+extension LedgerQuery.Format: ExpressibleByArgument {}
+extension LedgerQuery.Grouping: ExpressibleByArgument {}
+
+extension LedgerStore {
+    func requestsOrFail(_ filter: LedgerFilter, after: Int64 = 0, newest: Int? = nil) throws -> [LedgerRequest] {
+        do {
+            return try LedgerQuery.requests(self, filter, afterSeq: after, newest: newest)
+        } catch {
+            throw CLIError("cannot read the ledger: \(error.reason)", code: 2)
+        }
+    }
+
+    func latestCheckpointOrFail() throws -> AirlockLedger.Checkpoint? {
+        do {
+            return try latestCheckpoint()
+        } catch {
+            throw CLIError("cannot read the ledger: \(error.reason)", code: 2)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Why the ledger could not be written or read. The reason names the problem, never a record's content.
+package struct LedgerError: Error, Sendable, CustomStringConvertible {
+    package var code: String
+    package var reason: String
+    package init(code: String, reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+    package var description: String { "\(code): \(reason)" }
+}
+
+/// The SQLite ledger (WAL mode): hash-chained events, signed checkpoints, queries and retention.
+package final class LedgerStore: Sendable {
+    package let path: String
+    let pool: DatabasePool
+
+    /// Opens or creates the ledger. `synchronousFull` fsyncs every commit (survives power loss);
+    /// otherwise commits survive a process crash and at worst the last moments are lost on power loss.
+    package init(path: String, synchronousFull: Bool = false, readOnly: Bool = false) throws(LedgerError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        // A ledger locked for longer than this is treated as unwritable: requests are refused, not queued forever.
+        configuration.busyMode = .timeout(2)
+        let sync = synchronousFull ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = \(sync)") }
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if !readOnly {
+                // Metadata only, but still nobody else's business: owner-only, like the rest of the state directory.
+                for suffix in ["", "-wal", "-shm"] { chmod(path + suffix, 0o600) }
+                try LedgerStore.migrate(pool)
+            }
+        } catch {
+            throw LedgerError(code: "ledger_unavailable", reason: LedgerStore.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError {
+            return "SQLite error \(e.resultCode.rawValue) (\(e.resultCode))"
+        }
+        return "\(type(of: error))"
+    }
+
+    private static func migrate(_ pool: DatabasePool) throws {
+        let columns = LedgerEvent(kind: .request, requestID: "", time: 0).columns.dropFirst(3).map { name, value in
+            if case .int = value { return "\(name) INTEGER" }
+            return ["port", "stream", "request_bytes", "forwarded_bytes", "code_lines_removed", "duration_ms",
+                "upstream_status", "response_bytes", "input_tokens", "output_tokens"].contains(name)
+                ? "\(name) INTEGER" : "\(name) TEXT"
+        }
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+                    CREATE TABLE IF NOT EXISTS events (
+                        seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, request_id TEXT NOT NULL, time_ms INTEGER NOT NULL,
+                        \(columns.joined(separator: ", ")),
+                        prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                    CREATE INDEX IF NOT EXISTS events_time ON events(time_ms);
+                    CREATE INDEX IF NOT EXISTS events_host ON events(host);
+                    CREATE INDEX IF NOT EXISTS events_decision ON events(decision);
+                    CREATE INDEX IF NOT EXISTS events_model ON events(request_model);
+                    CREATE INDEX IF NOT EXISTS events_request ON events(request_id);
+                    CREATE TABLE IF NOT EXISTS checkpoints (
+                        id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, time_ms INTEGER NOT NULL,
+                        anchor_seq INTEGER NOT NULL, anchor_prev TEXT NOT NULL, signature TEXT NOT NULL);
+                    """)
+        }
+    }
+
+    // MARK: Appending
+
+    /// Appends events in one transaction, chaining each to the one before; returns their sequence numbers.
+    package func append(_ events: [LedgerEvent]) throws(LedgerError) -> [Int64] {
+        do {
+            return try pool.write { db in
+                var (seq, hash) = try LedgerStore.tail(db)
+                var numbers: [Int64] = []
+                for event in events {
+                    seq += 1
+                    let columns = event.columns
+                    let digest = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: hash, columns: columns))
+                    let names = ["seq"] + columns.map(\.0) + ["prev_hash", "hash"]
+                    var values: [(any DatabaseValueConvertible)?] = [seq]
+                    for (_, v) in columns {
+                        switch v {
+                        case .text(let s): values.append(s)
+                        case .int(let i): values.append(i)
+                        case .null: values.append(nil)
+                        }
+                    }
+                    values += [hash, digest]
+                    try db.execute(
+                        sql: "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))",
+                        arguments: StatementArguments(values))
+                    hash = digest
+                    numbers.append(seq)
+                }
+                return numbers
+            }
+        } catch {
+            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+        }
+    }
+
+    /// The last sequence number and hash: of the newest event, else the prune anchor, else genesis.
+    static func tail(_ db: Database) throws -> (Int64, String) {
+        if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1") {
+            return (row["seq"], row["hash"])
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pruned_through'") {
+            let parts = (row["value"] as String).split(separator: " ")
+            if parts.count == 2, let s = Int64(parts[0]) { return (s, String(parts[1])) }
+        }
+        return (0, LedgerEvent.genesisHash)
+    }
+
+    // MARK: Checkpoints
+
+    /// Signs and stores a checkpoint of the current tail; nil when the ledger is empty.
+    @discardableResult
+    package func checkpoint(signer: Curve25519.Signing.PrivateKey, now: Int64) throws(LedgerError) -> Checkpoint? {
+        do {
+            return try pool.write { db -> Checkpoint? in
+                let (seq, hash) = try LedgerStore.tail(db)
+                guard seq > 0 else { return nil }
+                let (anchorSeq, anchorPrev) = try LedgerStore.anchor(db)
+                var checkpoint = Checkpoint(
+                    seq: seq, hash: hash, time: now, anchorSeq: anchorSeq, anchorPrevious: anchorPrev, signature: "")
+                checkpoint.sign(with: signer)
+                try db.execute(
+                    sql: "INSERT INTO checkpoints (seq, hash, time_ms, anchor_seq, anchor_prev, signature) VALUES (?,?,?,?,?,?)",
+                    arguments: [seq, hash, now, anchorSeq, anchorPrev, checkpoint.signature])
+                return checkpoint
+            }
+        } catch {
+            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+        }
+    }
+
+    /// Where the chain starts: the first event's sequence number and previous hash.
+    static func anchor(_ db: Database) throws -> (Int64, String) {
+        if let row = try Row.fetchOne(db, sql: "SELECT seq, prev_hash FROM events ORDER BY seq ASC LIMIT 1") {
+            return (row["seq"], row["prev_hash"])
+        }
+        let (seq, hash) = try tail(db)
+        return (seq + 1, hash)
+    }
+
+    package func latestCheckpoint() throws(LedgerError) -> Checkpoint? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM checkpoints ORDER BY id DESC LIMIT 1").map(Checkpoint.init(row:))
+        }
+    }
+
+    package func checkpoints() throws(LedgerError) -> [Checkpoint] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY id").map(Checkpoint.init(row:)) }
+    }
+
+    // MARK: Retention
+
+    /// Deletes events older than `cutoff` (ms) and signs a checkpoint that records the hash the chain now starts
+    /// from. Returns how many events were removed.
+    package func prune(olderThan cutoff: Int64, signer: Curve25519.Signing.PrivateKey, now: Int64) throws(LedgerError)
+        -> Int
+    {
+        do {
+            let removed = try pool.write { db -> Int in
+                guard let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE time_ms < ?", arguments: [cutoff])
+                else { return 0 }
+                let (tailSeq, _) = try LedgerStore.tail(db)
+                // Keep the newest event so the chain's tail stays in the table.
+                let through = min(last, tailSeq - 1)
+                guard through > 0, let hash = try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [through])
+                else { return 0 }
+                try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [through])
+                let removed = db.changesCount
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('pruned_through', ?)", arguments: ["\(through) \(hash)"])
+                return removed
+            }
+            try checkpoint(signer: signer, now: now)
+            return removed
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+        }
+    }
+
+    // MARK: Reading
+
+    package func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw LedgerError(code: "ledger_read_failed", reason: LedgerStore.describe(error))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import AirlockLedger
+import AirlockPolicy
+import AirlockScrub
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Builds ledger events from what the proxy knows about a request: only metadata, identifiers filtered to a
+/// safe alphabet, and the API key reduced to a keyed HMAC.
+enum LedgerRecords {
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    static func skeleton(method: String, host: String, path: String, client: SocketAddress? = nil) -> LedgerEvent {
+        var event = LedgerEvent(kind: .request, requestID: UUID().uuidString.lowercased(), time: nowMs())
+        event.method = LedgerEvent.safeIdentifier(method, limit: 16)
+        event.host = LedgerEvent.safeIdentifier(host, limit: 255)
+        event.path = RequestLog.safePath(path)
+        event.clientAddress = client?.ipAddress
+        return event
+    }
+
+    /// `host:port` of an absolute-form URI (`http://host:port/path`), with the default port when none is given.
+    static func authority(of uri: String) -> Substring {
+        guard let scheme = uri.range(of: "://") else { return "" }
+        let rest = uri[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return authority.contains(":") ? authority : Substring(authority + ":80")
+    }
+
+    static func decision(_ text: String) -> LedgerDecision {
+        switch text {
+        case "allowed", "tunnel": .allowed
+        case "redacted": .redacted
+        case "blocked": .blocked
+        case "denied": .denied
+        default: .error
+        }
+    }
+
+    /// OpenTelemetry's `gen_ai.provider.name` values.
+    static func providerName(_ provider: Provider?) -> String? {
+        switch provider {
+        case .openai?: "openai"
+        case .anthropic?: "anthropic"
+        case .gemini?: "gcp.gemini"
+        case nil: nil
+        }
+    }
+
+    /// The request-side fields of an intercepted request.
+    static func request(
+        _ event: inout LedgerEvent, target: InterceptTarget, head: HTTPRequestHead, path: String, keys: LedgerKeys?
+    ) {
+        event.scheme = target.scheme == .https ? "https" : "http"
+        event.host = target.host
+        event.port = target.port
+        event.entry = target.entry.hostPattern
+        event.provider = providerName(target.provider)
+        if let kind = target.provider.flatMap({ PayloadKind(rawValue: $0.rawValue) }) {
+            let operation = ProviderOperation.from(path: path, kind: kind)
+            if operation != .other { event.operation = operation.rawValue }
+            if kind == .gemini, let range = path.range(of: "/models/") {
+                let rest = path[range.upperBound...]
+                event.requestModel = LedgerEvent.safeIdentifier(String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
+            }
+            if operation == .streamGenerateContent { event.stream = true }
+        }
+        if let keys, let credential = credential(head.headers, path: path) {
+            event.credentialID = keys.credentialID(credential)
+        }
+    }
+
+    /// The API key a client sent, from the headers the three providers use or Gemini's `key` query parameter.
+    static func credential(_ headers: HTTPHeaders, path: String) -> String? {
+        if let value = headers.first(name: "authorization") {
+            let parts = value.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 ? String(parts[1]) : value
+        }
+        for name in ["x-api-key", "x-goog-api-key", "api-key"] {
+            if let value = headers.first(name: name) { return value }
+        }
+        if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for pair in query.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)) }
+        }
+        return nil
+    }
+
+    /// What the scrubber learned: operation, model, stream flag, sizes and findings.
+    static func scrubbed(_ event: inout LedgerEvent, _ result: ScrubResult, received: Int) {
+        if result.operation != .other { event.operation = result.operation.rawValue }
+        if let model = result.requestModel { event.requestModel = LedgerEvent.safeIdentifier(model) }
+        if let stream = result.stream { event.stream = stream }
+        event.requestBytes = received
+        event.forwardedBytes = result.decision == .blocked ? 0 : result.output.count
+        let counts = result.countsByDetector
+        if !counts.isEmpty { event.findings = counts.map { "\($0.0):\($0.1)" }.joined(separator: ",") }
+        let lines = result.codeLinesRemoved
+        if lines > 0 { event.codeLinesRemoved = lines }
+    }
+}
