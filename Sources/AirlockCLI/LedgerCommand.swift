@@ -47,17 +47,19 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "table, json, jsonl or csv.") var format: LedgerQuery.Format = .table
 
         func run() throws {
-            let (store, _, _) = try common.openLedger()
-            let rows = try store.requestsOrFail(LedgerFilter(), newest: n)
-            printLine(LedgerQuery.render(rows, as: format), terminator: "")
-            guard follow else { return }
-            var last = rows.last.flatMap { Int64($0["seq"].text ?? "") } ?? 0
-            while true {
-                Thread.sleep(forTimeInterval: 0.5)
-                let fresh = try store.requestsOrFail(LedgerFilter(), after: last)
-                if fresh.isEmpty { continue }
-                printLine(LedgerQuery.render(fresh, as: format == .table ? .jsonl : format), terminator: "")
-                last = fresh.last.flatMap { Int64($0["seq"].text ?? "") } ?? last
+            try exitOnCLIError {
+                let (store, _, _) = try common.openLedger()
+                let rows = try store.requestsOrFail(LedgerFilter(), newest: n)
+                printLine(LedgerQuery.render(rows, as: format), terminator: "")
+                guard follow else { return }
+                var last = rows.last.flatMap { Int64($0["seq"].text ?? "") } ?? 0
+                while true {
+                    Thread.sleep(forTimeInterval: 0.5)
+                    let fresh = try store.requestsOrFail(LedgerFilter(), after: last)
+                    if fresh.isEmpty { continue }
+                    printLine(LedgerQuery.render(fresh, as: format == .table ? .jsonl : format), terminator: "")
+                    last = fresh.last.flatMap { Int64($0["seq"].text ?? "") } ?? last
+                }
             }
         }
     }
@@ -69,8 +71,10 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "table, json, jsonl or csv.") var format: LedgerQuery.Format = .table
 
         func run() throws {
-            let (store, _, _) = try common.openLedger()
-            printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+            try exitOnCLIError {
+                let (store, _, _) = try common.openLedger()
+                printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+            }
         }
     }
 
@@ -81,8 +85,10 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "host, model, provider, day, decision or detector.") var by: LedgerQuery.Grouping = .host
 
         func run() throws {
-            let (store, _, _) = try common.openLedger()
-            printLine(LedgerQuery.stats(try store.requestsOrFail(try filters.filter()), by: by), terminator: "")
+            try exitOnCLIError {
+                let (store, _, _) = try common.openLedger()
+                printLine(LedgerQuery.stats(try store.requestsOrFail(try filters.filter()), by: by), terminator: "")
+            }
         }
     }
 
@@ -93,9 +99,11 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "jsonl or csv.") var format: LedgerQuery.Format = .jsonl
 
         func run() throws {
-            guard format == .jsonl || format == .csv else { throw CLIError("--format must be jsonl or csv", code: 2) }
-            let (store, _, _) = try common.openLedger()
-            printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+            try exitOnCLIError {
+                guard format == .jsonl || format == .csv else { throw CLIError("--format must be jsonl or csv", code: 2) }
+                let (store, _, _) = try common.openLedger()
+                printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+            }
         }
     }
 
@@ -108,20 +116,22 @@ struct LedgerCommand: ParsableCommand {
         var checkpoint: String?
 
         func run() throws {
-            let (store, keys, _) = try common.openLedger()
-            var external: AirlockLedger.Checkpoint?
-            if let checkpoint {
-                guard let data = FileManager.default.contents(atPath: checkpoint),
-                    let note = AirlockLedger.Checkpoint(note: String(decoding: data, as: UTF8.self))
-                else { throw CLIError("cannot read a checkpoint note from \(checkpoint)", code: 2) }
-                external = note
-            }
-            do {
-                let report = try LedgerVerifier.verify(store, publicKey: keys.publicKey, external: external)
-                printLine(report.message)
-                if !report.intact { throw ExitCode(1) }
-            } catch let error as LedgerError {
-                throw CLIError("cannot verify the ledger: \(error.reason)", code: 2)
+            try exitOnCLIError {
+                let (store, keys, _) = try common.openLedger()
+                var external: AirlockLedger.Checkpoint?
+                if let checkpoint {
+                    guard let data = FileManager.default.contents(atPath: checkpoint),
+                        let note = AirlockLedger.Checkpoint(note: String(decoding: data, as: UTF8.self))
+                    else { throw CLIError("cannot read a checkpoint note from \(checkpoint)", code: 2) }
+                    external = note
+                }
+                do {
+                    let report = try LedgerVerifier.verify(store, publicKey: keys.publicKey, external: external)
+                    printLine(report.message)
+                    if !report.intact { throw ExitCode(1) }
+                } catch let error as LedgerError {
+                    throw CLIError("cannot verify the ledger: \(error.reason)", code: 2)
+                }
             }
         }
     }
@@ -133,16 +143,18 @@ struct LedgerCommand: ParsableCommand {
         @Option(name: .customLong("older-than"), help: "For example 14d.") var olderThan: String
 
         func run() throws {
-            guard let cutoff = LedgerQuery.parseTime(olderThan) else {
-                throw CLIError("--older-than must be a duration such as 14d", code: 2)
-            }
-            let (store, keys, _) = try common.openLedger(writable: true)
-            do {
-                let removed = try store.prune(
-                    olderThan: cutoff, signer: keys.signing, now: Int64(Date().timeIntervalSince1970 * 1000))
-                printLine("pruned \(removed) records older than \(olderThan)")
-            } catch {
-                throw CLIError("cannot prune the ledger: \(error.reason)", code: 2)
+            try exitOnCLIError {
+                guard let cutoff = LedgerQuery.parseTime(olderThan) else {
+                    throw CLIError("--older-than must be a duration such as 14d", code: 2)
+                }
+                let (store, keys, _) = try common.openLedger(writable: true)
+                do {
+                    let removed = try store.prune(
+                        olderThan: cutoff, signer: keys.signing, now: Int64(Date().timeIntervalSince1970 * 1000))
+                    printLine("pruned \(removed) records older than \(olderThan)")
+                } catch {
+                    throw CLIError("cannot prune the ledger: \((error as? LedgerError)?.reason ?? "\(error)")", code: 2)
+                }
             }
         }
     }
@@ -153,12 +165,23 @@ struct LedgerCommand: ParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let (store, keys, _) = try common.openLedger()
-            guard let latest = try store.latestCheckpointOrFail() else {
-                throw CLIError("the ledger has no checkpoint yet", code: 2)
+            try exitOnCLIError {
+                let (store, keys, _) = try common.openLedger()
+                guard let latest = try store.latestCheckpointOrFail() else {
+                    throw CLIError("the ledger has no checkpoint yet", code: 2)
+                }
+                printLine(latest.note(publicKey: keys.publicKey), terminator: "")
             }
-            printLine(latest.note(publicKey: keys.publicKey), terminator: "")
         }
+    }
+}
+
+/// Runs a command body; a `CLIError` is printed and exits with its code.
+func exitOnCLIError(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CLIError {
+        CLIError.exit(error)
     }
 }
 

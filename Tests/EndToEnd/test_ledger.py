@@ -1,0 +1,254 @@
+"""The egress ledger through the real proxy: a record for every request, metadata only (canaries), tamper
+evidence, crash safety, fail-closed behaviour, and the inspection commands."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import BINARY, TEST_ALLOWLIST, launch, launched
+from test_proxy import proxied_session
+
+# Unique canaries, one per place a client can put something sensitive.
+BODY_CANARY = "ghp_" + "LedgerBodyCanaryQ7mZ4xR9kT2vW6nB8pJ3"
+PROSE_CANARY = "zebra-quartz-canary-prose-7731"
+AUTH_CANARY = "sk-proj-" + "LedgerAuthCanary" + "x7Q2" * 8
+XKEY_CANARY = "sk-ant-api03-" + "LedgerXKeyCanary" + "Zq8R" * 20
+QUERY_CANARY = "AIzaLedgerQueryCanary_0123456789abcde"
+CANARIES = [BODY_CANARY, PROSE_CANARY, AUTH_CANARY, XKEY_CANARY, QUERY_CANARY, "LedgerBodyCanary", "LedgerAuthCanary"]
+
+
+def ledger(airlock, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BINARY), "ledger", *args, "--state-dir", str(airlock.state_dir)], capture_output=True, timeout=30, check=check)
+
+
+def records(airlock) -> list[dict]:
+    return [json.loads(line) for line in ledger(airlock, "query", "--format", "jsonl", check=True).stdout.decode().splitlines()]
+
+
+def wait_for(predicate, timeout: float = 5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if (value := predicate()):
+            return value
+        time.sleep(0.05)
+    return predicate()
+
+
+def chat(content: str, model: str = "gpt-test", stream: bool = False) -> dict:
+    return {"model": model, "stream": stream, "messages": [{"role": "user", "content": content}]}
+
+
+def test_every_request_gets_a_metadata_record(airlock, standin):
+    session = proxied_session(airlock)
+    ok = session.post("https://api.openai.com/v1/chat/completions", json=chat("hello"), headers={"Authorization": "Bearer key-one-aaaaaaaa"}, timeout=20)
+    assert ok.status_code == 200
+    redacted = session.post("https://api.openai.com/v1/chat/completions", json=chat(f"my token {BODY_CANARY}"), headers={"Authorization": "Bearer key-two-bbbbbbbb"}, timeout=20)
+    assert redacted.status_code == 200
+    refused = session.post("https://api.anthropic.com/v1/messages", data=b"not json", headers={"Content-Type": "application/json"}, timeout=20)
+    assert refused.status_code == 400
+    with pytest.raises(requests.exceptions.ProxyError):
+        session.get("https://evil.example.com/", timeout=20)
+
+    rows = wait_for(lambda: (r := records(airlock)) and len(r) >= 4 and all(x["decision"] != "incomplete" for x in r) and r)
+    by_decision = {r["decision"]: r for r in rows}
+    assert set(by_decision) >= {"allowed", "redacted", "error", "denied"}
+
+    allowed = by_decision["allowed"]
+    assert allowed["provider"] == "openai" and allowed["operation"] == "chat" and allowed["request_model"] == "gpt-test"
+    assert allowed["method"] == "POST" and allowed["host"] == "api.openai.com" and allowed["port"] == 443
+    assert allowed["path"] == "/v1/chat/completions" and allowed["upstream_status"] == 200
+    assert allowed["stream"] is False and allowed["request_bytes"] > 0 and allowed["response_bytes"] > 0
+    assert allowed["credential_id"].startswith("cred_")
+    assert by_decision["redacted"]["credential_id"] != allowed["credential_id"]
+    assert by_decision["redacted"]["findings"] == {"github-pat": 1}
+    assert by_decision["redacted"]["forwarded_bytes"] != by_decision["redacted"]["request_bytes"]
+    assert by_decision["error"]["reason"] == "invalid_json"
+    denied = by_decision["denied"]
+    assert denied["host"] == "evil.example.com" and denied["reason"] == "host_not_allowlisted"
+    assert ledger(airlock, "verify").returncode == 0
+
+
+def test_blocked_requests_are_recorded(tmp_path, standin):
+    server, ca = standin
+    config = tmp_path / "airlock.yaml"
+    config.write_text("scrub:\n  secrets: block\n")
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as airlock:
+        response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=chat(f"t {BODY_CANARY}"), timeout=20)
+        assert response.status_code == 403
+        row = wait_for(lambda: [r for r in records(airlock) if r["decision"] == "blocked"])
+    assert row and row[0]["reason"] == "scrubber_blocked" and row[0]["findings"] == {"github-pat": 1}
+    assert row[0]["forwarded_bytes"] == 0
+
+
+def test_no_canary_anywhere(airlock, standin):
+    session = proxied_session(airlock)
+    body = chat(f"{PROSE_CANARY} and {BODY_CANARY}")
+    session.post(f"https://api.openai.com/v1/chat/completions?key={QUERY_CANARY}", json=body,
+                 headers={"Authorization": f"Bearer {AUTH_CANARY}"}, timeout=20)
+    session.post("https://api.anthropic.com/v1/messages", json={"model": f"{PROSE_CANARY} is not a model name", "max_tokens": 5, "messages": [{"role": "user", "content": PROSE_CANARY}]},
+                 headers={"x-api-key": XKEY_CANARY}, timeout=20)
+    session.post(f"https://generativelanguage.googleapis.com/v1beta/models/gemini-test:generateContent?key={QUERY_CANARY}",
+                 json={"contents": [{"parts": [{"text": PROSE_CANARY}]}]}, timeout=20)
+    session.post(f"https://other.test/admin?key={QUERY_CANARY}", json=body, headers={"Authorization": f"Bearer {AUTH_CANARY}"}, timeout=20)
+    session.post("https://api.anthropic.com/v1/messages", data=PROSE_CANARY.encode(), headers={"Content-Type": "text/plain", "x-api-key": XKEY_CANARY}, timeout=20)
+    with pytest.raises(requests.exceptions.ProxyError):
+        session.get(f"https://evil.example.com/?key={QUERY_CANARY}", timeout=20)
+    wait_for(lambda: len(records(airlock)) >= 6)
+    outputs = [ledger(airlock, *args).stdout for args in (
+        ("query",), ("query", "--format", "json"), ("query", "--format", "csv"), ("tail", "-n", "50"),
+        ("stats",), ("stats", "--by", "model"), ("stats", "--by", "detector"), ("export", "--format", "jsonl"),
+        ("export", "--format", "csv"), ("checkpoint",), ("verify",))]
+    airlock.stop()
+    for blob in outputs + [airlock.output().encode()] + [p.read_bytes() for p in airlock.state_dir.iterdir() if p.is_file()]:
+        for canary in CANARIES:
+            assert canary.encode() not in blob, f"canary found: {canary[:12]}…"
+    models = {r["request_model"] for r in records(airlock)}
+    assert "[unsafe]" in models or None in models
+
+
+@pytest.fixture
+def stopped_ledger(tmp_path, standin):
+    """A proxy that recorded a few requests and stopped (a final checkpoint is signed on shutdown)."""
+    server, ca = standin
+    airlock = launch(tmp_path, server, ca)
+    session = proxied_session(airlock)
+    for i in range(6):
+        session.post("https://api.openai.com/v1/chat/completions", json=chat(f"hello {i}"), timeout=20)
+    assert airlock.stop() == 0
+    assert ledger(airlock, "verify").returncode == 0
+    return airlock
+
+
+def sql(airlock, statement: str) -> None:
+    with sqlite3.connect(airlock.state_dir / "ledger.sqlite") as db:
+        db.execute(statement)
+
+
+@pytest.mark.parametrize("tamper, seq", [
+    ("UPDATE events SET host = 'other.example' WHERE seq = 3", 3),
+    ("DELETE FROM events WHERE seq = 4", 4),
+    ("INSERT INTO events (seq, kind, request_id, time_ms, prev_hash, hash) VALUES (1000, 'request', 'x', 0, 'p', 'h')", None),
+    ("UPDATE events SET seq = CASE seq WHEN 5 THEN 1005 WHEN 6 THEN 5 END WHERE seq IN (5, 6)", 5),
+    ("DELETE FROM events WHERE seq >= 10", 10),
+], ids=["modify", "delete", "insert", "reorder", "truncate"])
+def test_tampering_is_caught_and_named(stopped_ledger, tamper, seq):
+    airlock = stopped_ledger
+    if "1005" in tamper:  # swap two records' positions
+        sql(airlock, "UPDATE events SET seq = 1005 WHERE seq = 5")
+        sql(airlock, "UPDATE events SET seq = 5 WHERE seq = 6")
+        sql(airlock, "UPDATE events SET seq = 6 WHERE seq = 1005")
+    else:
+        sql(airlock, tamper)
+    result = ledger(airlock, "verify")
+    assert result.returncode == 1, result.stdout
+    message = result.stdout.decode()
+    assert "failed at seq" in message
+    if seq is not None:
+        assert f"failed at seq {seq}" in message, message
+
+
+def test_external_checkpoint_catches_rollback(stopped_ledger, tmp_path, standin):
+    airlock = stopped_ledger
+    note = tmp_path / "checkpoint.txt"
+    note.write_bytes(ledger(airlock, "checkpoint", check=True).stdout)
+    assert ledger(airlock, "verify", "--checkpoint", str(note)).returncode == 0
+    # Roll back: drop the newest records and every checkpoint, so the local chain alone looks intact.
+    sql(airlock, "DELETE FROM events WHERE seq > 8")
+    sql(airlock, "DELETE FROM checkpoints")
+    assert ledger(airlock, "verify").returncode == 0
+    result = ledger(airlock, "verify", "--checkpoint", str(note))
+    assert result.returncode == 1 and b"truncated or rolled back" in result.stdout
+
+
+def test_prune_keeps_the_chain_verifiable(stopped_ledger):
+    airlock = stopped_ledger
+    before = len(records(airlock))
+    sql(airlock, "SELECT 1")
+    result = ledger(airlock, "prune", "--older-than", "0s")
+    assert result.returncode == 0 and b"pruned" in result.stdout
+    assert len(records(airlock)) < before
+    assert ledger(airlock, "verify").returncode == 0
+
+
+def test_fail_closed_when_the_ledger_cannot_be_written(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    assert session.post("https://api.openai.com/v1/chat/completions", json=chat("warm up"), timeout=20).status_code == 200
+    server.state.reset()
+    db = sqlite3.connect(airlock.state_dir / "ledger.sqlite", isolation_level=None, timeout=1)
+    db.execute("BEGIN EXCLUSIVE")  # another writer holds the database: Airlock cannot record
+    try:
+        response = session.post("https://api.openai.com/v1/chat/completions", json=chat("must not leave"), timeout=30)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    assert response.status_code == 503
+    assert response.json()["error"]["reason"] == "ledger_unavailable"
+    assert server.state.requests == []
+    assert session.post("https://api.openai.com/v1/chat/completions", json=chat("again"), timeout=20).status_code == 200
+
+
+def test_kill_9_under_load_loses_no_forwarded_request(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    airlock = launch(tmp_path, server, ca)
+    stop = threading.Event()
+
+    def burst():
+        session = proxied_session(airlock)
+        while not stop.is_set():
+            try:
+                session.post("https://api.openai.com/v1/chat/completions", json=chat("burst"), timeout=5)
+            except requests.RequestException:
+                return
+
+    workers = [threading.Thread(target=burst) for _ in range(4)]
+    for w in workers:
+        w.start()
+    time.sleep(1.5)
+    airlock.process.send_signal(signal.SIGKILL)
+    airlock.process.wait()
+    stop.set()
+    for w in workers:
+        w.join()
+    received = len([r for r in server.state.requests if r.path == "/v1/chat/completions"])
+    assert received > 0
+    restarted = launch(tmp_path, server, ca)
+    try:
+        assert ledger(restarted, "verify").returncode == 0
+        rows = records(restarted)
+        forwarded = [r for r in rows if r["decision"] in ("allowed", "incomplete")]
+        # Every request the upstream saw was recorded before it was forwarded.
+        assert len(forwarded) >= received
+    finally:
+        restarted.process.kill()
+        restarted.process.wait()
+
+
+def test_inspection_commands(stopped_ledger):
+    airlock = stopped_ledger
+    table = ledger(airlock, "query", "--host", "api.openai.com", check=True).stdout.decode()
+    assert table.splitlines()[0].split()[:3] == ["time", "decision", "method"]
+    assert len(table.splitlines()) == 7
+    assert ledger(airlock, "query", "--decision", "denied", "--format", "json", check=True).stdout.strip() == b"[]"
+    since = ledger(airlock, "query", "--since", "1h", "--model", "gpt-test", "--format", "jsonl", check=True).stdout
+    assert len(since.splitlines()) == 6
+    assert ledger(airlock, "query", "--until", "2000-01-01", "--format", "jsonl", check=True).stdout == b""
+    stats = ledger(airlock, "stats", "--by", "model", check=True).stdout.decode()
+    assert "gpt-test" in stats and " 6 " in stats
+    csv = ledger(airlock, "export", "--format", "csv", check=True).stdout.decode().splitlines()
+    assert csv[0].startswith("seq,id,time,") and len(csv) == 7
+    tail = ledger(airlock, "tail", "-n", "2", "--format", "jsonl", check=True).stdout.decode().splitlines()
+    assert len(tail) == 2
+    assert ledger(airlock, "query", "--since", "yesterday-ish").returncode == 2
