@@ -42,6 +42,8 @@ final class InterceptHandler: ChannelDuplexHandler {
         var scrubbed = false
         /// `allowed` or `redacted`, for the decision log.
         var decision = "allowed"
+        /// Reads token usage from the response for the ledger.
+        var usage: UsageTap?
     }
 
     /// Bodies above this size are scanned on the thread pool rather than on the event loop.
@@ -523,6 +525,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
         guard case .forwarding(var exchange) = state, let context else { return }
         exchange.responseStarted = true
         exchange.status = head.status.code
+        if runtime.ledger != nil {
+            exchange.log.tlsVersion = exchange.upstream?.tlsVersion
+            if target.provider != nil { exchange.usage = UsageTap(contentType: head.headers.first(name: "content-type")) }
+        }
         state = .forwarding(exchange)
         var headers = head.headers
         HopByHop.stripResponse(&headers)
@@ -537,6 +543,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
         lastActivity = .now()
         if runtime.ledger != nil, case .forwarding(var exchange) = state {
             exchange.log.responseBytes += buffer.readableBytes
+            exchange.usage?.feed(buffer)
             state = .forwarding(exchange)
         }
         context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -549,7 +556,8 @@ extension InterceptHandler: UpstreamResponseReceiver {
     }
 
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
-        guard case .forwarding(let exchange) = state, let context else { return }
+        guard case .forwarding(var exchange) = state, let context else { return }
+        if let tap = exchange.usage { exchange.log.usage = tap.finish() }
         exchange.log.emit(runtime, decision: exchange.decision, status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))

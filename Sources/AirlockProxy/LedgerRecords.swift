@@ -63,7 +63,7 @@ enum LedgerRecords {
                 let rest = path[range.upperBound...]
                 event.requestModel = LedgerEvent.safeIdentifier(String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
             }
-            if operation == .streamGenerateContent { event.stream = true }
+            event.stream = operation == .streamGenerateContent
         }
         if let keys, let credential = credential(head.headers, path: path) {
             event.credentialID = keys.credentialID(credential)
@@ -89,7 +89,7 @@ enum LedgerRecords {
     static func scrubbed(_ event: inout LedgerEvent, _ result: ScrubResult, received: Int) {
         if result.operation != .other { event.operation = result.operation.rawValue }
         if let model = result.requestModel { event.requestModel = LedgerEvent.safeIdentifier(model) }
-        if let stream = result.stream { event.stream = stream }
+        if let stream = result.stream { event.stream = stream || (event.stream ?? false) }
         event.requestBytes = received
         event.forwardedBytes = result.decision == .blocked ? 0 : result.output.count
         let counts = result.countsByDetector

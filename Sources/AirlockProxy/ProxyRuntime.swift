@@ -87,6 +87,7 @@ struct DecisionLog {
     var intentWritten = false
     var responseBytes = 0
     var tlsVersion: String?
+    var usage: TokenUsage?
 
     init(method: String, host: String, uri: String, start: NIODeadline = .now()) {
         self.method = method
@@ -118,6 +119,9 @@ struct DecisionLog {
             outcome.upstreamStatus = status > 0 ? Int(status) : nil
             outcome.responseBytes = responseBytes
             outcome.tlsVersion = tlsVersion
+            outcome.inputTokens = usage?.inputTokens
+            outcome.outputTokens = usage?.outputTokens
+            outcome.responseModel = LedgerEvent.safeIdentifier(usage?.responseModel)
             if decision == "error" {
                 outcome.decision = .error
                 outcome.reason = reason

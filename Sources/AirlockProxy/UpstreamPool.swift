@@ -203,6 +203,19 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// When the connection last went back to the pool.
     var idleSince = NIODeadline.now()
 
+    /// The negotiated TLS version of this upstream connection (`1.2`, `1.3`), for the ledger.
+    var tlsVersion: String? {
+        guard let context, let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
+        else { return nil }
+        switch tls.tlsVersion {
+        case .tlsv13?: return "1.3"
+        case .tlsv12?: return "1.2"
+        case .tlsv11?: return "1.1"
+        case .tlsv1?: return "1.0"
+        default: return nil
+        }
+    }
+
     init(key: UpstreamKey) {
         self.key = key
     }

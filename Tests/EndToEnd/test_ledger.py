@@ -252,3 +252,22 @@ def test_inspection_commands(stopped_ledger):
     tail = ledger(airlock, "tail", "-n", "2", "--format", "jsonl", check=True).stdout.decode().splitlines()
     assert len(tail) == 2
     assert ledger(airlock, "query", "--since", "yesterday-ish").returncode == 2
+
+
+@pytest.mark.parametrize("provider, tokens, model", [
+    ("openai", (11, 3), "gpt-test"), ("anthropic", (15, 4), "claude-test"), ("gemini", (9, 2), "gemini-test"),
+])
+@pytest.mark.parametrize("mode", ["plain", "stream"])
+def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, model, mode):
+    from test_clients import with_airlock_env, HERE as CLIENTS
+    import sys
+    result = with_airlock_env(airlock, f"{sys.executable} {CLIENTS / 'sdk_client.py'} {provider} {mode}")
+    assert result.returncode == 0, result.stderr
+    rows = wait_for(lambda: [r for r in records(airlock) if r["decision"] == "allowed" and r["output_tokens"] is not None])
+    assert rows, records(airlock)
+    row = rows[-1]
+    assert (row["input_tokens"], row["output_tokens"]) == tokens
+    assert row["response_model"] == model
+    assert row["stream"] is (mode == "stream")
+    assert row["tls_version"] in ("1.2", "1.3")
+    assert row["provider"] == {"gemini": "gcp.gemini"}.get(provider, provider)
