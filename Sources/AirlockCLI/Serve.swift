@@ -41,6 +41,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Option(
+        name: .customLong("admin-listen"),
+        help: "Admin listener for /healthz and /metrics, HOST:PORT (port 0 picks a free port) or off.")
+    var adminListen: String?
+
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
@@ -108,6 +113,10 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
+        let metrics = ProxyMetrics()
+        ledger?.onCommit = { seconds, failed in metrics.ledgerCommit(seconds: seconds, failed: failed) }
+        defer { ledger?.close() }
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -120,19 +129,28 @@ struct Serve: AsyncParsableCommand {
             threadPool: threadPool,
             ledger: ledger,
             ledgerKeys: ledgerKeys,
+            metrics: metrics,
             logger: logger,
             announce: { line in printLine(line) }
         )
         let reloader = AllowlistReloader(paths: configuration.allowlistPaths, server: server, logger: logger)
-        let services = ServiceGroup(
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server), .init(service: reloader)]
+        if let adminListen = configuration.adminListen {
+            let writer = ledger
+            let admin = AdminServer(
+                listen: adminListen, metrics: metrics, health: { writer?.healthy ?? true },
+                refresh: { metrics.setOpenConnections(server.openConnections) }, group: group,
+                announce: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+            services.append(.init(service: admin))
+        }
+        let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server), .init(service: reloader)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
-        try await services.run()
-        ledger?.close()
+        try await serviceGroup.run()
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
     }
@@ -153,6 +171,16 @@ struct Serve: AsyncParsableCommand {
         if let proxyAuthFile { configuration.proxyAuthentication.credentialsFile = proxyAuthFile }
         if let proxyAuthEnv { configuration.proxyAuthentication.credentialsEnvironmentVariable = proxyAuthEnv }
         if let logLevel { configuration.logLevel = logLevel }
+        if let adminListen {
+            if adminListen == "off" {
+                configuration.adminListen = nil
+            } else {
+                guard let hp = HostPort(parsing: adminListen) else {
+                    throw CLIError("--admin-listen must be HOST:PORT or off", code: 2)
+                }
+                configuration.adminListen = hp
+            }
+        }
         if let threads {
             guard threads >= 1 else { throw CLIError("--threads must be at least 1", code: 2) }
             configuration.threads = threads

@@ -18,9 +18,17 @@ package final class LedgerWriter: @unchecked Sendable {
     private var closing = false
     private var closed = false
     private var thread: Thread?
-    /// Events committed and write failures, for metrics.
-    package private(set) var committed = 0
-    package private(set) var failures = 0
+    /// Called on the writer thread after each batch with its commit time in seconds and whether it failed.
+    package var onCommit: (@Sendable (Double, Bool) -> Void)?
+    // Guarded by `condition`.
+    private var lastBatchFailed = false
+
+    /// Whether the last batch was written (for `/healthz`).
+    package var healthy: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !lastBatchFailed
+    }
 
     package init(
         store: LedgerStore, keys: LedgerKeys, checkpointEvery: Int = 1000, checkpointInterval: Double = 60,
@@ -79,13 +87,18 @@ package final class LedgerWriter: @unchecked Sendable {
             condition.unlock()
 
             if !batch.isEmpty {
-                do {
-                    let numbers = try store.append(batch.map(\.0))
-                    committed += batch.count
+                let started = DispatchTime.now().uptimeNanoseconds
+                let outcome = Result { () throws(LedgerError) in try store.append(batch.map(\.0)) }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                condition.lock()
+                lastBatchFailed = (try? outcome.get()) == nil
+                condition.unlock()
+                onCommit?(seconds, (try? outcome.get()) == nil)
+                switch outcome {
+                case .success(let numbers):
                     sinceCheckpoint += batch.count
                     for (i, item) in batch.enumerated() { item.1?(.success(numbers[i])) }
-                } catch {
-                    failures += 1
+                case .failure(let error):
                     for item in batch { item.1?(.failure(error)) }
                 }
             }

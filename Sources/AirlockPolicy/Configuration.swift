@@ -108,6 +108,8 @@ public struct AirlockConfiguration: Sendable {
     /// What the scrubber does with secrets and code in inspected requests.
     package var scrub = ScrubPolicy()
     public var ledger = Ledger()
+    /// The admin listener (`/healthz`, `/metrics`); nil turns it off.
+    public var adminListen: HostPort? = HostPort(host: "127.0.0.1", port: 9090)
 
     /// The egress ledger.
     public struct Ledger: Sendable {

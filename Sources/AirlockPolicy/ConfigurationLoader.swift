@@ -29,7 +29,7 @@ public enum ConfigurationLoader {
         top.rejectUnknownKeys(
             [
                 "listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level",
-                "threads", "scrub", "ledger",
+                "threads", "scrub", "ledger", "admin_listen",
             ], context: "the configuration")
 
         if let text = top.string("listen") {
@@ -127,6 +127,18 @@ public enum ConfigurationLoader {
             }
             if let v = duration(&r, "time_budget") { config.scrub.timeBudget = .milliseconds(Int64(v * 1000)) }
             top.diagnostics += r.diagnostics
+        }
+        if let node = top.value("admin_listen") {
+            if node.null != nil || top.string("admin_listen") == "off" {
+                config.adminListen = nil
+            } else if let text = top.string("admin_listen"), let hp = HostPort(parsing: text) {
+                config.adminListen = hp
+            } else {
+                top.diagnostics.append(
+                    .init(
+                        rule: "config.invalid", message: "'admin_listen' must be HOST:PORT or off",
+                        location: document.location(node)))
+            }
         }
         if let node = top.value("ledger"),
             var r = MappingReader(document: document, node: node, what: "'ledger'", diagnostics: &top.diagnostics)

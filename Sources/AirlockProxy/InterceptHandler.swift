@@ -380,6 +380,7 @@ final class InterceptHandler: ChannelDuplexHandler {
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
             exchange.log.scrub = ScrubGate.logSummary(result)
+            if let metrics = runtime.metrics { for (detector, count) in result.countsByDetector { metrics.finding(detector: detector, count: count) } }
             if exchange.log.event != nil {
                 LedgerRecords.scrubbed(&exchange.log.event!, result, received: exchange.body.readableBytes)
             }

@@ -23,6 +23,7 @@ package final class ProxyRuntime: Sendable {
     /// The egress ledger; nil only when `ledger.enabled` is false.
     let ledger: LedgerWriter?
     let ledgerKeys: LedgerKeys?
+    let metrics: ProxyMetrics?
     let counters = ProxyCounters()
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
@@ -37,8 +38,10 @@ package final class ProxyRuntime: Sendable {
         logger: Logger,
         threadPool: NIOThreadPool? = nil,
         ledger: LedgerWriter? = nil,
-        ledgerKeys: LedgerKeys? = nil
+        ledgerKeys: LedgerKeys? = nil,
+        metrics: ProxyMetrics? = nil
     ) {
+        self.metrics = metrics
         self.threadPool = threadPool
         self.ledger = ledger
         self.ledgerKeys = ledgerKeys
@@ -110,7 +113,9 @@ struct DecisionLog {
             if let scrub { line += " " + scrub }
             runtime.logger.info("\(line)")
         }
-        guard let ledger = runtime.ledger, decision != "intercept" else { return }
+        guard decision != "intercept" else { return }
+        runtime.metrics?.request(decision: decision, host: event?.entry ?? "(not allowlisted)")
+        guard let ledger = runtime.ledger else { return }
         var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
         let now = LedgerRecords.nowMs()
         if intentWritten {

@@ -31,6 +31,7 @@ public final class ProxyServer: Service, Sendable {
         threadPool: NIOThreadPool,
         ledger: LedgerWriter? = nil,
         ledgerKeys: LedgerKeys? = nil,
+        metrics: ProxyMetrics? = nil,
         logger: Logger,
         announce: @escaping @Sendable (String) -> Void
     ) throws {
@@ -58,11 +59,15 @@ public final class ProxyServer: Service, Sendable {
             logger: logger,
             threadPool: threadPool,
             ledger: ledger,
-            ledgerKeys: ledgerKeys
+            ledgerKeys: ledgerKeys,
+            metrics: metrics
         )
         self.group = group
         self.announce = announce
     }
+
+    /// Open client connections, for the metrics gauge.
+    package var openConnections: Int { runtime.counters.openConnections.load(ordering: .relaxed) }
 
     /// Swaps the allowlist atomically; connections already decided keep the entry they matched.
     public func replaceAllowlist(_ allowlist: Allowlist) { runtime.replaceAllowlist(allowlist) }

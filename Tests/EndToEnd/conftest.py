@@ -55,6 +55,7 @@ class Airlock:
     stdout_path: Path
     stderr_path: Path
     allowlist: Path
+    admin_port: int = 0
 
     @property
     def proxy(self) -> str:
@@ -91,6 +92,7 @@ def launch(
         "--state-dir", str(state),
         "--allowlist", str(allow),
         "--upstream-ca", str(standin_ca),
+        "--admin-listen", "127.0.0.1:0",
     ]
     for host in PROVIDER_HOSTS:
         args += ["--connect-to", f"{host}:443:127.0.0.1:{standin.port}"]
@@ -106,8 +108,10 @@ def launch(
     deadline = time.time() + 30
     while time.time() < deadline:
         text = out.read_text()
-        if "airlock listening on " in text:
+        errors = err.read_text(errors="replace")
+        if "airlock listening on " in text and "airlock admin listening on " in errors:
             airlock.port = int(text.split("airlock listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
+            airlock.admin_port = int(errors.split("airlock admin listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
             return airlock
         if process.poll() is not None:
             raise AssertionError(f"airlock exited early ({process.returncode}): {err.read_text()}")

@@ -271,3 +271,21 @@ def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, 
     assert row["stream"] is (mode == "stream")
     assert row["tls_version"] in ("1.2", "1.3")
     assert row["provider"] == {"gemini": "gcp.gemini"}.get(provider, provider)
+
+
+def test_admin_listener_serves_health_and_metrics(airlock, standin):
+    session = proxied_session(airlock)
+    session.post("https://api.openai.com/v1/chat/completions", json=chat(f"t {BODY_CANARY}"), timeout=20)
+    with pytest.raises(requests.exceptions.ProxyError):
+        session.get("https://evil.example.com/", timeout=20)
+    admin = requests.Session()
+    admin.trust_env = False
+    base = f"http://127.0.0.1:{airlock.admin_port}"
+    assert admin.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
+    text = wait_for(lambda: (t := admin.get(f"{base}/metrics", timeout=5).text) and "airlock_ledger_write_seconds_count" in t and t)
+    assert 'airlock_requests_total{decision="redacted",host="api.openai.com"} 1' in text
+    assert 'airlock_requests_total{decision="denied",host="(not allowlisted)"} 1' in text
+    assert 'airlock_scrub_findings_total{detector="github-pat"} 1' in text
+    assert "airlock_open_connections" in text and "airlock_ledger_write_failures_total 0" in text
+    assert BODY_CANARY not in text
+    assert admin.get(f"{base}/other", timeout=5).status_code == 404

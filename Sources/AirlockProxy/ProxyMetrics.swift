@@ -1,0 +1,47 @@
+import AirlockLedger
+import Prometheus
+
+/// Prometheus metrics: requests by decision and host, findings by detector, ledger write latency and failures,
+/// open client connections. Label values come from closed sets (decisions, allowlisted host patterns,
+/// detector ids), never from free text a client sent.
+package final class ProxyMetrics: Sendable {
+    package let registry = PrometheusCollectorRegistry()
+    private let ledgerWrites: DurationHistogram
+    private let ledgerFailures: Counter
+    package let openConnections: Gauge
+
+    package init() {
+        ledgerWrites = registry.makeDurationHistogram(
+            descriptor: Self.name("ledger_write", "seconds", "Time to commit one batch of ledger records"),
+            buckets: [.microseconds(250), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2)])
+        ledgerFailures = registry.makeCounter(
+            descriptor: Self.name("ledger_write_failures", "total", "Ledger batches that could not be written"))
+        openConnections = registry.makeGauge(
+            descriptor: Self.name("open_connections", "", "Open client connections and tunnels"))
+    }
+
+    func request(decision: String, host: String) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("decision", decision), ("host", host)]).increment()
+    }
+
+    func finding(detector: String, count: Int) {
+        registry.makeCounter(descriptor: Self.findings, labels: [("detector", detector)]).increment(by: Int64(count))
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "airlock", metricName: metric, unitName: unit, helpText: help)
+    }
+    private static var requests: MetricNameDescriptor { name("requests", "total", "Requests by decision and allowlisted host") }
+    private static var findings: MetricNameDescriptor { name("scrub_findings", "total", "Scrubber findings by detector") }
+
+    /// Hooked into the ledger writer.
+    package func ledgerCommit(seconds: Double, failed: Bool) {
+        ledgerWrites.record(.nanoseconds(Int64(seconds * 1e9)))
+        if failed { ledgerFailures.increment() }
+    }
+
+    package func render() -> [UInt8] { registry.emitToBuffer() }
+
+    package func setOpenConnections(_ count: Int) { openConnections.set(Double(count)) }
+}
