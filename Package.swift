@@ -98,6 +98,13 @@ let package = Package(
         .executableTarget(
             name: "airlock-bench", dependencies: ["AirlockScrub"], path: "Benchmarks/ScrubBench",
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AirlockLedgerTests",
+            dependencies: [
+                "AirlockLedger", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockScrubTests", dependencies: ["AirlockScrub"], exclude: ["Fixtures/make_rule_examples.py"],

@@ -94,13 +94,17 @@ package struct LedgerEvent: Sendable, Equatable {
     /// each length-prefixed so that no two different records encode alike.
     package static func canonical(seq: Int64, previousHash: String, columns: [(String, LedgerValue)]) -> [UInt8] {
         var out = Array("airlock-ledger v1\n".utf8)
+        out.reserveCapacity(1024)
         func field(_ name: String, _ value: String?) {
-            out += Array(name.utf8)
+            out.append(contentsOf: name.utf8)
             if let value {
-                out += Array("=\(value.utf8.count):".utf8)
-                out += Array(value.utf8)
+                out.append(UInt8(ascii: "="))
+                out.append(contentsOf: String(value.utf8.count).utf8)
+                out.append(UInt8(ascii: ":"))
+                out.append(contentsOf: value.utf8)
             } else {
-                out += Array("=-".utf8)
+                out.append(UInt8(ascii: "="))
+                out.append(UInt8(ascii: "-"))
             }
             out.append(0x0A)
         }
@@ -111,7 +115,14 @@ package struct LedgerEvent: Sendable, Equatable {
     }
 
     package static func hash(_ canonical: [UInt8]) -> String {
-        SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        let digits: StaticString = "0123456789abcdef"
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: canonical) {
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Identifiers copied from a request are kept only when short and made of safe characters.

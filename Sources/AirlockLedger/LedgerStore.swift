@@ -28,7 +28,11 @@ package final class LedgerStore: Sendable {
         configuration.busyMode = .timeout(2)
         let sync = synchronousFull ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = \(sync)") }
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = \(sync)")
+                // Fewer, larger WAL checkpoints: the writer commits small batches often.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+            }
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -65,11 +69,11 @@ package final class LedgerStore: Sendable {
                         seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, request_id TEXT NOT NULL, time_ms INTEGER NOT NULL,
                         \(columns.joined(separator: ", ")),
                         prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-                    CREATE INDEX IF NOT EXISTS events_time ON events(time_ms);
-                    CREATE INDEX IF NOT EXISTS events_host ON events(host);
-                    CREATE INDEX IF NOT EXISTS events_decision ON events(decision);
-                    CREATE INDEX IF NOT EXISTS events_model ON events(request_model);
-                    CREATE INDEX IF NOT EXISTS events_request ON events(request_id);
+                    CREATE INDEX IF NOT EXISTS events_time ON events(time_ms) WHERE kind = 'request';
+                    CREATE INDEX IF NOT EXISTS events_host ON events(host) WHERE kind = 'request';
+                    CREATE INDEX IF NOT EXISTS events_decision ON events(decision) WHERE kind = 'request';
+                    CREATE INDEX IF NOT EXISTS events_model ON events(request_model) WHERE kind = 'request';
+                    CREATE INDEX IF NOT EXISTS events_outcome ON events(request_id) WHERE kind = 'outcome';
                     CREATE TABLE IF NOT EXISTS checkpoints (
                         id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, time_ms INTEGER NOT NULL,
                         anchor_seq INTEGER NOT NULL, anchor_prev TEXT NOT NULL, signature TEXT NOT NULL);
@@ -79,18 +83,25 @@ package final class LedgerStore: Sendable {
 
     // MARK: Appending
 
+    private static let insertSQL: String = {
+        let names = ["seq"] + LedgerEvent(kind: .request, requestID: "", time: 0).columns.map(\.0) + ["prev_hash", "hash"]
+        return "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))"
+    }()
+
     /// Appends events in one transaction, chaining each to the one before; returns their sequence numbers.
     package func append(_ events: [LedgerEvent]) throws(LedgerError) -> [Int64] {
         do {
             return try pool.write { db in
                 var (seq, hash) = try LedgerStore.tail(db)
                 var numbers: [Int64] = []
+                numbers.reserveCapacity(events.count)
+                let statement = try db.cachedStatement(sql: LedgerStore.insertSQL)
                 for event in events {
                     seq += 1
                     let columns = event.columns
                     let digest = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: hash, columns: columns))
-                    let names = ["seq"] + columns.map(\.0) + ["prev_hash", "hash"]
                     var values: [(any DatabaseValueConvertible)?] = [seq]
+                    values.reserveCapacity(columns.count + 3)
                     for (_, v) in columns {
                         switch v {
                         case .text(let s): values.append(s)
@@ -99,9 +110,7 @@ package final class LedgerStore: Sendable {
                         }
                     }
                     values += [hash, digest]
-                    try db.execute(
-                        sql: "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))",
-                        arguments: StatementArguments(values))
+                    try statement.execute(arguments: StatementArguments(values))
                     hash = digest
                     numbers.append(seq)
                 }

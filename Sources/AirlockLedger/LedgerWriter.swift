@@ -81,6 +81,10 @@ package final class LedgerWriter: @unchecked Sendable {
             while queue.isEmpty && !closing {
                 if !condition.wait(until: Date().addingTimeInterval(1)) { break }
             }
+            if queue.count == 1 && !closing {
+                // Group commit: give concurrent requests a moment to join this batch.
+                _ = condition.wait(until: Date().addingTimeInterval(0.0005))
+            }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             let stopping = closing
