@@ -1,3 +1,4 @@
+import AirlockLedger
 import AirlockPolicy
 import ArgumentParser
 import Foundation
@@ -29,6 +30,12 @@ struct AllowlistCommand: ParsableCommand {
         @Option(help: "Markdown security statement whose endpoint table must match the allowlist.")
         var statement: String?
 
+        @Flag(help: "Also report hosts the ledger recorded as contacted or attempted that the allowlist does not allow.")
+        var ledger = false
+
+        @Option(help: "With --ledger: the window to look at (30d, 24h, 2026-11-01).")
+        var since: String = "30d"
+
         @Option(help: "text, json, sarif or github.")
         var format: Format = .text
 
@@ -37,7 +44,25 @@ struct AllowlistCommand: ParsableCommand {
 
         func run() throws {
             let files = paths.isEmpty ? try common.loadConfiguration().allowlistPaths : paths
-            let (report, unreadable) = AllowlistChecker.check(paths: files, manifest: manifest, statement: statement)
+            var ledgerHosts: (file: String, hosts: [LedgerHostCount])?
+            if ledger {
+                guard let cutoff = LedgerQuery.parseTime(since) else {
+                    CLIError.exit(CLIError("--since must be a duration such as 30d or a date", code: 2))
+                }
+                do {
+                    let (store, _, _) = try common.openLedger()
+                    let counts = try LedgerQuery.hostCounts(store, since: cutoff)
+                    ledgerHosts = (
+                        store.path, counts.map { LedgerHostCount(host: $0.0, port: $0.1, contacted: $0.2, count: $0.3) }
+                    )
+                } catch let error as CLIError {
+                    CLIError.exit(error)
+                } catch {
+                    CLIError.exit(CLIError("cannot read the ledger: \(error)", code: 2))
+                }
+            }
+            let (report, unreadable) = AllowlistChecker.check(
+                paths: files, manifest: manifest, statement: statement, ledgerHosts: ledgerHosts)
             let output: String =
                 switch format {
                 case .text: report.text()

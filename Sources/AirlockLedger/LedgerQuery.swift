@@ -196,6 +196,21 @@ package enum LedgerQuery {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
+    /// Hosts recorded since `since`: (host, port, forwarded-or-refused, count), for `allowlist check --ledger`.
+    package static func hostCounts(_ store: LedgerStore, since: Int64?) throws(LedgerError) -> [(String, Int, Bool, Int)] {
+        try store.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT host, port, decision = 'denied' AS refused, COUNT(*) AS n FROM events
+                    WHERE kind = 'request' AND host IS NOT NULL AND port IS NOT NULL AND host != '[unsafe]'
+                      AND time_ms >= ?
+                    GROUP BY host, port, refused
+                    """, arguments: [since ?? 0]
+            ).map { row in (row["host"], row["port"], !(row["refused"] as Bool), row["n"]) }
+        }
+    }
+
     // MARK: Statistics
 
     package enum Grouping: String, Sendable, CaseIterable { case host, model, provider, day, decision, detector }

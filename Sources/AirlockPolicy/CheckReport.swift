@@ -1,6 +1,21 @@
 import Foundation
 
 /// The findings of `airlock allowlist check`, and their renderings for people, programs and CI systems.
+/// A host the ledger recorded, and how often it was reached or refused.
+public struct LedgerHostCount: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    /// True when requests were forwarded; false for refused attempts.
+    public var contacted: Bool
+    public var count: Int
+    public init(host: String, port: Int, contacted: Bool, count: Int) {
+        self.host = host
+        self.port = port
+        self.contacted = contacted
+        self.count = count
+    }
+}
+
 public struct CheckReport: Sendable {
     public var findings: [PolicyDiagnostic]
     public var files: [String]
@@ -58,6 +73,14 @@ public struct CheckReport: Sendable {
         ("manifest.undeclared", "An allowlisted host is not declared in the manifest."),
         ("statement.not-allowlisted", "The security statement lists a host that the allowlist does not."),
         ("statement.undeclared", "An allowlisted host is missing from the security statement's endpoint table."),
+        (
+            "ledger.contacted-not-allowlisted",
+            "The ledger shows requests that reached a host which the allowlist no longer allows."
+        ),
+        (
+            "ledger.attempted-not-allowlisted",
+            "The ledger shows attempts to reach a host that is not allowlisted (refused by Airlock)."
+        ),
     ]
 
     /// `file:line:col: severity rule-id message`, grouped by file, then a one-line summary.
@@ -142,7 +165,12 @@ public struct CheckReport: Sendable {
 /// Runs every check `airlock allowlist check` performs: schema, lint, and the optional cross-checks.
 public enum AllowlistChecker {
     /// The report, and whether an input could not be read or parsed at all (exit status 2).
-    public static func check(paths: [String], manifest: String? = nil, statement: String? = nil) -> (
+    /// - Parameter ledgerHosts: hosts the ledger recorded in the window, with their port, whether requests were
+    ///   forwarded (`contacted`) or refused (`attempted`), and how many; plus the ledger file for locations.
+    public static func check(
+        paths: [String], manifest: String? = nil, statement: String? = nil,
+        ledgerHosts: (file: String, hosts: [LedgerHostCount])? = nil
+    ) -> (
         report: CheckReport, unreadable: Bool
     ) {
         let parsed = AllowlistLoader.parse(paths: paths)
@@ -166,9 +194,38 @@ public enum AllowlistChecker {
         } catch {
             findings += error.diagnostics
         }
+        if let (file, hosts) = ledgerHosts {
+            findings += compare(ledger: hosts, file: file, entries: parsed.entries)
+        }
         let unreadable = findings.contains {
             $0.rule.hasPrefix("file.") || $0.rule.hasPrefix("yaml.") || $0.rule.hasPrefix("manifest.invalid")
         }
         return (CheckReport(findings: findings, files: parsed.files, entryCount: parsed.entries.count), unreadable)
+    }
+
+    /// Hosts in the ledger that the current allowlist does not allow.
+    static func compare(ledger hosts: [LedgerHostCount], file: String, entries: [AllowlistEntry]) -> [PolicyDiagnostic] {
+        let allowlist = Allowlist(entries: entries)
+        let location = SourceLocation(file: file, line: 0, column: 0)
+        var findings: [PolicyDiagnostic] = []
+        for item in hosts.sorted(by: { ($0.host, $0.port) < ($1.host, $1.port) }) {
+            if case .allowed = allowlist.match(host: item.host, port: item.port, scheme: item.port == 80 ? .http : .https) {
+                continue
+            }
+            let times = item.count == 1 ? "1 request" : "\(item.count) requests"
+            if item.contacted {
+                findings.append(
+                    .init(
+                        rule: "ledger.contacted-not-allowlisted",
+                        message: "\(item.host):\(item.port) was contacted (\(times)) but is not on the allowlist now",
+                        location: location))
+            } else {
+                findings.append(
+                    .init(
+                        rule: "ledger.attempted-not-allowlisted", severity: .warning,
+                        message: "\(item.host):\(item.port) was attempted and refused (\(times))", location: location))
+            }
+        }
+        return findings
     }
 }

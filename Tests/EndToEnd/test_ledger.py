@@ -289,3 +289,32 @@ def test_admin_listener_serves_health_and_metrics(airlock, standin):
     assert "airlock_open_connections" in text and "airlock_ledger_write_failures_total 0" in text
     assert BODY_CANARY not in text
     assert admin.get(f"{base}/other", timeout=5).status_code == 404
+
+
+def test_allowlist_check_against_the_ledger(airlock, standin, tmp_path):
+    session = proxied_session(airlock)
+    assert session.post("https://api.openai.com/v1/chat/completions", json=chat("hi"), timeout=20).status_code == 200
+    for _ in range(2):
+        with pytest.raises(requests.exceptions.ProxyError):
+            session.get("https://evil.example.com/", timeout=20)
+    wait_for(lambda: len(records(airlock)) >= 3)
+
+    def check(allowlist: str, *extra: str) -> subprocess.CompletedProcess:
+        path = tmp_path / f"check-{len(allowlist)}.yaml"
+        path.write_text(allowlist)
+        return subprocess.run(
+            [str(BINARY), "allowlist", "check", "--ledger", "--since", "1h", "--state-dir", str(airlock.state_dir),
+             "--format", "json", *extra, str(path)], capture_output=True, timeout=30)
+
+    same = check(TEST_ALLOWLIST)
+    assert same.returncode == 0, same.stdout
+    findings = json.loads(same.stdout)["findings"]
+    attempted = [f for f in findings if f["rule"] == "ledger.attempted-not-allowlisted"]
+    assert len(attempted) == 1 and "evil.example.com:443" in attempted[0]["message"] and "2 requests" in attempted[0]["message"]
+    assert check(TEST_ALLOWLIST, "--strict").returncode == 1
+
+    shrunk = TEST_ALLOWLIST.replace("  - host: api.openai.com\n    provider: openai\n    purpose: OpenAI stand-in for tests\n", "")
+    drift = check(shrunk)
+    assert drift.returncode == 1
+    contacted = [f for f in json.loads(drift.stdout)["findings"] if f["rule"] == "ledger.contacted-not-allowlisted"]
+    assert len(contacted) == 1 and "api.openai.com:443" in contacted[0]["message"]
