@@ -83,8 +83,12 @@ if CommandLine.arguments.count > 1 {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count
         case "small":
-            let body = Array(#"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21))"}]}"#.utf8)
-            for _ in 0..<20000 { sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0 }
+            let body = Array(
+                #"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21))"}]}"#
+                    .utf8)
+            for _ in 0..<20000 {
+                sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+            }
         default: sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
         }
     }
@@ -103,8 +107,12 @@ for (label, size) in [("1 KiB", 1024), ("100 KiB", 100 * 1024), ("10 MiB", 10 * 
     var sink = 0
     let secretTime = measure { sink &+= text.withUnsafeBufferPointer { scanner.scan($0).count } }
     let codeTime = measure { sink &+= detector.detect(text).count }
-    let scrubTime = measure { sink &+= (try? scrubber.scrub(body, kind: .openai, path: "/v1/chat/completions"))?.output.count ?? 0 }
-    print("\(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mbps(text.count, secretTime))  \(mbps(text.count, codeTime))  \(mbps(body.count, scrubTime))   (\(sink > 0 ? "ok" : "-"))")
+    let scrubTime = measure {
+        sink &+= (try? scrubber.scrub(body, kind: .openai, path: "/v1/chat/completions"))?.output.count ?? 0
+    }
+    print(
+        "\(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(mbps(text.count, secretTime))  \(mbps(text.count, codeTime))  \(mbps(body.count, scrubTime))   (\(sink > 0 ? "ok" : "-"))"
+    )
 }
 
 // The proxy load benchmark's request: 1 KiB of plain prose in a chat body.
@@ -130,4 +138,7 @@ for _ in 0..<2000 {
 samples.sort()
 let sorted = samples
 func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-print(String(format: "100 KiB chat request: p50 %.0f µs, p99 %.0f µs, max %.0f µs (2000 runs)", percentile(0.5), percentile(0.99), sorted.last!))
+print(
+    String(
+        format: "100 KiB chat request: p50 %.0f µs, p99 %.0f µs, max %.0f µs (2000 runs)", percentile(0.5),
+        percentile(0.99), sorted.last!))

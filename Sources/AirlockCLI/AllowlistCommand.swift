@@ -30,7 +30,8 @@ struct AllowlistCommand: ParsableCommand {
         @Option(help: "Markdown security statement whose endpoint table must match the allowlist.")
         var statement: String?
 
-        @Flag(help: "Also report hosts the ledger recorded as contacted or attempted that the allowlist does not allow.")
+        @Flag(
+            help: "Also report hosts the ledger recorded as contacted or attempted that the allowlist does not allow.")
         var ledger = false
 
         @Option(help: "With --ledger: the window to look at (30d, 24h, 2026-11-01).")

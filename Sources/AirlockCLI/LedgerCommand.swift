@@ -16,7 +16,8 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "Only requests before this time (same forms as --since).")
         var until: String?
         @Option(help: "Only this host.") var host: String?
-        @Option(help: "Only this decision: allowed, redacted, blocked, denied, error, incomplete.") var decision: String?
+        @Option(help: "Only this decision: allowed, redacted, blocked, denied, error, incomplete.") var decision:
+            String?
         @Option(help: "Only this request model.") var model: String?
         @Option(help: "Only this provider: openai, anthropic, gcp.gemini.") var provider: String?
 
@@ -73,7 +74,8 @@ struct LedgerCommand: ParsableCommand {
         func run() throws {
             try exitOnCLIError {
                 let (store, _, _) = try common.openLedger()
-                printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+                printLine(
+                    LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
             }
         }
     }
@@ -100,9 +102,12 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             try exitOnCLIError {
-                guard format == .jsonl || format == .csv else { throw CLIError("--format must be jsonl or csv", code: 2) }
+                guard format == .jsonl || format == .csv else {
+                    throw CLIError("--format must be jsonl or csv", code: 2)
+                }
                 let (store, _, _) = try common.openLedger()
-                printLine(LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+                printLine(
+                    LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
             }
         }
     }
@@ -112,7 +117,9 @@ struct LedgerCommand: ParsableCommand {
             abstract: "Recompute the hash chain and check every signed checkpoint.",
             discussion: "Exit status: 0 intact; 1 naming the first bad sequence number; 2 cannot read.")
         @OptionGroup var common: CommonOptions
-        @Option(help: "A checkpoint note from `airlock ledger checkpoint`, kept elsewhere; proves no truncation or rollback.")
+        @Option(
+            help:
+                "A checkpoint note from `airlock ledger checkpoint`, kept elsewhere; proves no truncation or rollback.")
         var checkpoint: String?
 
         func run() throws {

@@ -50,7 +50,8 @@ struct Scan: ParsableCommand {
         }
         let input: Data
         do {
-            input = try (file == nil || file == "-")
+            input =
+                try (file == nil || file == "-")
                 ? FileHandle.standardInput.readToEnd() ?? Data()
                 : Data(contentsOf: URL(fileURLWithPath: file!))
         } catch {
@@ -72,7 +73,8 @@ struct Scan: ParsableCommand {
             }
 
         let payloads: [[UInt8]] =
-            jsonl ? input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+            jsonl
+            ? input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
             : [Array(input)]
         var sawFindings = false
         var sawError = false
@@ -86,7 +88,8 @@ struct Scan: ParsableCommand {
                 let payload = jsonl && kind == .text ? try ScanReport.decodeTextLine(raw) : raw
                 let result = try scrubber.scrub(payload, kind: kind, path: endpoint)
                 if !result.findings.isEmpty { sawFindings = true }
-                out += format == .json ? ScanReport.json(result, kind: kind) + "\n" : ScanReport.text(result, label: label)
+                out +=
+                    format == .json ? ScanReport.json(result, kind: kind) + "\n" : ScanReport.text(result, label: label)
             } catch {
                 sawError = true
                 out +=

@@ -134,7 +134,9 @@ struct Serve: AsyncParsableCommand {
             announce: { line in printLine(line) }
         )
         let reloader = AllowlistReloader(paths: configuration.allowlistPaths, server: server, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server), .init(service: reloader)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server), .init(service: reloader),
+        ]
         if let adminListen = configuration.adminListen {
             let writer = ledger
             let admin = AdminServer(

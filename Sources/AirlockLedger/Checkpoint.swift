@@ -62,7 +62,8 @@ package struct Checkpoint: Sendable, Equatable {
             let hash = fields["hash"], let time = fields["time"].flatMap({ Int64($0) }), anchor.count == 2,
             let anchorSeq = Int64(anchor[0]), let signature = fields["signature"]
         else { return nil }
-        self.init(seq: seq, hash: hash, time: time, anchorSeq: anchorSeq, anchorPrevious: anchor[1], signature: signature)
+        self.init(
+            seq: seq, hash: hash, time: time, anchorSeq: anchorSeq, anchorPrevious: anchor[1], signature: signature)
     }
 }
 
@@ -72,8 +73,10 @@ package struct LedgerKeys: Sendable {
     package var credential: SymmetricKey
 
     package init(signingKey: [UInt8], credentialKey: [UInt8]) throws(LedgerError) {
-        guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: signingKey), credentialKey.count >= 32 else {
-            throw LedgerError(code: "ledger_key_invalid", reason: "the ledger keys in the state directory are malformed")
+        guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: signingKey), credentialKey.count >= 32
+        else {
+            throw LedgerError(
+                code: "ledger_key_invalid", reason: "the ledger keys in the state directory are malformed")
         }
         signing = key
         credential = SymmetricKey(data: credentialKey)

@@ -128,10 +128,13 @@ package struct LedgerEvent: Sendable, Equatable {
     /// Identifiers copied from a request are kept only when short and made of safe characters.
     package static func safeIdentifier(_ text: String?, limit: Int = 64) -> String? {
         guard let text, !text.isEmpty else { return nil }
-        let ok = text.utf8.count <= limit && text.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F
-                || b == 0x3A || b == 0x2F || b == 0x40
-        }
+        let ok =
+            text.utf8.count <= limit
+            && text.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x2E || b == 0x2D
+                    || b == 0x5F
+                    || b == 0x3A || b == 0x2F || b == 0x40
+            }
         return ok ? text : "[unsafe]"
     }
 

@@ -43,7 +43,8 @@ package enum LedgerQuery {
         if let v = filter.provider { conditions.append("r.provider = ?"); arguments.append(v) }
         if let v = filter.decision {
             conditions.append(
-                "(CASE WHEN o.decision IS NOT NULL THEN o.decision WHEN r.decision IN ('allowed','redacted') AND o.seq IS NULL THEN 'incomplete' ELSE r.decision END) = ?")
+                "(CASE WHEN o.decision IS NOT NULL THEN o.decision WHEN r.decision IN ('allowed','redacted') AND o.seq IS NULL THEN 'incomplete' ELSE r.decision END) = ?"
+            )
             arguments.append(v)
         }
         let order = limit == nil ? "ASC" : "DESC"
@@ -85,7 +86,11 @@ package enum LedgerQuery {
             switch name {
             case "id": fields.append((name, value(row, "request_id")))
             case "time":
-                if case .int(let ms) = time { fields.append((name, .text(iso(ms)))) } else { fields.append((name, .null)) }
+                if case .int(let ms) = time {
+                    fields.append((name, .text(iso(ms))))
+                } else {
+                    fields.append((name, .null))
+                }
             case "decision": fields.append((name, decision))
             case "reason", "duration_ms", "upstream_status", "response_bytes", "response_model", "input_tokens",
                 "output_tokens", "tls_version", "error_type":
@@ -138,10 +143,14 @@ package enum LedgerQuery {
             }
             return out
         case .table:
-            let columns = ["time", "decision", "method", "host", "path", "request_model", "upstream_status",
-                "input_tokens", "output_tokens", "findings", "reason"]
+            let columns = [
+                "time", "decision", "method", "host", "path", "request_model", "upstream_status",
+                "input_tokens", "output_tokens", "findings", "reason",
+            ]
             let rows = requests.map { r in columns.map { r[$0].text ?? "-" } }
-            return table(header: columns.map { $0 == "request_model" ? "model" : $0 == "upstream_status" ? "status" : $0 }, rows: rows)
+            return table(
+                header: columns.map { $0 == "request_model" ? "model" : $0 == "upstream_status" ? "status" : $0 },
+                rows: rows)
         }
     }
 
@@ -165,11 +174,13 @@ package enum LedgerQuery {
             case .int(let i): rendered = name == "stream" ? (i != 0 ? "true" : "false") : String(i)
             case .text(let s):
                 if name == "findings" {
-                    rendered = "{" + s.split(separator: ",").compactMap { item -> String? in
-                        let kv = item.split(separator: ":")
-                        guard kv.count == 2, let n = Int(kv[1]) else { return nil }
-                        return "\(quote(String(kv[0]))):\(n)"
-                    }.joined(separator: ",") + "}"
+                    rendered =
+                        "{"
+                        + s.split(separator: ",").compactMap { item -> String? in
+                            let kv = item.split(separator: ":")
+                            guard kv.count == 2, let n = Int(kv[1]) else { return nil }
+                            return "\(quote(String(kv[0]))):\(n)"
+                        }.joined(separator: ",") + "}"
                 } else {
                     rendered = quote(s)
                 }
@@ -193,11 +204,14 @@ package enum LedgerQuery {
     }
 
     static func csv(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// Hosts recorded since `since`: (host, port, forwarded-or-refused, count), for `allowlist check --ledger`.
-    package static func hostCounts(_ store: LedgerStore, since: Int64?) throws(LedgerError) -> [(String, Int, Bool, Int)] {
+    package static func hostCounts(_ store: LedgerStore, since: Int64?) throws(LedgerError) -> [(
+        String, Int, Bool, Int
+    )] {
         try store.read { db in
             try Row.fetchAll(
                 db,
@@ -217,7 +231,8 @@ package enum LedgerQuery {
 
     package static func stats(_ requests: [LedgerRequest], by grouping: Grouping) -> String {
         struct Totals {
-            var requests = 0, requestBytes = 0, forwardedBytes = 0, responseBytes = 0, input = 0, output = 0, redacted = 0
+            var requests = 0, requestBytes = 0, forwardedBytes = 0, responseBytes = 0, input = 0, output = 0,
+                redacted = 0
         }
         var groups: [String: Totals] = [:]
         func int(_ v: LedgerValue) -> Int { if case .int(let i) = v { return Int(i) } else { return 0 } }
@@ -230,7 +245,9 @@ package enum LedgerQuery {
             case .decision: keys = [r["decision"].text ?? "-"]
             case .day: keys = [String((r["time"].text ?? "-").prefix(10))]
             case .detector:
-                keys = (r["findings"].text ?? "").split(separator: ",").compactMap { $0.split(separator: ":").first.map(String.init) }
+                keys = (r["findings"].text ?? "").split(separator: ",").compactMap {
+                    $0.split(separator: ":").first.map(String.init)
+                }
                 if keys.isEmpty { keys = ["(none)"] }
             }
             for key in keys {
@@ -245,12 +262,19 @@ package enum LedgerQuery {
                 groups[key] = t
             }
         }
-        let header = [grouping.rawValue, "requests", "redacted", "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens", "output_tokens"]
-        let rows = groups.sorted { $0.value.requests != $1.value.requests ? $0.value.requests > $1.value.requests : $0.key < $1.key }
-            .map { key, t in
-                [key, String(t.requests), String(t.redacted), String(t.requestBytes), String(t.forwardedBytes),
-                    String(t.responseBytes), String(t.input), String(t.output)]
-            }
+        let header = [
+            grouping.rawValue, "requests", "redacted", "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens",
+            "output_tokens",
+        ]
+        let rows = groups.sorted {
+            $0.value.requests != $1.value.requests ? $0.value.requests > $1.value.requests : $0.key < $1.key
+        }
+        .map { key, t in
+            [
+                key, String(t.requests), String(t.redacted), String(t.requestBytes), String(t.forwardedBytes),
+                String(t.responseBytes), String(t.input), String(t.output),
+            ]
+        }
         return table(header: header, rows: rows)
     }
 }

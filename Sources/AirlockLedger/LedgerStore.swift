@@ -56,8 +56,10 @@ package final class LedgerStore: Sendable {
     private static func migrate(_ pool: DatabasePool) throws {
         let columns = LedgerEvent(kind: .request, requestID: "", time: 0).columns.dropFirst(3).map { name, value in
             if case .int = value { return "\(name) INTEGER" }
-            return ["port", "stream", "request_bytes", "forwarded_bytes", "code_lines_removed", "duration_ms",
-                "upstream_status", "response_bytes", "input_tokens", "output_tokens"].contains(name)
+            return [
+                "port", "stream", "request_bytes", "forwarded_bytes", "code_lines_removed", "duration_ms",
+                "upstream_status", "response_bytes", "input_tokens", "output_tokens",
+            ].contains(name)
                 ? "\(name) INTEGER" : "\(name) TEXT"
         }
         try pool.write { db in
@@ -84,8 +86,10 @@ package final class LedgerStore: Sendable {
     // MARK: Appending
 
     private static let insertSQL: String = {
-        let names = ["seq"] + LedgerEvent(kind: .request, requestID: "", time: 0).columns.map(\.0) + ["prev_hash", "hash"]
-        return "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))"
+        let names =
+            ["seq"] + LedgerEvent(kind: .request, requestID: "", time: 0).columns.map(\.0) + ["prev_hash", "hash"]
+        return
+            "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))"
     }()
 
     /// Appends events in one transaction, chaining each to the one before; returns their sequence numbers.
@@ -147,7 +151,8 @@ package final class LedgerStore: Sendable {
                     seq: seq, hash: hash, time: now, anchorSeq: anchorSeq, anchorPrevious: anchorPrev, signature: "")
                 checkpoint.sign(with: signer)
                 try db.execute(
-                    sql: "INSERT INTO checkpoints (seq, hash, time_ms, anchor_seq, anchor_prev, signature) VALUES (?,?,?,?,?,?)",
+                    sql:
+                        "INSERT INTO checkpoints (seq, hash, time_ms, anchor_seq, anchor_prev, signature) VALUES (?,?,?,?,?,?)",
                     arguments: [seq, hash, now, anchorSeq, anchorPrev, checkpoint.signature])
                 return checkpoint
             }
@@ -184,17 +189,22 @@ package final class LedgerStore: Sendable {
     {
         do {
             let removed = try pool.write { db -> Int in
-                guard let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events WHERE time_ms < ?", arguments: [cutoff])
+                guard
+                    let last = try Int64.fetchOne(
+                        db, sql: "SELECT MAX(seq) FROM events WHERE time_ms < ?", arguments: [cutoff])
                 else { return 0 }
                 let (tailSeq, _) = try LedgerStore.tail(db)
                 // Keep the newest event so the chain's tail stays in the table.
                 let through = min(last, tailSeq - 1)
-                guard through > 0, let hash = try String.fetchOne(db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [through])
+                guard through > 0,
+                    let hash = try String.fetchOne(
+                        db, sql: "SELECT hash FROM events WHERE seq = ?", arguments: [through])
                 else { return 0 }
                 try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [through])
                 let removed = db.changesCount
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('pruned_through', ?)", arguments: ["\(through) \(hash)"])
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('pruned_through', ?)",
+                    arguments: ["\(through) \(hash)"])
                 return removed
             }
             try checkpoint(signer: signer, now: now)

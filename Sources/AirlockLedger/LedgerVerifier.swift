@@ -17,9 +17,11 @@ package enum LedgerVerifier {
         _ store: LedgerStore, publicKey: Curve25519.Signing.PublicKey, external: Checkpoint? = nil
     ) throws(LedgerError) -> Report {
         try store.read { db in
-            let checkpoints = try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY id").map(Checkpoint.init(row:))
+            let checkpoints = try Row.fetchAll(db, sql: "SELECT * FROM checkpoints ORDER BY id").map(
+                Checkpoint.init(row:))
             for checkpoint in checkpoints where !checkpoint.isValid(for: publicKey) {
-                return fail(checkpoint.seq, "checkpoint at seq \(checkpoint.seq) has an invalid signature", checkpoints.count)
+                return fail(
+                    checkpoint.seq, "checkpoint at seq \(checkpoint.seq) has an invalid signature", checkpoints.count)
             }
             // Where the chain must start: the newest signed anchor, else 1 and the genesis hash.
             var expectedSeq: Int64 = 1
@@ -36,11 +38,15 @@ package enum LedgerVerifier {
             while let row = try cursor.next() {
                 let seq: Int64 = row["seq"]
                 if seq != expectedSeq {
-                    return fail(expectedSeq, seq > expectedSeq ? "seq \(expectedSeq) is missing" : "seq \(seq) is out of order", checkpoints.count)
+                    return fail(
+                        expectedSeq, seq > expectedSeq ? "seq \(expectedSeq) is missing" : "seq \(seq) is out of order",
+                        checkpoints.count)
                 }
                 let stored: String = row["hash"]
                 let prev: String = row["prev_hash"]
-                if prev != previous { return fail(seq, "seq \(seq) does not link to the record before it", checkpoints.count) }
+                if prev != previous {
+                    return fail(seq, "seq \(seq) does not link to the record before it", checkpoints.count)
+                }
                 let columns: [(String, LedgerValue)] = names.map { name in
                     let value: DatabaseValue = row[name]
                     switch value.storage {
@@ -59,38 +65,53 @@ package enum LedgerVerifier {
                 count += 1
             }
             let last = expectedSeq - 1
-            for checkpoint in checkpoints where checkpoint.seq >= (checkpoints.last(where: { $0.anchorSeq > 1 })?.anchorSeq ?? 1) {
+            for checkpoint in checkpoints
+            where checkpoint.seq >= (checkpoints.last(where: { $0.anchorSeq > 1 })?.anchorSeq ?? 1) {
                 if checkpoint.seq > last {
-                    return fail(last + 1, "the ledger was truncated: a checkpoint covers seq \(checkpoint.seq) but the last record is \(last)", checkpoints.count)
+                    return fail(
+                        last + 1,
+                        "the ledger was truncated: a checkpoint covers seq \(checkpoint.seq) but the last record is \(last)",
+                        checkpoints.count)
                 }
                 if let h = hashes[checkpoint.seq], h != checkpoint.hash {
-                    return fail(checkpoint.seq, "seq \(checkpoint.seq) differs from its signed checkpoint", checkpoints.count)
+                    return fail(
+                        checkpoint.seq, "seq \(checkpoint.seq) differs from its signed checkpoint", checkpoints.count)
                 }
             }
             if let external {
                 guard external.isValid(for: publicKey) else {
-                    return fail(external.seq, "the checkpoint file is not signed by this ledger's key", checkpoints.count)
+                    return fail(
+                        external.seq, "the checkpoint file is not signed by this ledger's key", checkpoints.count)
                 }
                 let firstSeq = last - Int64(count) + 1
                 if external.seq > last {
-                    return fail(last + 1, "the ledger was truncated or rolled back: the checkpoint file covers seq \(external.seq) but the last record is \(last)", checkpoints.count)
+                    return fail(
+                        last + 1,
+                        "the ledger was truncated or rolled back: the checkpoint file covers seq \(external.seq) but the last record is \(last)",
+                        checkpoints.count)
                 }
                 if external.seq >= firstSeq {
                     if hashes[external.seq] != external.hash {
-                        return fail(external.seq, "seq \(external.seq) differs from the checkpoint file", checkpoints.count)
+                        return fail(
+                            external.seq, "seq \(external.seq) differs from the checkpoint file", checkpoints.count)
                     }
                 } else if !checkpoints.contains(where: { $0.anchorSeq > external.seq }) {
-                    return fail(external.seq, "seq \(external.seq) is gone and no signed retention checkpoint explains it", checkpoints.count)
+                    return fail(
+                        external.seq, "seq \(external.seq) is gone and no signed retention checkpoint explains it",
+                        checkpoints.count)
                 }
             }
             let range = count > 0 ? " (seq \(last - Int64(count) + 1)–\(last))" : ""
             return Report(
-                intact: true, badSeq: nil, message: "ledger intact: \(count) records\(range), \(checkpoints.count) signed checkpoints",
+                intact: true, badSeq: nil,
+                message: "ledger intact: \(count) records\(range), \(checkpoints.count) signed checkpoints",
                 events: count, checkpoints: checkpoints.count)
         }
     }
 
     private static func fail(_ seq: Int64, _ message: String, _ checkpoints: Int) -> Report {
-        Report(intact: false, badSeq: seq, message: "ledger verification failed at seq \(seq): \(message)", events: 0, checkpoints: checkpoints)
+        Report(
+            intact: false, badSeq: seq, message: "ledger verification failed at seq \(seq): \(message)", events: 0,
+            checkpoints: checkpoints)
     }
 }

@@ -107,7 +107,8 @@ package final class LedgerWriter: @unchecked Sendable {
                 }
             }
             if sinceCheckpoint > 0,
-                sinceCheckpoint >= checkpointEvery || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval || stopping
+                sinceCheckpoint >= checkpointEvery || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval
+                    || stopping
             {
                 if (try? store.checkpoint(signer: keys.signing, now: now())) != nil {
                     sinceCheckpoint = 0

@@ -19,8 +19,11 @@ package struct TokenUsage: Sendable, Equatable {
     mutating func absorb(_ object: [String: Any]) {
         if let model = (object["model"] as? String) ?? (object["modelVersion"] as? String) { responseModel = model }
         if let usage = object["usage"] as? [String: Any] {
-            let cached = (usage["cache_read_input_tokens"] as? Int ?? 0) + (usage["cache_creation_input_tokens"] as? Int ?? 0)
-            if let input = (usage["prompt_tokens"] as? Int) ?? (usage["input_tokens"] as? Int) { inputTokens = input + cached }
+            let cached =
+                (usage["cache_read_input_tokens"] as? Int ?? 0) + (usage["cache_creation_input_tokens"] as? Int ?? 0)
+            if let input = (usage["prompt_tokens"] as? Int) ?? (usage["input_tokens"] as? Int) {
+                inputTokens = input + cached
+            }
             if let output = (usage["completion_tokens"] as? Int) ?? (usage["output_tokens"] as? Int) {
                 outputTokens = max(output, outputTokens ?? 0)
             }

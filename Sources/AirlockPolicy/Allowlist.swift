@@ -1,4 +1,5 @@
 import AirlockScrub
+
 /// The AI provider an allowlist entry speaks for; decides the error shape clients see and how payloads are read.
 public enum Provider: String, Sendable, Hashable, CaseIterable {
     case openai, anthropic, gemini

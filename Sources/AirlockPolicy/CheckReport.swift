@@ -204,12 +204,15 @@ public enum AllowlistChecker {
     }
 
     /// Hosts in the ledger that the current allowlist does not allow.
-    static func compare(ledger hosts: [LedgerHostCount], file: String, entries: [AllowlistEntry]) -> [PolicyDiagnostic] {
+    static func compare(ledger hosts: [LedgerHostCount], file: String, entries: [AllowlistEntry]) -> [PolicyDiagnostic]
+    {
         let allowlist = Allowlist(entries: entries)
         let location = SourceLocation(file: file, line: 0, column: 0)
         var findings: [PolicyDiagnostic] = []
         for item in hosts.sorted(by: { ($0.host, $0.port) < ($1.host, $1.port) }) {
-            if case .allowed = allowlist.match(host: item.host, port: item.port, scheme: item.port == 80 ? .http : .https) {
+            if case .allowed = allowlist.match(
+                host: item.host, port: item.port, scheme: item.port == 80 ? .http : .https)
+            {
                 continue
             }
             let times = item.count == 1 ? "1 request" : "\(item.count) requests"

@@ -16,7 +16,8 @@ package struct AdminServer: Service {
 
     package init(
         listen: HostPort, metrics: ProxyMetrics, health: @escaping @Sendable () -> Bool,
-        refresh: @escaping @Sendable () -> Void, group: any EventLoopGroup, announce: @escaping @Sendable (String) -> Void
+        refresh: @escaping @Sendable () -> Void, group: any EventLoopGroup,
+        announce: @escaping @Sendable (String) -> Void
     ) {
         self.refresh = refresh
         self.listen = listen
@@ -35,7 +36,8 @@ package struct AdminServer: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, health: health, refresh: refresh))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AdminHandler(metrics: metrics, health: health, refresh: refresh))
                 }
             }
             .bind(host: listen.host, port: listen.port).get()
@@ -75,7 +77,9 @@ final class AdminHandler: ChannelInboundHandler {
             let (status, type, body): (HTTPResponseStatus, String, [UInt8]) =
                 switch (head.method, path) {
                 case (.GET, "/metrics"):
-                    { refresh(); return (.ok, "text/plain; version=0.0.4", metrics.render()) }()
+                    {
+                        refresh(); return (.ok, "text/plain; version=0.0.4", metrics.render())
+                    }()
                 case (.GET, "/healthz"):
                     health()
                         ? (.ok, "application/json", Array(#"{"status":"ok"}"#.utf8))
@@ -84,8 +88,11 @@ final class AdminHandler: ChannelInboundHandler {
                 }
             var headers = HTTPHeaders([("content-type", type), ("content-length", String(body.count))])
             if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
             let keepAlive = head.isKeepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }

@@ -164,7 +164,8 @@ final class InterceptHandler: ChannelDuplexHandler {
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var log = DecisionLog(method: head.method.rawValue, host: target.host, uri: head.uri)
         if runtime.ledger != nil {
-            var event = LedgerRecords.skeleton(method: head.method.rawValue, host: target.host, path: head.uri, client: client)
+            var event = LedgerRecords.skeleton(
+                method: head.method.rawValue, host: target.host, path: head.uri, client: client)
             event.proxyUser = LedgerEvent.safeIdentifier(proxyUser)
             LedgerRecords.request(&event, target: target, head: head, path: head.uri, keys: runtime.ledgerKeys)
             log.event = event
@@ -303,7 +304,9 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// the request is refused (503) rather than forwarded unrecorded.
     private func recordIntent(_ exchange: Exchange, ledger: LedgerWriter, context: ChannelHandlerContext) {
         var exchange = exchange
-        var event = exchange.log.event ?? LedgerRecords.skeleton(method: exchange.head.method.rawValue, host: target.host, path: exchange.path)
+        var event =
+            exchange.log.event
+            ?? LedgerRecords.skeleton(method: exchange.head.method.rawValue, host: target.host, path: exchange.path)
         event.decision = LedgerRecords.decision(exchange.decision)
         if event.requestBytes == nil {
             event.requestBytes = exchange.body.readableBytes
@@ -368,7 +371,9 @@ final class InterceptHandler: ChannelDuplexHandler {
         }
     }
 
-    private func finishScrub(_ outcome: Result<ScrubResult, ScrubError>, _ exchange: Exchange, context: ChannelHandlerContext) {
+    private func finishScrub(
+        _ outcome: Result<ScrubResult, ScrubError>, _ exchange: Exchange, context: ChannelHandlerContext
+    ) {
         var exchange = exchange
         switch outcome {
         case .failure(let error):
@@ -380,12 +385,16 @@ final class InterceptHandler: ChannelDuplexHandler {
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
             exchange.log.scrub = ScrubGate.logSummary(result)
-            if let metrics = runtime.metrics { for (detector, count) in result.countsByDetector { metrics.finding(detector: detector, count: count) } }
+            if let metrics = runtime.metrics {
+                for (detector, count) in result.countsByDetector { metrics.finding(detector: detector, count: count) }
+            }
             if exchange.log.event != nil {
                 LedgerRecords.scrubbed(&exchange.log.event!, result, received: exchange.body.readableBytes)
             }
             if result.decision == .blocked {
-                refuse(ScrubGate.blockedResponse(result, host: target.host, provider: target.provider), exchange.log, context: context)
+                refuse(
+                    ScrubGate.blockedResponse(result, host: target.host, provider: target.provider), exchange.log,
+                    context: context)
                 return
             }
             if result.changed {
@@ -528,7 +537,9 @@ extension InterceptHandler: UpstreamResponseReceiver {
         exchange.status = head.status.code
         if runtime.ledger != nil {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
-            if target.provider != nil { exchange.usage = UsageTap(contentType: head.headers.first(name: "content-type")) }
+            if target.provider != nil {
+                exchange.usage = UsageTap(contentType: head.headers.first(name: "content-type"))
+            }
         }
         state = .forwarding(exchange)
         var headers = head.headers

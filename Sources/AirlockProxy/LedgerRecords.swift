@@ -61,7 +61,8 @@ enum LedgerRecords {
             if operation != .other { event.operation = operation.rawValue }
             if kind == .gemini, let range = path.range(of: "/models/") {
                 let rest = path[range.upperBound...]
-                event.requestModel = LedgerEvent.safeIdentifier(String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
+                event.requestModel = LedgerEvent.safeIdentifier(
+                    String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
             }
             event.stream = operation == .streamGenerateContent
         }

@@ -13,8 +13,10 @@ package final class ProxyMetrics: Sendable {
     package init() {
         ledgerWrites = registry.makeDurationHistogram(
             descriptor: Self.name("ledger_write", "seconds", "Time to commit one batch of ledger records"),
-            buckets: [.microseconds(250), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-                .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2)])
+            buckets: [
+                .microseconds(250), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2),
+            ])
         ledgerFailures = registry.makeCounter(
             descriptor: Self.name("ledger_write_failures", "total", "Ledger batches that could not be written"))
         openConnections = registry.makeGauge(
@@ -32,8 +34,12 @@ package final class ProxyMetrics: Sendable {
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "airlock", metricName: metric, unitName: unit, helpText: help)
     }
-    private static var requests: MetricNameDescriptor { name("requests", "total", "Requests by decision and allowlisted host") }
-    private static var findings: MetricNameDescriptor { name("scrub_findings", "total", "Scrubber findings by detector") }
+    private static var requests: MetricNameDescriptor {
+        name("requests", "total", "Requests by decision and allowlisted host")
+    }
+    private static var findings: MetricNameDescriptor {
+        name("scrub_findings", "total", "Scrubber findings by detector")
+    }
 
     /// Hooked into the ledger writer.
     package func ledgerCommit(seconds: Double, failed: Bool) {

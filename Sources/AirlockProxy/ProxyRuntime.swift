@@ -106,7 +106,8 @@ struct DecisionLog {
         if runtime.logger.logLevel <= .info {
             let micros = elapsed.nanoseconds / 1000
             let fraction = micros % 1000
-            let milliseconds = "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
+            let milliseconds =
+                "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
             var line =
                 "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
             if let reason { line += " reason=\(reason)" }

@@ -14,9 +14,10 @@ enum ScrubGate {
             )
         }
         if let type = headers.first(name: "content-type") {
-            let media = type.split(separator: ";", maxSplits: 1).first.map {
-                $0.trimmingASCIISpaces().lowercased()
-            } ?? ""
+            let media =
+                type.split(separator: ";", maxSplits: 1).first.map {
+                    $0.trimmingASCIISpaces().lowercased()
+                } ?? ""
             if !(media == "application/json" || media.hasSuffix("+json") || media == "text/json") {
                 return (
                     .unsupportedMediaType, "unsupported_media_type",

@@ -86,7 +86,8 @@ package struct CodeDetector: Sendable {
         var fenceLength = 0
         while i < line.upperBound, b[i] == fenceChar { i += 1; fenceLength += 1 }
         guard fenceLength >= 3 else { return nil }
-        let info = String(decoding: b[i..<line.upperBound], as: UTF8.self)
+        let info =
+            String(decoding: b[i..<line.upperBound], as: UTF8.self)
             .split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "\r" }).first.map { $0.lowercased() } ?? ""
         if fenceChar == UInt8(ascii: "`"), info.contains("`") { return nil }
         var close = index + 1
@@ -196,7 +197,10 @@ package struct CodeDetector: Sendable {
         case UInt8(ascii: " "), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "\\"): return true
         case UInt8(ascii: "@"): return hunkHeader(b, l)
         default:
-            for prefix in ["diff --git ", "index ", "new file mode", "deleted file mode", "similarity index", "rename ", "old mode", "new mode"]
+            for prefix in [
+                "diff --git ", "index ", "new file mode", "deleted file mode", "similarity index", "rename ",
+                "old mode", "new mode",
+            ]
             where Bytes.equal(b, l.lowerBound, Array(prefix.utf8)) {
                 return true
             }
@@ -360,7 +364,8 @@ package struct CodeDetector: Sendable {
         }
 
         // Comments are neutral: they belong to the code around them.
-        if (first == UInt8(ascii: "/") && hi - lo > 1 && (b[lo + 1] == UInt8(ascii: "/") || b[lo + 1] == UInt8(ascii: "*")))
+        if (first == UInt8(ascii: "/") && hi - lo > 1
+            && (b[lo + 1] == UInt8(ascii: "/") || b[lo + 1] == UInt8(ascii: "*")))
             || (first == UInt8(ascii: "*") && (hi - lo == 1 || b[lo + 1] == 0x20 || b[lo + 1] == UInt8(ascii: "/")))
             || (first == UInt8(ascii: "#") && hi - lo > 1 && b[lo + 1] == 0x20 && stop < 3)
             || (first == UInt8(ascii: "-") && Bytes.equal(b, lo, "-- "))
@@ -413,7 +418,8 @@ package struct CodeDetector: Sendable {
 
         // Sentences: many words, few symbols, a full stop, stopwords.
         if words >= 5, density < 0.05 { s -= 2 }
-        if last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!"), words >= 4, hi - lo >= 2,
+        if last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!"), words >= 4,
+            hi - lo >= 2,
             b[hi - 2].isASCIILetter || b[hi - 2] == UInt8(ascii: ")") || b[hi - 2] == UInt8(ascii: "`")
         {
             s -= 2
@@ -430,9 +436,10 @@ package struct CodeDetector: Sendable {
         var words = 0
         while i < hi, words < 4 {
             let start = i
-            while i < hi, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: ".")
-                || b[i] == UInt8(ascii: "$") || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
-                || b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "*")
+            while i < hi,
+                b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: ".")
+                    || b[i] == UInt8(ascii: "$") || b[i] == UInt8(ascii: "[") || b[i] == UInt8(ascii: "]")
+                    || b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "*")
             {
                 i += 1
             }
@@ -495,7 +502,9 @@ package struct CodeDetector: Sendable {
             if first == UInt8(ascii: "-") || first.isASCIILetter {
                 // key: value
                 var i = lo
-                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-") { i += 1 }
+                while i < line.upperBound,
+                    b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-")
+                { i += 1 }
                 if i < line.upperBound, b[i] == UInt8(ascii: ":") || first == UInt8(ascii: "-") { yaml += 1 }
             }
         }

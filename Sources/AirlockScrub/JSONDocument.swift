@@ -145,7 +145,9 @@ package struct JSONParser {
             let (keyRange, escaped) = try parseString()
             let key = JSONStrings.decodeKey(bytes, keyRange, escaped: escaped)
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error(.invalidJSON, "expected ':'") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error(.invalidJSON, "expected ':'")
+            }
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
@@ -230,7 +232,8 @@ package struct JSONParser {
             guard let unit = hex4(at: index + 2) else { throw error(.invalidJSON, "invalid \\u escape") }
             index += 6
             if (0xD800...0xDBFF).contains(unit) {
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u"),
                     let low = hex4(at: index + 2), (0xDC00...0xDFFF).contains(low)
                 else { throw error(.invalidUTF8, "\\u escape with an unpaired surrogate") }
                 index += 6

@@ -132,7 +132,9 @@ package struct KeywordAutomaton: Sendable {
                     let j = secondStart + k
                     let next = delta[b &+ Int(classOf[Int(bytes[j])])]
                     b = Int(next & ~KeywordAutomaton.outputFlag)
-                    if next & KeywordAutomaton.outputFlag != 0, j + 1 > half { record(b / width, end: j + 1, into: &second) }
+                    if next & KeywordAutomaton.outputFlag != 0, j + 1 > half {
+                        record(b / width, end: j + 1, into: &second)
+                    }
                 }
             }
         }

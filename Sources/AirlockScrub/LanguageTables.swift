@@ -2,26 +2,135 @@
 /// that make a line look like code in any of them.
 enum LanguageTables {
     static let languages: [(name: String, tokens: [String], markers: [String])] = [
-        ("python", ["def", "elif", "self", "None", "True", "False", "lambda", "__init__", "__name__", "nonlocal", "except", "kwargs", "isinstance", "print", "import", "from", "pass", "raise"], ["def ", "):", "self.", "elif ", " is None", " in range("]),
-        ("javascript", ["function", "const", "let", "var", "console", "document", "window", "require", "module", "exports", "undefined", "prototype", "async", "await"], ["=>", "===", "!==", "console.", "});"]),
-        ("typescript", ["interface", "readonly", "keyof", "unknown", "boolean", "number", "string", "implements", "type", "const", "let", "export"], [": string", ": number", ": boolean", "=>"]),
-        ("java", ["public", "private", "protected", "static", "void", "class", "extends", "final", "String", "System", "println", "throws", "Override", "ArrayList", "HashMap", "Integer", "new"], ["System.out", "@Override", "public static void"]),
-        ("c", ["include", "printf", "malloc", "free", "sizeof", "struct", "typedef", "int", "char", "unsigned", "NULL", "void", "stdio", "stdlib", "uint8_t", "size_t"], ["#include", "->", "printf("]),
-        ("cpp", ["std", "cout", "cin", "endl", "namespace", "template", "typename", "vector", "nullptr", "auto", "unique_ptr", "shared_ptr", "include"], ["std::", "#include", "::", "<<"]),
-        ("csharp", ["using", "namespace", "public", "static", "void", "var", "string", "Console", "WriteLine", "Task", "get", "set", "readonly", "List", "IEnumerable"], ["Console.", "{ get;", "using System"]),
-        ("go", ["func", "package", "fmt", "Println", "err", "nil", "defer", "chan", "struct", "interface", "make", "range", "Errorf", "Sprintf"], [":=", "fmt.", "if err != nil", "func ("]),
-        ("rust", ["fn", "let", "mut", "impl", "pub", "use", "mod", "struct", "enum", "match", "Some", "None", "Ok", "Err", "Result", "Option", "Vec", "unwrap", "crate"], ["println!", "&self", "->", "::", "let mut"]),
-        ("swift", ["func", "let", "var", "guard", "import", "struct", "extension", "protocol", "self", "nil", "print", "Foundation", "UIKit", "SwiftUI", "some", "init"], ["guard let", "func ", "@State", "-> "]),
-        ("kotlin", ["fun", "val", "var", "println", "data", "object", "companion", "when", "override", "suspend", "lateinit", "listOf", "mapOf"], ["fun ", "val "]),
-        ("ruby", ["def", "end", "puts", "require", "attr_accessor", "module", "do", "elsif", "unless", "nil", "yield", "each"], ["do |", "end", "puts "]),
-        ("php", ["echo", "function", "public", "private", "namespace", "array", "foreach", "require_once", "isset"], ["<?php", "$this->", "->"]),
-        ("shell", ["echo", "export", "fi", "then", "elif", "done", "esac", "sudo", "apt", "grep", "awk", "sed", "cd", "chmod", "curl", "bash"], ["#!/bin/", "$(", "&&", "| grep"]),
-        ("powershell", ["param", "foreach", "function", "Write", "Host", "Object", "Import", "Module", "Get", "Set"], ["Get-", "Write-Host", "$_", "-eq "]),
-        ("sql", ["SELECT", "FROM", "WHERE", "INSERT", "INTO", "VALUES", "UPDATE", "DELETE", "CREATE", "TABLE", "ALTER", "DROP", "JOIN", "GROUP", "ORDER", "HAVING", "PRIMARY", "INDEX"], ["SELECT ", " FROM ", " WHERE "]),
-        ("html", ["html", "div", "span", "head", "body", "script", "href", "class", "meta", "link"], ["</", "<div", "<!DOCTYPE", "/>"]),
-        ("css", ["color", "margin", "padding", "display", "font", "background", "border", "width", "height", "media", "hover"], ["px;", ": #", "@media"]),
-        ("scala", ["def", "val", "var", "object", "case", "trait", "extends", "with", "implicit", "match", "sealed", "println"], ["case class", "=>", "object "]),
-        ("lua", ["local", "function", "end", "then", "elseif", "nil", "require", "pairs", "ipairs"], ["local ", "then", "end"]),
+        (
+            "python",
+            [
+                "def", "elif", "self", "None", "True", "False", "lambda", "__init__", "__name__", "nonlocal", "except",
+                "kwargs", "isinstance", "print", "import", "from", "pass", "raise",
+            ], ["def ", "):", "self.", "elif ", " is None", " in range("]
+        ),
+        (
+            "javascript",
+            [
+                "function", "const", "let", "var", "console", "document", "window", "require", "module", "exports",
+                "undefined", "prototype", "async", "await",
+            ], ["=>", "===", "!==", "console.", "});"]
+        ),
+        (
+            "typescript",
+            [
+                "interface", "readonly", "keyof", "unknown", "boolean", "number", "string", "implements", "type",
+                "const", "let", "export",
+            ], [": string", ": number", ": boolean", "=>"]
+        ),
+        (
+            "java",
+            [
+                "public", "private", "protected", "static", "void", "class", "extends", "final", "String", "System",
+                "println", "throws", "Override", "ArrayList", "HashMap", "Integer", "new",
+            ], ["System.out", "@Override", "public static void"]
+        ),
+        (
+            "c",
+            [
+                "include", "printf", "malloc", "free", "sizeof", "struct", "typedef", "int", "char", "unsigned", "NULL",
+                "void", "stdio", "stdlib", "uint8_t", "size_t",
+            ], ["#include", "->", "printf("]
+        ),
+        (
+            "cpp",
+            [
+                "std", "cout", "cin", "endl", "namespace", "template", "typename", "vector", "nullptr", "auto",
+                "unique_ptr", "shared_ptr", "include",
+            ], ["std::", "#include", "::", "<<"]
+        ),
+        (
+            "csharp",
+            [
+                "using", "namespace", "public", "static", "void", "var", "string", "Console", "WriteLine", "Task",
+                "get", "set", "readonly", "List", "IEnumerable",
+            ], ["Console.", "{ get;", "using System"]
+        ),
+        (
+            "go",
+            [
+                "func", "package", "fmt", "Println", "err", "nil", "defer", "chan", "struct", "interface", "make",
+                "range", "Errorf", "Sprintf",
+            ], [":=", "fmt.", "if err != nil", "func ("]
+        ),
+        (
+            "rust",
+            [
+                "fn", "let", "mut", "impl", "pub", "use", "mod", "struct", "enum", "match", "Some", "None", "Ok", "Err",
+                "Result", "Option", "Vec", "unwrap", "crate",
+            ], ["println!", "&self", "->", "::", "let mut"]
+        ),
+        (
+            "swift",
+            [
+                "func", "let", "var", "guard", "import", "struct", "extension", "protocol", "self", "nil", "print",
+                "Foundation", "UIKit", "SwiftUI", "some", "init",
+            ], ["guard let", "func ", "@State", "-> "]
+        ),
+        (
+            "kotlin",
+            [
+                "fun", "val", "var", "println", "data", "object", "companion", "when", "override", "suspend",
+                "lateinit", "listOf", "mapOf",
+            ], ["fun ", "val "]
+        ),
+        (
+            "ruby",
+            [
+                "def", "end", "puts", "require", "attr_accessor", "module", "do", "elsif", "unless", "nil", "yield",
+                "each",
+            ], ["do |", "end", "puts "]
+        ),
+        (
+            "php", ["echo", "function", "public", "private", "namespace", "array", "foreach", "require_once", "isset"],
+            ["<?php", "$this->", "->"]
+        ),
+        (
+            "shell",
+            [
+                "echo", "export", "fi", "then", "elif", "done", "esac", "sudo", "apt", "grep", "awk", "sed", "cd",
+                "chmod", "curl", "bash",
+            ], ["#!/bin/", "$(", "&&", "| grep"]
+        ),
+        (
+            "powershell",
+            ["param", "foreach", "function", "Write", "Host", "Object", "Import", "Module", "Get", "Set"],
+            ["Get-", "Write-Host", "$_", "-eq "]
+        ),
+        (
+            "sql",
+            [
+                "SELECT", "FROM", "WHERE", "INSERT", "INTO", "VALUES", "UPDATE", "DELETE", "CREATE", "TABLE", "ALTER",
+                "DROP", "JOIN", "GROUP", "ORDER", "HAVING", "PRIMARY", "INDEX",
+            ], ["SELECT ", " FROM ", " WHERE "]
+        ),
+        (
+            "html", ["html", "div", "span", "head", "body", "script", "href", "class", "meta", "link"],
+            ["</", "<div", "<!DOCTYPE", "/>"]
+        ),
+        (
+            "css",
+            [
+                "color", "margin", "padding", "display", "font", "background", "border", "width", "height", "media",
+                "hover",
+            ], ["px;", ": #", "@media"]
+        ),
+        (
+            "scala",
+            [
+                "def", "val", "var", "object", "case", "trait", "extends", "with", "implicit", "match", "sealed",
+                "println",
+            ], ["case class", "=>", "object "]
+        ),
+        (
+            "lua", ["local", "function", "end", "then", "elseif", "nil", "require", "pairs", "ipairs"],
+            ["local ", "then", "end"]
+        ),
     ]
 
     /// Identifier → bit set of languages that use it.
@@ -58,8 +167,12 @@ enum LanguageTables {
     ]
 
     /// Fence info strings that name data or plain text rather than code.
-    static let dataFormats: Set<String> = ["json", "jsonc", "json5", "yaml", "yml", "csv", "tsv", "toml", "ini", "xml", "ndjson", "jsonl"]
-    static let textFormats: Set<String> = ["text", "txt", "plain", "plaintext", "log", "output", "markdown", "md", "none", "prose"]
+    static let dataFormats: Set<String> = [
+        "json", "jsonc", "json5", "yaml", "yml", "csv", "tsv", "toml", "ini", "xml", "ndjson", "jsonl",
+    ]
+    static let textFormats: Set<String> = [
+        "text", "txt", "plain", "plaintext", "log", "output", "markdown", "md", "none", "prose",
+    ]
 
     /// Fence info strings and file extensions → language names.
     static let aliases: [String: String] = [
@@ -125,7 +238,8 @@ final class WordTables: @unchecked Sendable {
         }
         self.tokenLanguages = PackedWordSet(values: short)
         self.longTokenLanguages = long
-        self.markers = KeywordAutomaton(keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
+        self.markers = KeywordAutomaton(
+            keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
         self.sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
     }
 
@@ -158,7 +272,8 @@ struct PackedWordSet: @unchecked Sendable {
     private let values: UnsafeMutableBufferPointer<UInt32>
 
     init(_ words: some Sequence<String>) {
-        self.init(values: Dictionary(words.map { (PackedWordSet.pack($0), UInt32.max) }, uniquingKeysWith: { a, _ in a }))
+        self.init(
+            values: Dictionary(words.map { (PackedWordSet.pack($0), UInt32.max) }, uniquingKeysWith: { a, _ in a }))
     }
 
     init(values map: [UInt64: UInt32]) {
@@ -191,7 +306,9 @@ struct PackedWordSet: @unchecked Sendable {
     }
 
     @inline(__always)
-    private static func slot(_ p: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: (p &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask }
+    private static func slot(_ p: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (p &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
 
     @inline(__always)
     func contains(_ p: UInt64) -> Bool {

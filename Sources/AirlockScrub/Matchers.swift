@@ -143,7 +143,8 @@ enum Matchers {
         let tailEnd = Bytes.run(b, from: end, .identifier, max: 48)
         var tailStart = end
         while tailStart < tailEnd, !b[tailStart].isASCIIAlphanumeric { tailStart += 1 }
-        for suffix in metadataSuffixes where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
+        for suffix in metadataSuffixes
+        where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
             return nil
         }
         guard let valueStart = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),

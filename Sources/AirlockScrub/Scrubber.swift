@@ -28,12 +28,15 @@ package struct Scrubber: Sendable {
         do {
             (edits, resolved, operation) = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
                 let root: JSONNode
-                switch Result(catching: { () throws(JSONSyntaxError) in try JSONParser.parse(bytes, maxDepth: policy.maxDepth) }) {
+                switch Result(catching: { () throws(JSONSyntaxError) in
+                    try JSONParser.parse(bytes, maxDepth: policy.maxDepth)
+                }) {
                 case .success(let node): root = node
                 case .failure(let error):
                     let what = error.code == .invalidJSON ? "not valid JSON" : "not acceptable"
                     throw ScrubError(
-                        code: error.code.rawValue, message: "the body is \(what): \(error.detail) at byte \(error.offset)")
+                        code: error.code.rawValue,
+                        message: "the body is \(what): \(error.detail) at byte \(error.offset)")
                 }
                 let actualKind = kind == .json ? Scrubber.guessKind(root, bytes) : kind
                 if case .string(let r, let e)? = root["model"] {
@@ -72,7 +75,9 @@ package struct Scrubber: Sendable {
                         for block in blocks {
                             if case .string(let r, let e)? = block["type"] {
                                 let type = String(decoding: JSONStrings.decode(bytes, r, escaped: e), as: UTF8.self)
-                                if ["tool_use", "tool_result", "document", "thinking"].contains(type) { return .anthropic }
+                                if ["tool_use", "tool_result", "document", "thinking"].contains(type) {
+                                    return .anthropic
+                                }
                                 if type == "image", block["source"] != nil { return .anthropic }
                             }
                         }

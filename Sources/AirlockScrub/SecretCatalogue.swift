@@ -20,7 +20,9 @@ package enum SecretCatalogue {
         R.keyed(
             "aws-session-token", "AWS session token assigned to an AWS variable or field",
             names: ["aws_session_token", "sessiontoken", "aws_security_token"], b64, 100...2048),
-        R.token("aws-mws-key", "Amazon Marketplace Web Service auth token", prefix: "amzn.mws.", ByteClass([0x30...0x39, 0x61...0x66], "-"), 36...36),
+        R.token(
+            "aws-mws-key", "Amazon Marketplace Web Service auth token", prefix: "amzn.mws.",
+            ByteClass([0x30...0x39, 0x61...0x66], "-"), 36...36),
         R.token("gcp-api-key", "Google Cloud / Google AI API key", prefix: "AIza", b64u, 35...35),
         R.keyed(
             "gcp-service-account-key-id", "Private key id of a Google service-account JSON key",
@@ -34,8 +36,12 @@ package enum SecretCatalogue {
         R.keyed(
             "azure-shared-access-key", "Azure Service Bus / Event Hubs shared access key",
             names: ["sharedaccesskey="], b64, 43...44),
-        R("azure-ad-client-secret", "Azure AD (Entra ID) application client secret", keywords: ["Q~"], .azureADClientSecret),
-        R("azure-sas-signature", "Azure shared access signature (sig= in a SAS URL or token)", keywords: ["sig="], .azureSASSignature),
+        R(
+            "azure-ad-client-secret", "Azure AD (Entra ID) application client secret", keywords: ["Q~"],
+            .azureADClientSecret),
+        R(
+            "azure-sas-signature", "Azure shared access signature (sig= in a SAS URL or token)", keywords: ["sig="],
+            .azureSASSignature),
         R.keyed(
             "azure-devops-pat", "Azure DevOps personal access token assigned to a DevOps variable",
             names: ["azure_devops_pat", "azure_devops_token", "ado_pat", "system_accesstoken", "azure_devops_ext_pat"],
@@ -60,8 +66,11 @@ package enum SecretCatalogue {
         R.keyed(
             "cloudflare-global-api-key", "Cloudflare global API key assigned to a Cloudflare variable",
             names: ["cloudflare_api_key", "cf_api_key", "cloudflare_global_api_key"], lhex, 37...37),
-        R.token("cloudflare-origin-ca-key", "Cloudflare Origin CA key", prefix: "v1.0-", ByteClass.lowerHex.union("-"), 171...171),
-        R.token("fly-io-token", "Fly.io access token", prefixes: ["fo1_", "fm1r_", "fm2_"], b64u.union("+/="), 43...1024),
+        R.token(
+            "cloudflare-origin-ca-key", "Cloudflare Origin CA key", prefix: "v1.0-", ByteClass.lowerHex.union("-"),
+            171...171),
+        R.token(
+            "fly-io-token", "Fly.io access token", prefixes: ["fo1_", "fm1r_", "fm2_"], b64u.union("+/="), 43...1024),
         R.token("heroku-api-key-v2", "Heroku platform API key", prefix: "HRKU-", b64u, 60...60),
         R.keyed(
             "heroku-api-key", "Heroku API key assigned to a Heroku variable",
@@ -78,14 +87,18 @@ package enum SecretCatalogue {
         R.token("hashicorp-vault-service-token", "HashiCorp Vault service token", prefix: "hvs.", b64u, 90...200),
         R.token("hashicorp-vault-batch-token", "HashiCorp Vault batch token", prefix: "hvb.", b64u, 90...300),
         R.token("hashicorp-vault-recovery-token", "HashiCorp Vault recovery token", prefix: "hvr.", b64u, 90...200),
-        R.token("terraform-cloud-token", "Terraform Cloud / HCP Terraform API token", prefix: ".atlasv1.", b64u.union("="), 60...70),
+        R.token(
+            "terraform-cloud-token", "Terraform Cloud / HCP Terraform API token", prefix: ".atlasv1.", b64u.union("="),
+            60...70),
         R.token("doppler-personal-token", "Doppler personal token", prefix: "dp.pt.", alnum, 43...43),
-        R.token("doppler-service-token", "Doppler service token", prefix: "dp.st.", ByteClass.alnum.union("._-"), 40...100),
+        R.token(
+            "doppler-service-token", "Doppler service token", prefix: "dp.st.", ByteClass.alnum.union("._-"), 40...100),
         R.token("doppler-cli-token", "Doppler CLI token", prefix: "dp.ct.", alnum, 43...43),
         R.token("doppler-service-account-token", "Doppler service account token", prefix: "dp.sa.", alnum, 43...43),
         R.token("doppler-scim-token", "Doppler SCIM token", prefix: "dp.scim.", alnum, 43...43),
         R.token("doppler-audit-token", "Doppler audit token", prefix: "dp.audit.", alnum, 43...43),
-        R.token("dynatrace-api-token", "Dynatrace API token", prefix: "dt0c01.", ByteClass.upperAlnum.union("."), 89...89),
+        R.token(
+            "dynatrace-api-token", "Dynatrace API token", prefix: "dt0c01.", ByteClass.upperAlnum.union("."), 89...89),
         R.token("okta-api-token", "Okta API token (SSWS)", prefix: "SSWS 00", b64u, 40...40),
         R.token("jfrog-api-key", "JFrog Artifactory API key", prefix: "AKCp", alnum, 69...69),
         R.token("jfrog-reference-token", "JFrog reference token", prefix: "cmVmdGtuOjAxOj", alnum, 50...50),
@@ -97,11 +110,14 @@ package enum SecretCatalogue {
         R.token("github-user-to-server-token", "GitHub App user-to-server token", prefix: "ghu_", alnum, 36...36),
         R.token("github-server-to-server-token", "GitHub App installation token", prefix: "ghs_", alnum, 36...36),
         R.token("github-refresh-token", "GitHub refresh token", prefix: "ghr_", alnum, 36...76),
-        R.token("github-fine-grained-pat", "GitHub fine-grained personal access token", prefix: "github_pat_", ByteClass.word, 82...82),
+        R.token(
+            "github-fine-grained-pat", "GitHub fine-grained personal access token", prefix: "github_pat_",
+            ByteClass.word, 82...82),
         R.token("gitlab-pat", "GitLab personal access token", prefix: "glpat-", b64u.union("."), 20...64),
         R.token("gitlab-deploy-token", "GitLab deploy token", prefix: "gldt-", b64u, 20...64),
         R.token("gitlab-runner-token", "GitLab runner authentication token", prefix: "glrt-", b64u.union("."), 20...64),
-        R.token("gitlab-runner-registration-token", "GitLab runner registration token", prefix: "GR1348941", b64u, 20...20),
+        R.token(
+            "gitlab-runner-registration-token", "GitLab runner registration token", prefix: "GR1348941", b64u, 20...20),
         R.token("gitlab-pipeline-trigger-token", "GitLab pipeline trigger token", prefix: "glptt-", lhex, 40...40),
         R.token("gitlab-ci-job-token", "GitLab CI/CD job token", prefix: "glcbt-", b64u, 20...64),
         R.token("gitlab-feed-token", "GitLab feed token", prefix: "glft-", b64u, 20...20),
@@ -116,7 +132,8 @@ package enum SecretCatalogue {
             "npmrc-auth-token", "npm registry _authToken in .npmrc", names: ["_authtoken="],
             ByteClass.base64URL.union("+/=."), 20...200),
         R.token("pypi-upload-token", "PyPI upload token", prefix: "pypi-AgEIcHlwaS5vcmc", b64u, 50...400),
-        R.token("pypi-test-upload-token", "TestPyPI upload token", prefix: "pypi-AgENdGVzdC5weXBpLm9yZw", b64u, 50...400),
+        R.token(
+            "pypi-test-upload-token", "TestPyPI upload token", prefix: "pypi-AgENdGVzdC5weXBpLm9yZw", b64u, 50...400),
         R.token("rubygems-api-key", "RubyGems API key", prefix: "rubygems_", lhex, 48...48),
         R.token("nuget-api-key", "NuGet API key", prefix: "oy2", ByteClass.lowerAlnum, 43...43),
         R.token("clojars-token", "Clojars deploy token", prefix: "CLOJARS_", ByteClass.lowerAlnum, 60...60),
@@ -125,23 +142,32 @@ package enum SecretCatalogue {
         R.token("sonarqube-token", "SonarQube / SonarCloud token", prefixes: ["squ_", "sqp_", "sqa_"], lhex, 40...40),
         R.token("buildkite-token", "Buildkite user access token", prefix: "bkua_", lhex, 40...40),
         R.token("circleci-pat", "CircleCI personal API token", prefix: "CCIPAT_", ByteClass.word, 60...64),
-        R.token("sourcegraph-token", "Sourcegraph access token", prefix: "sgp_", ByteClass.lowerHex.union("_"), 40...60),
+        R.token(
+            "sourcegraph-token", "Sourcegraph access token", prefix: "sgp_", ByteClass.lowerHex.union("_"), 40...60),
         R.token("postman-api-key", "Postman API key", prefix: "PMAK-", ByteClass.lowerHex.union("-"), 59...59),
         R.token("prefect-api-key", "Prefect API key", prefix: "pnu_", alnum, 36...36),
         R.token("readme-api-key", "ReadMe API key", prefix: "rdme_", ByteClass.lowerAlnum, 70...70),
         R.token("octopus-deploy-api-key", "Octopus Deploy API key", prefix: "API-", ByteClass.upperAlnum, 26...26),
-        R.token("harness-pat", "Harness personal access token", prefix: "pat.", ByteClass.base64URL.union("."), 68...68),
+        R.token(
+            "harness-pat", "Harness personal access token", prefix: "pat.", ByteClass.base64URL.union("."), 68...68),
         R.token("infracost-api-key", "Infracost API key", prefix: "ico-", alnum, 32...32),
     ]
 
     static let saas: [SecretRule] = [
         R.token("slack-bot-token", "Slack bot token", prefix: "xoxb-", ByteClass.alnum.union("-"), 40...80),
         R.token("slack-user-token", "Slack user token", prefix: "xoxp-", ByteClass.alnum.union("-"), 60...100),
-        R.token("slack-workspace-token", "Slack workspace access token", prefix: "xoxa-", ByteClass.alnum.union("-"), 30...100),
+        R.token(
+            "slack-workspace-token", "Slack workspace access token", prefix: "xoxa-", ByteClass.alnum.union("-"),
+            30...100),
         R.token("slack-refresh-token", "Slack refresh token", prefix: "xoxr-", ByteClass.alnum.union("-"), 30...100),
-        R.token("slack-legacy-token", "Slack legacy workspace token", prefix: "xoxs-", ByteClass.alnum.union("-"), 30...100),
-        R.token("slack-config-token", "Slack app configuration access token", prefix: "xoxe.xoxp-", ByteClass.alnum.union("-"), 150...180),
-        R.token("slack-config-refresh-token", "Slack app configuration refresh token", prefix: "xoxe-1-", ByteClass.alnum.union("-"), 140...160),
+        R.token(
+            "slack-legacy-token", "Slack legacy workspace token", prefix: "xoxs-", ByteClass.alnum.union("-"), 30...100),
+        R.token(
+            "slack-config-token", "Slack app configuration access token", prefix: "xoxe.xoxp-",
+            ByteClass.alnum.union("-"), 150...180),
+        R.token(
+            "slack-config-refresh-token", "Slack app configuration refresh token", prefix: "xoxe-1-",
+            ByteClass.alnum.union("-"), 140...160),
         R.token("slack-app-token", "Slack app-level token", prefix: "xapp-", ByteClass.alnum.union("-"), 40...120),
         R(
             "slack-webhook-url", "Slack incoming webhook URL", keywords: ["hooks.slack.com/services/"],
@@ -165,35 +191,43 @@ package enum SecretCatalogue {
         R.token("stripe-live-restricted-key", "Stripe live restricted key", prefix: "rk_live_", alnum, 24...247),
         R.token("stripe-test-restricted-key", "Stripe test restricted key", prefix: "rk_test_", alnum, 24...247),
         R.token("stripe-webhook-secret", "Stripe webhook signing secret", prefix: "whsec_", alnum, 32...64),
-        R.token("twilio-api-key", "Twilio API key SID with its secret nearby", prefix: "SK", lhex, 32...32, entropy: 3.0),
+        R.token(
+            "twilio-api-key", "Twilio API key SID with its secret nearby", prefix: "SK", lhex, 32...32, entropy: 3.0),
         R.keyed(
             "twilio-auth-token", "Twilio auth token assigned to a Twilio variable",
             names: ["twilio_auth_token", "twilio_token", "twilio_api_secret"], lhex, 32...32),
         R.token("sendgrid-api-key", "SendGrid API key", prefix: "SG.", ByteClass.base64URL.union("."), 66...66),
-        R.token("brevo-api-key", "Brevo (Sendinblue) API key", prefix: "xkeysib-", ByteClass.lowerAlnum.union("-"), 81...81),
+        R.token(
+            "brevo-api-key", "Brevo (Sendinblue) API key", prefix: "xkeysib-", ByteClass.lowerAlnum.union("-"), 81...81),
         R.token("mailgun-api-key", "Mailgun API key", prefix: "key-", lhex, 32...32),
         R.keyed(
             "mailgun-private-key", "Mailgun private API key assigned to a Mailgun variable",
             names: ["mailgun_api_key", "mailgun_private_key", "mailgun_key"], ByteClass.lowerHex.union("-"), 50...50),
         R("mailchimp-api-key", "Mailchimp API key", keywords: ["-us"], .mailchimpKey),
         R.token("shopify-access-token", "Shopify Admin API access token", prefix: "shpat_", ByteClass.hex, 32...32),
-        R.token("shopify-custom-app-token", "Shopify custom app access token", prefix: "shpca_", ByteClass.hex, 32...32),
+        R.token(
+            "shopify-custom-app-token", "Shopify custom app access token", prefix: "shpca_", ByteClass.hex, 32...32),
         R.token("shopify-private-app-token", "Shopify private app password", prefix: "shppa_", ByteClass.hex, 32...32),
         R.token("shopify-shared-secret", "Shopify app shared secret", prefix: "shpss_", ByteClass.hex, 32...32),
-        R.token("atlassian-api-token", "Atlassian (Jira, Confluence) API token", prefix: "ATATT3", ByteClass.base64URL.union("="), 180...200),
+        R.token(
+            "atlassian-api-token", "Atlassian (Jira, Confluence) API token", prefix: "ATATT3",
+            ByteClass.base64URL.union("="), 180...200),
         R.keyed(
             "atlassian-legacy-api-token", "Atlassian API token assigned to a Jira or Confluence variable",
             names: ["jira_api_token", "confluence_api_token", "atlassian_api_token", "jira_token"], alnum, 24...24),
         R.token("linear-api-key", "Linear personal API key", prefix: "lin_api_", alnum, 40...40),
         R.token("linear-oauth-token", "Linear OAuth access token", prefix: "lin_oauth_", lhex, 64...64),
         R.token("notion-integration-token", "Notion integration token", prefix: "ntn_", alnum, 46...46),
-        R.token("notion-legacy-secret", "Notion internal integration secret (legacy)", prefix: "secret_", alnum, 43...43),
+        R.token(
+            "notion-legacy-secret", "Notion internal integration secret (legacy)", prefix: "secret_", alnum, 43...43),
         R.keyed(
             "datadog-api-key", "Datadog API key assigned to a Datadog variable",
             names: ["dd_api_key", "datadog_api_key", "dd-api-key", "datadog-api-key"], lhex, 32...32),
         R.keyed(
             "datadog-app-key", "Datadog application key assigned to a Datadog variable",
-            names: ["dd_app_key", "datadog_app_key", "dd_application_key", "dd-application-key", "datadog_application_key"],
+            names: [
+                "dd_app_key", "datadog_app_key", "dd_application_key", "dd-application-key", "datadog_application_key",
+            ],
             lhex, 40...40),
         R.token("new-relic-user-key", "New Relic user API key", prefix: "NRAK-", ByteClass.upperAlnum, 27...27),
         R.token("new-relic-admin-key", "New Relic admin API key", prefix: "NRAA-", lhex, 27...27),
@@ -201,17 +235,25 @@ package enum SecretCatalogue {
         R.token("new-relic-insights-query-key", "New Relic Insights query key", prefix: "NRIQ-", b64u, 32...32),
         R.token("new-relic-browser-key", "New Relic browser API key", prefix: "NRJS-", lhex, 19...19),
         R("new-relic-license-key", "New Relic ingest licence key", keywords: ["NRAL"], .newRelicLicenseKey),
-        R.token("grafana-cloud-token", "Grafana Cloud API token", prefix: "glc_", ByteClass.base64URL.union("+/="), 32...400),
-        R.token("grafana-service-account-token", "Grafana service account token", prefix: "glsa_", ByteClass.word, 41...41),
-        R.token("sentry-org-token", "Sentry organisation auth token", prefix: "sntrys_", ByteClass.base64URL.union("+/="), 60...400),
+        R.token(
+            "grafana-cloud-token", "Grafana Cloud API token", prefix: "glc_", ByteClass.base64URL.union("+/="), 32...400
+        ),
+        R.token(
+            "grafana-service-account-token", "Grafana service account token", prefix: "glsa_", ByteClass.word, 41...41),
+        R.token(
+            "sentry-org-token", "Sentry organisation auth token", prefix: "sntrys_", ByteClass.base64URL.union("+/="),
+            60...400),
         R.token("sentry-user-token", "Sentry user auth token", prefix: "sntryu_", lhex, 64...64),
         R.token("hugging-face-token", "Hugging Face access token", prefix: "hf_", ByteClass.letters, 34...34),
-        R.token("hugging-face-org-token", "Hugging Face organisation API token", prefix: "api_org_", ByteClass.letters, 34...34),
+        R.token(
+            "hugging-face-org-token", "Hugging Face organisation API token", prefix: "api_org_", ByteClass.letters,
+            34...34),
         R("telegram-bot-token", "Telegram bot API token", keywords: [":AA"], .telegramBotToken),
         R.token("square-access-token", "Square access token", prefix: "EAAA", b64u, 60...60),
         R.token("square-legacy-access-token", "Square legacy access token", prefix: "sq0atp-", b64u, 22...22),
         R.token("square-oauth-secret", "Square OAuth application secret", prefix: "sq0csp-", b64u, 43...43),
-        R.token("facebook-access-token", "Facebook (Meta) user access token", prefix: "EAACEdEose0cBA", alnum, 20...400),
+        R.token(
+            "facebook-access-token", "Facebook (Meta) user access token", prefix: "EAACEdEose0cBA", alnum, 20...400),
         R.token("airtable-pat", "Airtable personal access token", prefix: "pat", ByteClass.alnum.union("."), 79...79),
         R.token("contentful-pat", "Contentful personal access token", prefix: "CFPAT-", b64u, 43...43),
         R.token("shippo-live-token", "Shippo live API token", prefix: "shippo_live_", lhex, 40...40),
@@ -220,30 +262,44 @@ package enum SecretCatalogue {
         R.token("duffel-test-token", "Duffel test API token", prefix: "duffel_test_", b64u.union("="), 43...43),
         R.token("easypost-api-key", "EasyPost production API key", prefix: "EZAK", alnum, 54...54),
         R.token("easypost-test-api-key", "EasyPost test API key", prefix: "EZTK", alnum, 54...54),
-        R.token("flutterwave-secret-key", "Flutterwave secret key", prefixes: ["FLWSECK-", "FLWSECK_TEST-"], ByteClass.lowerHex.union("-X"), 34...34),
+        R.token(
+            "flutterwave-secret-key", "Flutterwave secret key", prefixes: ["FLWSECK-", "FLWSECK_TEST-"],
+            ByteClass.lowerHex.union("-X"), 34...34),
         R.token("frameio-api-token", "Frame.io API token", prefix: "fio-u-", b64u.union("="), 64...64),
-        R.token("typeform-pat", "Typeform personal access token", prefix: "tfp_", ByteClass.base64URL.union("."), 59...59),
+        R.token(
+            "typeform-pat", "Typeform personal access token", prefix: "tfp_", ByteClass.base64URL.union("."), 59...59),
         R.token("adobe-client-secret", "Adobe client secret", prefix: "p8e-", ByteClass.alnum, 32...32),
-        R.token("mapbox-secret-token", "Mapbox secret access token", prefix: "sk.eyJ", ByteClass.base64URL.union("."), 80...300),
-        R.token("settlemint-token", "SettleMint access token", prefixes: ["sm_pat_", "sm_aat_", "sm_sat_"], alnum, 16...16),
-        R.token("onepassword-service-account-token", "1Password service account token", prefix: "ops_eyJ", b64u.union("="), 250...1200),
-        R.token("dnkey-api-key", "Defined Networking API key", prefix: "dnkey-", ByteClass.base64URL.union("="), 79...79),
+        R.token(
+            "mapbox-secret-token", "Mapbox secret access token", prefix: "sk.eyJ", ByteClass.base64URL.union("."),
+            80...300),
+        R.token(
+            "settlemint-token", "SettleMint access token", prefixes: ["sm_pat_", "sm_aat_", "sm_sat_"], alnum, 16...16),
+        R.token(
+            "onepassword-service-account-token", "1Password service account token", prefix: "ops_eyJ", b64u.union("="),
+            250...1200),
+        R.token(
+            "dnkey-api-key", "Defined Networking API key", prefix: "dnkey-", ByteClass.base64URL.union("="), 79...79),
     ]
 
     static let ai: [SecretRule] = [
         R.token("openai-project-key", "OpenAI project API key", prefix: "sk-proj-", b64u, 40...256),
         R.token("openai-service-account-key", "OpenAI service account key", prefix: "sk-svcacct-", b64u, 40...256),
         R.token("openai-admin-key", "OpenAI admin API key", prefix: "sk-admin-", b64u, 40...256),
-        R("openai-api-key", "OpenAI user API key (legacy sk- format with the T3BlbkFJ marker)", keywords: ["T3BlbkFJ"], .openAILegacyKey),
+        R(
+            "openai-api-key", "OpenAI user API key (legacy sk- format with the T3BlbkFJ marker)",
+            keywords: ["T3BlbkFJ"], .openAILegacyKey),
         R.token("anthropic-api-key", "Anthropic API key", prefix: "sk-ant-api", b64u, 80...200),
         R.token("anthropic-admin-key", "Anthropic admin API key", prefix: "sk-ant-admin", b64u, 80...200),
-        R.token("anthropic-oauth-token", "Anthropic OAuth token", prefixes: ["sk-ant-oat", "sk-ant-ort"], b64u, 80...200),
+        R.token(
+            "anthropic-oauth-token", "Anthropic OAuth token", prefixes: ["sk-ant-oat", "sk-ant-ort"], b64u, 80...200),
         R.token("groq-api-key", "Groq API key", prefix: "gsk_", alnum, 52...52),
         R.token("perplexity-api-key", "Perplexity API key", prefix: "pplx-", alnum, 48...56),
         R.token("xai-api-key", "xAI API key", prefix: "xai-", alnum, 80...80),
         R.token("replicate-api-token", "Replicate API token", prefix: "r8_", alnum, 37...37),
         R.token("openrouter-api-key", "OpenRouter API key", prefix: "sk-or-v1-", lhex, 64...64),
-        R.token("langsmith-api-key", "LangSmith API key", prefixes: ["lsv2_pt_", "lsv2_sk_"], ByteClass.lowerHex.union("_"), 43...43),
+        R.token(
+            "langsmith-api-key", "LangSmith API key", prefixes: ["lsv2_pt_", "lsv2_sk_"], ByteClass.lowerHex.union("_"),
+            43...43),
         R.token("pinecone-api-key", "Pinecone API key", prefix: "pcsk_", ByteClass.base64URL, 60...100),
         R.token("elevenlabs-api-key", "ElevenLabs API key", prefix: "sk_", lhex, 48...48),
         R.token("deepseek-api-key", "DeepSeek API key", prefix: "sk-", lhex, 32...32, entropy: 3.0),
@@ -259,13 +315,22 @@ package enum SecretCatalogue {
     ]
 
     static let structural: [SecretRule] = [
-        R("private-key-pkcs8", "PKCS #8 private key block", keywords: ["-----BEGIN PRIVATE KEY-----"], .armoredBlock(end: "-----END PRIVATE KEY-----")),
+        R(
+            "private-key-pkcs8", "PKCS #8 private key block", keywords: ["-----BEGIN PRIVATE KEY-----"],
+            .armoredBlock(end: "-----END PRIVATE KEY-----")),
         R(
             "private-key-encrypted", "Encrypted PKCS #8 private key block",
-            keywords: ["-----BEGIN ENCRYPTED PRIVATE KEY-----"], .armoredBlock(end: "-----END ENCRYPTED PRIVATE KEY-----")),
-        R("private-key-rsa", "RSA private key block", keywords: ["-----BEGIN RSA PRIVATE KEY-----"], .armoredBlock(end: "-----END RSA PRIVATE KEY-----")),
-        R("private-key-ec", "EC private key block", keywords: ["-----BEGIN EC PRIVATE KEY-----"], .armoredBlock(end: "-----END EC PRIVATE KEY-----")),
-        R("private-key-dsa", "DSA private key block", keywords: ["-----BEGIN DSA PRIVATE KEY-----"], .armoredBlock(end: "-----END DSA PRIVATE KEY-----")),
+            keywords: ["-----BEGIN ENCRYPTED PRIVATE KEY-----"],
+            .armoredBlock(end: "-----END ENCRYPTED PRIVATE KEY-----")),
+        R(
+            "private-key-rsa", "RSA private key block", keywords: ["-----BEGIN RSA PRIVATE KEY-----"],
+            .armoredBlock(end: "-----END RSA PRIVATE KEY-----")),
+        R(
+            "private-key-ec", "EC private key block", keywords: ["-----BEGIN EC PRIVATE KEY-----"],
+            .armoredBlock(end: "-----END EC PRIVATE KEY-----")),
+        R(
+            "private-key-dsa", "DSA private key block", keywords: ["-----BEGIN DSA PRIVATE KEY-----"],
+            .armoredBlock(end: "-----END DSA PRIVATE KEY-----")),
         R(
             "private-key-openssh", "OpenSSH private key block", keywords: ["-----BEGIN OPENSSH PRIVATE KEY-----"],
             .armoredBlock(end: "-----END OPENSSH PRIVATE KEY-----")),
@@ -275,23 +340,45 @@ package enum SecretCatalogue {
         R("private-key-putty", "PuTTY private key file", keywords: ["PuTTY-User-Key-File-"], .puttyKey),
         R.token("age-secret-key", "age encryption secret key", prefix: "AGE-SECRET-KEY-1", .bech32Upper, 58...58),
         R("jwt", "JSON Web Token", keywords: ["eyJ"], .jwt),
-        R("postgres-connection-string", "PostgreSQL URI with a password", keywords: ["postgres://", "postgresql://"], .uriCredentials),
-        R("mysql-connection-string", "MySQL / MariaDB URI with a password", keywords: ["mysql://", "mariadb://", "mysql+pymysql://", "mysql2://"], .uriCredentials),
-        R("mongodb-connection-string", "MongoDB URI with a password", keywords: ["mongodb://", "mongodb+srv://"], .uriCredentials),
-        R("redis-connection-string", "Redis URI with a password", keywords: ["redis://", "rediss://"], .uriCredentials),
-        R("amqp-connection-string", "AMQP (RabbitMQ) broker URI with a password", keywords: ["amqp://", "amqps://"], .uriCredentials),
-        R("mqtt-connection-string", "MQTT broker URI with a password", keywords: ["mqtt://", "mqtts://"], .uriCredentials),
+        R(
+            "postgres-connection-string", "PostgreSQL URI with a password", keywords: ["postgres://", "postgresql://"],
+            .uriCredentials),
+        R(
+            "mysql-connection-string", "MySQL / MariaDB URI with a password",
+            keywords: ["mysql://", "mariadb://", "mysql+pymysql://", "mysql2://"], .uriCredentials),
+        R(
+            "mongodb-connection-string", "MongoDB URI with a password", keywords: ["mongodb://", "mongodb+srv://"],
+            .uriCredentials),
+        R(
+            "redis-connection-string", "Redis URI with a password", keywords: ["redis://", "rediss://"], .uriCredentials
+        ),
+        R(
+            "amqp-connection-string", "AMQP (RabbitMQ) broker URI with a password", keywords: ["amqp://", "amqps://"],
+            .uriCredentials),
+        R(
+            "mqtt-connection-string", "MQTT broker URI with a password", keywords: ["mqtt://", "mqtts://"],
+            .uriCredentials),
         R("nats-connection-string", "NATS URI with a password", keywords: ["nats://", "tls://"], .uriCredentials),
-        R("mssql-connection-string", "SQL Server URI with a password", keywords: ["sqlserver://", "mssql://"], .uriCredentials),
-        R("clickhouse-connection-string", "ClickHouse URI with a password", keywords: ["clickhouse://"], .uriCredentials),
+        R(
+            "mssql-connection-string", "SQL Server URI with a password", keywords: ["sqlserver://", "mssql://"],
+            .uriCredentials),
+        R(
+            "clickhouse-connection-string", "ClickHouse URI with a password", keywords: ["clickhouse://"],
+            .uriCredentials),
         R("ldap-connection-string", "LDAP URI with a password", keywords: ["ldap://", "ldaps://"], .uriCredentials),
         R("smtp-connection-string", "SMTP URI with a password", keywords: ["smtp://", "smtps://"], .uriCredentials),
-        R("ftp-connection-string", "FTP / SFTP URI with a password", keywords: ["ftp://", "sftp://", "ftps://"], .uriCredentials),
+        R(
+            "ftp-connection-string", "FTP / SFTP URI with a password", keywords: ["ftp://", "sftp://", "ftps://"],
+            .uriCredentials),
         R(
             "ado-connection-string", "ADO.NET / ODBC connection string password", keywords: [";password=", ";pwd="],
             .adoConnectionPassword),
-        R("url-credentials", "Credentials in any URL (scheme://user:password@host)", keywords: ["://"], .uriCredentials),
-        R("authorization-basic", "HTTP Basic credentials in an Authorization header", keywords: ["authorization: basic ", "authorization:basic "], .basicAuth),
+        R(
+            "url-credentials", "Credentials in any URL (scheme://user:password@host)", keywords: ["://"],
+            .uriCredentials),
+        R(
+            "authorization-basic", "HTTP Basic credentials in an Authorization header",
+            keywords: ["authorization: basic ", "authorization:basic "], .basicAuth),
         R("authorization-bearer", "Bearer token (Authorization: Bearer …)", keywords: ["bearer "], .bearer),
     ]
 
@@ -307,7 +394,10 @@ package enum SecretCatalogue {
             keywords: ["token"], .assignment(minLength: 8)),
         R(
             "api-key-assignment", "An API or access key assigned in code, configuration, JSON or .env form",
-            keywords: ["api_key", "apikey", "api-key", "access_key", "accesskey", "auth_key", "private_key", "signing_key", "encryption_key"],
+            keywords: [
+                "api_key", "apikey", "api-key", "access_key", "accesskey", "auth_key", "private_key", "signing_key",
+                "encryption_key",
+            ],
             .assignment(minLength: 8)),
         R(
             "credential-assignment", "Credentials assigned in code, configuration, JSON or .env form",

@@ -220,7 +220,11 @@ package enum Placeholder {
         var other = false
         for i in r {
             let c = b[i]
-            if c &- 0x61 < 26 { lower = true } else if c &- 0x41 < 26 { upper = true } else if c.isDigit {
+            if c &- 0x61 < 26 {
+                lower = true
+            } else if c &- 0x41 < 26 {
+                upper = true
+            } else if c.isDigit {
                 digit = true
             } else {
                 other = true

@@ -84,7 +84,10 @@ struct Walker {
             if j + 1 < members.count {
                 edits.append(Edit(range: members[i].keyStart..<members[j + 1].keyStart, replacement: []))
             } else if i > 0 {
-                edits.append(Edit(range: members[i - 1].value.range.upperBound..<members[j].value.range.upperBound, replacement: []))
+                edits.append(
+                    Edit(
+                        range: members[i - 1].value.range.upperBound..<members[j].value.range.upperBound,
+                        replacement: []))
             } else {
                 edits.append(Edit(range: members[i].keyStart..<members[j].value.range.upperBound, replacement: []))
             }
@@ -139,7 +142,8 @@ struct Walker {
         let text = JSONStrings.decode(bytes, range, escaped: escaped)
         // Structural values (model names, ids, roles) are never code, but a secret there is still a secret.
         if let key, Walker.isStructural(key), !isArrayElement {
-            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true) {
+            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true)
+            {
                 replace(range, with: rewritten)
             }
             return
@@ -258,7 +262,9 @@ struct Walker {
             case .key(let k):
                 let plain =
                     !k.isEmpty && k.utf8.count <= 64
-                    && k.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+                    && k.utf8.allSatisfy {
+                        $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+                    }
                 if plain, scrubber.secretMatches(Array(k.utf8)).isEmpty {
                     out += "." + k
                 } else {

@@ -95,10 +95,14 @@ import Testing
         anthropic.absorb(json: Array(#"{"type":"message_delta","usage":{"output_tokens":4}}"#.utf8))
         #expect(anthropic.inputTokens == 15 && anthropic.outputTokens == 4)
         var gemini = TokenUsage()
-        gemini.absorb(json: Array(#"{"modelVersion":"g","usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2}}"#.utf8))
+        gemini.absorb(
+            json: Array(#"{"modelVersion":"g","usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2}}"#.utf8))
         #expect(gemini.inputTokens == 9 && gemini.outputTokens == 2 && gemini.responseModel == "g")
         var responses = TokenUsage()
-        responses.absorb(json: Array(#"{"type":"response.completed","response":{"model":"m","usage":{"input_tokens":5,"output_tokens":6}}}"#.utf8))
+        responses.absorb(
+            json: Array(
+                #"{"type":"response.completed","response":{"model":"m","usage":{"input_tokens":5,"output_tokens":6}}}"#
+                    .utf8))
         #expect(responses.inputTokens == 5 && responses.outputTokens == 6)
     }
 

@@ -62,8 +62,10 @@ import Testing
 
     @Test func openAIEmbeddingsAndCompletions() throws {
         let t = Self.token
-        try Self.check(#"{"model":"e","input":["a \#(t)","b"]}"#, kind: .openai, path: "/v1/embeddings", expecting: ["$.input[0]"])
-        try Self.check(#"{"model":"c","prompt":"p \#(t)"}"#, kind: .openai, path: "/v1/completions", expecting: ["$.prompt"])
+        try Self.check(
+            #"{"model":"e","input":["a \#(t)","b"]}"#, kind: .openai, path: "/v1/embeddings", expecting: ["$.input[0]"])
+        try Self.check(
+            #"{"model":"c","prompt":"p \#(t)"}"#, kind: .openai, path: "/v1/completions", expecting: ["$.prompt"])
     }
 
     @Test func anthropicMessages() throws {
@@ -102,11 +104,15 @@ import Testing
                 body, kind: .gemini, path: "/v1beta/models/gemini-2.0-flash:generateContent",
                 expecting: [
                     "$.\(system).parts[0].text", "$.contents[0].parts[0].text",
-                    "$.contents[1].parts[0].functionCall.args.cmd", "$.contents[2].parts[0].functionResponse.response.out",
+                    "$.contents[1].parts[0].functionCall.args.cmd",
+                    "$.contents[2].parts[0].functionResponse.response.out",
                 ])
             let result = try Scan.json(body, kind: .gemini)
             #expect(result.binaryParts == 1)
-            #expect(result.findings.contains { $0.detector == "code-python" && $0.path == "$.contents[1].parts[1].executableCode.code" })
+            #expect(
+                result.findings.contains {
+                    $0.detector == "code-python" && $0.path == "$.contents[1].parts[1].executableCode.code"
+                })
         }
     }
 
@@ -122,7 +128,8 @@ import Testing
 
     @Test func secretInAKeyIsRedactedWithoutEchoingIt() throws {
         let t = Self.token
-        let result = try Scan.json(#"{"model":"m","messages":[{"role":"user","content":"{\"\#(t)\": 1}"}]}"#, kind: .openai)
+        let result = try Scan.json(
+            #"{"model":"m","messages":[{"role":"user","content":"{\"\#(t)\": 1}"}]}"#, kind: .openai)
         #expect(!Scan.output(result).contains(t))
         #expect(result.findings.allSatisfy { !$0.path.contains(t) })
     }

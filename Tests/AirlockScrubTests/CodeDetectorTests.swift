@@ -5,26 +5,63 @@ import Testing
 @Suite struct CodeDetectorTests {
     /// Snippets in ten-plus languages, pasted into chat without fences.
     static let snippets: [(language: String, code: String)] = [
-        ("python", "def total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result"),
-        ("javascript", "const load = async (id) => {\n  const res = await fetch(`/api/${id}`);\n  return res.json();\n};"),
-        ("typescript", "interface User {\n  id: number;\n  name: string;\n}\nexport const byId = (u: User): number => u.id;"),
-        ("java", "public class Greeter {\n    public static void main(String[] args) {\n        System.out.println(\"hi\");\n    }\n}"),
+        (
+            "python",
+            "def total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result"
+        ),
+        (
+            "javascript",
+            "const load = async (id) => {\n  const res = await fetch(`/api/${id}`);\n  return res.json();\n};"
+        ),
+        (
+            "typescript",
+            "interface User {\n  id: number;\n  name: string;\n}\nexport const byId = (u: User): number => u.id;"
+        ),
+        (
+            "java",
+            "public class Greeter {\n    public static void main(String[] args) {\n        System.out.println(\"hi\");\n    }\n}"
+        ),
         ("c", "#include <stdio.h>\nint main(void) {\n    printf(\"%d\\n\", 42);\n    return 0;\n}"),
-        ("cpp", "#include <vector>\nint sum(const std::vector<int>& v) {\n    int s = 0;\n    for (auto x : v) s += x;\n    return s;\n}"),
-        ("csharp", "using System;\npublic class Account {\n    public decimal Balance { get; set; }\n    public void Deposit(decimal x) { Balance += x; }\n}"),
-        ("go", "func handler(w http.ResponseWriter, r *http.Request) {\n\tname := r.URL.Query().Get(\"name\")\n\tif name == \"\" {\n\t\tname = \"world\"\n\t}\n\tfmt.Fprintf(w, \"hello %s\", name)\n}"),
-        ("rust", "fn parse(input: &str) -> Result<u32, ParseIntError> {\n    let n = input.trim().parse::<u32>()?;\n    Ok(n * 2)\n}"),
-        ("swift", "func fetch(id: Int) async throws -> User {\n    guard let url = URL(string: base + \"/\\(id)\") else { throw APIError.bad }\n    let (data, _) = try await session.data(from: url)\n    return try decoder.decode(User.self, from: data)\n}"),
+        (
+            "cpp",
+            "#include <vector>\nint sum(const std::vector<int>& v) {\n    int s = 0;\n    for (auto x : v) s += x;\n    return s;\n}"
+        ),
+        (
+            "csharp",
+            "using System;\npublic class Account {\n    public decimal Balance { get; set; }\n    public void Deposit(decimal x) { Balance += x; }\n}"
+        ),
+        (
+            "go",
+            "func handler(w http.ResponseWriter, r *http.Request) {\n\tname := r.URL.Query().Get(\"name\")\n\tif name == \"\" {\n\t\tname = \"world\"\n\t}\n\tfmt.Fprintf(w, \"hello %s\", name)\n}"
+        ),
+        (
+            "rust",
+            "fn parse(input: &str) -> Result<u32, ParseIntError> {\n    let n = input.trim().parse::<u32>()?;\n    Ok(n * 2)\n}"
+        ),
+        (
+            "swift",
+            "func fetch(id: Int) async throws -> User {\n    guard let url = URL(string: base + \"/\\(id)\") else { throw APIError.bad }\n    let (data, _) = try await session.data(from: url)\n    return try decoder.decode(User.self, from: data)\n}"
+        ),
         ("kotlin", "fun main() {\n    val names = listOf(\"a\", \"b\")\n    names.forEach { println(it) }\n}"),
-        ("ruby", "def greet(name)\n  if name.nil?\n    puts \"hello\"\n  end\n  names.each do |n|\n    puts n\n  end\nend"),
-        ("php", "<?php\nfunction total($items) {\n    $sum = 0;\n    foreach ($items as $i) { $sum += $i->price; }\n    return $sum;\n}"),
+        (
+            "ruby",
+            "def greet(name)\n  if name.nil?\n    puts \"hello\"\n  end\n  names.each do |n|\n    puts n\n  end\nend"
+        ),
+        (
+            "php",
+            "<?php\nfunction total($items) {\n    $sum = 0;\n    foreach ($items as $i) { $sum += $i->price; }\n    return $sum;\n}"
+        ),
         ("shell", "#!/bin/bash\nset -euo pipefail\nfor f in *.log; do\n  grep -q ERROR \"$f\" && echo \"$f\"\ndone"),
-        ("sql", "SELECT u.id, u.email, COUNT(o.id) AS orders\nFROM users u\nLEFT JOIN orders o ON o.user_id = u.id\nWHERE u.created_at > NOW() - INTERVAL '30 days'\nGROUP BY u.id, u.email;"),
+        (
+            "sql",
+            "SELECT u.id, u.email, COUNT(o.id) AS orders\nFROM users u\nLEFT JOIN orders o ON o.user_id = u.id\nWHERE u.created_at > NOW() - INTERVAL '30 days'\nGROUP BY u.id, u.email;"
+        ),
     ]
 
     @Test(arguments: snippets.map(\.code))
     func unfencedCodeInProseIsOneRegionAndTheProseSurvives(_ code: String) throws {
-        let text = "Hi team, the build broke after my change this morning.\n\n\(code)\n\nCould you take a look when you have a minute? Thanks."
+        let text =
+            "Hi team, the build broke after my change this morning.\n\n\(code)\n\nCould you take a look when you have a minute? Thanks."
         let regions = Scan.code(text)
         #expect(regions.count == 1, "expected one region, got \(regions.map(\.language))")
         let result = try Scan.text(text)
@@ -91,7 +128,8 @@ import Testing
     }
 
     @Test func dataFormatsAreNotCodeUnlessThePolicySaysSo() {
-        let json = "Here is the payload:\n{\n  \"name\": \"Ada\",\n  \"roles\": [\"admin\", \"dev\"],\n  \"active\": true\n}\nIs it valid?"
+        let json =
+            "Here is the payload:\n{\n  \"name\": \"Ada\",\n  \"roles\": [\"admin\", \"dev\"],\n  \"active\": true\n}\nIs it valid?"
         let yaml = "Config:\n```yaml\nserver:\n  port: 8080\n  host: example.org\n```\nok?"
         let csv = "Data:\nname,age,city\nAda,36,London\nAlan,41,Wilmslow\nGrace,85,Arlington\nThanks"
         for text in [json, yaml, csv] {

@@ -41,7 +41,8 @@ import Testing
     }
 
     @Test func rewritingKeepsEscapesValid() throws {
-        let body = #"{"messages":[{"role":"user","content":"quote \" backslash \\ tab \t unicode \u00e9 \#(Self.token) end"}]}"#
+        let body =
+            #"{"messages":[{"role":"user","content":"quote \" backslash \\ tab \t unicode \u00e9 \#(Self.token) end"}]}"#
         let result = try Scan.json(body, kind: .anthropic)
         let parsed = try Scan.parse(result.output) as! [String: Any]
         let content = ((parsed["messages"] as! [[String: Any]])[0]["content"]) as! String
@@ -125,7 +126,10 @@ import Testing
             Array(#"{"a":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),  // encoded surrogate
             Array(#"{"a":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8),  // overlong
         ] {
-            #expect(throws: ScrubError(code: "invalid_utf8", message: "the body is not acceptable: invalid UTF-8 in a string at byte 6")) {
+            #expect(
+                throws: ScrubError(
+                    code: "invalid_utf8", message: "the body is not acceptable: invalid UTF-8 in a string at byte 6")
+            ) {
                 try Scrubber(policy: ScrubPolicy()).scrub(bytes, kind: .openai)
             }
         }
@@ -143,7 +147,9 @@ import Testing
     @Test func timeBudgetFailsClosed() {
         var policy = ScrubPolicy()
         policy.timeBudget = .zero
-        #expect(throws: ScrubError.self) { try Scan.json(#"{"messages":[{"content":"hi"}]}"#, kind: .anthropic, policy: policy) }
+        #expect(throws: ScrubError.self) {
+            try Scan.json(#"{"messages":[{"content":"hi"}]}"#, kind: .anthropic, policy: policy)
+        }
     }
 
     @Test func scanReportJSONHasTheDocumentedShape() throws {

@@ -94,7 +94,10 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         let other = "npm_" + "Q2w3E4r5T6y7U8i9O0p1A2s3D4f5G6h7J8k9"
         let result = try Scan.text("a \(token) b \(other) c \(token)")
         let out = Scan.output(result)
-        #expect(out == "a [REDACTED:secret:gitlab-pat:1] b [REDACTED:secret:npm-access-token:2] c [REDACTED:secret:gitlab-pat:1]")
+        #expect(
+            out
+                == "a [REDACTED:secret:gitlab-pat:1] b [REDACTED:secret:npm-access-token:2] c [REDACTED:secret:gitlab-pat:1]"
+        )
     }
 
     @Test func escapedUnicodeDoesNotHideASecret() throws {
