@@ -96,7 +96,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "airlock-bench", dependencies: ["AirlockScrub"], path: "Benchmarks/ScrubBench",
+            name: "airlock-bench", dependencies: ["AirlockScrub", "AirlockLedger"], path: "Benchmarks/ScrubBench",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockLedgerTests",

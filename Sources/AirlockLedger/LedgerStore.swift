@@ -17,6 +17,8 @@ package struct LedgerError: Error, Sendable, CustomStringConvertible {
 package final class LedgerStore: Sendable {
     package let path: String
     let pool: DatabasePool
+    /// A second connection that only copies the WAL back into the database, concurrently with the writer.
+    private let checkpointer: DatabaseQueue?
 
     /// Opens or creates the ledger. `synchronousFull` fsyncs every commit (survives power loss);
     /// otherwise commits survive a process crash and at worst the last moments are lost on power loss.
@@ -30,12 +32,14 @@ package final class LedgerStore: Sendable {
         configuration.prepareDatabase { db in
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = \(sync)")
-                // Fewer, larger WAL checkpoints: the writer commits small batches often.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+                // The writer never checkpoints the WAL itself (that would stall every request waiting for it);
+                // `walCheckpoint()` does it from another connection without taking the write lock.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             }
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            checkpointer = readOnly ? nil : try DatabaseQueue(path: path, configuration: configuration)
             if !readOnly {
                 // Metadata only, but still nobody else's business: owner-only, like the rest of the state directory.
                 for suffix in ["", "-wal", "-shm"] { chmod(path + suffix, 0o600) }
@@ -81,6 +85,11 @@ package final class LedgerStore: Sendable {
                         anchor_seq INTEGER NOT NULL, anchor_prev TEXT NOT NULL, signature TEXT NOT NULL);
                     """)
         }
+    }
+
+    /// Copies committed WAL frames into the database file without blocking the writer (`PASSIVE`).
+    package func walCheckpoint() {
+        try? checkpointer?.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
     }
 
     // MARK: Appending

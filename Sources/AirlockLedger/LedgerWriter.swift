@@ -46,6 +46,20 @@ package final class LedgerWriter: @unchecked Sendable {
         thread.name = "airlock-ledger"
         self.thread = thread
         thread.start()
+        let checkpointer = Thread { [self] in
+            while !isClosed {
+                Thread.sleep(forTimeInterval: 1)
+                store.walCheckpoint()
+            }
+        }
+        checkpointer.name = "airlock-ledger-wal"
+        checkpointer.start()
+    }
+
+    private var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
     }
 
     /// Queues an event; `completion` runs on the writer thread once its batch is committed (or failed).
@@ -120,6 +134,7 @@ package final class LedgerWriter: @unchecked Sendable {
                 _ = try? store.prune(olderThan: now() - Int64(retention * 1000), signer: keys.signing, now: now())
             }
             if stopping {
+                store.walCheckpoint()
                 condition.lock()
                 if queue.isEmpty {
                     closed = true
