@@ -42,8 +42,6 @@ final class InterceptHandler: ChannelDuplexHandler {
         var scrubbed = false
         /// `allowed` or `redacted`, for the decision log.
         var decision = "allowed"
-        /// Reads token usage from the response for the ledger.
-        var usage: UsageTap?
     }
 
     /// Bodies above this size are scanned on the thread pool rather than on the event loop.
@@ -75,6 +73,9 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     private let proxyUser: String?
     private let client: SocketAddress?
+    /// The response in flight, counted and read for token usage without copying the exchange per chunk.
+    private var responseBytes = 0
+    private var usageTap: UsageTap?
 
     init(
         runtime: ProxyRuntime, target: InterceptTarget, presetDenial: DenyReason? = nil, proxyUser: String? = nil,
@@ -411,7 +412,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         responseDeadline = nil
         guard case .forwarding(let exchange) = state else { return }
         if exchange.responseStarted {
-            exchange.log.emit(runtime, decision: "error", status: exchange.status, reason: "upstream_aborted")
+            responseLog(exchange).emit(runtime, decision: "error", status: exchange.status, reason: "upstream_aborted")
             state = .refused
             context.close(promise: nil)
             return
@@ -506,7 +507,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         if case .forwarding(let exchange) = state {
             // The client left mid-exchange: the upstream connection cannot be reused.
             exchange.upstream?.close()
-            exchange.log.emit(runtime, decision: "error", status: exchange.status, reason: "client_closed")
+            responseLog(exchange).emit(runtime, decision: "error", status: exchange.status, reason: "client_closed")
         }
         state = .refused
         context.fireChannelInactive()
@@ -527,6 +528,17 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 }
 
+extension InterceptHandler {
+    /// The exchange's log with what the relayed response added: its size and token usage.
+    private func responseLog(_ exchange: Exchange) -> DecisionLog {
+        var log = exchange.log
+        log.responseBytes = responseBytes
+        log.usage = usageTap?.finish()
+        usageTap = nil
+        return log
+    }
+}
+
 extension InterceptHandler: UpstreamResponseReceiver {
     var canAcceptResponseBytes: Bool { context?.channel.isWritable ?? false }
 
@@ -535,11 +547,11 @@ extension InterceptHandler: UpstreamResponseReceiver {
         guard case .forwarding(var exchange) = state, let context else { return }
         exchange.responseStarted = true
         exchange.status = head.status.code
+        responseBytes = 0
+        usageTap = nil
         if runtime.ledger != nil {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
-            if target.provider != nil {
-                exchange.usage = UsageTap(contentType: head.headers.first(name: "content-type"))
-            }
+            if target.provider != nil { usageTap = UsageTap(contentType: head.headers.first(name: "content-type")) }
         }
         state = .forwarding(exchange)
         var headers = head.headers
@@ -553,11 +565,8 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         lastActivity = .now()
-        if runtime.ledger != nil, case .forwarding(var exchange) = state {
-            exchange.log.responseBytes += buffer.readableBytes
-            exchange.usage?.feed(buffer)
-            state = .forwarding(exchange)
-        }
+        responseBytes += buffer.readableBytes
+        usageTap?.feed(buffer)
         context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
@@ -568,9 +577,8 @@ extension InterceptHandler: UpstreamResponseReceiver {
     }
 
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
-        guard case .forwarding(var exchange) = state, let context else { return }
-        if let tap = exchange.usage { exchange.log.usage = tap.finish() }
-        exchange.log.emit(runtime, decision: exchange.decision, status: exchange.status)
+        guard case .forwarding(let exchange) = state, let context else { return }
+        responseLog(exchange).emit(runtime, decision: exchange.decision, status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
         if exchange.keepAlive && !quiescing {
