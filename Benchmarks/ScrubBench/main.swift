@@ -74,6 +74,33 @@ func mbps(_ bytes: Int, _ seconds: Double) -> String {
     String(format: "%8.1f MB/s", Double(bytes) / seconds / 1_000_000)
 }
 
+/// `airlock-bench ledger`: the ledger store alone, appending 3,200 events in batches of 1, 8 and 32.
+func benchLedger() {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
+    let store = try! LedgerStore(path: path)
+    var event = LedgerEvent(kind: .request, requestID: UUID().uuidString, time: 1_700_000_000_000)
+    event.host = "api.openai.com"
+    event.method = "POST"
+    event.path = "/v1/chat/completions"
+    event.decision = .allowed
+    event.requestModel = "gpt-bench"
+    for batchSize in [1, 8, 32] {
+        let start = ContinuousClock.now
+        for _ in 0..<(3200 / batchSize) { _ = try! store.append(Array(repeating: event, count: batchSize)) }
+        let d = ContinuousClock.now - start
+        let micros = Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6
+        print(
+            String(
+                format: "ledger append, batches of %d: %.1f µs per event, %.0f µs per batch", batchSize,
+                micros / 3200, micros / 3200 * Double(batchSize)))
+    }
+}
+
+if CommandLine.arguments.dropFirst().first == "ledger" {
+    benchLedger()
+    exit(0)
+}
+
 if CommandLine.arguments.count > 1 {
     // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`).
     let text = Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8)
@@ -83,24 +110,6 @@ if CommandLine.arguments.count > 1 {
         switch CommandLine.arguments[1] {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count
-        case "ledger":
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
-            let store = try! LedgerStore(path: path)
-            var event = LedgerEvent(kind: .request, requestID: UUID().uuidString, time: 1_700_000_000_000)
-            event.host = "api.openai.com"
-            event.method = "POST"
-            event.path = "/v1/chat/completions"
-            event.decision = .allowed
-            event.requestModel = "gpt-bench"
-            for batchSize in [1, 8, 32] {
-                let clock = ContinuousClock()
-                let start = clock.now
-                for _ in 0..<(3200 / batchSize) { _ = try! store.append(Array(repeating: event, count: batchSize)) }
-                let d = clock.now - start
-                let micros = Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6
-                print(String(format: "ledger append, batches of %d: %.1f µs per event, %.0f µs per batch", batchSize, micros / 3200, micros / 3200 * Double(batchSize)))
-            }
-            exit(0)
         case "small":
             let body = Array(
                 #"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21))"}]}"#
