@@ -90,6 +90,7 @@ struct Serve: AsyncParsableCommand {
             throw CLIError("invalid allowlist, not starting:\n\(error.description)", code: 2)
         }
 
+        let metrics = ProxyMetrics()
         // The ledger opens before the listener: without it nothing could be forwarded.
         var ledger: LedgerWriter?
         var ledgerKeys: LedgerKeys?
@@ -102,7 +103,8 @@ struct Serve: AsyncParsableCommand {
                 let writer = LedgerWriter(
                     store: store, keys: keys, checkpointEvery: configuration.ledger.checkpointEvery,
                     checkpointInterval: configuration.ledger.checkpointInterval,
-                    retention: configuration.ledger.retention)
+                    retention: configuration.ledger.retention,
+                    onCommit: { seconds, failed in metrics.ledgerCommit(seconds: seconds, failed: failed) })
                 writer.start()
                 ledger = writer
                 ledgerKeys = keys
@@ -113,8 +115,6 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
-        let metrics = ProxyMetrics()
-        ledger?.onCommit = { seconds, failed in metrics.ledgerCommit(seconds: seconds, failed: failed) }
         defer { ledger?.close() }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)

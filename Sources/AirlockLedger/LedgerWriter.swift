@@ -19,7 +19,7 @@ package final class LedgerWriter: @unchecked Sendable {
     private var closed = false
     private var thread: Thread?
     /// Called on the writer thread after each batch with its commit time in seconds and whether it failed.
-    package var onCommit: (@Sendable (Double, Bool) -> Void)?
+    private let onCommit: (@Sendable (Double, Bool) -> Void)?
     // Guarded by `condition`.
     private var lastBatchFailed = false
 
@@ -32,8 +32,9 @@ package final class LedgerWriter: @unchecked Sendable {
 
     package init(
         store: LedgerStore, keys: LedgerKeys, checkpointEvery: Int = 1000, checkpointInterval: Double = 60,
-        retention: Double? = nil
+        retention: Double? = nil, onCommit: (@Sendable (Double, Bool) -> Void)? = nil
     ) {
+        self.onCommit = onCommit
         self.store = store
         self.keys = keys
         self.checkpointEvery = checkpointEvery
