@@ -65,7 +65,7 @@ struct Scan: ParsableCommand {
         let scrubber = Scrubber(policy: policy)
         let kind: PayloadKind =
             switch provider {
-            case .auto: .json
+            case .auto: .auto
             case .openai: .openai
             case .anthropic: .anthropic
             case .gemini: .gemini

@@ -26,7 +26,8 @@ package enum LedgerVerifier {
             // Where the chain must start: the newest signed anchor, else 1 and the genesis hash.
             var expectedSeq: Int64 = 1
             var previous = LedgerEvent.genesisHash
-            if let anchor = checkpoints.last(where: { $0.anchorSeq > 1 }) {
+            let anchor = checkpoints.last(where: { $0.anchorSeq > 1 })
+            if let anchor {
                 expectedSeq = anchor.anchorSeq
                 previous = anchor.anchorPrevious
             }
@@ -65,8 +66,7 @@ package enum LedgerVerifier {
                 count += 1
             }
             let last = expectedSeq - 1
-            for checkpoint in checkpoints
-            where checkpoint.seq >= (checkpoints.last(where: { $0.anchorSeq > 1 })?.anchorSeq ?? 1) {
+            for checkpoint in checkpoints where checkpoint.seq >= (anchor?.anchorSeq ?? 1) {
                 if checkpoint.seq > last {
                     return fail(
                         last + 1,

@@ -101,17 +101,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         let isConnect = head.method == .CONNECT
         var log = DecisionLog(
             method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
-        if runtime.ledger != nil {
-            log.event = LedgerRecords.skeleton(
-                method: head.method.rawValue, host: "-", path: isConnect ? "/" : head.uri,
-                client: context.channel.remoteAddress)
-            let authority = isConnect ? Substring(head.uri) : LedgerRecords.authority(of: head.uri)
-            if let (host, port) = HostPort.split(authority) {
-                log.event?.host = LedgerEvent.safeIdentifier(host.flatMap(InterceptTarget.normalise), limit: 255)
-                log.event?.port = port
-            }
-            log.event?.scheme = isConnect ? "https" : "http"
-        }
+        if runtime.ledger != nil { log.event = LedgerRecords.proxyRequest(head, client: context.channel.remoteAddress) }
         let user = runtime.authenticator?.authenticate(head.headers)
         log.event?.proxyUser = LedgerEvent.safeIdentifier(user)
         proxyUser = user
@@ -176,6 +166,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             refuse(.denied(reason, host: normalized), log, context: context)
         case .allowed(let entry, let normalized):
             log.host = normalized
+            log.entry = entry.hostPattern
             let target = InterceptTarget(host: normalized, port: port, scheme: scheme, entry: entry)
             let resolution: EventLoopFuture<PinnedResolver.Resolved>
             if let override = runtime.configuration.upstream.connectTarget(host: normalized, port: port) {

@@ -164,6 +164,7 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var log = DecisionLog(method: head.method.rawValue, host: target.host, uri: head.uri)
+        log.entry = target.entry.hostPattern
         if runtime.ledger != nil {
             var event = LedgerRecords.skeleton(
                 method: head.method.rawValue, host: target.host, path: head.uri, client: client)

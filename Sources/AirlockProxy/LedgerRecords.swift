@@ -19,8 +19,20 @@ enum LedgerRecords {
         return event
     }
 
+    /// The proxy request itself (CONNECT or absolute-form): where the client asked to go.
+    static func proxyRequest(_ head: HTTPRequestHead, client: SocketAddress?) -> LedgerEvent {
+        let isConnect = head.method == .CONNECT
+        var event = skeleton(method: head.method.rawValue, host: "-", path: isConnect ? "/" : head.uri, client: client)
+        if let (host, port) = HostPort.split(isConnect ? Substring(head.uri) : authority(of: head.uri)) {
+            event.host = LedgerEvent.safeIdentifier(host.flatMap(InterceptTarget.normalise), limit: 255)
+            event.port = port
+        }
+        event.scheme = isConnect ? "https" : "http"
+        return event
+    }
+
     /// `host:port` of an absolute-form URI (`http://host:port/path`), with the default port when none is given.
-    static func authority(of uri: String) -> Substring {
+    private static func authority(of uri: String) -> Substring {
         guard let scheme = uri.range(of: "://") else { return "" }
         let rest = uri[scheme.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
@@ -54,7 +66,6 @@ enum LedgerRecords {
         event.scheme = target.scheme == .https ? "https" : "http"
         event.host = target.host
         event.port = target.port
-        event.entry = target.entry.hostPattern
         event.provider = providerName(target.provider)
         if let kind = target.provider.flatMap({ PayloadKind(rawValue: $0.rawValue) }) {
             let operation = ProviderOperation.from(path: path, kind: kind)
@@ -93,8 +104,7 @@ enum LedgerRecords {
         if let stream = result.stream { event.stream = stream || (event.stream ?? false) }
         event.requestBytes = received
         event.forwardedBytes = result.decision == .blocked ? 0 : result.output.count
-        let counts = result.countsByDetector
-        if !counts.isEmpty { event.findings = counts.map { "\($0.0):\($0.1)" }.joined(separator: ",") }
+        event.findings = result.findingsSummary
         let lines = result.codeLinesRemoved
         if lines > 0 { event.codeLinesRemoved = lines }
     }

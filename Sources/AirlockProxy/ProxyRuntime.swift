@@ -83,6 +83,8 @@ struct DecisionLog {
     /// The request target as received; reduced to a safe path only when a line is written.
     var uri: String
     var start: NIODeadline
+    /// The allowlist entry that matched (its host pattern), once the allowlist has decided.
+    var entry: String?
     /// The scrubber's decision and finding counts per detector (stable ids only), once scanned.
     var scrub: String?
     /// The ledger event being built for this request, and whether its intent record is already durable.
@@ -115,9 +117,10 @@ struct DecisionLog {
             runtime.logger.info("\(line)")
         }
         guard decision != "intercept" else { return }
-        runtime.metrics?.request(decision: decision, host: event?.entry ?? "(not allowlisted)")
+        runtime.metrics?.request(decision: decision, host: entry ?? "(not allowlisted)")
         guard let ledger = runtime.ledger else { return }
         var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
+        record.entry = entry
         let now = LedgerRecords.nowMs()
         if intentWritten {
             var outcome = LedgerEvent(kind: .outcome, requestID: record.requestID, time: now)

@@ -44,8 +44,7 @@ enum ScrubGate {
     static func logSummary(_ result: ScrubResult) -> String? {
         guard !result.findings.isEmpty || result.binaryParts > 0 else { return nil }
         var line = "scrub=\(result.decision.rawValue)"
-        let counts = result.countsByDetector
-        if !counts.isEmpty { line += " findings=" + counts.map { "\($0.0):\($0.1)" }.joined(separator: ",") }
+        if let summary = result.findingsSummary { line += " findings=" + summary }
         if result.binaryParts > 0 { line += " binary_parts=\(result.binaryParts)" }
         return line
     }

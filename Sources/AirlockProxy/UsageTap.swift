@@ -53,16 +53,34 @@ final class UsageTap {
     }
 
     private func consider(_ line: some Collection<UInt8>) {
-        // `data: {...}` lines that carry usage or a model; everything else streams by untouched.
+        // Only `data:` lines that carry a usage object are parsed, plus the first one for the model name;
+        // every other event (one per streamed token) passes with a byte search.
         guard line.count > 6, line.starts(with: "data:".utf8) else { return }
-        let payload = line.dropFirst(5)
-        guard payload.contains(UInt8(ascii: "{")), mentionsUsage(payload) else { return }
+        let payload = Array(line.dropFirst(5))
+        guard UsageTap.carriesUsage(payload) || (usage.responseModel == nil && payload.contains(UInt8(ascii: "{")))
+        else { return }
         usage.absorb(json: payload)
     }
 
-    private func mentionsUsage(_ bytes: some Collection<UInt8>) -> Bool {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.contains("sage") || text.contains("\"model")
+    /// `"usage": {` or `"usageMetadata": {` somewhere in the event (not `"usage": null`).
+    static func carriesUsage(_ bytes: [UInt8]) -> Bool {
+        let key: [UInt8] = Array("\"usage".utf8)
+        var i = 0
+        while i + key.count < bytes.count {
+            if bytes[i] == key[0], bytes[i..<i + key.count].elementsEqual(key) {
+                var j = i + key.count
+                if bytes[j...].starts(with: "Metadata".utf8) { j += 8 }
+                guard j < bytes.count, bytes[j] == UInt8(ascii: "\"") else {
+                    i += 1
+                    continue
+                }
+                j += 1
+                while j < bytes.count, bytes[j] == 0x20 || bytes[j] == UInt8(ascii: ":") { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: "{") { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     func finish() -> TokenUsage {

@@ -120,11 +120,12 @@ package struct CodeDetector: Sendable {
             // Unlabelled or unknown: code only if its lines read as code.
             let scored = bodyLines.map { score(b, $0) }
             guard scored.contains(where: { $0 >= 2 }) else { return (nil, next) }
-            if let data = dataFormat(b, bodyLines), !includeDataFormats {
-                _ = data
-                return (nil, next)
+            if let data = dataFormat(b, bodyLines) {
+                guard includeDataFormats else { return (nil, next) }
+                language = data
+            } else {
+                language = info.isEmpty ? guessLanguage(b, bodyLines) : info
             }
-            language = info.isEmpty ? guessLanguage(b, bodyLines) : info
         }
         return (CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced), next)
     }

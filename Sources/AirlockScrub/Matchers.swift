@@ -170,7 +170,7 @@ enum Matchers {
                 break
             }
             if onlyNameCharacters { return nil }
-            if Bytes.containsFolded(b, range, Array("(".utf8)) { return nil }
+            if b[range].contains(UInt8(ascii: "(")) { return nil }
         } else if b[range].contains(0x20) {
             // Prose in quotes; only pass phrases may contain spaces.
             let keyword = String(decoding: b[start..<end], as: UTF8.self).lowercased()

@@ -39,6 +39,8 @@ package enum PayloadKind: String, Sendable, CaseIterable {
     case openai, anthropic, gemini
     /// Any JSON: every string except structural keys is scanned.
     case json
+    /// JSON whose shape is guessed from its keys (offline scans, where no host says which provider it is for).
+    case auto
     /// Plain text, not JSON.
     case text
 }
@@ -64,7 +66,7 @@ package enum ProviderOperation: String, Sendable {
             if p.hasSuffix(":generateContent") { return .generateContent }
             if p.hasSuffix(":countTokens") { return .countTokens }
             if p.hasSuffix(":embedContent") || p.hasSuffix(":batchEmbedContents") { return .embedContent }
-        case .json, .text: break
+        case .json, .auto, .text: break
         }
         return .other
     }

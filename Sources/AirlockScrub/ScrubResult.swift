@@ -54,6 +54,12 @@ package struct ScrubResult: Sendable {
         }
         return order.map { ($0, counts[$0]!) }
     }
+
+    /// `github-pat:2,code-python:1`, or nil when nothing was found: the form logs and the ledger use.
+    package var findingsSummary: String? {
+        let counts = countsByDetector
+        return counts.isEmpty ? nil : counts.map { "\($0.0):\($0.1)" }.joined(separator: ",")
+    }
 }
 
 /// Why a body could not be scanned. The message describes the problem, never the content.

@@ -20,36 +20,30 @@ package struct Scrubber: Sendable {
             let rewritten = try scrubText(body, path: { "$" }, session: session)
             return session.result(output: rewritten ?? body, changed: rewritten != nil, operation: .other)
         }
-        var resolved = kind
-        let operation: ProviderOperation
-        let edits: [Edit]
         var model: String?
         var stream: Bool?
-        do {
-            (edits, resolved, operation) = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
-                let root: JSONNode
-                switch Result(catching: { () throws(JSONSyntaxError) in
-                    try JSONParser.parse(bytes, maxDepth: policy.maxDepth)
-                }) {
-                case .success(let node): root = node
-                case .failure(let error):
-                    let what = error.code == .invalidJSON ? "not valid JSON" : "not acceptable"
-                    throw ScrubError(
-                        code: error.code.rawValue,
-                        message: "the body is \(what): \(error.detail) at byte \(error.offset)")
-                }
-                let actualKind = kind == .json ? Scrubber.guessKind(root, bytes) : kind
-                if case .string(let r, let e)? = root["model"] {
-                    model = String(decoding: JSONStrings.decode(bytes, r, escaped: e).prefix(256), as: UTF8.self)
-                }
-                if case .scalar(let r)? = root["stream"] { stream = bytes[r.lowerBound] == UInt8(ascii: "t") }
-                let op = ProviderOperation.from(path: path, kind: actualKind)
-                var walker = Walker(bytes: bytes, scrubber: self, session: session, kind: actualKind, operation: op)
-                try walker.walkRoot(root)
-                return (walker.edits, actualKind, op)
+        let (edits, operation) = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
+            let root: JSONNode
+            switch Result(catching: { () throws(JSONSyntaxError) in
+                try JSONParser.parse(bytes, maxDepth: policy.maxDepth)
+            }) {
+            case .success(let node): root = node
+            case .failure(let error):
+                let what = error.code == .invalidJSON ? "not valid JSON" : "not acceptable"
+                throw ScrubError(
+                    code: error.code.rawValue,
+                    message: "the body is \(what): \(error.detail) at byte \(error.offset)")
             }
+            let actualKind = kind == .auto ? Scrubber.guessKind(root, bytes) : kind
+            if case .string(let r, let e)? = root["model"] {
+                model = String(decoding: JSONStrings.decode(bytes, r, escaped: e).prefix(256), as: UTF8.self)
+            }
+            if case .scalar(let r)? = root["stream"] { stream = bytes[r.lowerBound] == UInt8(ascii: "t") }
+            let op = ProviderOperation.from(path: path, kind: actualKind)
+            var walker = Walker(bytes: bytes, scrubber: self, session: session, kind: actualKind, operation: op)
+            try walker.walkRoot(root)
+            return (walker.edits, op)
         }
-        _ = resolved
         var result =
             edits.isEmpty
             ? session.result(output: body, changed: false, operation: operation)
@@ -59,7 +53,7 @@ package struct Scrubber: Sendable {
         return result
     }
 
-    /// Guesses the provider shape of a JSON body (for `airlock scan --provider auto`).
+    /// Guesses the provider shape of a JSON body (for `.auto`, as `airlock scan --provider auto` uses).
     package static func guessKind(_ root: JSONNode, _ bytes: UnsafeBufferPointer<UInt8>) -> PayloadKind {
         guard case .object(let members, _) = root else { return .json }
         let keys = Set(members.map(\.key))
@@ -118,7 +112,7 @@ package struct Scrubber: Sendable {
                 regions = []
             } else if let language {
                 let lines = b.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-                let whole = Bytes.hasPrefix(b, 0, Placeholder.marker) || b.isEmpty
+                let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
             } else {
                 regions = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats).detect(b)

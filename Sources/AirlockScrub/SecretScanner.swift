@@ -52,9 +52,7 @@ package struct SecretScanner: Sendable {
                 placeholders.append(start..<min(close + 1, text.count))
                 continue
             }
-            if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty,
-                !Bytes.hasPrefix(text, range.lowerBound, Placeholder.marker)
-            {
+            if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty {
                 matches.append(SecretMatch(rule: ruleIndex, range: range))
             }
         }
@@ -98,10 +96,6 @@ enum Bytes {
         guard at >= 0, at + needle.count <= b.count else { return false }
         for i in 0..<needle.count where b[at + i] != needle[i] { return false }
         return true
-    }
-
-    static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: [UInt8]) -> Bool {
-        equal(b, at, needle)
     }
 
     /// `equal` for literals, without allocating.

@@ -280,8 +280,7 @@ struct Walker {
         let head = text.prefix(256)
         let marker = Array(";base64,".utf8)
         guard head.count >= marker.count else { return false }
-        for i in 0...(head.count - marker.count) where Array(head[i..<i + marker.count]) == marker { return true }
-        return false
+        return (0...(head.count - marker.count)).contains { head[$0..<$0 + marker.count].elementsEqual(marker) }
     }
 
     static func looksLikeJSONContainer(_ text: [UInt8]) -> Bool {

@@ -143,6 +143,11 @@ import Testing
         #expect(Scan.output(replaced) == #"{"store": false, "input":"hi"}"#)
         let kept = try Scan.json(#"{"store":false,"input":"hi"}"#, kind: .openai, path: "/v1/responses")
         #expect(kept.findings.isEmpty && !kept.changed)
+        // Only a body for OpenAI is rewritten: another host's JSON at a similar path is left as it is.
+        let other = try Scan.json(#"{"input":"hi"}"#, kind: .json, path: "/v1/responses")
+        #expect(other.findings.isEmpty && !other.changed)
+        let guessed = try Scan.json(#"{"input":"hi"}"#, kind: .auto, path: "/v1/responses")
+        #expect(guessed.findings.map(\.detector) == ["openai-store-disabled"])
 
         var policy = ScrubPolicy()
         policy.dropIdentifiers = true

@@ -112,8 +112,8 @@ def test_no_canary_anywhere(airlock, standin):
     for blob in outputs + [airlock.output().encode()] + [p.read_bytes() for p in airlock.state_dir.iterdir() if p.is_file()]:
         for canary in CANARIES:
             assert canary.encode() not in blob, f"canary found: {canary[:12]}…"
-    models = {r["request_model"] for r in records(airlock)}
-    assert "[unsafe]" in models or None in models
+    # The model name that carried prose was not copied into the ledger.
+    assert "[unsafe]" in {r["request_model"] for r in records(airlock)}
 
 
 @pytest.fixture
@@ -173,7 +173,6 @@ def test_external_checkpoint_catches_rollback(stopped_ledger, tmp_path, standin)
 def test_prune_keeps_the_chain_verifiable(stopped_ledger):
     airlock = stopped_ledger
     before = len(records(airlock))
-    sql(airlock, "SELECT 1")
     result = ledger(airlock, "prune", "--older-than", "0s")
     assert result.returncode == 0 and b"pruned" in result.stdout
     assert len(records(airlock)) < before
