@@ -74,26 +74,125 @@ func mbps(_ bytes: Int, _ seconds: Double) -> String {
     String(format: "%8.1f MB/s", Double(bytes) / seconds / 1_000_000)
 }
 
-/// `airlock-bench ledger`: the ledger store alone, appending 3,200 events in batches of 1, 8 and 32.
-func benchLedger() {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
-    let store = try! LedgerStore(path: path)
-    var event = LedgerEvent(kind: .request, requestID: UUID().uuidString, time: 1_700_000_000_000)
+/// A request record as the proxy load benchmark produces it.
+func benchEvent() -> LedgerEvent {
+    var event = LedgerEvent(kind: .request, requestID: LedgerEvent.newRequestID(time: 1_700_000_000_000), time: 0)
+    event.time = 1_700_000_000_000
+    event.clientAddress = "127.0.0.1"
     event.host = "api.openai.com"
+    event.port = 443
     event.method = "POST"
+    event.scheme = "https"
     event.path = "/v1/chat/completions"
+    event.entry = "api.openai.com"
+    event.provider = "openai"
+    event.operation = "chat"
     event.decision = .allowed
     event.requestModel = "gpt-bench"
-    for batchSize in [1, 8, 32] {
-        let start = ContinuousClock.now
-        for _ in 0..<(3200 / batchSize) { _ = try! store.append(Array(repeating: event, count: batchSize)) }
-        let d = ContinuousClock.now - start
-        let micros = Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6
+    event.stream = false
+    event.requestBytes = 1024
+    event.forwardedBytes = 1024
+    return event
+}
+
+/// `airlock-bench ledger`: the store alone, appending 6,400 events in batches of 1, 8, 32 and 128; then the
+/// writer as the proxy drives it, with 32 clients that each wait for a request record to be committed and then
+/// queue its outcome record.
+func benchLedger() {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = try! LedgerStore(path: directory.appendingPathComponent("store.sqlite").path)
+    let event = benchEvent()
+    for batchSize in [1, 8, 32, 128] {
+        let count = 6400
+        var elapsed = Duration.zero
+        for _ in 0..<(count / batchSize) {
+            let batch = (0..<batchSize).map { _ in event }
+            let start = ContinuousClock.now
+            _ = try! store.append(batch)
+            elapsed += ContinuousClock.now - start
+            store.walCheckpoint()
+        }
+        let micros = seconds(elapsed) * 1e6
         print(
             String(
-                format: "ledger append, batches of %d: %.1f µs per event, %.0f µs per batch", batchSize,
-                micros / 3200, micros / 3200 * Double(batchSize)))
+                format: "store, batches of %3d: %6.1f µs per event, %6.0f µs per batch",
+                batchSize, micros / Double(count), micros / Double(count) * Double(batchSize)))
     }
+
+    let path = directory.appendingPathComponent("writer.sqlite").path
+    let stats = CommitStats()
+    let writer = LedgerWriter(
+        store: try! LedgerStore(path: path),
+        keys: try! LedgerKeys(signingKey: LedgerKeys.newSigningKey(), credentialKey: LedgerKeys.newCredentialKey()),
+        onCommit: { seconds, _ in stats.add(seconds) })
+    writer.start()
+    let clients = 32
+    let duration = 5.0
+    let done = DispatchGroup()
+    let requests = Counter()
+    let deadline = Date().addingTimeInterval(duration)
+    for _ in 0..<clients {
+        done.enter()
+        Thread.detachNewThread {
+            let committed = DispatchSemaphore(value: 0)
+            while Date() < deadline {
+                var request = benchEvent()
+                request.time = Int64(Date().timeIntervalSince1970 * 1000)
+                request.requestID = LedgerEvent.newRequestID(time: request.time)
+                writer.append(request) { _ in committed.signal() }
+                committed.wait()
+                var outcome = LedgerEvent(kind: .outcome, requestID: request.requestID, time: request.time)
+                outcome.upstreamStatus = 200
+                outcome.responseBytes = 96
+                outcome.durationMs = 3
+                writer.append(outcome)
+                requests.add()
+            }
+            done.leave()
+        }
+    }
+    var largestWAL = 0
+    func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+    while Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.1)
+        largestWAL = max(largestWAL, walSize())
+    }
+    done.wait()
+    writer.close()
+    let (commits, commitSeconds) = stats.read()
+    let total = requests.read()
+    print(
+        String(
+            format:
+                "writer, %d clients: %.0f requests/s, %.1f events per commit, %.1f µs of commit time per request, WAL at most %.1f MiB",
+            clients, Double(total) / duration, Double(total * 2) / Double(commits), commitSeconds * 1e6 / Double(total),
+            Double(largestWAL) / 1_048_576))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+final class CommitStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private var commits = 0
+    private var seconds = 0.0
+    func add(_ s: Double) {
+        lock.withLock {
+            commits += 1
+            seconds += s
+        }
+    }
+    func read() -> (Int, Double) { lock.withLock { (commits, seconds) } }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() { lock.withLock { value += 1 } }
+    func read() -> Int { lock.withLock { value } }
 }
 
 if CommandLine.arguments.dropFirst().first == "ledger" {

@@ -72,57 +72,121 @@ package struct LedgerEvent: Sendable, Equatable {
         self.time = time
     }
 
-    /// Every field as (column, value), in the fixed order of schema version 1.
-    package var columns: [(String, LedgerValue)] {
+    /// The columns of schema version 1, in their fixed order (after `seq`, before `prev_hash` and `hash`).
+    package static let schema: [LedgerColumn] = [
+        .init("kind"), .init("request_id"), .init("time_ms", integer: true), .init("client_address"),
+        .init("proxy_user"), .init("method"), .init("scheme"), .init("host"), .init("port", integer: true),
+        .init("path"), .init("entry"), .init("provider"), .init("operation"), .init("request_model"),
+        .init("stream", integer: true), .init("decision"), .init("reason"), .init("request_bytes", integer: true),
+        .init("forwarded_bytes", integer: true), .init("findings"), .init("code_lines_removed", integer: true),
+        .init("credential_id"), .init("duration_ms", integer: true), .init("upstream_status", integer: true),
+        .init("response_bytes", integer: true), .init("response_model"), .init("input_tokens", integer: true),
+        .init("output_tokens", integer: true), .init("tls_version"), .init("error_type"),
+    ]
+
+    /// Every field's value, in the order of `schema`.
+    package var values: [LedgerValue] {
         [
-            ("kind", .text(kind.rawValue)), ("request_id", .text(requestID)), ("time_ms", .int(time)),
-            ("client_address", .opt(clientAddress)), ("proxy_user", .opt(proxyUser)), ("method", .opt(method)),
-            ("scheme", .opt(scheme)), ("host", .opt(host)), ("port", .optInt(port)), ("path", .opt(path)),
-            ("entry", .opt(entry)), ("provider", .opt(provider)), ("operation", .opt(operation)),
-            ("request_model", .opt(requestModel)), ("stream", .optInt(stream.map { $0 ? 1 : 0 })),
-            ("decision", .opt(decision?.rawValue)), ("reason", .opt(reason)), ("request_bytes", .optInt(requestBytes)),
-            ("forwarded_bytes", .optInt(forwardedBytes)), ("findings", .opt(findings)),
-            ("code_lines_removed", .optInt(codeLinesRemoved)), ("credential_id", .opt(credentialID)),
-            ("duration_ms", .optInt(durationMs)), ("upstream_status", .optInt(upstreamStatus)),
-            ("response_bytes", .optInt(responseBytes)), ("response_model", .opt(responseModel)),
-            ("input_tokens", .optInt(inputTokens)), ("output_tokens", .optInt(outputTokens)),
-            ("tls_version", .opt(tlsVersion)), ("error_type", .opt(errorType)),
+            .text(kind.rawValue), .text(requestID), .int(time), .opt(clientAddress), .opt(proxyUser), .opt(method),
+            .opt(scheme), .opt(host), .optInt(port), .opt(path), .opt(entry), .opt(provider), .opt(operation),
+            .opt(requestModel), .optInt(stream.map { $0 ? 1 : 0 }), .opt(decision?.rawValue), .opt(reason),
+            .optInt(requestBytes), .optInt(forwardedBytes), .opt(findings), .optInt(codeLinesRemoved),
+            .opt(credentialID), .optInt(durationMs), .optInt(upstreamStatus), .optInt(responseBytes),
+            .opt(responseModel), .optInt(inputTokens), .optInt(outputTokens), .opt(tlsVersion), .opt(errorType),
         ]
     }
 
-    /// The bytes hashed into the chain: schema version, sequence number, previous hash and every field,
-    /// each length-prefixed so that no two different records encode alike.
-    package static func canonical(seq: Int64, previousHash: String, columns: [(String, LedgerValue)]) -> [UInt8] {
-        var out = Array("airlock-ledger v1\n".utf8)
+    private static let canonicalHeader = Array("airlock-ledger v1\n".utf8)
+    private static let seqName = Array("seq=".utf8)
+    private static let prevName = Array("prev=".utf8)
+    private static let names: [[UInt8]] = schema.map { Array(($0.name + "=").utf8) }
+
+    /// The bytes hashed into the chain: schema version, sequence number, previous hash and every field, each as
+    /// `name=LENGTH:VALUE` (or `name=-` when absent) on its own line, so that no two different records encode alike.
+    package static func canonical(seq: Int64, previousHash: String, values: [LedgerValue]) -> [UInt8] {
+        precondition(values.count == schema.count, "a ledger row has one value per schema column")
+        var out = canonicalHeader
         out.reserveCapacity(1024)
-        func field(_ name: String, _ value: String?) {
-            out.append(contentsOf: name.utf8)
-            if let value {
-                out.append(UInt8(ascii: "="))
-                out.append(contentsOf: String(value.utf8.count).utf8)
-                out.append(UInt8(ascii: ":"))
-                out.append(contentsOf: value.utf8)
-            } else {
-                out.append(UInt8(ascii: "="))
-                out.append(UInt8(ascii: "-"))
+        out.append(contentsOf: seqName)
+        appendDecimalField(seq, to: &out)
+        out.append(contentsOf: prevName)
+        appendTextField(previousHash, to: &out)
+        for index in values.indices {
+            out.append(contentsOf: names[index])
+            switch values[index] {
+            case .text(let text): appendTextField(text, to: &out)
+            case .int(let number): appendDecimalField(number, to: &out)
+            case .null: out.append(contentsOf: [UInt8(ascii: "-"), 0x0A])
             }
-            out.append(0x0A)
         }
-        field("seq", String(seq))
-        field("prev", previousHash)
-        for (name, value) in columns { field(name, value.text) }
         return out
+    }
+
+    private static func appendTextField(_ text: String, to out: inout [UInt8]) {
+        appendDecimal(Int64(text.utf8.count), to: &out)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: text.utf8)
+        out.append(0x0A)
+    }
+
+    /// A number as `LENGTH:DIGITS`, the length being that of its decimal text (sign included).
+    private static func appendDecimalField(_ number: Int64, to out: inout [UInt8]) {
+        var digits = 1
+        var rest = number.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        appendDecimal(Int64(digits + (number < 0 ? 1 : 0)), to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(number, to: &out)
+        out.append(0x0A)
+    }
+
+    private static func appendDecimal(_ number: Int64, to out: inout [UInt8]) {
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
     }
 
     package static func hash(_ canonical: [UInt8]) -> String {
         let digits: StaticString = "0123456789abcdef"
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: canonical) {
-            out.append(digits.utf8Start[Int(byte >> 4)])
-            out.append(digits.utf8Start[Int(byte & 0xF)])
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            var i = 0
+            for byte in SHA256.hash(data: canonical) {
+                buffer[i] = digits.utf8Start[Int(byte >> 4)]
+                buffer[i + 1] = digits.utf8Start[Int(byte & 0xF)]
+                i += 2
+            }
+            return 64
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A new request id: a version 7 UUID (RFC 9562), which sorts by time, so the ledger's index on request ids
+    /// grows at one end instead of touching a random page for every record.
+    package static func newRequestID(time: Int64) -> String {
+        var random = SystemRandomNumberGenerator()
+        let high = (UInt64(truncatingIfNeeded: time) << 16) | 0x7000 | (random.next() & 0x0FFF)
+        let low = (random.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var i = 0
+            for n in 0..<32 {
+                if i == 8 || i == 13 || i == 18 || i == 23 {
+                    buffer[i] = UInt8(ascii: "-")
+                    i += 1
+                }
+                let word = n < 16 ? high : low
+                buffer[i] = digits.utf8Start[Int((word >> UInt64(60 - 4 * (n % 16))) & 0xF)]
+                i += 1
+            }
+            return 36
+        }
     }
 
     /// Identifiers copied from a request are kept only when short and made of safe characters.
@@ -139,6 +203,17 @@ package struct LedgerEvent: Sendable, Equatable {
     }
 
     package static let genesisHash = String(repeating: "0", count: 64)
+}
+
+/// A column of the ledger's `events` table.
+package struct LedgerColumn: Sendable {
+    package var name: String
+    /// Stored as INTEGER; otherwise TEXT.
+    package var integer: Bool
+    init(_ name: String, integer: Bool = false) {
+        self.name = name
+        self.integer = integer
+    }
 }
 
 /// A column value for the store and the canonical encoding.

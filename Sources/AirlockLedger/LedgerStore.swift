@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Why the ledger could not be written or read. The reason names the problem, never a record's content.
 package struct LedgerError: Error, Sendable, CustomStringConvertible {
@@ -35,6 +36,8 @@ package final class LedgerStore: Sendable {
                 // The writer never checkpoints the WAL itself (that would stall every request waiting for it);
                 // `walCheckpoint()` does it from another connection without taking the write lock.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                // When the WAL restarts after a complete checkpoint, shrink a file that a burst made large.
+                try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
             }
         }
         do {
@@ -58,14 +61,7 @@ package final class LedgerStore: Sendable {
     }
 
     private static func migrate(_ pool: DatabasePool) throws {
-        let columns = LedgerEvent(kind: .request, requestID: "", time: 0).columns.dropFirst(3).map { name, value in
-            if case .int = value { return "\(name) INTEGER" }
-            return [
-                "port", "stream", "request_bytes", "forwarded_bytes", "code_lines_removed", "duration_ms",
-                "upstream_status", "response_bytes", "input_tokens", "output_tokens",
-            ].contains(name)
-                ? "\(name) INTEGER" : "\(name) TEXT"
-        }
+        let columns = LedgerEvent.schema.dropFirst(3).map { "\($0.name) \($0.integer ? "INTEGER" : "TEXT")" }
         try pool.write { db in
             try db.execute(
                 sql: """
@@ -87,16 +83,30 @@ package final class LedgerStore: Sendable {
         }
     }
 
-    /// Copies committed WAL frames into the database file without blocking the writer (`PASSIVE`).
-    package func walCheckpoint() {
-        try? checkpointer?.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+    /// Copies committed WAL frames into the database file without blocking the writer (`PASSIVE`, from a second
+    /// connection). Returns how many frames the WAL holds and how many of them are now in the database file.
+    @discardableResult
+    package func walCheckpoint() -> (frames: Int, copied: Int) {
+        let row = try? checkpointer?.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+        }
+        return (row?[1] ?? 0, row?[2] ?? 0)
+    }
+
+    /// A checkpoint on the writer's own connection, between batches. Copying from the second connection alone
+    /// never lets the WAL start again from its beginning while the writer keeps committing; after this, the
+    /// writer's next commit does. Cheap when `walCheckpoint()` has just copied nearly everything. `truncate`
+    /// (on shutdown) also empties the WAL file.
+    package func restartWAL(truncate: Bool = false) {
+        _ = try? pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
+        }
     }
 
     // MARK: Appending
 
     private static let insertSQL: String = {
-        let names =
-            ["seq"] + LedgerEvent(kind: .request, requestID: "", time: 0).columns.map(\.0) + ["prev_hash", "hash"]
+        let names = ["seq"] + LedgerEvent.schema.map(\.name) + ["prev_hash", "hash"]
         return
             "INSERT INTO events (\(names.joined(separator: ","))) VALUES (\(names.map { _ in "?" }.joined(separator: ",")))"
     }()
@@ -108,25 +118,34 @@ package final class LedgerStore: Sendable {
                 var (seq, hash) = try LedgerStore.tail(db)
                 var numbers: [Int64] = []
                 numbers.reserveCapacity(events.count)
-                let statement = try db.cachedStatement(sql: LedgerStore.insertSQL)
+                let insert = try db.cachedStatement(sql: LedgerStore.insertSQL).sqliteStatement
                 for event in events {
                     seq += 1
-                    let columns = event.columns
-                    let digest = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: hash, columns: columns))
-                    var values: [(any DatabaseValueConvertible)?] = [seq]
-                    values.reserveCapacity(columns.count + 3)
-                    for (_, v) in columns {
-                        switch v {
-                        case .text(let s): values.append(s)
-                        case .int(let i): values.append(i)
-                        case .null: values.append(nil)
+                    let values = event.values
+                    let digest = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: hash, values: values))
+                    // Bound straight through SQLite's C API: this runs for every record, and building
+                    // `StatementArguments` cost more than the insert itself.
+                    sqlite3_reset(insert)
+                    sqlite3_bind_int64(insert, 1, seq)
+                    for (index, value) in values.enumerated() {
+                        let position = CInt(index + 2)
+                        switch value {
+                        case .text(let text): LedgerStore.bind(text, to: insert, at: position)
+                        case .int(let number): sqlite3_bind_int64(insert, position, number)
+                        case .null: sqlite3_bind_null(insert, position)
                         }
                     }
-                    values += [hash, digest]
-                    try statement.execute(arguments: StatementArguments(values))
+                    LedgerStore.bind(hash, to: insert, at: CInt(values.count + 2))
+                    LedgerStore.bind(digest, to: insert, at: CInt(values.count + 3))
+                    let code = sqlite3_step(insert)
+                    guard code == SQLITE_DONE else {
+                        sqlite3_reset(insert)
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code))
+                    }
                     hash = digest
                     numbers.append(seq)
                 }
+                sqlite3_reset(insert)
                 return numbers
             }
         } catch {
@@ -134,9 +153,26 @@ package final class LedgerStore: Sendable {
         }
     }
 
+    /// Binds a copy of `text` (SQLite's `SQLITE_TRANSIENT`).
+    private static func bind(_ text: String, to statement: OpaquePointer, at position: CInt) {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        var text = text
+        text.withUTF8 { bytes in
+            if let start = bytes.baseAddress {
+                _ = sqlite3_bind_text(
+                    statement, position, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self),
+                    CInt(bytes.count), transient)
+            } else {
+                // An empty buffer may have no address, which SQLite would store as NULL.
+                _ = sqlite3_bind_text(statement, position, "", 0, transient)
+            }
+        }
+    }
+
     /// The last sequence number and hash: of the newest event, else the prune anchor, else genesis.
     static func tail(_ db: Database) throws -> (Int64, String) {
-        if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1") {
+        let newest = try db.cachedStatement(sql: "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        if let row = try Row.fetchOne(newest) {
             return (row["seq"], row["hash"])
         }
         if let row = try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pruned_through'") {

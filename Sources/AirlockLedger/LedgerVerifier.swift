@@ -31,7 +31,7 @@ package enum LedgerVerifier {
                 expectedSeq = anchor.anchorSeq
                 previous = anchor.anchorPrevious
             }
-            let names = LedgerEvent(kind: .request, requestID: "", time: 0).columns.map(\.0)
+            let names = LedgerEvent.schema.map(\.name)
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY seq")
             var count = 0
             var hashes: [Int64: String] = [:]
@@ -48,17 +48,17 @@ package enum LedgerVerifier {
                 if prev != previous {
                     return fail(seq, "seq \(seq) does not link to the record before it", checkpoints.count)
                 }
-                let columns: [(String, LedgerValue)] = names.map { name in
+                let values: [LedgerValue] = names.map { name in
                     let value: DatabaseValue = row[name]
                     switch value.storage {
-                    case .int64(let i): return (name, .int(i))
-                    case .string(let s): return (name, .text(s))
-                    case .null: return (name, .null)
-                    case .double(let d): return (name, .text(String(d)))
-                    case .blob: return (name, .text("blob"))
+                    case .int64(let i): return .int(i)
+                    case .string(let s): return .text(s)
+                    case .null: return .null
+                    case .double(let d): return .text(String(d))
+                    case .blob: return .text("blob")
                     }
                 }
-                let computed = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: prev, columns: columns))
+                let computed = LedgerEvent.hash(LedgerEvent.canonical(seq: seq, previousHash: prev, values: values))
                 if computed != stored { return fail(seq, "seq \(seq) was modified", checkpoints.count) }
                 if wanted.contains(seq) { hashes[seq] = stored }
                 previous = stored

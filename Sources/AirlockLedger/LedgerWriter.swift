@@ -4,24 +4,44 @@ import Foundation
 /// The single ledger writer: a dedicated thread, off the event loops, that commits queued events in batches
 /// (group commit: a request waits only for the batch that holds its record), signs a checkpoint every
 /// `checkpointEvery` events or `checkpointInterval`, applies retention, and signs a final checkpoint on close.
+///
+/// Batching: an event whose caller waits for it (a request record, which must be durable before the request is
+/// forwarded) is committed at once when the writer has been idle, and otherwise after at most `linger`, so that
+/// under load one transaction carries many records. Events nobody waits for (outcomes, refusals) ride along with
+/// the next batch, or are committed on their own after `lazyDelay`.
 package final class LedgerWriter: @unchecked Sendable {
     package typealias Completion = @Sendable (Result<Int64, LedgerError>) -> Void
+
+    private enum State { case busy, idle, lingering }
 
     private let store: LedgerStore
     private let keys: LedgerKeys
     private let checkpointEvery: Int
     private let checkpointInterval: Double
     private let retention: Double?
+    private let linger: UInt64
+    private let lazyDelay: UInt64
+    private let maxBatch = 1024
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [(LedgerEvent, Completion?)] = []
+    /// How many queued events have a caller waiting, and when the first of them arrived (uptime, ns).
+    private var waiting = 0
+    private var firstWaitingArrival: UInt64 = 0
+    /// When the oldest queued event arrived, and when the last batch was committed (uptime, ns).
+    private var oldestArrival: UInt64 = 0
+    private var lastCommitEnd: UInt64 = 0
+    private var state = State.busy
     private var closing = false
     private var closed = false
+    private var lastBatchFailed = false
+    /// Set by the WAL checkpointer when the WAL is large and fully copied: the writer then restarts it.
+    private var walRestartDue = false
+    /// WAL size (in 4 KiB frames) past which it is restarted from its beginning.
+    private let walRestartFrames = 4096
     private var thread: Thread?
     /// Called on the writer thread after each batch with its commit time in seconds and whether it failed.
     private let onCommit: (@Sendable (Double, Bool) -> Void)?
-    // Guarded by `condition`.
-    private var lastBatchFailed = false
 
     /// Whether the last batch was written (for `/healthz`).
     package var healthy: Bool {
@@ -32,7 +52,8 @@ package final class LedgerWriter: @unchecked Sendable {
 
     package init(
         store: LedgerStore, keys: LedgerKeys, checkpointEvery: Int = 1000, checkpointInterval: Double = 60,
-        retention: Double? = nil, onCommit: (@Sendable (Double, Bool) -> Void)? = nil
+        retention: Double? = nil, linger: Double = 0.001, lazyDelay: Double = 0.005,
+        onCommit: (@Sendable (Double, Bool) -> Void)? = nil
     ) {
         self.onCommit = onCommit
         self.store = store
@@ -40,6 +61,8 @@ package final class LedgerWriter: @unchecked Sendable {
         self.checkpointEvery = checkpointEvery
         self.checkpointInterval = checkpointInterval
         self.retention = retention
+        self.linger = UInt64(linger * 1e9)
+        self.lazyDelay = UInt64(lazyDelay * 1e9)
     }
 
     package func start() {
@@ -49,8 +72,17 @@ package final class LedgerWriter: @unchecked Sendable {
         thread.start()
         let checkpointer = Thread { [self] in
             while !isClosed {
-                Thread.sleep(forTimeInterval: 1)
-                store.walCheckpoint()
+                // Copy the WAL into the database off the writer; when it is large, keep it nearly copied so that
+                // the writer's restart has little left to do.
+                let (frames, copied) = store.walCheckpoint()
+                let large = frames >= walRestartFrames
+                let busy = frames < 0
+                if large && frames - copied <= 512 {
+                    condition.lock()
+                    walRestartDue = true
+                    condition.unlock()
+                }
+                Thread.sleep(forTimeInterval: large || busy || copied < frames ? 0.02 : 0.1)
             }
         }
         checkpointer.name = "airlock-ledger-wal"
@@ -63,6 +95,8 @@ package final class LedgerWriter: @unchecked Sendable {
         return closed
     }
 
+    private static func uptime() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
     /// Queues an event; `completion` runs on the writer thread once its batch is committed (or failed).
     package func append(_ event: LedgerEvent, completion: Completion? = nil) {
         condition.lock()
@@ -71,8 +105,19 @@ package final class LedgerWriter: @unchecked Sendable {
             completion?(.failure(LedgerError(code: "ledger_closed", reason: "the ledger is shut down")))
             return
         }
+        let now = LedgerWriter.uptime()
         queue.append((event, completion))
-        condition.signal()
+        if queue.count == 1 { oldestArrival = now }
+        var wake = state == .idle || queue.count == maxBatch
+        if completion != nil {
+            waiting += 1
+            if waiting == 1 {
+                firstWaitingArrival = now
+                // A lingering writer waits for lazy events only; the first waiting one sets a nearer deadline.
+                wake = wake || state == .lingering
+            }
+        }
+        if wake { condition.signal() }
         condition.unlock()
     }
 
@@ -87,6 +132,13 @@ package final class LedgerWriter: @unchecked Sendable {
 
     private func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    /// When the queued events should be committed (uptime, ns). Called with `condition` held.
+    private func commitDeadline() -> UInt64 {
+        guard waiting > 0 else { return oldestArrival + lazyDelay }
+        // Idle until this request came: commit at once. Busy: let the batch fill for up to `linger`.
+        return firstWaitingArrival > lastCommitEnd + linger ? 0 : firstWaitingArrival + linger
+    }
+
     private func run() {
         var sinceCheckpoint = 0
         var lastCheckpoint = Date()
@@ -94,25 +146,34 @@ package final class LedgerWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && !closing {
+                state = .idle
                 if !condition.wait(until: Date().addingTimeInterval(1)) { break }
             }
-            if queue.count == 1 && !closing {
-                // Group commit: give concurrent requests a moment to join this batch.
-                _ = condition.wait(until: Date().addingTimeInterval(0.0005))
+            while !queue.isEmpty && !closing && queue.count < maxBatch {
+                let deadline = commitDeadline()
+                let now = LedgerWriter.uptime()
+                if deadline <= now { break }
+                state = .lingering
+                _ = condition.wait(until: Date().addingTimeInterval(Double(deadline - now) / 1e9))
             }
+            state = .busy
             let batch = queue
             queue.removeAll(keepingCapacity: true)
+            waiting = 0
             let stopping = closing
+            let restartWAL = walRestartDue
+            walRestartDue = false
             condition.unlock()
 
             if !batch.isEmpty {
-                let started = DispatchTime.now().uptimeNanoseconds
+                let started = LedgerWriter.uptime()
                 let outcome = Result { () throws(LedgerError) in try store.append(batch.map(\.0)) }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let ended = LedgerWriter.uptime()
                 condition.lock()
                 lastBatchFailed = (try? outcome.get()) == nil
+                lastCommitEnd = ended
                 condition.unlock()
-                onCommit?(seconds, (try? outcome.get()) == nil)
+                onCommit?(Double(ended - started) / 1e9, (try? outcome.get()) == nil)
                 switch outcome {
                 case .success(let numbers):
                     sinceCheckpoint += batch.count
@@ -121,6 +182,7 @@ package final class LedgerWriter: @unchecked Sendable {
                     for item in batch { item.1?(.failure(error)) }
                 }
             }
+            if restartWAL { store.restartWAL() }
             if sinceCheckpoint > 0,
                 sinceCheckpoint >= checkpointEvery || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval
                     || stopping
@@ -135,7 +197,7 @@ package final class LedgerWriter: @unchecked Sendable {
                 _ = try? store.prune(olderThan: now() - Int64(retention * 1000), signer: keys.signing, now: now())
             }
             if stopping {
-                store.walCheckpoint()
+                store.restartWAL(truncate: true)
                 condition.lock()
                 if queue.isEmpty {
                     closed = true

@@ -11,7 +11,8 @@ enum LedgerRecords {
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     static func skeleton(method: String, host: String, path: String, client: SocketAddress? = nil) -> LedgerEvent {
-        var event = LedgerEvent(kind: .request, requestID: UUID().uuidString.lowercased(), time: nowMs())
+        let now = nowMs()
+        var event = LedgerEvent(kind: .request, requestID: LedgerEvent.newRequestID(time: now), time: now)
         event.method = LedgerEvent.safeIdentifier(method, limit: 16)
         event.host = LedgerEvent.safeIdentifier(host, limit: 255)
         event.path = RequestLog.safePath(path)

@@ -1,4 +1,5 @@
 import AirlockLedger
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Prometheus metrics: requests by decision and host, findings by detector, ledger write latency and failures,
@@ -9,6 +10,14 @@ package final class ProxyMetrics: Sendable {
     private let ledgerWrites: DurationHistogram
     private let ledgerFailures: Counter
     package let openConnections: Gauge
+    /// Counters already made, so that a request costs one dictionary lookup rather than a registry lookup.
+    private let requestCounters = NIOLockedValueBox<[RequestLabels: Counter]>([:])
+    private let findingCounters = NIOLockedValueBox<[String: Counter]>([:])
+
+    private struct RequestLabels: Hashable {
+        var decision: String
+        var host: String
+    }
 
     package init() {
         ledgerWrites = registry.makeDurationHistogram(
@@ -24,11 +33,25 @@ package final class ProxyMetrics: Sendable {
     }
 
     func request(decision: String, host: String) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("decision", decision), ("host", host)]).increment()
+        let labels = RequestLabels(decision: decision, host: host)
+        let counter = requestCounters.withLockedValue { counters in
+            if let counter = counters[labels] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.requests, labels: [("decision", decision), ("host", host)])
+            counters[labels] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func finding(detector: String, count: Int) {
-        registry.makeCounter(descriptor: Self.findings, labels: [("detector", detector)]).increment(by: Int64(count))
+        let counter = findingCounters.withLockedValue { counters in
+            if let counter = counters[detector] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.findings, labels: [("detector", detector)])
+            counters[detector] = counter
+            return counter
+        }
+        counter.increment(by: Int64(count))
     }
 
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

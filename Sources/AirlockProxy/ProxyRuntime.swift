@@ -1,5 +1,6 @@
 import AirlockLedger
 import AirlockPolicy
+import AirlockScrub
 import AirlockTLS
 import Atomics
 import Foundation

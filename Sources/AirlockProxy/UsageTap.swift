@@ -1,4 +1,4 @@
-import AirlockLedger
+import AirlockScrub
 import NIOCore
 
 /// Reads token usage from a response as it streams past, without holding it back: server-sent events are
