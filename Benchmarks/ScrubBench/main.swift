@@ -126,7 +126,7 @@ func benchLedger() {
     let writer = LedgerWriter(
         store: try! LedgerStore(path: path),
         keys: try! LedgerKeys(signingKey: LedgerKeys.newSigningKey(), credentialKey: LedgerKeys.newCredentialKey()),
-        onCommit: { seconds, _ in stats.add(seconds) })
+        onCommit: { seconds, _, _ in stats.add(seconds) })
     writer.start()
     let clients = 32
     let duration = 5.0
@@ -201,7 +201,8 @@ if CommandLine.arguments.dropFirst().first == "ledger" {
 }
 
 if CommandLine.arguments.count > 1 {
-    // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`).
+    // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`), the 1 KiB
+    // proxy load body (`small`), or the 100 KiB chat request of the latency figures (`request`).
     let text = Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8)
     let body = chatBody(String(decoding: text, as: UTF8.self))
     var sink = 0
@@ -215,6 +216,11 @@ if CommandLine.arguments.count > 1 {
                     .utf8)
             for _ in 0..<20000 {
                 sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+            }
+        case "request":
+            let request = chatBody(mixedText(size: 100 * 1024, seed: 7))
+            for _ in 0..<100 {
+                sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(request, kind: .openai))?.output.count ?? 0
             }
         default: sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
         }

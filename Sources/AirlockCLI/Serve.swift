@@ -104,7 +104,9 @@ struct Serve: AsyncParsableCommand {
                     store: store, keys: keys, checkpointEvery: configuration.ledger.checkpointEvery,
                     checkpointInterval: configuration.ledger.checkpointInterval,
                     retention: configuration.ledger.retention,
-                    onCommit: { seconds, failed in metrics.ledgerCommit(seconds: seconds, failed: failed) })
+                    onCommit: { seconds, failed, unwritten in
+                        metrics.ledgerCommit(seconds: seconds, failed: failed, unwritten: unwritten)
+                    })
                 writer.start()
                 ledger = writer
                 ledgerKeys = keys
@@ -115,7 +117,16 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
-        defer { ledger?.close() }
+        defer {
+            if let ledger {
+                ledger.close()
+                if ledger.unwrittenRecords > 0 {
+                    logger.error(
+                        "ledger records could not be written",
+                        metadata: ["unwritten": .stringConvertible(ledger.unwrittenRecords)])
+                }
+            }
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)

@@ -9,6 +9,11 @@ import Foundation
 /// forwarded) is committed at once when the writer has been idle, and otherwise after at most `linger`, so that
 /// under load one transaction carries many records. Events nobody waits for (outcomes, refusals) ride along with
 /// the next batch, or are committed on their own after `lazyDelay`.
+///
+/// A failed batch fails every caller waiting in it (their requests are refused, so nothing unrecorded leaves);
+/// the events nobody waits for are kept and written with a later batch, at most `retainedLimit` of them, retried
+/// no more often than every `retryDelay`. Those that cannot be kept, or are still unwritten at shutdown, are
+/// counted in `unwrittenRecords`.
 package final class LedgerWriter: @unchecked Sendable {
     package typealias Completion = @Sendable (Result<Int64, LedgerError>) -> Void
 
@@ -22,6 +27,8 @@ package final class LedgerWriter: @unchecked Sendable {
     private let linger: UInt64
     private let lazyDelay: UInt64
     private let maxBatch = 1024
+    private let retainedLimit = 50_000
+    private let retryDelay: UInt64 = 250_000_000
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [(LedgerEvent, Completion?)] = []
@@ -35,13 +42,24 @@ package final class LedgerWriter: @unchecked Sendable {
     private var closing = false
     private var closed = false
     private var lastBatchFailed = false
+    /// After a failed batch, events nobody waits for are not retried before this (uptime, ns).
+    private var retryNotBefore: UInt64 = 0
+    private var unwritten = 0
     /// Set by the WAL checkpointer when the WAL is large and fully copied: the writer then restarts it.
     private var walRestartDue = false
     /// WAL size (in 4 KiB frames) past which it is restarted from its beginning.
     private let walRestartFrames = 4096
     private var thread: Thread?
     /// Called on the writer thread after each batch with its commit time in seconds and whether it failed.
-    private let onCommit: (@Sendable (Double, Bool) -> Void)?
+    private let onCommit: (@Sendable (Double, Bool, Int) -> Void)?
+
+    /// Records that were never written: dropped after failed batches because too many were pending, or still
+    /// failing at shutdown.
+    package var unwrittenRecords: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return unwritten
+    }
 
     /// Whether the last batch was written (for `/healthz`).
     package var healthy: Bool {
@@ -53,7 +71,7 @@ package final class LedgerWriter: @unchecked Sendable {
     package init(
         store: LedgerStore, keys: LedgerKeys, checkpointEvery: Int = 1000, checkpointInterval: Double = 60,
         retention: Double? = nil, linger: Double = 0.001, lazyDelay: Double = 0.005,
-        onCommit: (@Sendable (Double, Bool) -> Void)? = nil
+        onCommit: (@Sendable (Double, Bool, Int) -> Void)? = nil
     ) {
         self.onCommit = onCommit
         self.store = store
@@ -134,9 +152,28 @@ package final class LedgerWriter: @unchecked Sendable {
 
     /// When the queued events should be committed (uptime, ns). Called with `condition` held.
     private func commitDeadline() -> UInt64 {
-        guard waiting > 0 else { return oldestArrival + lazyDelay }
-        // Idle until this request came: commit at once. Busy: let the batch fill for up to `linger`.
-        return firstWaitingArrival > lastCommitEnd + linger ? 0 : firstWaitingArrival + linger
+        let full = queue.count >= maxBatch
+        guard waiting > 0 else { return max(full ? 0 : oldestArrival + lazyDelay, retryNotBefore) }
+        // Full, or idle until this request came: commit at once. Busy: let the batch fill for up to `linger`.
+        if full || firstWaitingArrival > lastCommitEnd + linger { return 0 }
+        return firstWaitingArrival + linger
+    }
+
+    /// Puts events nobody waits for back at the head of the queue after a failed batch, oldest first.
+    private func retain(_ events: [(LedgerEvent, Completion?)], stopping: Bool) {
+        guard !events.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        if stopping {
+            unwritten += events.count
+            return
+        }
+        let room = max(0, retainedLimit - queue.count)
+        unwritten += max(0, events.count - room)
+        queue.insert(contentsOf: events.suffix(room), at: 0)
+        let now = LedgerWriter.uptime()
+        oldestArrival = now
+        retryNotBefore = now + retryDelay
     }
 
     private func run() {
@@ -149,7 +186,7 @@ package final class LedgerWriter: @unchecked Sendable {
                 state = .idle
                 if !condition.wait(until: Date().addingTimeInterval(1)) { break }
             }
-            while !queue.isEmpty && !closing && queue.count < maxBatch {
+            while !queue.isEmpty && !closing {
                 let deadline = commitDeadline()
                 let now = LedgerWriter.uptime()
                 if deadline <= now { break }
@@ -173,14 +210,18 @@ package final class LedgerWriter: @unchecked Sendable {
                 lastBatchFailed = (try? outcome.get()) == nil
                 lastCommitEnd = ended
                 condition.unlock()
-                onCommit?(Double(ended - started) / 1e9, (try? outcome.get()) == nil)
                 switch outcome {
                 case .success(let numbers):
                     sinceCheckpoint += batch.count
                     for (i, item) in batch.enumerated() { item.1?(.success(numbers[i])) }
                 case .failure(let error):
-                    for item in batch { item.1?(.failure(error)) }
+                    var kept: [(LedgerEvent, Completion?)] = []
+                    for item in batch {
+                        if let completion = item.1 { completion(.failure(error)) } else { kept.append(item) }
+                    }
+                    retain(kept, stopping: stopping)
                 }
+                onCommit?(Double(ended - started) / 1e9, (try? outcome.get()) == nil, unwrittenRecords)
             }
             if restartWAL { store.restartWAL() }
             if sinceCheckpoint > 0,

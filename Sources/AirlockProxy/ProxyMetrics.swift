@@ -9,6 +9,7 @@ package final class ProxyMetrics: Sendable {
     package let registry = PrometheusCollectorRegistry()
     private let ledgerWrites: DurationHistogram
     private let ledgerFailures: Counter
+    private let ledgerUnwritten: Gauge
     package let openConnections: Gauge
     /// Counters already made, so that a request costs one dictionary lookup rather than a registry lookup.
     private let requestCounters = NIOLockedValueBox<[RequestLabels: Counter]>([:])
@@ -28,6 +29,10 @@ package final class ProxyMetrics: Sendable {
             ])
         ledgerFailures = registry.makeCounter(
             descriptor: Self.name("ledger_write_failures", "total", "Ledger batches that could not be written"))
+        ledgerUnwritten = registry.makeGauge(
+            descriptor: Self.name(
+                "ledger_unwritten_records", "", "Ledger records given up on after failed batches; the rest are retried"
+            ))
         openConnections = registry.makeGauge(
             descriptor: Self.name("open_connections", "", "Open client connections and tunnels"))
     }
@@ -65,9 +70,10 @@ package final class ProxyMetrics: Sendable {
     }
 
     /// Hooked into the ledger writer.
-    package func ledgerCommit(seconds: Double, failed: Bool) {
+    package func ledgerCommit(seconds: Double, failed: Bool, unwritten: Int) {
         ledgerWrites.record(.nanoseconds(Int64(seconds * 1e9)))
         if failed { ledgerFailures.increment() }
+        ledgerUnwritten.set(Double(unwritten))
     }
 
     package func render() -> [UInt8] { registry.emitToBuffer() }

@@ -7,11 +7,16 @@ import Testing
 
 @Suite struct LedgerWriterTests {
     static func writer() throws -> (LedgerWriter, LedgerStore, LedgerKeys) {
-        let (store, _) = try LedgerStoreTests.temporaryStore()
+        let (writer, store, keys, _) = try writerWithPath()
+        return (writer, store, keys)
+    }
+
+    static func writerWithPath() throws -> (LedgerWriter, LedgerStore, LedgerKeys, String) {
+        let (store, path) = try LedgerStoreTests.temporaryStore()
         let keys = try LedgerKeys(signingKey: LedgerKeys.newSigningKey(), credentialKey: LedgerKeys.newCredentialKey())
         let writer = LedgerWriter(store: store, keys: keys, checkpointEvery: 50)
         writer.start()
-        return (writer, store, keys)
+        return (writer, store, keys, path)
     }
 
     static func count(_ store: LedgerStore) throws -> Int {
@@ -57,6 +62,40 @@ import Testing
             seen = try Self.count(store)
         }
         #expect(seen == 1)
+    }
+
+    /// While another connection holds the database, a waiting caller is told at once (its request is refused), and
+    /// the records nobody waits for are kept and written once the database is free again.
+    @Test func failedBatchesFailWaitersAndKeepTheRest() throws {
+        let (writer, store, keys, path) = try Self.writerWithPath()
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true  // the lock is held across accesses on purpose
+        let blocker = try DatabaseQueue(path: path, configuration: configuration)
+        try blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        writer.append(LedgerStoreTests.event(1, kind: .outcome))
+        writer.append(LedgerStoreTests.event(2, kind: .outcome))
+        let refused = DispatchSemaphore(value: 0)
+        let failure = Mutex<LedgerError?>(nil)
+        writer.append(LedgerStoreTests.event(3)) { result in
+            if case .failure(let error) = result { failure.withLock { $0 = error } }
+            refused.signal()
+        }
+        #expect(refused.wait(timeout: .now() + 10) == .success)
+        #expect(failure.withLock { $0 } != nil)
+        #expect(!writer.healthy)
+        try blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        try blocker.close()
+
+        var seen = 0
+        for _ in 0..<300 where seen < 2 {
+            Thread.sleep(forTimeInterval: 0.01)
+            seen = try Self.count(store)
+        }
+        writer.close()
+        #expect(try Self.count(store) == 2)
+        #expect(writer.healthy)
+        #expect(writer.unwrittenRecords == 0)
+        #expect(try LedgerVerifier.verify(store, publicKey: keys.signing.publicKey).intact)
     }
 
     @Test func closeCommitsWhatIsQueuedAndLaterAppendsFail() throws {

@@ -189,6 +189,7 @@ def test_fail_closed_when_the_ledger_cannot_be_written(airlock, standin):
     db.execute("BEGIN EXCLUSIVE")  # another writer holds the database: Airlock cannot record
     try:
         response = session.post("https://api.openai.com/v1/chat/completions", json=chat("must not leave"), timeout=30)
+        time.sleep(2.5)  # longer than the busy timeout: the refusal's own record fails while the database is held
     finally:
         db.execute("ROLLBACK")
         db.close()
@@ -196,6 +197,10 @@ def test_fail_closed_when_the_ledger_cannot_be_written(airlock, standin):
     assert response.json()["error"]["reason"] == "ledger_unavailable"
     assert server.state.requests == []
     assert session.post("https://api.openai.com/v1/chat/completions", json=chat("again"), timeout=20).status_code == 200
+    # The refusal itself could not be recorded while the database was held; it is kept and written afterwards.
+    refusals = wait_for(lambda: [r for r in records(airlock) if r.get("reason") == "ledger_unavailable"])
+    assert len(refusals) == 1 and refusals[0]["decision"] == "error"
+    assert ledger(airlock, "verify").returncode == 0
 
 
 def test_kill_9_under_load_loses_no_forwarded_request(tmp_path, standin):
@@ -286,6 +291,7 @@ def test_admin_listener_serves_health_and_metrics(airlock, standin):
     assert 'airlock_requests_total{decision="denied",host="(not allowlisted)"} 1' in text
     assert 'airlock_scrub_findings_total{detector="github-pat"} 1' in text
     assert "airlock_open_connections" in text and "airlock_ledger_write_failures_total 0" in text
+    assert "airlock_ledger_unwritten_records 0" in text
     assert BODY_CANARY not in text
     assert admin.get(f"{base}/other", timeout=5).status_code == 404
 
