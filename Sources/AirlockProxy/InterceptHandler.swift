@@ -26,13 +26,14 @@ final class InterceptHandler: ChannelDuplexHandler {
         case refused
     }
 
-    /// One request and what has happened to it.
-    private struct Exchange {
-        var head: HTTPRequestHead
-        var path: String
+    /// One request and what has happened to it. A class, so that moving it between states and handing it to
+    /// callbacks costs one reference count rather than one for every string and buffer it holds.
+    private final class Exchange {
+        let head: HTTPRequestHead
+        let path: String
         var body: ByteBuffer
         var log: DecisionLog
-        var keepAlive: Bool
+        let keepAlive: Bool
         var reused = false
         var retried = false
         var responseStarted = false
@@ -42,6 +43,14 @@ final class InterceptHandler: ChannelDuplexHandler {
         var scrubbed = false
         /// `allowed` or `redacted`, for the decision log.
         var decision = "allowed"
+
+        init(head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, keepAlive: Bool) {
+            self.head = head
+            self.path = path
+            self.body = body
+            self.log = log
+            self.keepAlive = keepAlive
+        }
     }
 
     /// Bodies above this size are scanned on the thread pool rather than on the event loop.
@@ -148,14 +157,12 @@ final class InterceptHandler: ChannelDuplexHandler {
         case .head(let head):
             receiveHead(head, context: context)
         case .body(var buffer):
-            guard case .collecting(var exchange) = state else { return }
+            guard case .collecting(let exchange) = state else { return }
             if exchange.body.readableBytes + buffer.readableBytes > runtime.configuration.limits.maxRequestBody {
                 refuse(tooLarge(), exchange.log, context: context)
                 return
             }
-            state = .refused  // drop the enum's reference so the append does not copy the buffer
             exchange.body.writeBuffer(&buffer)
-            state = .collecting(exchange)
         case .end:
             guard case .collecting(let exchange) = state else { return }
             forward(exchange, context: context)
@@ -284,7 +291,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         state = .forwarding(exchange)
         let body = hasBody ? exchange.body : nil
         runtime.pool(for: context.eventLoop).acquire(target.upstreamKey) { result in
-            guard case .forwarding(var current) = self.state, let context = self.context else {
+            guard case .forwarding(let current) = self.state, let context = self.context else {
                 // The client went away while the connection was being made.
                 if case .success(let (connection, _)) = result { connection.pool?.release(connection) }
                 return
@@ -293,7 +300,6 @@ final class InterceptHandler: ChannelDuplexHandler {
             case .success(let (connection, reused)):
                 current.reused = reused
                 current.upstream = connection
-                self.state = .forwarding(current)
                 self.responseDeadline = .now() + self.upstreamResponseTimeout
                 connection.send(head: upstreamHead, body: body, to: self)
             case .failure(let error):
@@ -305,7 +311,6 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// The request's record is durable before anything is forwarded; if the ledger cannot be written,
     /// the request is refused (503) rather than forwarded unrecorded.
     private func recordIntent(_ exchange: Exchange, ledger: LedgerWriter, context: ChannelHandlerContext) {
-        var exchange = exchange
         var event =
             exchange.log.event
             ?? LedgerRecords.skeleton(method: exchange.head.method.rawValue, host: target.host, path: exchange.path)
@@ -320,7 +325,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: Int64.self)
         ledger.append(event) { promise.completeWith($0.mapError { $0 as any Error }) }
         promise.futureResult.assumeIsolated().whenComplete { result in
-            guard case .forwarding(var current) = self.state, let context = self.context else { return }
+            guard case .forwarding(let current) = self.state, let context = self.context else { return }
             switch result {
             case .success:
                 self.forward(current, context: context)
@@ -337,7 +342,6 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     /// Every body to an inspected host passes the scrubber before it is forwarded; what cannot be scanned is refused.
     private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
-        var exchange = exchange
         exchange.scrubbed = true
         if let (status, reason, message) = ScrubGate.contentProblem(exchange.head.headers) {
             refuse(
@@ -376,7 +380,6 @@ final class InterceptHandler: ChannelDuplexHandler {
     private func finishScrub(
         _ outcome: Result<ScrubResult, ScrubError>, _ exchange: Exchange, context: ChannelHandlerContext
     ) {
-        var exchange = exchange
         switch outcome {
         case .failure(let error):
             let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
@@ -545,7 +548,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseHead(_ head: HTTPResponseHead) {
         responseDeadline = nil
-        guard case .forwarding(var exchange) = state, let context else { return }
+        guard case .forwarding(let exchange) = state, let context else { return }
         exchange.responseStarted = true
         exchange.status = head.status.code
         responseBytes = 0
@@ -554,7 +557,6 @@ extension InterceptHandler: UpstreamResponseReceiver {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
             if target.provider != nil { usageTap = UsageTap(contentType: head.headers.first(name: "content-type")) }
         }
-        state = .forwarding(exchange)
         var headers = head.headers
         HopByHop.stripResponse(&headers)
         if !exchange.keepAlive || quiescing { headers.add(name: "connection", value: "close") }
@@ -592,7 +594,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
     }
 
     func upstreamFailed(_ error: any Error) {
-        guard case .forwarding(var exchange) = state, let context else { return }
+        guard case .forwarding(let exchange) = state, let context else { return }
         // A pooled connection that the server had already closed: try once more on a fresh one.
         if exchange.reused, !exchange.retried, !exchange.responseStarted,
             case .connectionClosed? = error as? UpstreamError

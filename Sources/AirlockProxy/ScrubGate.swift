@@ -7,25 +7,42 @@ import NIOHTTP1
 enum ScrubGate {
     /// A reason to refuse before scanning: a compressed body or one that is not JSON.
     static func contentProblem(_ headers: HTTPHeaders) -> (HTTPResponseStatus, String, String)? {
-        for value in headers[canonicalForm: "content-encoding"] where value.lowercased() != "identity" {
+        let encodings = headers[canonicalForm: "content-encoding"]
+        for value in encodings where !asciiEqualsIgnoringCase(value.utf8[...], "identity") {
             return (
                 .unsupportedMediaType, "unsupported_content_encoding",
                 "Airlock inspects every request body and does not accept compressed ones; send the body uncompressed"
             )
         }
-        if let type = headers.first(name: "content-type") {
-            let media =
-                type.split(separator: ";", maxSplits: 1).first.map {
-                    $0.trimmingASCIISpaces().lowercased()
-                } ?? ""
-            if !(media == "application/json" || media.hasSuffix("+json") || media == "text/json") {
-                return (
-                    .unsupportedMediaType, "unsupported_media_type",
-                    "Airlock inspects every request body and accepts only JSON on this host"
-                )
-            }
+        if let type = headers.first(name: "content-type"), !isJSONMediaType(type) {
+            return (
+                .unsupportedMediaType, "unsupported_media_type",
+                "Airlock inspects every request body and accepts only JSON on this host"
+            )
         }
         return nil
+    }
+
+    /// `application/json`, `text/json` or any `…+json` type, parameters ignored. Bytes, not `lowercased()`: this
+    /// runs for every request.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        var media = value.utf8[...]
+        if let semicolon = media.firstIndex(of: UInt8(ascii: ";")) { media = media[..<semicolon] }
+        while let first = media.first, first == 0x20 || first == 0x09 { media = media.dropFirst() }
+        while let last = media.last, last == 0x20 || last == 0x09 { media = media.dropLast() }
+        return asciiEqualsIgnoringCase(media, "application/json") || asciiEqualsIgnoringCase(media, "text/json")
+            || (media.count > 5 && asciiEqualsIgnoringCase(media.suffix(5), "+json"))
+    }
+
+    private static func asciiEqualsIgnoringCase(_ bytes: Substring.UTF8View, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in bytes {
+            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
+            if folded != lowercase.utf8Start[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     static func blockedResponse(_ result: ScrubResult, host: String, provider: Provider?) -> ErrorResponse {
