@@ -50,7 +50,8 @@ package final class LedgerWriter: @unchecked Sendable {
     /// WAL size (in 4 KiB frames) past which it is restarted from its beginning.
     private let walRestartFrames = 4096
     private var thread: Thread?
-    /// Called on the writer thread after each batch with its commit time in seconds and whether it failed.
+    /// Called on the writer thread after each batch with its commit time in seconds, whether it failed, and
+    /// `unwrittenRecords`.
     private let onCommit: (@Sendable (Double, Bool, Int) -> Void)?
 
     /// Records that were never written: dropped after failed batches because too many were pending, or still
