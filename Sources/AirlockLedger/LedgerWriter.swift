@@ -90,9 +90,10 @@ package final class LedgerWriter: @unchecked Sendable {
         self.thread = thread
         thread.start()
         let checkpointer = Thread { [self] in
+            var previousFrames = 0
             while !isClosed {
                 // Copy the WAL into the database off the writer; when it is large, keep it nearly copied so that
-                // the writer's restart has little left to do.
+                // the writer's restart has little left to do. Nothing written since the last look: look less often.
                 let (frames, copied) = store.walCheckpoint()
                 let large = frames >= walRestartFrames
                 let busy = frames < 0
@@ -101,7 +102,9 @@ package final class LedgerWriter: @unchecked Sendable {
                     walRestartDue = true
                     condition.unlock()
                 }
-                Thread.sleep(forTimeInterval: large || busy || copied < frames ? 0.02 : 0.1)
+                let quiet = frames == copied && frames == previousFrames
+                previousFrames = frames
+                Thread.sleep(forTimeInterval: large || busy || copied < frames ? 0.02 : quiet ? 1 : 0.1)
             }
         }
         checkpointer.name = "airlock-ledger-wal"
