@@ -87,7 +87,7 @@ package struct LedgerKeys: Sendable {
     /// A truncated keyed HMAC of a credential: tells credentials apart without storing them.
     package func credentialID(_ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: credential)
-        return "cred_" + mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "cred_" + Hex.string(Array(mac.prefix(8)))
     }
 
     package static func newSigningKey() -> [UInt8] { Array(Curve25519.Signing.PrivateKey().rawRepresentation) }

@@ -155,16 +155,7 @@ package struct LedgerEvent: Sendable, Equatable {
     }
 
     package static func hash(_ canonical: [UInt8]) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 64) { buffer in
-            var i = 0
-            for byte in SHA256.hash(data: canonical) {
-                buffer[i] = digits.utf8Start[Int(byte >> 4)]
-                buffer[i + 1] = digits.utf8Start[Int(byte & 0xF)]
-                i += 2
-            }
-            return 64
-        }
+        Hex.string(Array(SHA256.hash(data: canonical)))
     }
 
     /// A new request id: a version 7 UUID (RFC 9562), which sorts by time, so the ledger's index on request ids
@@ -173,20 +164,12 @@ package struct LedgerEvent: Sendable, Equatable {
         var random = SystemRandomNumberGenerator()
         let high = (UInt64(truncatingIfNeeded: time) << 16) | 0x7000 | (random.next() & 0x0FFF)
         let low = (random.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var i = 0
-            for n in 0..<32 {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    buffer[i] = UInt8(ascii: "-")
-                    i += 1
-                }
-                let word = n < 16 ? high : low
-                buffer[i] = digits.utf8Start[Int((word >> UInt64(60 - 4 * (n % 16))) & 0xF)]
-                i += 1
-            }
-            return 36
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        for word in [high, low] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> shift)) }
         }
+        return Hex.string(bytes, dashesBefore: [4, 6, 8, 10])
     }
 
     /// Identifiers copied from a request are kept only when short and made of safe characters.
@@ -230,6 +213,27 @@ package enum LedgerValue: Sendable, Equatable {
         case .text(let s): s
         case .int(let i): String(i)
         case .null: nil
+        }
+    }
+}
+
+/// Lowercase hex, written without Foundation's formatting: record hashes, request ids and credential ids are made
+/// for every request.
+enum Hex {
+    static func string(_ bytes: [UInt8], dashesBefore dashes: [Int] = []) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2 + dashes.count) { buffer in
+            var i = 0
+            for (n, byte) in bytes.enumerated() {
+                if dashes.contains(n) {
+                    buffer[i] = UInt8(ascii: "-")
+                    i += 1
+                }
+                buffer[i] = digits.utf8Start[Int(byte >> 4)]
+                buffer[i + 1] = digits.utf8Start[Int(byte & 0xF)]
+                i += 2
+            }
+            return i
         }
     }
 }

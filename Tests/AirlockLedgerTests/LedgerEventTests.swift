@@ -81,6 +81,16 @@ import Testing
         let times = ids.map { $0.prefix(13) }
         #expect(times == times.sorted())
     }
+
+    /// `cred_` and the first 8 bytes of the HMAC-SHA256 of the credential under the state directory's key, in hex.
+    @Test func credentialIDIsATruncatedKeyedHMAC() throws {
+        let key = [UInt8](repeating: 7, count: 32)
+        let keys = try LedgerKeys(signingKey: LedgerKeys.newSigningKey(), credentialKey: key)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("sk-test".utf8), using: SymmetricKey(data: key))
+        let expected = "cred_" + mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+        #expect(keys.credentialID("sk-test") == expected)
+        #expect(keys.credentialID("sk-other") != expected)
+    }
 }
 
 enum SHA256Hex {
