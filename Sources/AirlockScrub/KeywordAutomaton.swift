@@ -107,38 +107,61 @@ package struct KeywordAutomaton: Sendable {
     private var overlap: Int { (keywordLengths.max() ?? 1) - 1 }
 
     /// Every occurrence of every keyword in `bytes`, in order of their end positions.
-    /// Long inputs are scanned as two halves in one interleaved loop: the two chains of table lookups are
-    /// independent, so the CPU overlaps their memory latency.
+    /// Long inputs are scanned as four quarters in one interleaved loop: the four chains of table lookups are
+    /// independent, so the CPU overlaps their memory latency. Each quarter after the first starts `overlap`
+    /// bytes early, so a keyword across a seam is found, and records only hits that end inside its quarter.
     package func scan(_ bytes: UnsafeBufferPointer<UInt8>, into hits: inout [Hit]) {
-        let half = bytes.count / 2
-        guard half > 4 * overlap + 64 else {
-            scanRange(bytes, 0..<bytes.count, recordingFrom: 0, into: &hits)
+        let overlap = overlap
+        let quarter = bytes.count / 4
+        guard quarter > 4 * overlap + 64 else {
+            _ = scanRange(bytes, 0..<bytes.count, from: 0, recordingFrom: 0, into: &hits)
             return
         }
-        var second: [Hit] = []
-        classOf.withUnsafeBufferPointer { classOf in
+        var lane1: [Hit] = []
+        var lane2: [Hit] = []
+        var lane3: [Hit] = []
+        let width = classCount
+        let (s1, s2, s3): (Int, Int, Int) = classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
-                let width = classCount
-                var a = 0
-                var b = 0
-                let secondStart = half - overlap
-                let count = bytes.count - secondStart
-                for k in 0..<count {
-                    if k < half {
-                        let next = delta[a &+ Int(classOf[Int(bytes[k])])]
-                        a = Int(next & ~KeywordAutomaton.outputFlag)
-                        if next & KeywordAutomaton.outputFlag != 0 { record(a / width, end: k + 1, into: &hits) }
-                    }
-                    let j = secondStart + k
-                    let next = delta[b &+ Int(classOf[Int(bytes[j])])]
-                    b = Int(next & ~KeywordAutomaton.outputFlag)
-                    if next & KeywordAutomaton.outputFlag != 0, j + 1 > half {
-                        record(b / width, end: j + 1, into: &second)
+                var s0 = 0
+                var s1 = 0
+                var s2 = 0
+                var s3 = 0
+                let b1 = quarter - overlap
+                let b2 = 2 * quarter - overlap
+                let b3 = 3 * quarter - overlap
+                for k in 0..<quarter {
+                    let n0 = delta[s0 &+ Int(classOf[Int(bytes[k])])]
+                    let n1 = delta[s1 &+ Int(classOf[Int(bytes[b1 &+ k])])]
+                    let n2 = delta[s2 &+ Int(classOf[Int(bytes[b2 &+ k])])]
+                    let n3 = delta[s3 &+ Int(classOf[Int(bytes[b3 &+ k])])]
+                    s0 = Int(n0 & ~KeywordAutomaton.outputFlag)
+                    s1 = Int(n1 & ~KeywordAutomaton.outputFlag)
+                    s2 = Int(n2 & ~KeywordAutomaton.outputFlag)
+                    s3 = Int(n3 & ~KeywordAutomaton.outputFlag)
+                    if (n0 | n1 | n2 | n3) & KeywordAutomaton.outputFlag != 0 {
+                        if n0 & KeywordAutomaton.outputFlag != 0 { record(s0 / width, end: k + 1, into: &hits) }
+                        if n1 & KeywordAutomaton.outputFlag != 0, b1 + k + 1 > quarter {
+                            record(s1 / width, end: b1 + k + 1, into: &lane1)
+                        }
+                        if n2 & KeywordAutomaton.outputFlag != 0, b2 + k + 1 > 2 * quarter {
+                            record(s2 / width, end: b2 + k + 1, into: &lane2)
+                        }
+                        if n3 & KeywordAutomaton.outputFlag != 0, b3 + k + 1 > 3 * quarter {
+                            record(s3 / width, end: b3 + k + 1, into: &lane3)
+                        }
                     }
                 }
+                return (s1, s2, s3)
             }
         }
-        hits += second
+        // Lanes 1 to 3 started `overlap` bytes early; each finishes its own quarter (the last, the rest).
+        _ = scanRange(bytes, 2 * quarter - overlap..<2 * quarter, from: s1, recordingFrom: quarter, into: &lane1)
+        _ = scanRange(bytes, 3 * quarter - overlap..<3 * quarter, from: s2, recordingFrom: 2 * quarter, into: &lane2)
+        _ = scanRange(bytes, 4 * quarter - overlap..<bytes.count, from: s3, recordingFrom: 3 * quarter, into: &lane3)
+        hits += lane1
+        hits += lane2
+        hits += lane3
     }
 
     @inline(__always)
@@ -148,13 +171,15 @@ package struct KeywordAutomaton: Sendable {
         }
     }
 
+    /// Scans `range` starting in state `offset`; returns the state it ends in.
     private func scanRange(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, recordingFrom: Int, into hits: inout [Hit]
-    ) {
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, from offset: Int, recordingFrom: Int,
+        into hits: inout [Hit]
+    ) -> Int {
         classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
                 let width = classCount
-                var offset = 0
+                var offset = offset
                 for i in range {
                     let next = delta[offset &+ Int(classOf[Int(bytes[i])])]
                     offset = Int(next & ~KeywordAutomaton.outputFlag)
@@ -162,6 +187,7 @@ package struct KeywordAutomaton: Sendable {
                         record(offset / width, end: i + 1, into: &hits)
                     }
                 }
+                return offset
             }
         }
     }
