@@ -48,26 +48,23 @@ package struct CodeDetector: Sendable {
 
         var regions: [CodeRegion] = []
         var index = 0
-        var pending: [Int] = []  // lines outside fences and diffs, scored together
-        func flushPending() {
-            regions += unfenced(b, lines: pending.map { lines[$0] })
-            pending.removeAll(keepingCapacity: true)
-        }
+        var pending = 0  // the first of the lines outside fences and diffs, scored together
         while index < lines.count {
             if let (fence, next) = fencedBlock(b, lines, at: index) {
-                flushPending()
+                regions += unfenced(b, lines: lines[pending..<index])
                 if let fence { regions.append(fence) }
                 index = next
+                pending = next
             } else if let (diff, next) = unifiedDiff(b, lines, at: index) {
-                flushPending()
+                regions += unfenced(b, lines: lines[pending..<index])
                 regions.append(diff)
                 index = next
+                pending = next
             } else {
-                pending.append(index)
                 index += 1
             }
         }
-        flushPending()
+        regions += unfenced(b, lines: lines[pending..<index])
         return regions.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -103,7 +100,7 @@ package struct CodeDetector: Sendable {
         }
         let last = min(close, lines.count - 1)
         let range = line.lowerBound..<lines[last].upperBound
-        let bodyLines = Array(lines[(index + 1)..<max(index + 1, close)])
+        let bodyLines = lines[(index + 1)..<max(index + 1, close)]
         let next = last + 1
         if bodyLines.allSatisfy({ isBlank(b, $0) }) { return (nil, next) }
         if isPlaceholderOnly(b, bodyLines) { return (nil, next) }
@@ -130,7 +127,7 @@ package struct CodeDetector: Sendable {
         return (CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced), next)
     }
 
-    private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> Bool {
+    private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Bool {
         let nonBlank = lines.filter { !isBlank(b, $0) }
         guard nonBlank.count == 1, let line = nonBlank.first else { return false }
         var i = line.lowerBound
@@ -218,7 +215,7 @@ package struct CodeDetector: Sendable {
         return .prose
     }
 
-    private func unfenced(_ b: UnsafeBufferPointer<UInt8>, lines: [Range<Int>]) -> [CodeRegion] {
+    private func unfenced(_ b: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>) -> [CodeRegion] {
         guard lines.count >= 2 else { return [] }
         var scored: [Line] = []
         scored.reserveCapacity(lines.count)
@@ -260,10 +257,10 @@ package struct CodeDetector: Sendable {
                 if gapProse > 1 || gapOther + gapProse > 3 { break }
                 j += 1
             }
-            let span = Array(scored[i...last])
-            let nonBlank = span.filter { !$0.blank }.count
+            var nonBlank = 0
+            for k in i...last where !scored[k].blank { nonBlank += 1 }
             if codeLines >= 2, Double(codeLines) >= 0.5 * Double(nonBlank), total >= 5 {
-                let ranges = span.map(\.range)
+                let ranges = lines[(lines.startIndex + i)...(lines.startIndex + last)]
                 let data = dataFormat(b, ranges)
                 if data == nil || includeDataFormats {
                     let language = data ?? guessLanguage(b, ranges)
@@ -335,14 +332,11 @@ package struct CodeDetector: Sendable {
             let c = b[i]
             let f = flags[Int(c)]
             if f & WordTables.word != 0 {
+                // `raw` keeps the word's last eight bytes, which are all of it when it is short enough to matter.
                 let start = i
-                var packed: UInt64 = 0
                 var raw: UInt64 = 0
                 while i < hi, flags[Int(b[i])] & WordTables.word != 0 {
-                    if i - start < 8 {
-                        packed = packed << 8 | UInt64(b[i].lowercasedASCII)
-                        raw = raw << 8 | UInt64(b[i])
-                    }
+                    raw = raw << 8 | UInt64(b[i])
                     i += 1
                 }
                 let length = i - start
@@ -354,7 +348,11 @@ package struct CodeDetector: Sendable {
                 if i < hi, b[i] == UInt8(ascii: "(") { calls += 1 }
                 if flags[Int(b[start])] & WordTables.letter != 0 {
                     words += 1
-                    if length <= 6, tables.stopwords.contains(packed) { stop += 1 }
+                    // Setting bit 5 of every byte lowercases letters and leaves digits alone; `_` becomes a byte
+                    // no stopword has.
+                    if length <= 6, tables.stopwords.contains(raw | (0x2020_2020_2020 >> (8 * (6 - length)))) {
+                        stop += 1
+                    }
                 }
                 continue
             }
@@ -468,14 +466,16 @@ package struct CodeDetector: Sendable {
     // MARK: Data formats and languages
 
     /// `json`, `yaml` or `csv` when the lines read as data rather than code.
-    private func dataFormat(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String? {
-        let nonBlank = lines.filter { !isBlank(b, $0) }
-        guard !nonBlank.isEmpty else { return nil }
+    private func dataFormat(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String? {
+        var n = 0
+        for line in lines where !isBlank(b, line) { n += 1 }
+        guard n > 0 else { return nil }
         var json = 0
         var yaml = 0
-        var commaCounts: [Int] = []
+        var firstCommas = -1
+        var sameCommas = true
         var codeish = 0
-        for line in nonBlank {
+        for line in lines where !isBlank(b, line) {
             var lo = line.lowerBound
             while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
             let first = b[lo]
@@ -490,10 +490,10 @@ package struct CodeDetector: Sendable {
                 default: break
                 }
             }
-            commaCounts.append(commas)
+            if firstCommas < 0 { firstCommas = commas } else if commas != firstCommas { sameCommas = false }
             if semicolons > 0 || parens > 0 {
                 codeish += 1
-                if codeish * 5 > nonBlank.count { return nil }
+                if codeish * 5 > n { return nil }
             }
             if first == UInt8(ascii: "{") || first == UInt8(ascii: "}") || first == UInt8(ascii: "[")
                 || first == UInt8(ascii: "]") || first == UInt8(ascii: "\"") || first.isDigit
@@ -509,16 +509,15 @@ package struct CodeDetector: Sendable {
                 if i < line.upperBound, b[i] == UInt8(ascii: ":") || first == UInt8(ascii: "-") { yaml += 1 }
             }
         }
-        let n = nonBlank.count
-        if codeish * 5 > n { return nil }
         if json * 10 >= n * 9 { return "json" }
         if yaml * 10 >= n * 9 { return "yaml" }
-        if let c = commaCounts.first, c >= 2, commaCounts.allSatisfy({ $0 == c }), n >= 2 { return "csv" }
+        if firstCommas >= 2, sameCommas, n >= 2 { return "csv" }
         return nil
     }
 
-    private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>]) -> String {
+    private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String {
         let tables = WordTables.shared
+        let flags = tables.flagTable
         var scores = [Int](repeating: 0, count: LanguageTables.languages.count)
         // The first lines of a block name its language as well as all of them would.
         for line in lines.prefix(64) {
@@ -531,22 +530,22 @@ package struct CodeDetector: Sendable {
                     continue
                 }
                 let start = i
-                var packed: UInt64 = 0
-                while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") {
-                    if i - start < 8 { packed = packed << 8 | UInt64(b[i]) }
+                var packed: UInt64 = 0  // the last eight bytes, which are all of a word short enough to pack
+                while i < line.upperBound, flags[Int(b[i])] & WordTables.word != 0 {
+                    packed = packed << 8 | UInt64(b[i])
                     i += 1
                 }
-                let mask =
+                var mask =
                     i - start <= 8
                     ? tables.tokenLanguages.value(packed)
-                    : tables.longTokenLanguages[String(decoding: b[start..<i], as: UTF8.self)] ?? 0
-                if mask != 0 {
-                    // Statement-leading words say more than words inside expressions; SQL counts only there,
-                    // because every language embeds SQL in strings.
-                    for l in 0..<scores.count where mask & (1 << UInt32(l)) != 0 {
-                        if l == tables.sql && !firstWord { continue }
-                        scores[l] += firstWord ? 3 : 1
-                    }
+                    : tables.longTokenLanguages.value(PackedWordSet.hash(b, start..<i))
+                // Statement-leading words say more than words inside expressions; SQL counts only there,
+                // because every language embeds SQL in strings.
+                let weight = firstWord ? 3 : 1
+                if !firstWord { mask &= ~(1 << UInt32(truncatingIfNeeded: tables.sql)) }
+                while mask != 0 {
+                    scores[mask.trailingZeroBitCount] += weight
+                    mask &= mask - 1
                 }
                 firstWord = false
             }

@@ -207,7 +207,8 @@ final class WordTables: @unchecked Sendable {
     let stopwords: PackedWordSet
     let statementStarts: PackedWordSet
     let tokenLanguages: PackedWordSet
-    let longTokenLanguages: [String: UInt32]
+    /// Tokens longer than eight bytes, keyed by `PackedWordSet.hash` of their bytes.
+    let longTokenLanguages: PackedWordSet
     let markers: KeywordAutomaton
     let sql: Int
 
@@ -228,16 +229,17 @@ final class WordTables: @unchecked Sendable {
         self.stopwords = PackedWordSet(LanguageTables.stopwords)
         self.statementStarts = PackedWordSet(LanguageTables.statementStarts.filter { $0.utf8.count <= 8 })
         var short: [UInt64: UInt32] = [:]
-        var long: [String: UInt32] = [:]
+        var long: [UInt64: UInt32] = [:]
         for (word, mask) in LanguageTables.tokenLanguages {
             if word.utf8.count <= 8 {
                 short[PackedWordSet.pack(word), default: 0] |= mask
             } else {
-                long[word, default: 0] |= mask
+                let bytes = Array(word.utf8)
+                long[bytes.withUnsafeBufferPointer { PackedWordSet.hash($0, 0..<$0.count) }, default: 0] |= mask
             }
         }
         self.tokenLanguages = PackedWordSet(values: short)
-        self.longTokenLanguages = long
+        self.longTokenLanguages = PackedWordSet(values: long)
         self.markers = KeywordAutomaton(
             keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
         self.sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
@@ -267,6 +269,14 @@ struct PackedWordSet: @unchecked Sendable {
     private let mask: Int
 
     static func pack(_ word: String) -> UInt64 { word.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+
+    /// A key for a word too long to pack: 64-bit FNV-1a of its bytes, never 0. Two words that share a key are
+    /// told apart by nothing, which for a language guess is harmless.
+    static func hash(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for i in range { h = (h ^ UInt64(b[i])) &* 0x0000_0100_0000_01B3 }
+        return h | 1
+    }
 
     /// Values stored beside the keys (a map); all ones for a plain set.
     private let values: UnsafeMutableBufferPointer<UInt32>
