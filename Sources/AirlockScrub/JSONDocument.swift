@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON value that remembers where each part sits in the original bytes,
 /// so that a rewrite can replace single strings and leave every other byte as it was.
 package indirect enum JSONNode: Sendable {
@@ -195,7 +197,8 @@ package struct JSONParser {
         index += 1
         var escaped = false
         while index < bytes.count {
-            // Fast path: printable ASCII other than the quote and the backslash.
+            // Fast path: printable ASCII other than the quote and the backslash, eight bytes at a time.
+            index = Word.skipPlainASCII(bytes, from: index)
             while index < bytes.count, bytes[index] &- 0x20 < 0x60, bytes[index] != UInt8(ascii: "\""),
                 bytes[index] != UInt8(ascii: "\\")
             {
@@ -268,7 +271,11 @@ package enum JSONStrings {
         while i < inner.upperBound {
             // Copy the run up to the next escape in one go.
             let runStart = i
-            while i < inner.upperBound, bytes[i] != UInt8(ascii: "\\") { i += 1 }
+            if let hit = memchr(bytes.baseAddress! + i, Int32(UInt8(ascii: "\\")), inner.upperBound - i) {
+                i = bytes.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            } else {
+                i = inner.upperBound
+            }
             if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             guard i < inner.upperBound else { break }
             let kind = bytes[i + 1]
@@ -335,6 +342,7 @@ package enum JSONStrings {
             while i < b.count {
                 // Copy the run of bytes that need no escaping in one go.
                 let runStart = i
+                i = Word.skipUnescaped(b, from: i)
                 while i < b.count, b[i] >= 0x20, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
                 if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
                 guard i < b.count else { break }
@@ -415,4 +423,56 @@ extension UInt8 {
     }
     @inline(__always) var isASCIILetter: Bool { (self | 0x20) &- 0x61 < 26 }
     @inline(__always) var lowercasedASCII: UInt8 { self &- 0x41 < 26 ? self | 0x20 : self }
+}
+
+/// Eight bytes at a time: tests on a whole `UInt64` for "some byte is below n" or "some byte equals c" (exact as
+/// yes/no answers), used to skip runs of bytes that need no attention in JSON strings.
+enum Word {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    private static func load(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+        UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+    }
+
+    @inline(__always)
+    private static func hasByteBelow(_ v: UInt64, _ n: UInt8) -> Bool {
+        (v &- ones &* UInt64(n)) & ~v & highBits != 0
+    }
+
+    @inline(__always)
+    private static func hasByte(_ v: UInt64, _ c: UInt8) -> Bool {
+        let x = v ^ (ones &* UInt64(c))
+        return (x &- ones) & ~x & highBits != 0
+    }
+
+    /// The first index at or after `i` of an eight-byte block that is not all printable ASCII other than the quote
+    /// and the backslash (or where fewer than eight bytes are left).
+    @inline(__always)
+    static func skipPlainASCII(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
+        while i + 8 <= b.count {
+            let v = load(b, i)
+            if v & highBits != 0 || hasByteBelow(v, 0x20) || hasByte(v, UInt8(ascii: "\""))
+                || hasByte(v, UInt8(ascii: "\\"))
+            {
+                break
+            }
+            i += 8
+        }
+        return i
+    }
+
+    /// Like `skipPlainASCII`, but bytes of 0x80 and above (UTF-8 that a JSON string carries as it is) pass.
+    @inline(__always)
+    static func skipUnescaped(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
+        while i + 8 <= b.count {
+            let v = load(b, i)
+            if hasByteBelow(v, 0x20) || hasByte(v, UInt8(ascii: "\"")) || hasByte(v, UInt8(ascii: "\\")) { break }
+            i += 8
+        }
+        return i
+    }
 }

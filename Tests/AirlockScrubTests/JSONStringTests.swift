@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+@testable import AirlockScrub
+
+/// The parser, decoder and encoder skip plain bytes eight at a time; these put each kind of byte that needs
+/// attention at every position of a block, so a block test that let one through would be caught.
+@Suite struct JSONStringTests {
+    static let filler = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// `"` + filler + `special` + filler + `"`, with the special bytes at offsets 0 to 17.
+    static func strings(around special: [UInt8]) -> [[UInt8]] {
+        (0..<18).map { k in
+            [UInt8(ascii: "\"")] + filler.prefix(k) + special + filler.prefix(17 - k) + [UInt8(ascii: "\"")]
+        }
+    }
+
+    static func parse(_ bytes: [UInt8]) -> Result<JSONNode, JSONSyntaxError> {
+        bytes.withUnsafeBufferPointer { b in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parse(b, maxDepth: 8) }
+        }
+    }
+
+    @Test(arguments: [
+        ([UInt8(0x0A)], "invalid_json"), ([0x00], "invalid_json"), ([0x1F], "invalid_json"),
+        ([0xFF], "invalid_utf8"), ([0xC3], "invalid_utf8"), ([0xED, 0xA0, 0x80], "invalid_utf8"),
+        ([0xE2, 0x82], "invalid_utf8"),
+    ])
+    func badBytesAreRefusedAtEveryAlignment(special: [UInt8], code: String) {
+        for string in Self.strings(around: special) {
+            guard case .failure(let error) = Self.parse(string) else {
+                Issue.record("accepted a string with \(special) in it")
+                continue
+            }
+            #expect(error.code.rawValue == code)
+        }
+    }
+
+    @Test(arguments: [
+        (Array("\\n".utf8), [UInt8(0x0A)]), (Array("\\\"".utf8), [UInt8(ascii: "\"")]),
+        (Array("\\\\".utf8), [UInt8(ascii: "\\")]), (Array("\\u00e9".utf8), [0xC3, 0xA9]),
+        ([0xC3, 0xA9], [0xC3, 0xA9]), ([0xF0, 0x9F, 0x94, 0x91], [0xF0, 0x9F, 0x94, 0x91]),
+    ])
+    func escapesAndUTF8DecodeAtEveryAlignment(raw: [UInt8], decoded: [UInt8]) throws {
+        for (k, string) in Self.strings(around: raw).enumerated() {
+            let node = try Self.parse(string).get()
+            guard case .string(let range, let escaped) = node else {
+                Issue.record("not a string")
+                continue
+            }
+            #expect(range == 0..<string.count)
+            #expect(escaped == (raw.first == UInt8(ascii: "\\")))
+            let text = string.withUnsafeBufferPointer { JSONStrings.decode($0, range, escaped: escaped) }
+            #expect(text == Array(Self.filler.prefix(k)) + decoded + Self.filler.prefix(17 - k))
+        }
+    }
+
+    /// Encoding then parsing and decoding gives back every byte string, whatever needs escaping and wherever.
+    @Test func encodeRoundTrips() throws {
+        var state: UInt64 = 42
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        let pieces: [[UInt8]] = [
+            Array("plain text ".utf8), [0x0A], [0x0D], [0x09], [0x00], [0x1F], [0x7F], [UInt8(ascii: "\"")],
+            [UInt8(ascii: "\\")], [0xC3, 0xA9], [0xE2, 0x80, 0xA6], Array("x".utf8),
+        ]
+        for _ in 0..<300 {
+            var text: [UInt8] = []
+            for _ in 0..<(next() % 12) { text += pieces[next() % pieces.count] }
+            var encoded: [UInt8] = []
+            JSONStrings.encode(text, into: &encoded)
+            let node = try Self.parse(encoded).get()
+            guard case .string(let range, let escaped) = node else {
+                Issue.record("not a string")
+                continue
+            }
+            #expect(encoded.withUnsafeBufferPointer { JSONStrings.decode($0, range, escaped: escaped) } == text)
+            let expected = try JSONSerialization.jsonObject(with: Data(encoded), options: .fragmentsAllowed) as? String
+            #expect(expected.map { Array($0.utf8) } == text)
+        }
+    }
+}
