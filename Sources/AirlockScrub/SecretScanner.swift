@@ -171,9 +171,23 @@ package enum Placeholder {
         "abcdefgh",
     ].map { Array($0.utf8) }
 
+    /// For each lowercased byte, the needles that start with it.
+    private static let needlesByFirstByte: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for needle in needles { table[Int(needle[0])].append(needle) }
+        return table
+    }()
+
     static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if r.isEmpty { return true }
-        for needle in needles where Bytes.containsFolded(b, r, needle) { return true }
+        let byFirst = needlesByFirstByte
+        for i in r {
+            for needle in byFirst[Int(b[i].lowercasedASCII)] where i + needle.count <= r.upperBound {
+                var j = 1
+                while j < needle.count, b[i + j].lowercasedASCII == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+        }
         var distinct = ByteClass()
         var count = 0
         for i in r where !distinct.contains(b[i]) {
