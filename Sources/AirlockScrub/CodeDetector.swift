@@ -324,11 +324,12 @@ package struct CodeDetector: Sendable {
         var words = 0
         var stop = 0
         var operators = 0
-        var calls = 0
+        var hasCall = false
         var firstWordEnd = -1
         var firstWordPacked: UInt64 = 0
         var i = lo
-        while i < hi {
+        // Word by word, until the word and stopword counts have passed every threshold the score uses.
+        while i < hi, stop < 4 || words < 12 {
             let c = b[i]
             let f = flags[Int(c)]
             if f & WordTables.word != 0 {
@@ -345,7 +346,7 @@ package struct CodeDetector: Sendable {
                     firstWordEnd = i
                     firstWordPacked = length <= 8 ? raw : 0
                 }
-                if i < hi, b[i] == UInt8(ascii: "(") { calls += 1 }
+                if i < hi, b[i] == UInt8(ascii: "(") { hasCall = true }
                 if flags[Int(b[start])] & WordTables.letter != 0 {
                     words += 1
                     // Setting bit 5 of every byte lowercases letters and leaves digits alone; `_` becomes a byte
@@ -360,6 +361,26 @@ package struct CodeDetector: Sendable {
             if f & WordTables.symbol != 0 { symbols += 1 }
             if f & WordTables.operatorStart != 0, i + 1 < hi, tables.isOperator(c, b[i + 1]) { operators += 1 }
             i += 1
+        }
+        // The rest of a long sentence-like line only adds symbols and non-space bytes, and rarely a call or an
+        // operator: one table lookup per byte counts both, and rare bytes take the branch.
+        if i < hi {
+            let counts = tables.tailCounts
+            var packed: UInt64 = 0
+            for j in i..<hi {
+                let c = b[j]
+                let v = counts[Int(c)]
+                packed &+= v & WordTables.tailCountMask
+                if v & WordTables.tailRare != 0 {
+                    if c == UInt8(ascii: "(") {
+                        if flags[Int(b[j - 1])] & WordTables.word != 0 { hasCall = true }
+                    } else if j + 1 < hi, tables.isOperator(c, b[j + 1]) {
+                        operators += 1
+                    }
+                }
+            }
+            symbols += Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+            nonSpace += hi - i - Int(truncatingIfNeeded: (packed >> 32) & 0x3FFF_FFFF)
         }
 
         // Comments are neutral: they belong to the code around them.
@@ -409,7 +430,7 @@ package struct CodeDetector: Sendable {
 
         // Operators, calls, assignments.
         s += Double(min(operators, 2))
-        if calls > 0 { s += 1 }
+        if hasCall { s += 1 }
         if symbols > 0, hasAssignment(b, lo, hi) { s += 1.5 }
 
         let density = nonSpace > 0 ? Double(symbols) / Double(nonSpace) : 0
@@ -479,19 +500,13 @@ package struct CodeDetector: Sendable {
             var lo = line.lowerBound
             while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
             let first = b[lo]
-            var commas = 0
-            var semicolons = 0
-            var parens = 0
-            for i in lo..<line.upperBound {
-                switch b[i] {
-                case UInt8(ascii: ","): commas += 1
-                case UInt8(ascii: ";"): semicolons += 1
-                case UInt8(ascii: "("): parens += 1
-                default: break
-                }
-            }
+            // Commas in the low half, semicolons and opening parentheses in the high half.
+            let counts = WordTables.shared.dataCounts
+            var packed: UInt64 = 0
+            for i in lo..<line.upperBound { packed &+= counts[Int(b[i])] }
+            let commas = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
             if firstCommas < 0 { firstCommas = commas } else if commas != firstCommas { sameCommas = false }
-            if semicolons > 0 || parens > 0 {
+            if packed >> 32 != 0 {
                 codeish += 1
                 if codeish * 5 > n { return nil }
             }

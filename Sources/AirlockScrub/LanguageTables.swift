@@ -204,6 +204,13 @@ final class WordTables: @unchecked Sendable {
     static let operatorStart: UInt8 = 16
 
     let flagTable: UnsafeBufferPointer<UInt8>
+    /// Per byte, for the tail of a long line: 1 for a symbol (low 32 bits), 1 << 32 for a space or tab, and
+    /// `tailRare` for `(` and the first bytes of operators.
+    let tailCounts: UnsafeBufferPointer<UInt64>
+    static let tailRare: UInt64 = 1 << 63
+    /// Per byte, for telling data from code: 1 for a comma, 1 << 32 for `;` and `(`.
+    let dataCounts: UnsafeBufferPointer<UInt64>
+    static let tailCountMask: UInt64 = ~tailRare
     let stopwords: PackedWordSet
     let statementStarts: PackedWordSet
     let tokenLanguages: PackedWordSet
@@ -226,6 +233,22 @@ final class WordTables: @unchecked Sendable {
         let table = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
         _ = table.initialize(from: flags)
         self.flagTable = UnsafeBufferPointer(table)
+        let tail = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
+        tail.initialize(repeating: 0)
+        for b in 0..<256 {
+            var v: UInt64 = 0
+            if flags[b] & WordTables.symbol != 0 { v += 1 }
+            if flags[b] & WordTables.space != 0 { v += 1 << 32 }
+            if flags[b] & WordTables.operatorStart != 0 || b == Int(UInt8(ascii: "(")) { v |= WordTables.tailRare }
+            tail[b] = v
+        }
+        self.tailCounts = UnsafeBufferPointer(tail)
+        let data = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
+        data.initialize(repeating: 0)
+        data[Int(UInt8(ascii: ","))] = 1
+        data[Int(UInt8(ascii: ";"))] = 1 << 32
+        data[Int(UInt8(ascii: "("))] = 1 << 32
+        self.dataCounts = UnsafeBufferPointer(data)
         self.stopwords = PackedWordSet(LanguageTables.stopwords)
         self.statementStarts = PackedWordSet(LanguageTables.statementStarts.filter { $0.utf8.count <= 8 })
         var short: [UInt64: UInt32] = [:]

@@ -137,4 +137,36 @@ import Testing
         }
         #expect(!Scan.code(yaml, includeData: true).isEmpty)
     }
+
+    /// Long lines are scored word by word only until they have four stopwords and twelve words; the rest is
+    /// counted byte by byte. These put calls, operators and symbols after that point; the scores are the ones the
+    /// word-by-word scorer gave for the whole line.
+    static let longLines: [(line: String, score: Double)] = [
+        (
+            "We agreed that the retry loop in the worker is the cause, and that it should stop after the fifth "
+                + "attempt: see retry(count) && backoff >= limit;", 2.0
+        ),
+        (
+            "If you want the details, it is all in the doc that we wrote for the team about the outage, including the "
+                + "timeline {a: 1, b: [2, 3]} and more", -5.0
+        ),
+        (
+            "So the plan is that we ship the fix on Monday and then we watch the error rate for a week or so, just to "
+                + "be sure.", -7.0
+        ),
+        (
+            "    result = compute_total(order) if the order is not None and the items are all in stock else "
+                + "fallback(order) # it was a bug", -0.5
+        ),
+        (
+            "The function returns a list of the users that are in the group, and it is called like this: "
+                + "fetchUsers(groupId) => users", -3.0
+        ),
+    ]
+
+    @Test(arguments: longLines)
+    func longLinesScoreAsAWhole(line: String, expected: Double) {
+        let bytes = Array(line.utf8)
+        #expect(bytes.withUnsafeBufferPointer { CodeDetector().score($0, 0..<$0.count) } == expected)
+    }
 }
