@@ -17,6 +17,10 @@ package struct CodeDetector: Sendable {
     /// Whether JSON, YAML, CSV and similar data count as code.
     package var includeDataFormats: Bool
 
+    /// Language markers found in the whole text by an earlier pass (`SecretScanner.scan(_:markers:)`), indexed
+    /// like `WordTables.markerBytes`; without them each block is scanned for markers on its own.
+    private var markers: [KeywordAutomaton.Hit]?
+
     package init(includeDataFormats: Bool = false) {
         self.includeDataFormats = includeDataFormats
     }
@@ -69,6 +73,13 @@ package struct CodeDetector: Sendable {
     }
 
     package func detect(_ text: [UInt8]) -> [CodeRegion] { text.withUnsafeBufferPointer { detect($0) } }
+
+    /// `detect`, reusing the language markers a secret scan of the same text found.
+    package func detect(_ b: UnsafeBufferPointer<UInt8>, markers: [KeywordAutomaton.Hit]?) -> [CodeRegion] {
+        var detector = self
+        detector.markers = markers
+        return detector.detect(b)
+    }
 
     // MARK: Fences
 
@@ -569,11 +580,32 @@ package struct CodeDetector: Sendable {
         if let first = lines.first, let last = lines.prefix(64).last {
             let span = first.lowerBound..<last.upperBound
             var hits: [KeywordAutomaton.Hit] = []
-            tables.markers.scan(UnsafeBufferPointer(rebasing: b[span]), into: &hits)
+            var offset = span.lowerBound
+            if let markers {
+                // The hits inside the span: they are ordered by their ends.
+                var low = 0
+                var high = markers.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if Int(markers[mid].end) <= span.lowerBound { low = mid + 1 } else { high = mid }
+                }
+                var k = low
+                while k < markers.count, Int(markers[k].end) <= span.upperBound {
+                    if Int(markers[k].end) - tables.markerBytes[Int(markers[k].keyword)].count >= span.lowerBound {
+                        hits.append(markers[k])
+                    }
+                    k += 1
+                }
+                offset = 0
+            } else {
+                tables.markers.scan(UnsafeBufferPointer(rebasing: b[span]), into: &hits)
+            }
             for hit in hits {
-                let (marker, language) = LanguageTables.markers[Int(hit.keyword)]
-                let at = span.lowerBound + Int(hit.end) - marker.count
-                if language != tables.sql, Bytes.equal(b, at, marker) { scores[language] += 3 }
+                let marker = tables.markerBytes[Int(hit.keyword)]
+                // The automaton ignores case; markers are compared in their own.
+                if Bytes.equal(b, offset + Int(hit.end) - marker.count, marker) {
+                    scores[tables.markerLanguages[Int(hit.keyword)]] += 3
+                }
             }
         }
         guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }), scores[best] > 0 else { return "code" }

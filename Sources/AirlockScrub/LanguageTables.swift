@@ -216,7 +216,11 @@ final class WordTables: @unchecked Sendable {
     let tokenLanguages: PackedWordSet
     /// Tokens longer than eight bytes, keyed by `PackedWordSet.hash` of their bytes.
     let longTokenLanguages: PackedWordSet
+    /// The languages' markers except SQL's, found case-insensitively; `markerBytes` and `markerLanguages` are
+    /// indexed by the automaton's keyword number.
     let markers: KeywordAutomaton
+    let markerBytes: [[UInt8]]
+    let markerLanguages: [Int]
     let sql: Int
 
     private init() {
@@ -263,9 +267,13 @@ final class WordTables: @unchecked Sendable {
         }
         self.tokenLanguages = PackedWordSet(values: short)
         self.longTokenLanguages = PackedWordSet(values: long)
-        self.markers = KeywordAutomaton(
-            keywords: LanguageTables.markers.map { String(decoding: $0.bytes, as: UTF8.self) })
-        self.sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
+        let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
+        self.sql = sql
+        // SQL's markers would fire inside strings of every other language, so SQL is named by its keywords alone.
+        let markers = LanguageTables.markers.filter { $0.language != sql }
+        self.markers = KeywordAutomaton(keywords: markers.map { String(decoding: $0.bytes, as: UTF8.self) })
+        self.markerBytes = markers.map(\.bytes)
+        self.markerLanguages = markers.map(\.language)
     }
 
     /// `==`, `!=`, `&&`, `||`, `=>`, `->`, `::`, `:=`, `+=`, `++`, `</`, `/>`, `<=`, `>=`.

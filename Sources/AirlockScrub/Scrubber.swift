@@ -96,7 +96,8 @@ package struct Scrubber: Sendable {
             return rendered!
         }
         text.withUnsafeBufferPointer { b in
-            for match in secretsScanner.scan(b) {
+            var markers: [KeywordAutomaton.Hit] = []
+            for match in secretsScanner.scan(b, markers: &markers) {
                 let rule = secretsScanner.rules[match.rule]
                 let number = session.number(for: .secret, b[match.range])
                 session.findings.append(
@@ -115,7 +116,8 @@ package struct Scrubber: Sendable {
                 let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
             } else {
-                regions = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats).detect(b)
+                regions = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats).detect(
+                    b, markers: secretsScanner.findsMarkers ? markers : nil)
             }
             for region in regions {
                 let number = session.number(for: .code, b[region.range])

@@ -9,9 +9,16 @@ package struct SecretScanner: Sendable {
     private let keywordBytes: [[UInt8]]
     private let keywordExactCase: [Bool]
 
-    package static let standard = SecretScanner(rules: SecretCatalogue.rules)
+    /// The catalogue, with the code detector's language markers found in the same pass.
+    package static let standard = SecretScanner(rules: SecretCatalogue.rules, markers: WordTables.shared.markerBytes)
 
-    package init(rules: [SecretRule]) {
+    /// Whether `scan(_:markers:)` reports language markers.
+    package let findsMarkers: Bool
+    private let firstMarker: Int
+
+    /// `markers` are extra keywords reported by `scan(_:markers:)` under their index in this list, so that a pass
+    /// over a text also serves the code detector's language guess.
+    package init(rules: [SecretRule], markers: [[UInt8]] = []) {
         self.rules = rules
         var keywords: [String] = []
         var keywordRule: [Int] = []
@@ -27,6 +34,13 @@ package struct SecretScanner: Sendable {
         keywords.append("[REDACTED:")
         keywordRule.append(-1)
         exact.append(true)
+        self.firstMarker = keywords.count
+        self.findsMarkers = !markers.isEmpty
+        for marker in markers {
+            keywords.append(String(decoding: marker, as: UTF8.self))
+            keywordRule.append(-2)
+            exact.append(false)  // the code detector compares case itself
+        }
         self.automaton = KeywordAutomaton(keywords: keywords)
         self.keywordRule = keywordRule
         self.keywordBytes = keywords.map { Array($0.utf8) }
@@ -35,6 +49,12 @@ package struct SecretScanner: Sendable {
 
     /// Secrets in `text`, ordered by position; a span inside another found span is dropped.
     package func scan(_ text: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
+        var markers: [KeywordAutomaton.Hit] = []
+        return scan(text, markers: &markers)
+    }
+
+    /// Secrets in `text`, and in `markers` every occurrence of a marker (in order of their ends; ASCII case ignored).
+    package func scan(_ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit]) -> [SecretMatch] {
         var hits: [KeywordAutomaton.Hit] = []
         automaton.scan(text, into: &hits)
         guard !hits.isEmpty else { return [] }
@@ -46,6 +66,10 @@ package struct SecretScanner: Sendable {
             let start = end - keywordBytes[keyword].count
             if keywordExactCase[keyword], !Bytes.equal(text, start, keywordBytes[keyword]) { continue }
             let ruleIndex = keywordRule[keyword]
+            if ruleIndex == -2 {
+                markers.append(KeywordAutomaton.Hit(keyword: Int32(keyword - firstMarker), end: hit.end))
+                continue
+            }
             if ruleIndex < 0 {
                 var close = end
                 while close < text.count, close - start < 200, text[close] != UInt8(ascii: "]") { close += 1 }

@@ -81,6 +81,27 @@ import Testing
         #expect(right >= Self.snippets.count - 3, "named \(right) of \(Self.snippets.count)")
     }
 
+    /// The scrubber hands the detector the language markers its secret pass found; the languages named must be
+    /// the ones the detector finds by scanning each block itself, and a scanner without markers falls back to that.
+    @Test func markersFromTheSecretPassNameTheSameLanguages() throws {
+        for (_, code) in Self.snippets {
+            for text in ["Look at this:\n\(code)\nThanks", "Fenced:\n```\n\(code)\n```\nand again:\n\(code)\n"] {
+                let bytes = Array(text.utf8)
+                var markers: [KeywordAutomaton.Hit] = []
+                _ = bytes.withUnsafeBufferPointer { SecretScanner.standard.scan($0, markers: &markers) }
+                #expect(!markers.isEmpty)
+                let alone = CodeDetector().detect(bytes)
+                let reused = bytes.withUnsafeBufferPointer { CodeDetector().detect($0, markers: markers) }
+                #expect(reused == alone)
+                let custom = Scrubber(policy: ScrubPolicy(), secrets: SecretScanner(rules: SecretCatalogue.rules))
+                #expect(!custom.secretsScanner.findsMarkers)
+                let names = try custom.scrub(bytes, kind: .text).findings.map(\.detector)
+                #expect(names == (try Scan.text(text)).findings.map(\.detector))
+                #expect(names == alone.map { "code-\($0.language)" })
+            }
+        }
+    }
+
     @Test(arguments: snippets.map(\.code))
     func fencedCodeIsRemovedWithItsFences(_ code: String) throws {
         let text = "Here it is:\n```\n\(code)\n```\nWhat is wrong?"
