@@ -38,17 +38,11 @@ package struct CodeDetector: Sendable {
         guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
         var lines: [Range<Int>] = []
         var start = 0
-        while start <= b.count {
-            let rest = b.count - start
-            if rest > 0, let hit = memchr(base + start, 0x0A, rest) {
-                let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                lines.append(start..<i)
-                start = i + 1
-            } else {
-                lines.append(start..<b.count)
-                break
-            }
+        Word.forEachIndex(of: 0x0A, in: b) { i in
+            lines.append(start..<i)
+            start = i + 1
         }
+        lines.append(start..<b.count)
 
         var regions: [CodeRegion] = []
         var index = 0

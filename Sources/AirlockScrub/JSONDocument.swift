@@ -1,5 +1,3 @@
-import Foundation
-
 /// A parsed JSON value that remembers where each part sits in the original bytes,
 /// so that a rewrite can replace single strings and leave every other byte as it was.
 package indirect enum JSONNode: Sendable {
@@ -265,40 +263,60 @@ package enum JSONStrings {
     package static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool) -> [UInt8] {
         let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
         guard escaped else { return Array(bytes[inner]) }
-        var out: [UInt8] = []
-        out.reserveCapacity(inner.count)
-        var i = inner.lowerBound
-        while i < inner.upperBound {
-            // Copy the run up to the next escape in one go.
-            let runStart = i
-            if let hit = memchr(bytes.baseAddress! + i, Int32(UInt8(ascii: "\\")), inner.upperBound - i) {
-                i = bytes.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            } else {
-                i = inner.upperBound
+        // Every escape is longer than what it stands for, so the raw length bounds the decoded one.
+        return [UInt8](unsafeUninitializedCapacity: inner.count) { out, count in
+            var o = 0
+            @inline(__always) func put(_ byte: UInt8) {
+                out[o] = byte
+                o += 1
             }
-            if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-            guard i < inner.upperBound else { break }
-            let kind = bytes[i + 1]
-            i += 2
-            switch kind {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(bytes, i)
-                i += 4
-                if (0xD800...0xDBFF).contains(scalar) {
-                    let low = hex4(bytes, i + 2)
-                    i += 6
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            var i = inner.lowerBound
+            while i < inner.upperBound {
+                // Copy the run up to the next escape in one go.
+                let next = Word.firstIndex(of: UInt8(ascii: "\\"), in: bytes, from: i, to: inner.upperBound)
+                if next > i {
+                    (out.baseAddress! + o).initialize(from: bytes.baseAddress! + i, count: next - i)
+                    o += next - i
                 }
-                appendUTF8(scalar, to: &out)
-            default: out.append(kind)
+                i = next
+                guard i < inner.upperBound else { break }
+                let kind = bytes[i + 1]
+                i += 2
+                switch kind {
+                case UInt8(ascii: "b"): put(0x08)
+                case UInt8(ascii: "f"): put(0x0C)
+                case UInt8(ascii: "n"): put(0x0A)
+                case UInt8(ascii: "r"): put(0x0D)
+                case UInt8(ascii: "t"): put(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = hex4(bytes, i)
+                    i += 4
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        let low = hex4(bytes, i + 2)
+                        i += 6
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    switch scalar {
+                    case 0..<0x80:
+                        put(UInt8(scalar))
+                    case 0x80..<0x800:
+                        put(UInt8(0xC0 | scalar >> 6))
+                        put(UInt8(0x80 | scalar & 0x3F))
+                    case 0x800..<0x10000:
+                        put(UInt8(0xE0 | scalar >> 12))
+                        put(UInt8(0x80 | (scalar >> 6) & 0x3F))
+                        put(UInt8(0x80 | scalar & 0x3F))
+                    default:
+                        put(UInt8(0xF0 | scalar >> 18))
+                        put(UInt8(0x80 | (scalar >> 12) & 0x3F))
+                        put(UInt8(0x80 | (scalar >> 6) & 0x3F))
+                        put(UInt8(0x80 | scalar & 0x3F))
+                    }
+                default: put(kind)
+                }
             }
+            count = o
         }
-        return out
     }
 
     static func decodeKey(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool) -> String {
@@ -312,25 +330,6 @@ package enum JSONStrings {
         var value: UInt32 = 0
         for i in at..<at + 4 { value = value << 4 | UInt32(bytes[i].hexValue ?? 0) }
         return value
-    }
-
-    private static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
-        switch scalar {
-        case 0..<0x80:
-            out.append(UInt8(scalar))
-        case 0x80..<0x800:
-            out.append(UInt8(0xC0 | scalar >> 6))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        case 0x800..<0x10000:
-            out.append(UInt8(0xE0 | scalar >> 12))
-            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            out.append(UInt8(0xF0 | scalar >> 18))
-            out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
-            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
-        }
     }
 
     /// Appends `text` as a JSON string literal (with quotes). Non-ASCII stays as UTF-8.
@@ -423,56 +422,4 @@ extension UInt8 {
     }
     @inline(__always) var isASCIILetter: Bool { (self | 0x20) &- 0x61 < 26 }
     @inline(__always) var lowercasedASCII: UInt8 { self &- 0x41 < 26 ? self | 0x20 : self }
-}
-
-/// Eight bytes at a time: tests on a whole `UInt64` for "some byte is below n" or "some byte equals c" (exact as
-/// yes/no answers), used to skip runs of bytes that need no attention in JSON strings.
-enum Word {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    @inline(__always)
-    private static func load(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
-        UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
-    }
-
-    @inline(__always)
-    private static func hasByteBelow(_ v: UInt64, _ n: UInt8) -> Bool {
-        (v &- ones &* UInt64(n)) & ~v & highBits != 0
-    }
-
-    @inline(__always)
-    private static func hasByte(_ v: UInt64, _ c: UInt8) -> Bool {
-        let x = v ^ (ones &* UInt64(c))
-        return (x &- ones) & ~x & highBits != 0
-    }
-
-    /// The first index at or after `i` of an eight-byte block that is not all printable ASCII other than the quote
-    /// and the backslash (or where fewer than eight bytes are left).
-    @inline(__always)
-    static func skipPlainASCII(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
-        var i = i
-        while i + 8 <= b.count {
-            let v = load(b, i)
-            if v & highBits != 0 || hasByteBelow(v, 0x20) || hasByte(v, UInt8(ascii: "\""))
-                || hasByte(v, UInt8(ascii: "\\"))
-            {
-                break
-            }
-            i += 8
-        }
-        return i
-    }
-
-    /// Like `skipPlainASCII`, but bytes of 0x80 and above (UTF-8 that a JSON string carries as it is) pass.
-    @inline(__always)
-    static func skipUnescaped(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
-        var i = i
-        while i + 8 <= b.count {
-            let v = load(b, i)
-            if hasByteBelow(v, 0x20) || hasByte(v, UInt8(ascii: "\"")) || hasByte(v, UInt8(ascii: "\\")) { break }
-            i += 8
-        }
-        return i
-    }
 }
