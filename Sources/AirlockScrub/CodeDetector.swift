@@ -385,7 +385,7 @@ package struct CodeDetector: Sendable {
                 }
             }
             symbols += Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
-            nonSpace += hi - i - Int(truncatingIfNeeded: (packed >> 32) & 0x3FFF_FFFF)
+            nonSpace += hi - i - Int(truncatingIfNeeded: (packed >> 32) & 0x7FFF_FFFF)
         }
 
         // Comments are neutral: they belong to the code around them.
