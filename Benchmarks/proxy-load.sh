@@ -5,6 +5,7 @@
 #
 #   Benchmarks/proxy-load.sh            # 15 s per run
 #   DURATION=30s Benchmarks/proxy-load.sh
+#   LEDGER=off Benchmarks/proxy-load.sh  # the same with the egress ledger turned off, to see what it costs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
@@ -91,8 +92,16 @@ echo "hey: ${DURATION}, ${CONCURRENCY} keep-alive connections, 1 KiB JSON POST; 
 run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/completions"
 
 state="$work/state"
+config=
+if [ "${LEDGER:-on}" = off ]; then
+    config="$work/airlock.yaml"
+    awk '/^ledger:/ { l = 1 } l && /^  enabled:/ { print "  enabled: false"; l = 0; next } { print }' \
+        Config/airlock.yaml > "$config"
+    grep -q '^  enabled: false' "$config"
+fi
 "$airlock" serve --listen 127.0.0.1:0 --state-dir "$state" --allowlist Allowlist \
     --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level "${LOG_LEVEL:-info}" ${THREADS:+--threads "$THREADS"} \
+    ${config:+--config "$config"} \
     > "$work/airlock.out" 2> "$work/airlock.err" &
 airlock_pid=$!
 for _ in $(seq 100); do grep -q "airlock listening on" "$work/airlock.out" 2>/dev/null && break; sleep 0.1; done
