@@ -208,9 +208,9 @@ final class WordTables: @unchecked Sendable {
     /// `tailRare` for `(` and the first bytes of operators.
     let tailCounts: UnsafeBufferPointer<UInt64>
     static let tailRare: UInt64 = 1 << 63
+    static let tailCountMask: UInt64 = ~tailRare
     /// Per byte, for telling data from code: 1 for a comma, 1 << 32 for `;` and `(`.
     let dataCounts: UnsafeBufferPointer<UInt64>
-    static let tailCountMask: UInt64 = ~tailRare
     let stopwords: PackedWordSet
     let statementStarts: PackedWordSet
     let tokenLanguages: PackedWordSet
