@@ -646,12 +646,13 @@ package enum HopByHop {
 }
 
 extension StringProtocol {
-    /// Trims spaces and tabs without Foundation's character sets, which are slow on the request path.
-    func trimmingASCIISpaces() -> String {
+    /// Trims spaces and tabs without Foundation's character sets, which are slow on the request path, and without
+    /// copying.
+    func trimmingASCIISpaces() -> Substring {
         let text = Substring(self)
         guard let first = text.utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
             let last = text.utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
         else { return "" }
-        return String(text[first...last])
+        return text[first...last]
     }
 }

@@ -47,7 +47,7 @@ package struct InterceptTarget: Sendable {
         }
         let parts = trimmed.split(separator: ":", omittingEmptySubsequences: false)
         switch parts.count {
-        case 1: return (trimmed, nil)
+        case 1: return (String(trimmed), nil)
         case 2:
             guard let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
             return (String(parts[0]), port)

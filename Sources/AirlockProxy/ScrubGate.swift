@@ -26,10 +26,8 @@ enum ScrubGate {
     /// `application/json`, `text/json` or any `…+json` type, parameters ignored. Bytes, not `lowercased()`: this
     /// runs for every request.
     static func isJSONMediaType(_ value: String) -> Bool {
-        var media = value.utf8[...]
-        if let semicolon = media.firstIndex(of: UInt8(ascii: ";")) { media = media[..<semicolon] }
-        while let first = media.first, first == 0x20 || first == 0x09 { media = media.dropFirst() }
-        while let last = media.last, last == 0x20 || last == 0x09 { media = media.dropLast() }
+        let end = value.utf8.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex
+        let media = value[..<end].trimmingASCIISpaces().utf8
         return asciiEqualsIgnoringCase(media, "application/json") || asciiEqualsIgnoringCase(media, "text/json")
             || (media.count > 5 && asciiEqualsIgnoringCase(media.suffix(5), "+json"))
     }

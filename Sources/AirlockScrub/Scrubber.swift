@@ -176,8 +176,7 @@ final class Session {
         var h = UInt64(b.count) &* k
         var i = 0
         while i + 8 <= b.count {
-            let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
-            h = (h ^ word) &* k
+            h = (h ^ Word.load(b, i)) &* k
             h ^= h >> 29
             i += 8
         }

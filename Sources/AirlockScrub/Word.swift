@@ -6,7 +6,7 @@ enum Word {
 
     /// Bytes `i..<i + 8`, the first in the lowest bits.
     @inline(__always)
-    private static func load(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+    static func load(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
         UInt64(littleEndian: UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self))
     }
 
