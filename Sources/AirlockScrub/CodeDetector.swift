@@ -126,7 +126,9 @@ package struct CodeDetector: Sendable {
                 guard includeDataFormats else { return (nil, next) }
                 language = data
             } else {
-                language = info.isEmpty ? guessLanguage(b, bodyLines) : info
+                // An unknown label is the client's text: it never becomes a detector id or a placeholder, which
+                // reach logs, the ledger and metric labels. The block's own words name it instead.
+                language = guessLanguage(b, bodyLines)
             }
         }
         return (CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced), next)

@@ -174,8 +174,10 @@ struct Walker {
 
         // Code by definition: Gemini's executableCode.
         if key == "code", container == "executableCode" || container == "executable_code" {
+            // Only names from the detector's own table: the field is client text, and the name reaches the
+            // detector id, logs, the ledger and metric labels.
             let language = stringValue(parent?["language"])?.lowercased() ?? "python"
-            let name = language == "language_unspecified" ? "code" : language
+            let name = LanguageTables.aliases[language] ?? "code"
             if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, wholeCode: name) {
                 replace(range, with: rewritten)
             }

@@ -116,6 +116,22 @@ import Testing
         }
     }
 
+    /// `executableCode.language` is client text: only a language the detector knows may name the finding.
+    @Test func executableCodeLanguageComesFromTheDetectorsTable() throws {
+        let canary = "ZQ-CANARY-LANG"
+        for (language, detector) in [
+            ("PYTHON", "code-python"), (canary, "code-code"), ("LANGUAGE_UNSPECIFIED", "code-code"),
+        ] {
+            let body = """
+                {"contents":[{"role":"model","parts":[{"executableCode":{"language":"\(language)","code":"x = 1\\ny = 2"}}]}]}
+                """
+            let result = try Scan.json(body, kind: .gemini)
+            #expect(result.findings.map(\.detector) == [detector])
+            let placeholder = "\"code\":\"[REDACTED:code:\(detector.dropFirst(5)):2-lines:1]\""
+            #expect(String(decoding: result.output, as: UTF8.self).contains(placeholder))
+        }
+    }
+
     @Test func unknownJSONScansEveryString() throws {
         let t = Self.token
         let body = #"{"model":"\#(t)","id":"\#(t)","payload":{"notes":["\#(t)"],"deep":{"x":"\#(t)"}}}"#

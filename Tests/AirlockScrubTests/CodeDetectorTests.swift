@@ -115,6 +115,19 @@ import Testing
         #expect(out == "See:\n[REDACTED:code:rust:2-lines:1]\nok")
     }
 
+    /// A fence label is client text. One the detector does not know must not become the detector id or the
+    /// placeholder: those reach logs, the ledger and metric labels (where every new label is a new series).
+    @Test func unknownFenceLabelNeverNamesTheLanguage() throws {
+        let canary = "zq-canary-7f3a"
+        let result = try Scan.text("Run this:\n```\(canary)\nlet total = compute(1, 2);\nprint(total);\n```\nThanks")
+        let known = Set(LanguageTables.languages.map { "code-\($0.name)" } + ["code-code"])
+        #expect(result.findings.count == 1)
+        for finding in result.findings { #expect(known.contains(finding.detector)) }
+        let out = Scan.output(result)
+        #expect(!out.contains(canary))
+        #expect(out.hasPrefix("Run this:\n[REDACTED:code:"))
+    }
+
     @Test func unifiedDiffIsOneRegion() throws {
         let diff = """
             diff --git a/app/models.py b/app/models.py
