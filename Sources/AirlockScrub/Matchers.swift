@@ -130,10 +130,20 @@ enum Matchers {
         "reset", "hash", "policy", "strength", "validator", "input", "confirm", "enabled", "location", "store",
     ].map { Array($0.utf8) }
 
-    private static let literalValues: Set<String> = [
+    private static let literalValues: [[UInt8]] = [
         "true", "false", "null", "none", "nil", "undefined", "required", "optional", "string", "password", "secret",
         "token", "redacted", "hidden", "masked", "empty", "default", "unset",
-    ]
+    ].map { Array($0.utf8) }
+
+    /// Whether `range` is one of `words` (given in lower case), in any case.
+    private static func isOne(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of words: [[UInt8]]) -> Bool {
+        words.contains { $0.count == range.count && Bytes.containsFolded(b, range, $0) }
+    }
+
+    /// Values that name where a secret comes from instead of holding it.
+    private static let references: [[UInt8]] = [
+        "environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring",
+    ].map { Array($0.utf8) }
 
     private static func assignment(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, minLength: Int)
         -> Range<Int>?
@@ -153,14 +163,11 @@ enum Matchers {
         guard range.count >= minLength, range.count <= 512, !Placeholder.looksLikePlaceholder(b, range) else {
             return nil
         }
-        let text = String(decoding: b[range], as: UTF8.self)
-        if literalValues.contains(text.lowercased()) || text.contains("://") { return nil }
+        if isOne(b, range, of: literalValues) { return nil }
+        if Bytes.find(b, "://", from: range.lowerBound, limit: range.upperBound) != nil { return nil }
         let first = b[range.lowerBound]
         if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@") { return nil }
-        for reference in ["environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring"]
-        where Bytes.containsFolded(b, range, Array(reference.utf8)) {
-            return nil
-        }
+        for reference in references where Bytes.containsFolded(b, range, reference) { return nil }
         let kinds = Placeholder.characterKinds(b, range)
         if !quoted {
             // A bare word or dotted name is a variable or expression, not a literal.
@@ -173,8 +180,7 @@ enum Matchers {
             if b[range].contains(UInt8(ascii: "(")) { return nil }
         } else if b[range].contains(0x20) {
             // Prose in quotes; only pass phrases may contain spaces.
-            let keyword = String(decoding: b[start..<end], as: UTF8.self).lowercased()
-            if !keyword.hasPrefix("pass") { return nil }
+            if end - start < 4 || !Bytes.containsFolded(b, start..<start + 4, passwordWords[0]) { return nil }
         }
         if kinds < 2 && range.count < 16 { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
@@ -205,6 +211,10 @@ enum Matchers {
         return i..<stop
     }
 
+    /// Words that stand for a password in a URI template (`user:pass@host`); the first also starts the keywords
+    /// whose quoted values may hold spaces (pass phrases).
+    private static let passwordWords: [[UInt8]] = ["pass", "passwd", "pwd", "pw"].map { Array($0.utf8) }
+
     private static func uriCredentials(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         let schemeStart = Bytes.runBackwards(b, before: start, ByteClass.alnum.union("+.-"), max: 32)
         guard start - schemeStart >= 2 || end - start > 3 else { return nil }
@@ -226,8 +236,9 @@ enum Matchers {
         guard host.isASCIIAlphanumeric || host == UInt8(ascii: "[") else { return nil }
         let password = colon + 1..<i
         guard password.count >= 3, !Placeholder.looksLikePlaceholder(b, password) else { return nil }
-        let text = String(decoding: b[password], as: UTF8.self).lowercased()
-        if literalValues.contains(text) || ["pass", "passwd", "pwd", "pw"].contains(text) || text.hasPrefix("$") {
+        if isOne(b, password, of: literalValues) || isOne(b, password, of: passwordWords)
+            || b[password.lowerBound] == UInt8(ascii: "$")
+        {
             return nil
         }
         return password
