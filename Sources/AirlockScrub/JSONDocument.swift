@@ -261,6 +261,28 @@ package struct JSONParser {
 package enum JSONStrings {
     /// The decoded UTF-8 bytes of a string whose raw range (with quotes) was validated by the parser.
     package static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool) -> [UInt8] {
+        var unused: [Escape] = []
+        return decode(bytes, range, escaped: escaped, recording: false, escapes: &unused)
+    }
+
+    /// Where an escape starts in the raw bytes and in the decoded text.
+    package struct Escape: Equatable {
+        var raw: Int
+        var decoded: Int
+    }
+
+    /// `decode`, also listing where each escape starts, for `rawOffsets`.
+    package static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool, escapes: inout [Escape]
+    ) -> [UInt8] {
+        decode(bytes, range, escaped: escaped, recording: true, escapes: &escapes)
+    }
+
+    @inline(__always)
+    private static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool, recording: Bool,
+        escapes: inout [Escape]
+    ) -> [UInt8] {
         let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
         guard escaped else { return Array(bytes[inner]) }
         // Every escape is longer than what it stands for, so the raw length bounds the decoded one.
@@ -280,6 +302,7 @@ package enum JSONStrings {
                 }
                 i = next
                 guard i < inner.upperBound else { break }
+                if recording { escapes.append(Escape(raw: i, decoded: o)) }
                 let kind = bytes[i + 1]
                 i += 2
                 switch kind {
@@ -319,6 +342,54 @@ package enum JSONStrings {
         }
     }
 
+    /// Where offsets into a decoded string lie in its raw bytes `range` (with quotes), given the escapes `decode`
+    /// listed; nil when one falls inside the bytes an escape decodes to (a `\u` escape of a multibyte character),
+    /// where the raw text has no such place. An offset at an escape maps to its backslash.
+    package static func rawOffsets(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escapes: [Escape], of offsets: [Int]
+    ) -> [Int]? {
+        let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
+        var decodedCount = inner.count
+        if let last = escapes.last {
+            let (rawLength, decodedLength) = lengths(bytes, escape: last.raw)
+            decodedCount = last.decoded + decodedLength + (inner.upperBound - last.raw - rawLength)
+        }
+        var result: [Int] = []
+        result.reserveCapacity(offsets.count)
+        for offset in offsets {
+            guard offset >= 0, offset <= decodedCount else { return nil }
+            // The last escape that starts at or before `offset`.
+            var lo = 0
+            var hi = escapes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if escapes[mid].decoded <= offset { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo > 0 else {
+                result.append(inner.lowerBound + offset)
+                continue
+            }
+            let escape = escapes[lo - 1]
+            let (rawLength, decodedLength) = lengths(bytes, escape: escape.raw)
+            if offset == escape.decoded {
+                result.append(escape.raw)
+            } else if offset >= escape.decoded + decodedLength {
+                result.append(escape.raw + rawLength + (offset - escape.decoded - decodedLength))
+            } else {
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// How many raw bytes the escape at `i` takes, and how many it decodes to.
+    private static func lengths(_ bytes: UnsafeBufferPointer<UInt8>, escape i: Int) -> (raw: Int, decoded: Int) {
+        guard bytes[i + 1] == UInt8(ascii: "u") else { return (2, 1) }
+        let scalar = hex4(bytes, i + 2)
+        if (0xD800...0xDBFF).contains(scalar) { return (12, 4) }
+        return (6, scalar < 0x80 ? 1 : scalar < 0x800 ? 2 : 3)
+    }
+
     static func decodeKey(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool) -> String {
         if !escaped {
             return String(decoding: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)], as: UTF8.self)
@@ -332,10 +403,10 @@ package enum JSONStrings {
         return value
     }
 
-    /// Appends `text` as a JSON string literal (with quotes). Non-ASCII stays as UTF-8.
-    package static func encode(_ text: [UInt8], into out: inout [UInt8]) {
+    /// Appends `text` as a JSON string literal (with quotes, unless `quoted` is false). Non-ASCII stays as UTF-8.
+    package static func encode(_ text: [UInt8], into out: inout [UInt8], quoted: Bool = true) {
         out.reserveCapacity(out.count + text.count + 16)
-        out.append(UInt8(ascii: "\""))
+        if quoted { out.append(UInt8(ascii: "\"")) }
         text.withUnsafeBufferPointer { b in
             var i = 0
             while i < b.count {
@@ -361,7 +432,7 @@ package enum JSONStrings {
                 i += 1
             }
         }
-        out.append(UInt8(ascii: "\""))
+        if quoted { out.append(UInt8(ascii: "\"")) }
     }
 }
 

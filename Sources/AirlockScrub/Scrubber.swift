@@ -17,8 +17,9 @@ package struct Scrubber: Sendable {
             guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
                 throw ScrubError(code: "invalid_utf8", message: "the payload is not valid UTF-8")
             }
-            let rewritten = try scrubText(body, path: { "$" }, session: session)
-            return session.result(output: rewritten ?? body, changed: rewritten != nil, operation: .other)
+            let spans = try scrubText(body, path: { "$" }, session: session)
+            return session.result(
+                output: spans.isEmpty ? body : Span.apply(spans, to: body), changed: !spans.isEmpty, operation: .other)
         }
         var model: String?
         var stream: Bool?
@@ -83,12 +84,12 @@ package struct Scrubber: Sendable {
         return .json
     }
 
-    /// Scans one decoded string and returns its rewritten bytes, or nil when nothing is replaced.
+    /// Scans one decoded string and returns what to replace in it (in order, overlaps merged; empty when nothing).
     /// `path` is rendered only when there is a finding to report.
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
         secretsOnly: Bool = false
-    ) throws(ScrubError) -> [UInt8]? {
+    ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
         func path() -> String {
@@ -135,8 +136,7 @@ package struct Scrubber: Sendable {
             }
         }
         try session.checkDeadline()
-        guard !spans.isEmpty else { return nil }
-        return Span.apply(spans, to: text)
+        return Span.merged(spans)
     }
 }
 
@@ -224,7 +224,9 @@ struct Span {
     var range: Range<Int>
     var placeholder: String
 
-    static func apply(_ spans: [Span], to text: [UInt8]) -> [UInt8] {
+    /// In order, overlaps merged.
+    static func merged(_ spans: [Span]) -> [Span] {
+        guard spans.count > 1 else { return spans }
         let sorted = spans.sorted {
             $0.range.lowerBound != $1.range.lowerBound
                 ? $0.range.lowerBound < $1.range.lowerBound : $0.range.count > $1.range.count
@@ -246,10 +248,15 @@ struct Span {
                 longest.append(span.range.count)
             }
         }
+        return merged
+    }
+
+    /// `text` with each of `spans` (as `merged` returns them) replaced by its placeholder.
+    static func apply(_ spans: [Span], to text: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         var cursor = 0
-        for span in merged {
+        for span in spans {
             out += text[cursor..<span.range.lowerBound]
             out += Array(span.placeholder.utf8)
             cursor = span.range.upperBound

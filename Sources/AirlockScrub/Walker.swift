@@ -139,13 +139,12 @@ struct Walker {
     private mutating func scrubString(
         range: Range<Int>, escaped: Bool, key: String?, container: String?, parent: JSONNode?
     ) throws(ScrubError) {
-        let text = JSONStrings.decode(bytes, range, escaped: escaped)
+        var escapes: [JSONStrings.Escape] = []
+        let text = JSONStrings.decode(bytes, range, escaped: escaped, escapes: &escapes)
         // Structural values (model names, ids, roles) are never code, but a secret there is still a secret.
         if let key, Walker.isStructural(key), !isArrayElement {
-            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true)
-            {
-                replace(range, with: rewritten)
-            }
+            let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true)
+            redact(spans, in: text, at: range, escapes: escapes)
             return
         }
 
@@ -178,9 +177,8 @@ struct Walker {
             // detector id, logs, the ledger and metric labels.
             let language = stringValue(parent?["language"])?.lowercased() ?? "python"
             let name = LanguageTables.aliases[language] ?? "code"
-            if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session, wholeCode: name) {
-                replace(range, with: rewritten)
-            }
+            let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session, wholeCode: name)
+            redact(spans, in: text, at: range, escapes: escapes)
             return
         }
 
@@ -200,9 +198,8 @@ struct Walker {
             }
         }
 
-        if let rewritten = try scrubber.scrubText(text, path: { renderPath() }, session: session) {
-            replace(range, with: rewritten)
-        }
+        let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session)
+        redact(spans, in: text, at: range, escapes: escapes)
     }
 
     private var isArrayElement: Bool {
@@ -230,7 +227,7 @@ struct Walker {
         }
         guard !spans.isEmpty else { return }
         var encoded: [UInt8] = []
-        JSONStrings.encode(Span.apply(spans, to: keyBytes), into: &encoded)
+        JSONStrings.encode(Span.apply(Span.merged(spans), to: keyBytes), into: &encoded)
         let end = Walker.keyEnd(bytes, from: member.keyStart)
         edits.append(Edit(range: member.keyStart..<end, replacement: encoded))
     }
@@ -246,6 +243,25 @@ struct Walker {
             i += 1
         }
         return i
+    }
+
+    /// Replaces `spans` of the decoded string `text` whose raw bytes are `range`. The stretches in between keep
+    /// the client's own bytes, escapes and all, so only the placeholders are written; when a span edge falls inside
+    /// what an escape decodes to, the whole string is encoded again instead.
+    private mutating func redact(
+        _ spans: [Span], in text: [UInt8], at range: Range<Int>, escapes: [JSONStrings.Escape]
+    ) {
+        guard !spans.isEmpty else { return }
+        let edges = spans.flatMap { [$0.range.lowerBound, $0.range.upperBound] }
+        guard let raw = JSONStrings.rawOffsets(bytes, range, escapes: escapes, of: edges) else {
+            replace(range, with: Span.apply(spans, to: text))
+            return
+        }
+        for (k, span) in spans.enumerated() {
+            var placeholder: [UInt8] = []
+            JSONStrings.encode(Array(span.placeholder.utf8), into: &placeholder, quoted: false)
+            edits.append(Edit(range: raw[2 * k]..<raw[2 * k + 1], replacement: placeholder))
+        }
     }
 
     private mutating func replace(_ range: Range<Int>, with text: [UInt8]) {

@@ -116,6 +116,21 @@ import Testing
         }
     }
 
+    /// A redaction replaces only what it removes: the rest of the string keeps the client's bytes, escapes
+    /// included, and still decodes to the same text.
+    @Test func redactionKeepsTheClientsEscapesAroundIt() throws {
+        let t = Self.token
+        let content = #"caf\u00e9 \/path\n\"q\" \#(t) \ud83d\ude00 \u4e2d end"#
+        let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":"\#(content)"}]}"#
+        let result = try Scan.json(body, kind: .openai)
+        let output = String(decoding: result.output, as: UTF8.self)
+        let placeholder = "[REDACTED:secret:github-pat:1]"
+        #expect(output == body.replacingOccurrences(of: t, with: placeholder))
+        let object = try JSONSerialization.jsonObject(with: Data(result.output)) as? [String: Any]
+        let message = (object?["messages"] as? [[String: Any]])?.first?["content"] as? String
+        #expect(message == "café /path\n\"q\" \(placeholder) 😀 中 end")
+    }
+
     /// `executableCode.language` is client text: only a language the detector knows may name the finding.
     @Test func executableCodeLanguageComesFromTheDetectorsTable() throws {
         let canary = "ZQ-CANARY-LANG"

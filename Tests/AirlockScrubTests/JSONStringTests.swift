@@ -81,4 +81,68 @@ import Testing
             #expect(expected.map { Array($0.utf8) } == text)
         }
     }
+
+    /// Every decoded offset maps to the raw place whose prefix decodes to exactly the text before it, except the
+    /// offsets inside what one `\u` escape of a multibyte character decodes to, which have no raw place.
+    @Test func rawOffsetsMatchTheDecodedText() throws {
+        var state: UInt64 = 7
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        // Raw pieces, and how many decoded offsets inside each have no raw place.
+        let pieces: [(String, Int)] = [
+            ("plain text ", 0), ("\\n", 0), ("\\\"", 0), ("\\\\", 0), ("\\/", 0), ("\\t", 0), ("\\u0041", 0),
+            ("\\u00e9", 1), ("\\u4e2d", 2), ("\\ud83d\\ude00", 3), ("é", 0), ("😀", 0), ("x", 0),
+        ]
+        for _ in 0..<300 {
+            var raw = "\""
+            var unmappable = 0
+            for _ in 0..<(next() % 14) {
+                let (piece, inside) = pieces[next() % pieces.count]
+                raw += piece
+                unmappable += inside
+            }
+            raw += "\""
+            let bytes = Array(raw.utf8)
+            let node = try Self.parse(bytes).get()
+            guard case .string(let range, let escaped) = node else {
+                Issue.record("not a string")
+                continue
+            }
+            var escapes: [JSONStrings.Escape] = []
+            let text = bytes.withUnsafeBufferPointer {
+                JSONStrings.decode($0, range, escaped: escaped, escapes: &escapes)
+            }
+            #expect(text == bytes.withUnsafeBufferPointer { JSONStrings.decode($0, range, escaped: escaped) })
+            var missing = 0
+            for d in 0...text.count {
+                guard
+                    let r = bytes.withUnsafeBufferPointer({
+                        JSONStrings.rawOffsets($0, range, escapes: escapes, of: [d])
+                    })
+                else {
+                    missing += 1
+                    continue
+                }
+                let prefix = bytes[..<r[0]] + [UInt8(ascii: "\"")]
+                let decoded = prefix.withUnsafeBufferPointer { JSONStrings.decode($0, 0..<prefix.count, escaped: true) }
+                #expect(decoded == Array(text[..<d]), "\(raw) at \(d)")
+            }
+            #expect(missing == unmappable, "\(raw)")
+            // All offsets at once give the same places as one at a time.
+            let all = Array(0...text.count)
+            let each = all.map { d in
+                bytes.withUnsafeBufferPointer { JSONStrings.rawOffsets($0, range, escapes: escapes, of: [d]) }
+            }
+            let together = bytes.withUnsafeBufferPointer {
+                JSONStrings.rawOffsets($0, range, escapes: escapes, of: all)
+            }
+            #expect(together == (missing == 0 ? each.map { $0![0] } : nil))
+            #expect(
+                bytes.withUnsafeBufferPointer {
+                    JSONStrings.rawOffsets($0, range, escapes: escapes, of: [text.count + 1])
+                } == nil)
+        }
+    }
 }
