@@ -266,7 +266,7 @@ package enum JSONStrings {
     }
 
     /// Where an escape starts in the raw bytes and in the decoded text.
-    package struct Escape: Equatable {
+    package struct Escape {
         var raw: Int
         var decoded: Int
     }
