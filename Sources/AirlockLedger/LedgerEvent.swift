@@ -172,6 +172,9 @@ package struct LedgerEvent: Sendable, Equatable {
         return Hex.string(bytes, dashesBefore: [4, 6, 8, 10])
     }
 
+    /// What the ledger keeps instead of an identifier it will not copy.
+    package static let unsafeIdentifier = "[unsafe]"
+
     /// Identifiers copied from a request are kept only when short and made of safe characters.
     package static func safeIdentifier(_ text: String?, limit: Int = 64) -> String? {
         guard let text, !text.isEmpty else { return nil }
@@ -182,7 +185,7 @@ package struct LedgerEvent: Sendable, Equatable {
                     || b == 0x5F
                     || b == 0x3A || b == 0x2F || b == 0x40
             }
-        return ok ? text : "[unsafe]"
+        return ok ? text : unsafeIdentifier
     }
 
     package static let genesisHash = String(repeating: "0", count: 64)

@@ -73,8 +73,7 @@ enum LedgerRecords {
             if operation != .other { event.operation = operation.rawValue }
             if kind == .gemini, let range = path.range(of: "/models/") {
                 let rest = path[range.upperBound...]
-                event.requestModel = LedgerEvent.safeIdentifier(
-                    String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
+                event.requestModel = modelName(String(rest.prefix { $0 != ":" && $0 != "?" && $0 != "/" }))
             }
             event.stream = operation == .streamGenerateContent
         }
@@ -98,10 +97,21 @@ enum LedgerRecords {
         return nil
     }
 
+    /// A model name as the ledger keeps it: short, of safe characters, and with no segment that looks like a
+    /// key or an id (the test the logged path uses); otherwise `[unsafe]`.
+    static func modelName(_ raw: String?) -> String? {
+        guard let raw else { return nil }
+        return RequestPath.redactedForLog(raw) == raw ? LedgerEvent.safeIdentifier(raw) : LedgerEvent.unsafeIdentifier
+    }
+
     /// What the scrubber learned: operation, model, stream flag, sizes and findings.
     static func scrubbed(_ event: inout LedgerEvent, _ result: ScrubResult, received: Int) {
         if result.operation != .other { event.operation = result.operation.rawValue }
-        if let model = result.requestModel { event.requestModel = LedgerEvent.safeIdentifier(model) }
+        if let model = result.requestModel {
+            // A secret the scrubber found in the model field stays out of the ledger as it stays out of the body.
+            let heldSecret = result.findings.contains { $0.category == .secret && $0.path == "$.model" }
+            event.requestModel = heldSecret ? LedgerEvent.unsafeIdentifier : modelName(model)
+        }
         if let stream = result.stream { event.stream = stream || (event.stream ?? false) }
         event.requestBytes = received
         event.forwardedBytes = result.decision == .blocked ? 0 : result.output.count

