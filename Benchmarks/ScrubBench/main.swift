@@ -262,7 +262,8 @@ let loadBody: [UInt8] = {
 let perRequest = measure { _ = try? scrubber.scrub(loadBody, kind: .openai, path: "/v1/chat/completions") }
 print(String(format: "1 KiB prose chat request (the proxy load body): %.1f µs per scrub", perRequest * 1e6))
 
-// Latency of one 100 KiB chat request, scrubbed end to end.
+// Latency of one 100 KiB chat request, scrubbed end to end. The fastest run is printed too: the host's drift only
+// ever slows a run down, so it is the figure to compare two builds by.
 let request = chatBody(mixedText(size: 100 * 1024, seed: 7))
 var samples: [Double] = []
 let clock = ContinuousClock()
@@ -277,5 +278,5 @@ let sorted = samples
 func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
 print(
     String(
-        format: "100 KiB chat request: p50 %.0f µs, p99 %.0f µs, max %.0f µs (2000 runs)", percentile(0.5),
-        percentile(0.99), sorted.last!))
+        format: "100 KiB chat request: p50 %.0f µs, p99 %.0f µs, max %.0f µs, fastest %.0f µs (2000 runs)",
+        percentile(0.5), percentile(0.99), sorted.last!, sorted[0]))
