@@ -99,8 +99,8 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .deciding
         let isConnect = head.method == .CONNECT
-        var log = DecisionLog(
-            method: head.method.rawValue, host: isConnect ? head.uri : "-", uri: isConnect ? "/" : head.uri)
+        // The host is logged once it has been parsed and normalised: a raw target may carry anything.
+        var log = DecisionLog(method: head.method.rawValue, host: "-", uri: isConnect ? "/" : head.uri)
         if runtime.ledger != nil { log.event = LedgerRecords.proxyRequest(head, client: context.channel.remoteAddress) }
         let user = runtime.authenticator?.authenticate(head.headers)
         log.event?.proxyUser = LedgerEvent.safeIdentifier(user)

