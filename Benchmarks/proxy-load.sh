@@ -107,7 +107,16 @@ airlock_pid=$!
 for _ in $(seq 100); do grep -q "airlock listening on" "$work/airlock.out" 2>/dev/null && break; sleep 0.1; done
 proxy_port=$(sed -n 's/.*airlock listening on .*:\([0-9]*\)$/\1/p' "$work/airlock.out")
 
+# Airlock's own CPU time (user + system, in clock ticks) over the run, per request answered: on a host shared with
+# hey and nginx it says more about Airlock's code than requests/s, which also moves with what the others get.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$airlock_pid/stat"; }
+ticks_before=$(cpu_ticks)
 run_hey "through-airlock" -x "http://127.0.0.1:$proxy_port" "https://api.openai.com/v1/chat/completions"
+ticks=$(( $(cpu_ticks) - ticks_before ))
+answered=$(awk '/\[200\]/ {print $2}' "$work/through-airlock.txt")
+awk -v t="$ticks" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    if (n > 0) printf "airlock CPU per request: %.0f µs (%d requests answered 200)\n", t / hz / n * 1e6, n
+    else print "airlock CPU per request: no 200 responses" }'
 
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$airlock_pid/status"; }
 echo "airlock RSS after load: $(rss) MiB"
