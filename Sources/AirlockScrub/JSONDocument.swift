@@ -265,13 +265,13 @@ package enum JSONStrings {
         return decode(bytes, range, escaped: escaped, recording: false, escapes: &unused)
     }
 
-    /// Where an escape starts in the raw bytes and in the decoded text.
+    /// Where an escape starts and ends in the raw bytes and in the decoded text.
     package struct Escape {
-        var raw: Int
-        var decoded: Int
+        var raw: Range<Int>
+        var decoded: Range<Int>
     }
 
-    /// `decode`, also listing where each escape starts, for `rawOffsets`.
+    /// `decode`, also listing where each escape is, for `rawOffsets`.
     package static func decode(
         _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool, escapes: inout [Escape]
     ) -> [UInt8] {
@@ -302,7 +302,7 @@ package enum JSONStrings {
                 }
                 i = next
                 guard i < inner.upperBound else { break }
-                if recording { escapes.append(Escape(raw: i, decoded: o)) }
+                let escapeStart = (raw: i, decoded: o)
                 let kind = bytes[i + 1]
                 i += 2
                 switch kind {
@@ -337,6 +337,7 @@ package enum JSONStrings {
                     }
                 default: put(kind)
                 }
+                if recording { escapes.append(Escape(raw: escapeStart.raw..<i, decoded: escapeStart.decoded..<o)) }
             }
             count = o
         }
@@ -345,15 +346,11 @@ package enum JSONStrings {
     /// Where offsets into a decoded string lie in its raw bytes `range` (with quotes), given the escapes `decode`
     /// listed; nil when one falls inside the bytes an escape decodes to (a `\u` escape of a multibyte character),
     /// where the raw text has no such place. An offset at an escape maps to its backslash.
-    package static func rawOffsets(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escapes: [Escape], of offsets: [Int]
-    ) -> [Int]? {
+    package static func rawOffsets(_ range: Range<Int>, escapes: [Escape], of offsets: [Int]) -> [Int]? {
         let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
-        var decodedCount = inner.count
-        if let last = escapes.last {
-            let (rawLength, decodedLength) = lengths(bytes, escape: last.raw)
-            decodedCount = last.decoded + decodedLength + (inner.upperBound - last.raw - rawLength)
-        }
+        // Between escapes, and before the first and after the last, raw and decoded bytes pair one to one.
+        let decodedCount =
+            escapes.last.map { $0.decoded.upperBound + inner.upperBound - $0.raw.upperBound } ?? inner.count
         var result: [Int] = []
         result.reserveCapacity(offsets.count)
         for offset in offsets {
@@ -363,31 +360,22 @@ package enum JSONStrings {
             var hi = escapes.count
             while lo < hi {
                 let mid = (lo + hi) / 2
-                if escapes[mid].decoded <= offset { lo = mid + 1 } else { hi = mid }
+                if escapes[mid].decoded.lowerBound <= offset { lo = mid + 1 } else { hi = mid }
             }
             guard lo > 0 else {
                 result.append(inner.lowerBound + offset)
                 continue
             }
             let escape = escapes[lo - 1]
-            let (rawLength, decodedLength) = lengths(bytes, escape: escape.raw)
-            if offset == escape.decoded {
-                result.append(escape.raw)
-            } else if offset >= escape.decoded + decodedLength {
-                result.append(escape.raw + rawLength + (offset - escape.decoded - decodedLength))
+            if offset == escape.decoded.lowerBound {
+                result.append(escape.raw.lowerBound)
+            } else if offset >= escape.decoded.upperBound {
+                result.append(escape.raw.upperBound + offset - escape.decoded.upperBound)
             } else {
                 return nil
             }
         }
         return result
-    }
-
-    /// How many raw bytes the escape at `i` takes, and how many it decodes to.
-    private static func lengths(_ bytes: UnsafeBufferPointer<UInt8>, escape i: Int) -> (raw: Int, decoded: Int) {
-        guard bytes[i + 1] == UInt8(ascii: "u") else { return (2, 1) }
-        let scalar = hex4(bytes, i + 2)
-        if (0xD800...0xDBFF).contains(scalar) { return (12, 4) }
-        return (6, scalar < 0x80 ? 1 : scalar < 0x800 ? 2 : 3)
     }
 
     static func decodeKey(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, escaped: Bool) -> String {

@@ -253,7 +253,7 @@ struct Walker {
     ) {
         guard !spans.isEmpty else { return }
         let edges = spans.flatMap { [$0.range.lowerBound, $0.range.upperBound] }
-        guard let raw = JSONStrings.rawOffsets(bytes, range, escapes: escapes, of: edges) else {
+        guard let raw = JSONStrings.rawOffsets(range, escapes: escapes, of: edges) else {
             replace(range, with: Span.apply(spans, to: text))
             return
         }

@@ -117,11 +117,7 @@ import Testing
             #expect(text == bytes.withUnsafeBufferPointer { JSONStrings.decode($0, range, escaped: escaped) })
             var missing = 0
             for d in 0...text.count {
-                guard
-                    let r = bytes.withUnsafeBufferPointer({
-                        JSONStrings.rawOffsets($0, range, escapes: escapes, of: [d])
-                    })
-                else {
+                guard let r = JSONStrings.rawOffsets(range, escapes: escapes, of: [d]) else {
                     missing += 1
                     continue
                 }
@@ -132,17 +128,10 @@ import Testing
             #expect(missing == unmappable, "\(raw)")
             // All offsets at once give the same places as one at a time.
             let all = Array(0...text.count)
-            let each = all.map { d in
-                bytes.withUnsafeBufferPointer { JSONStrings.rawOffsets($0, range, escapes: escapes, of: [d]) }
-            }
-            let together = bytes.withUnsafeBufferPointer {
-                JSONStrings.rawOffsets($0, range, escapes: escapes, of: all)
-            }
+            let each = all.map { JSONStrings.rawOffsets(range, escapes: escapes, of: [$0]) }
+            let together = JSONStrings.rawOffsets(range, escapes: escapes, of: all)
             #expect(together == (missing == 0 ? each.map { $0![0] } : nil))
-            #expect(
-                bytes.withUnsafeBufferPointer {
-                    JSONStrings.rawOffsets($0, range, escapes: escapes, of: [text.count + 1])
-                } == nil)
+            #expect(JSONStrings.rawOffsets(range, escapes: escapes, of: [text.count + 1]) == nil)
         }
     }
 }
