@@ -301,12 +301,10 @@ struct PackedWordSet: @unchecked Sendable {
 
     static func pack(_ word: String) -> UInt64 { word.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
 
-    /// A key for a word too long to pack: 64-bit FNV-1a of its bytes, never 0. Two words that share a key are
-    /// told apart by nothing, which for a language guess is harmless.
+    /// A key for a word too long to pack: its fingerprint, never 0. Two words that share a key are told apart by
+    /// nothing, which for a language guess is harmless.
     static func hash(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in range { h = (h ^ UInt64(b[i])) &* 0x0000_0100_0000_01B3 }
-        return h | 1
+        Word.fingerprint(UnsafeBufferPointer(rebasing: b[range])) | 1
     }
 
     /// Values stored beside the keys (a map); all ones for a plain set.

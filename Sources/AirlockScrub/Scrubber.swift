@@ -160,34 +160,14 @@ final class Session {
         }
     }
 
-    /// The same text gets the same number within a request (texts are told apart by a 64-bit hash).
+    /// The same text gets the same number within a request (texts are told apart by a 64-bit fingerprint, not
+    /// keyed: a crafted collision could do no more than share a number).
     func number(for category: ScrubFinding.Category, _ text: Slice<UnsafeBufferPointer<UInt8>>) -> Int {
-        let key = Int(truncatingIfNeeded: Session.fingerprint(UnsafeBufferPointer(rebasing: text)))
+        let key = Int(truncatingIfNeeded: Word.fingerprint(UnsafeBufferPointer(rebasing: text)))
         if let n = numbers[category]?[key] { return n }
         let n = (numbers[category]?.count ?? 0) + 1
         numbers[category, default: [:]][key] = n
         return n
-    }
-
-    /// A 64-bit fingerprint of a text, eight bytes per step. Not keyed: it only tells texts of one request apart
-    /// for their placeholder numbers, and a crafted collision could do no more than share a number.
-    static func fingerprint(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var h = UInt64(b.count) &* k
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ Word.load(b, i)) &* k
-            h ^= h >> 29
-            i += 8
-        }
-        var tail: UInt64 = 0
-        while i < b.count {
-            tail = tail << 8 | UInt64(b[i])
-            i += 1
-        }
-        h = (h ^ tail) &* k
-        h ^= h >> 32
-        return h &* k
     }
 
     func result(output: [UInt8], changed: Bool, operation: ProviderOperation) -> ScrubResult {
