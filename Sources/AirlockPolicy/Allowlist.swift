@@ -185,25 +185,30 @@ public enum RequestPath {
     /// `gemini-2.0-flash-001:generateContent`, `chat/completions`.
     public static func redactedForLog(_ path: String) -> String {
         let bare = withoutQuery(path)
+        let bytes = bare.utf8
+        // Most paths have nothing to replace and are returned as they are.
         var out = ""
-        out.reserveCapacity(bare.utf8.count)
-        var token = Substring()
-        var tokenStart = bare.startIndex
-        func flush(upTo end: String.Index) {
-            token = bare[tokenStart..<end]
-            out += isOpaque(token) ? "{id}" : String(token)
-        }
-        var index = bare.startIndex
-        while index < bare.endIndex {
-            let character = bare[index]
-            if character == "/" || character == ":" {
-                flush(upTo: index)
-                out.append(character)
-                tokenStart = bare.index(after: index)
+        var replaced = false
+        var copied = bytes.startIndex
+        var tokenStart = bytes.startIndex
+        var index = bytes.startIndex
+        while true {
+            let atEnd = index == bytes.endIndex
+            if atEnd || bytes[index] == UInt8(ascii: "/") || bytes[index] == UInt8(ascii: ":") {
+                if isOpaque(bare[tokenStart..<index]) {
+                    if !replaced { out.reserveCapacity(bytes.count) }
+                    replaced = true
+                    out += bare[copied..<tokenStart]
+                    out += "{id}"
+                    copied = index
+                }
+                if atEnd { break }
+                tokenStart = bytes.index(after: index)
             }
-            index = bare.index(after: index)
+            index = bytes.index(after: index)
         }
-        flush(upTo: bare.endIndex)
+        guard replaced else { return String(bare) }
+        out += bare[copied...]
         return out
     }
 

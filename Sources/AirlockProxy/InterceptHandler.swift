@@ -614,17 +614,15 @@ extension InterceptHandler: Sendable {}
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) are for one connection and are never passed on.
 package enum HopByHop {
-    static let names: Set<String> = [
+    static let names: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer",
         "transfer-encoding", "upgrade",
     ]
 
-    /// Exact, and cheap for the headers that are not: only names of a hop-by-hop length are lowercased.
-    static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2, 7, 10, 16, 17, 18, 19: names.contains(name.lowercased())
-        default: false
-        }
+    /// Exact and ASCII case-insensitive, without lowercasing copies: this runs for every header of every request
+    /// and response.
+    static func isHopByHop<Name: StringProtocol>(_ name: Name) -> Bool {
+        names.contains { name.utf8.equalsIgnoringASCIICase($0) }
     }
 
     package static func strip(_ headers: inout HTTPHeaders) { strip(&headers, keeping: nil) }
@@ -632,16 +630,32 @@ package enum HopByHop {
     /// Responses keep Transfer-Encoding so that the encoder re-frames chunked bodies as they stream.
     package static func stripResponse(_ headers: inout HTTPHeaders) { strip(&headers, keeping: "transfer-encoding") }
 
-    private static func strip(_ headers: inout HTTPHeaders, keeping kept: String?) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        let listed = Set(
-            headers["connection"].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() } })
-        headers = HTTPHeaders(
-            headers.filter { header in
-                let lower = header.name.lowercased()
-                return lower == kept || (!names.contains(lower) && !listed.contains(lower))
+    /// Removes the hop-by-hop headers and every header the `Connection` header names, in place.
+    private static func strip(_ headers: inout HTTPHeaders, keeping kept: StaticString?) {
+        var doomed: [Substring] = []
+        for (name, value) in headers where isHopByHop(name) {
+            doomed.append(Substring(name))
+            if name.utf8.equalsIgnoringASCIICase("connection") {
+                doomed += value.split(separator: ",").map { $0.trimmingASCIISpaces() }
             }
-        )
+        }
+        for name in doomed where !name.isEmpty && !(kept.map { name.utf8.equalsIgnoringASCIICase($0) } ?? false) {
+            headers.remove(name: String(name))
+        }
+    }
+}
+
+extension Collection<UInt8> {
+    /// Equal to `lowercase` (which must be lowercase ASCII) when ASCII letters are folded.
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        guard count == lowercase.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in self {
+            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
+            if folded != lowercase.utf8Start[index] { return false }
+            index += 1
+        }
+        return true
     }
 }
 

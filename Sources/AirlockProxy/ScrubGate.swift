@@ -8,7 +8,7 @@ enum ScrubGate {
     /// A reason to refuse before scanning: a compressed body or one that is not JSON.
     static func contentProblem(_ headers: HTTPHeaders) -> (HTTPResponseStatus, String, String)? {
         let encodings = headers[canonicalForm: "content-encoding"]
-        for value in encodings where !asciiEqualsIgnoringCase(value.utf8[...], "identity") {
+        for value in encodings where !value.utf8.equalsIgnoringASCIICase("identity") {
             return (
                 .unsupportedMediaType, "unsupported_content_encoding",
                 "Airlock inspects every request body and does not accept compressed ones; send the body uncompressed"
@@ -28,19 +28,8 @@ enum ScrubGate {
     static func isJSONMediaType(_ value: String) -> Bool {
         let end = value.utf8.firstIndex(of: UInt8(ascii: ";")) ?? value.endIndex
         let media = value[..<end].trimmingASCIISpaces().utf8
-        return asciiEqualsIgnoringCase(media, "application/json") || asciiEqualsIgnoringCase(media, "text/json")
-            || (media.count > 5 && asciiEqualsIgnoringCase(media.suffix(5), "+json"))
-    }
-
-    private static func asciiEqualsIgnoringCase(_ bytes: Substring.UTF8View, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        var index = 0
-        for byte in bytes {
-            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
-            if folded != lowercase.utf8Start[index] { return false }
-            index += 1
-        }
-        return true
+        return media.equalsIgnoringASCIICase("application/json") || media.equalsIgnoringASCIICase("text/json")
+            || (media.count > 5 && media.suffix(5).equalsIgnoringASCIICase("+json"))
     }
 
     static func blockedResponse(_ result: ScrubResult, host: String, provider: Provider?) -> ErrorResponse {

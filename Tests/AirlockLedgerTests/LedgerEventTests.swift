@@ -80,6 +80,10 @@ import Testing
         #expect(ids[0].hasPrefix("018bcfe5-6800"))
         let times = ids.map { $0.prefix(13) }
         #expect(times == times.sorted())
+        // Ids made in the same millisecond differ in their random bits, across refills of the random pool.
+        let sameTime = (0..<2000).map { _ in LedgerEvent.newRequestID(time: 1_700_000_000_000) }
+        #expect(Set(sameTime).count == sameTime.count)
+        #expect(Set(sameTime.map { $0.suffix(12) }).count == sameTime.count)
     }
 
     /// `cred_` and the first 8 bytes of the HMAC-SHA256 of the credential under the state directory's key, in hex.

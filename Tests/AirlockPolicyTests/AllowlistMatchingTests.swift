@@ -201,6 +201,10 @@ struct LoggedPathTests {
             ("/v1/files/file-abc123def456ghi789jkl0/content", "/v1/files/{id}/content"),
             ("/v1/threads/123e4567-e89b-12d3-a456-426614174000/runs", "/v1/threads/{id}/runs"),
             ("/v1/messages", "/v1/messages"),
+            ("/v1/files/file-abc123def456ghi789jkl0", "/v1/files/{id}"),
+            ("file-abc123def456ghi789jkl0:abc123def456ghi789jkl0", "{id}:{id}"),
+            ("/caf\u{E9}/ABCDEF1234567890abcdef/x#frag", "/caf\u{E9}/{id}/x"),
+            ("", ""),
         ]
     )
     func redaction(path: String, expected: String) {
