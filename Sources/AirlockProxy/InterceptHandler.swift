@@ -242,15 +242,20 @@ final class InterceptHandler: ChannelDuplexHandler {
 
     /// Requests whose length is ambiguous are refused: request smuggling lives in that ambiguity.
     private func framingProblem(_ headers: HTTPHeaders) -> (String, String)? {
+        // The common case, in one pass without copies: no Transfer-Encoding and one plain Content-Length, or none.
+        var plain = true
+        var lengthCount = 0
+        for (name, value) in headers {
+            if name.utf8.equalsIgnoringASCIICase("content-length") {
+                lengthCount += 1
+                plain = plain && !value.isEmpty && value.utf8.allSatisfy { $0 &- UInt8(ascii: "0") < 10 }
+            } else if name.utf8.equalsIgnoringASCIICase("transfer-encoding") {
+                plain = false
+            }
+        }
+        if plain && lengthCount <= 1 { return nil }
         let lengths = headers["content-length"]
         let encodings = headers["transfer-encoding"]
-        if encodings.isEmpty, lengths.count <= 1,
-            lengths.first.map({
-                !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-            }) ?? true
-        {
-            return nil  // the common case: one plain Content-Length, or none
-        }
         if !lengths.isEmpty && !encodings.isEmpty {
             return ("conflicting_framing", "the request has both Content-Length and Transfer-Encoding")
         }
@@ -621,8 +626,11 @@ package enum HopByHop {
 
     /// Exact and ASCII case-insensitive, without lowercasing copies: this runs for every header of every request
     /// and response.
-    static func isHopByHop<Name: StringProtocol>(_ name: Name) -> Bool {
-        names.contains { name.utf8.equalsIgnoringASCIICase($0) }
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2, 7, 10, 16, 17, 18, 19: names.contains { name.utf8.equalsIgnoringASCIICase($0) }
+        default: false
+        }
     }
 
     package static func strip(_ headers: inout HTTPHeaders) { strip(&headers, keeping: nil) }
@@ -636,7 +644,7 @@ package enum HopByHop {
         for (name, value) in headers where isHopByHop(name) {
             doomed.append(Substring(name))
             if name.utf8.equalsIgnoringASCIICase("connection") {
-                doomed += value.split(separator: ",").map { $0.trimmingASCIISpaces() }
+                doomed += value.utf8.split(separator: UInt8(ascii: ",")).map { Substring($0).trimmingASCIISpaces() }
             }
         }
         for name in doomed where !name.isEmpty && !(kept.map { name.utf8.equalsIgnoringASCIICase($0) } ?? false) {

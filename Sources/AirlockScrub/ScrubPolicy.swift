@@ -51,21 +51,27 @@ package enum ProviderOperation: String, Sendable {
     case generateContent, streamGenerateContent, embedContent, other
 
     package static func from(path: String, kind: PayloadKind) -> ProviderOperation {
-        let p = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        let bytes = path.utf8
+        let p = bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)]
+        func ends(_ suffix: StaticString) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard p.count >= count else { return false }
+            return p.suffix(count).elementsEqual(UnsafeBufferPointer(start: suffix.utf8Start, count: count))
+        }
         switch kind {
         case .openai:
-            if p.hasSuffix("/chat/completions") { return .chat }
-            if p.hasSuffix("/responses") { return .responses }
-            if p.hasSuffix("/embeddings") { return .embeddings }
-            if p.hasSuffix("/completions") { return .completions }
+            if ends("/chat/completions") { return .chat }
+            if ends("/responses") { return .responses }
+            if ends("/embeddings") { return .embeddings }
+            if ends("/completions") { return .completions }
         case .anthropic:
-            if p.hasSuffix("/messages/count_tokens") { return .countTokens }
-            if p.hasSuffix("/messages") { return .messages }
+            if ends("/messages/count_tokens") { return .countTokens }
+            if ends("/messages") { return .messages }
         case .gemini:
-            if p.hasSuffix(":streamGenerateContent") { return .streamGenerateContent }
-            if p.hasSuffix(":generateContent") { return .generateContent }
-            if p.hasSuffix(":countTokens") { return .countTokens }
-            if p.hasSuffix(":embedContent") || p.hasSuffix(":batchEmbedContents") { return .embedContent }
+            if ends(":streamGenerateContent") { return .streamGenerateContent }
+            if ends(":generateContent") { return .generateContent }
+            if ends(":countTokens") { return .countTokens }
+            if ends(":embedContent") || ends(":batchEmbedContents") { return .embedContent }
         case .json, .auto, .text: break
         }
         return .other

@@ -188,4 +188,29 @@ import Testing
         #expect(Scan.output(dropped) == #"{"model":"m","messages":[]}"#)
         #expect(dropped.findings.filter { $0.detector == "identifier-dropped" }.count == 3)
     }
+
+    @Test(
+        "the operation is named from the path's end, query ignored",
+        arguments: [
+            (PayloadKind.openai, "/v1/chat/completions?x=1", ProviderOperation.chat),
+            (.openai, "/v1/completions", .completions),
+            (.openai, "/v1/responses", .responses),
+            (.openai, "/v1/embeddings", .embeddings),
+            (.openai, "/v1/models", .other),
+            (.openai, "/v1/responses/extra", .other),
+            (.anthropic, "/v1/messages", .messages),
+            (.anthropic, "/v1/messages/count_tokens", .countTokens),
+            (.anthropic, "/v1/chat/completions", .other),
+            (.gemini, "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", .streamGenerateContent),
+            (.gemini, "/v1beta/models/gemini-2.0-flash:generateContent", .generateContent),
+            (.gemini, "/v1beta/models/gemini-2.0-flash:countTokens", .countTokens),
+            (.gemini, "/v1beta/models/text-embedding-004:batchEmbedContents", .embedContent),
+            (.gemini, "/v1beta/models/gemini-2.0-flash", .other),
+            (.gemini, "", .other),
+            (.json, "/v1/chat/completions", .other),
+        ]
+    )
+    func operationFromPath(kind: PayloadKind, path: String, expected: ProviderOperation) {
+        #expect(ProviderOperation.from(path: path, kind: kind) == expected)
+    }
 }
