@@ -105,53 +105,87 @@ package struct LedgerEvent: Sendable, Equatable {
     /// `name=LENGTH:VALUE` (or `name=-` when absent) on its own line, so that no two different records encode alike.
     package static func canonical(seq: Int64, previousHash: String, values: [LedgerValue]) -> [UInt8] {
         precondition(values.count == schema.count, "a ledger row has one value per schema column")
-        var out = canonicalHeader
-        out.reserveCapacity(1024)
-        out.append(contentsOf: seqName)
-        appendDecimalField(seq, to: &out)
-        out.append(contentsOf: prevName)
-        appendTextField(previousHash, to: &out)
+        // An upper bound: a number field is at most 24 bytes (a 2-digit length, `:`, 20 characters, newline), a
+        // text field at most 22 bytes besides its text.
+        var capacity = canonicalHeader.count + seqName.count + prevName.count + 48 + previousHash.utf8.count
         for index in values.indices {
-            out.append(contentsOf: names[index])
-            switch values[index] {
-            case .text(let text): appendTextField(text, to: &out)
-            case .int(let number): appendDecimalField(number, to: &out)
-            case .null: out.append(contentsOf: [UInt8(ascii: "-"), 0x0A])
+            capacity += names[index].count + 24
+            if case .text(let text) = values[index] { capacity += text.utf8.count }
+        }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            var writer = CanonicalWriter(buffer: buffer)
+            writer.write(canonicalHeader)
+            writer.write(seqName)
+            writer.numberField(seq)
+            writer.write(prevName)
+            writer.textField(previousHash)
+            for index in values.indices {
+                writer.write(names[index])
+                switch values[index] {
+                case .text(let text): writer.textField(text)
+                case .int(let number): writer.numberField(number)
+                case .null: writer.write(absent)
+                }
             }
+            count = writer.position
         }
-        return out
     }
 
-    private static func appendTextField(_ text: String, to out: inout [UInt8]) {
-        appendDecimal(Int64(text.utf8.count), to: &out)
-        out.append(UInt8(ascii: ":"))
-        out.append(contentsOf: text.utf8)
-        out.append(0x0A)
-    }
+    private static let absent = Array("-\n".utf8)
 
-    /// A number as `LENGTH:DIGITS`, the length being that of its decimal text (sign included).
-    private static func appendDecimalField(_ number: Int64, to out: inout [UInt8]) {
-        var digits = 1
-        var rest = number.magnitude
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
+    /// Writes a canonical encoding into a buffer sized for it, without growing or copying.
+    private struct CanonicalWriter {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var position = 0
+
+        mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+            precondition(position + bytes.count <= buffer.count, "the canonical encoding outgrew its bound")
+            guard let source = bytes.baseAddress else { return }
+            (buffer.baseAddress! + position).initialize(from: source, count: bytes.count)
+            position += bytes.count
         }
-        appendDecimal(Int64(digits + (number < 0 ? 1 : 0)), to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDecimal(number, to: &out)
-        out.append(0x0A)
-    }
 
-    private static func appendDecimal(_ number: Int64, to out: inout [UInt8]) {
-        if number < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = number.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
+        mutating func write(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { write($0) } }
+
+        mutating func byte(_ byte: UInt8) {
+            precondition(position < buffer.count, "the canonical encoding outgrew its bound")
+            buffer[position] = byte
+            position += 1
+        }
+
+        /// `LENGTH:TEXT` and a newline.
+        mutating func textField(_ text: String) {
+            number(Int64(text.utf8.count))
+            byte(UInt8(ascii: ":"))
+            var text = text
+            text.withUTF8 { write($0) }
+            byte(0x0A)
+        }
+
+        /// `LENGTH:DIGITS` and a newline, the length being that of the decimal text (sign included).
+        mutating func numberField(_ value: Int64) {
+            var digits = 1
+            var rest = value.magnitude
+            while rest >= 10 {
+                rest /= 10
+                digits += 1
+            }
+            number(Int64(digits + (value < 0 ? 1 : 0)))
+            byte(UInt8(ascii: ":"))
+            number(value)
+            byte(0x0A)
+        }
+
+        mutating func number(_ value: Int64) {
+            if value < 0 { byte(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            let start = position
+            repeat {
+                byte(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            } while magnitude > 0
+            buffer[start..<position].reverse()
+        }
     }
 
     package static func hash(_ canonical: [UInt8]) -> String {

@@ -57,12 +57,18 @@ import Testing
     @Test func negativeAndMultiByteValuesAreLengthPrefixed() {
         var event = LedgerEvent(kind: .outcome, requestID: "é", time: -5)
         event.durationMs = 1_234_567
+        event.responseBytes = Int.min
+        event.inputTokens = Int.max
+        event.path = String(repeating: "p", count: 300)
         let text = String(
             decoding: LedgerEvent.canonical(seq: 0, previousHash: "", values: event.values), as: UTF8.self)
         #expect(text.contains("\nseq=1:0\nprev=0:\n"))
         #expect(text.contains("\nrequest_id=2:é\n"))
         #expect(text.contains("\ntime_ms=2:-5\n"))
         #expect(text.contains("\nduration_ms=7:1234567\n"))
+        #expect(text.contains("\nresponse_bytes=20:-9223372036854775808\n"))
+        #expect(text.contains("\ninput_tokens=19:9223372036854775807\n"))
+        #expect(text.contains("\npath=300:" + String(repeating: "p", count: 300) + "\n"))
     }
 
     @Test func requestIDsAreVersion7UUIDsInTimeOrder() {
