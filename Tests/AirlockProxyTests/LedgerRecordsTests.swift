@@ -1,4 +1,5 @@
 import AirlockLedger
+import NIOHTTP1
 import Testing
 
 @testable import AirlockProxy
@@ -24,5 +25,22 @@ struct LedgerRecordsTests {
         ] {
             #expect(LedgerRecords.modelName(name) == LedgerEvent.unsafeIdentifier, "\(name.prefix(8))")
         }
+    }
+
+    /// The key a client sent, whichever header or query parameter carries it; only its keyed hash is stored.
+    @Test func credentialIsTheKeyEachProviderSends() {
+        func credential(_ headers: [(String, String)], path: String = "/v1/x") -> String? {
+            LedgerRecords.credential(HTTPHeaders(headers), path: path)
+        }
+        #expect(credential([("Authorization", "Bearer sk-one")]) == "sk-one")
+        #expect(credential([("authorization", "Bearer   sk-one")]) == "sk-one")
+        #expect(credential([("Authorization", "sk-bare")]) == "sk-bare")
+        #expect(credential([("Authorization", "Bearer ")]) == "Bearer ")
+        #expect(credential([("x-api-key", "sk-ant-two")]) == "sk-ant-two")
+        #expect(credential([("x-goog-api-key", "AIza-three")]) == "AIza-three")
+        #expect(credential([("api-key", "azure-four")]) == "azure-four")
+        #expect(credential([], path: "/v1beta/models/m:generateContent?alt=sse&key=AIza-five") == "AIza-five")
+        #expect(credential([], path: "/v1/chat/completions?keys=no") == nil)
+        #expect(credential([("Content-Type", "application/json")]) == nil)
     }
 }
