@@ -85,11 +85,14 @@ package final class LedgerWriter: @unchecked Sendable {
     }
 
     package func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "airlock-ledger"
+        let thread = Thread { [self] in
+            nameCurrentThread("airlock-ledger")
+            run()
+        }
         self.thread = thread
         thread.start()
         let checkpointer = Thread { [self] in
+            nameCurrentThread("airlock-wal")
             var previousFrames = 0
             while !isClosed {
                 // Copy the WAL into the database off the writer; when it is large, keep it nearly copied so that
@@ -107,7 +110,6 @@ package final class LedgerWriter: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: large || busy || copied < frames ? 0.02 : quiet ? 1 : 0.1)
             }
         }
-        checkpointer.name = "airlock-ledger-wal"
         checkpointer.start()
     }
 

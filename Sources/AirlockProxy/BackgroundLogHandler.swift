@@ -1,3 +1,4 @@
+import AirlockLedger
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -51,8 +52,10 @@ public final class BackgroundLogWriter: Sendable {
     private let storage = NIOLockedValueBox(Queue())
 
     public init() {
-        let thread = Thread { [self] in self.drainForever() }
-        thread.name = "airlock-log"
+        let thread = Thread { [self] in
+            nameCurrentThread("airlock-log")
+            self.drainForever()
+        }
         thread.start()
     }
 

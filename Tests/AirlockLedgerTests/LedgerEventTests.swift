@@ -108,3 +108,19 @@ enum SHA256Hex {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+@Suite struct ThreadNameTests {
+    /// Operators find the ledger's and the log's threads by name in `top -H` and `ps -L`.
+    @Test func theOperatingSystemSeesTheName() async throws {
+        #if os(Linux)
+            let name = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+                Thread.detachNewThread {
+                    nameCurrentThread("airlock-test")
+                    let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                    continuation.resume(returning: comm.trimmingCharacters(in: .newlines))
+                }
+            }
+            #expect(name == "airlock-test")
+        #endif
+    }
+}
