@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Recomputes the hash chain and checks every checkpoint signature; optionally proves an external checkpoint.
 package enum LedgerVerifier {
@@ -31,26 +32,42 @@ package enum LedgerVerifier {
                 expectedSeq = anchor.anchorSeq
                 previous = anchor.anchorPrevious
             }
-            let names = LedgerEvent.schema.map(\.name)
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY seq")
+            // Read through SQLite's C API with the columns found once: GRDB's lookup by name, per column and row,
+            // took most of the time on large ledgers.
+            let statement = try db.makeStatement(sql: "SELECT * FROM events ORDER BY seq")
+            let handle = statement.sqliteStatement
+            defer { sqlite3_reset(handle) }
+            let columnNames = statement.columnNames
+            func column(_ name: String) -> CInt { CInt(columnNames.firstIndex(of: name) ?? -1) }
+            let (seqColumn, hashColumn, previousColumn) = (column("seq"), column("hash"), column("prev_hash"))
+            let valueColumns = LedgerEvent.schema.map { column($0.name) }
+            guard seqColumn >= 0, hashColumn >= 0, previousColumn >= 0, !valueColumns.contains(-1) else {
+                return fail(expectedSeq, "the events table lacks columns of schema version 1", checkpoints.count)
+            }
+            func text(_ index: CInt) -> String {
+                if case .string(let s) = DatabaseValue(sqliteStatement: handle, index: index).storage { return s }
+                return ""
+            }
             var count = 0
             var hashes: [Int64: String] = [:]
             let wanted = Set(checkpoints.map(\.seq) + (external.map { [$0.seq] } ?? []))
-            while let row = try cursor.next() {
-                let seq: Int64 = row["seq"]
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+                let seq = sqlite3_column_int64(handle, seqColumn)
                 if seq != expectedSeq {
                     return fail(
                         expectedSeq, seq > expectedSeq ? "seq \(expectedSeq) is missing" : "seq \(seq) is out of order",
                         checkpoints.count)
                 }
-                let stored: String = row["hash"]
-                let prev: String = row["prev_hash"]
+                let stored = text(hashColumn)
+                let prev = text(previousColumn)
                 if prev != previous {
                     return fail(seq, "seq \(seq) does not link to the record before it", checkpoints.count)
                 }
-                let values: [LedgerValue] = names.map { name in
-                    let value: DatabaseValue = row[name]
-                    switch value.storage {
+                let values: [LedgerValue] = valueColumns.map { index in
+                    switch DatabaseValue(sqliteStatement: handle, index: index).storage {
                     case .int64(let i): return .int(i)
                     case .string(let s): return .text(s)
                     case .null: return .null

@@ -37,6 +37,22 @@ import Testing
         #expect(!report.intact && report.badSeq == 7)
     }
 
+    /// SQLite keeps any type in any column; a hash or field edited to another type is reported, not trusted or
+    /// crashed on.
+    @Test func editsThatChangeAColumnsTypeAreCaught() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        for edit in [
+            "UPDATE events SET hash = 12345 WHERE seq = 4", "UPDATE events SET prev_hash = x'00' WHERE seq = 4",
+            "UPDATE events SET port = 443.5 WHERE seq = 4", "UPDATE events SET host = x'61' WHERE seq = 4",
+        ] {
+            let (store, path) = try Self.temporaryStore()
+            _ = try store.append((1...6).map { Self.event($0) })
+            try DatabaseQueue(path: path).write { db in try db.execute(sql: edit) }
+            let report = try LedgerVerifier.verify(store, publicKey: key.publicKey)
+            #expect(!report.intact && report.badSeq == 4, "\(edit)")
+        }
+    }
+
     @Test func checkpointsAreSignedAndForeignKeysAreRejected() throws {
         let (store, _) = try Self.temporaryStore()
         let key = Curve25519.Signing.PrivateKey()
@@ -74,6 +90,72 @@ import Testing
         var filter = LedgerFilter()
         filter.decision = "incomplete"
         #expect(try LedgerQuery.requests(store, filter).count == 1)
+        // Every documented field, in order, with the request's and the outcome's values merged.
+        #expect(rows[0].fields.map(\.0) == LedgerQuery.fieldNames)
+        #expect(rows[0]["id"] == .text("r1") && rows[0]["host"] == .text("api.openai.com"))
+        #expect(rows[0]["time"] == .text("2023-11-14T22:13:20.001Z") && rows[0]["decision"] == .text("allowed"))
+        #expect(rows[0]["duration_ms"] == .null && rows[0]["no_such_field"] == .null)
+        let newest = try LedgerQuery.requests(store, LedgerFilter(), newest: 1)
+        #expect(newest.map { $0["id"] } == [.text("r2")])
+    }
+
+    /// JSON output: every field in documented order, text escaped, `stream` a boolean, `findings` an object.
+    @Test func jsonOutputIsStableAndEscaped() throws {
+        let tricky = "quote \" backslash \\ tab \t newline \n bell \u{07} é 日本"
+        let fields: [(String, LedgerValue)] = LedgerQuery.fieldNames.map { name in
+            switch name {
+            case "seq": (name, .int(7))
+            case "stream": (name, .int(1))
+            case "findings": (name, .text("github-pat:2,code-python:1"))
+            case "path": (name, .text(tricky))
+            case "host": (name, .text("api.openai.com"))
+            default: (name, .null)
+            }
+        }
+        let line = LedgerQuery.render([LedgerRequest(fields: fields)], as: .jsonl)
+        #expect(line.hasSuffix("}\n") && line.hasPrefix("{\"seq\":7,\"id\":null,"))
+        #expect(line.contains(" bell \\u0007 é"))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object.count == LedgerQuery.fieldNames.count)
+        #expect(object["path"] as? String == tricky && object["host"] as? String == "api.openai.com")
+        #expect(object["stream"] as? Bool == true && object["seq"] as? Int == 7)
+        #expect(object["findings"] as? [String: Int] == ["github-pat": 2, "code-python": 1])
+        #expect(object["reason"] is NSNull)
+        let array = LedgerQuery.render([LedgerRequest(fields: fields), LedgerRequest(fields: fields)], as: .json)
+        #expect((try JSONSerialization.jsonObject(with: Data(array.utf8)) as? [Any])?.count == 2)
+    }
+
+    /// Tables: columns padded to their widest cell and two spaces apart, no blanks at either end of a line.
+    @Test func tablesAreAlignedAndTrimmed() {
+        let text = LedgerQuery.table(
+            header: ["host", "requests", "reason"],
+            rows: [["api.openai.com", "12", ""], ["a.example", "3456", "scrubber_blocked"]])
+        #expect(
+            text == """
+                host            requests  reason
+                api.openai.com  12
+                a.example       3456      scrubber_blocked
+
+                """)
+    }
+
+    /// Times print as Foundation's ISO 8601 formatter prints them (UTC, milliseconds), without a formatter per row.
+    @Test func timesMatchFoundationsFormatter() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Int64] = [
+            0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 4_107_542_399_999,
+            1_700_000_000_001, 1_704_067_199_999, 1_704_067_200_000, 1_709_164_800_000,
+        ]
+        let samples = edges + (0..<4000).map { _ in Int64.random(in: 0..<4_102_444_800_000, using: &generator) }
+        for ms in samples {
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+            #expect(LedgerQuery.iso(ms) == expected, "\(ms)")
+        }
+        #expect(LedgerQuery.iso(1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
+        #expect(LedgerQuery.iso(-1) == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func safeIdentifiers() {
