@@ -74,8 +74,7 @@ struct LedgerCommand: ParsableCommand {
         func run() throws {
             try exitOnCLIError {
                 let (store, _, _) = try common.openLedger()
-                printLine(
-                    LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+                try store.write(try filters.filter(), as: format)
             }
         }
     }
@@ -89,7 +88,9 @@ struct LedgerCommand: ParsableCommand {
         func run() throws {
             try exitOnCLIError {
                 let (store, _, _) = try common.openLedger()
-                printLine(LedgerQuery.stats(try store.requestsOrFail(try filters.filter()), by: by), terminator: "")
+                var stats = LedgerQuery.Stats(by: by)
+                try store.forEachRequestOrFail(try filters.filter()) { stats.add($0) }
+                printLine(stats.render(), terminator: "")
             }
         }
     }
@@ -106,8 +107,7 @@ struct LedgerCommand: ParsableCommand {
                     throw CLIError("--format must be jsonl or csv", code: 2)
                 }
                 let (store, _, _) = try common.openLedger()
-                printLine(
-                    LedgerQuery.render(try store.requestsOrFail(try filters.filter()), as: format), terminator: "")
+                try store.write(try filters.filter(), as: format)
             }
         }
     }
@@ -202,6 +202,22 @@ extension LedgerStore {
         } catch {
             throw CLIError("cannot read the ledger: \(error.reason)", code: 2)
         }
+    }
+
+    /// Every matching request, oldest first, without holding them all in memory.
+    func forEachRequestOrFail(_ filter: LedgerFilter, _ body: (LedgerRequest) -> Void) throws {
+        do {
+            try LedgerQuery.forEachRequest(self, filter, body)
+        } catch {
+            throw CLIError("cannot read the ledger: \(error.reason)", code: 2)
+        }
+    }
+
+    /// Prints the matching requests in `format` as they are read.
+    func write(_ filter: LedgerFilter, as format: LedgerQuery.Format) throws {
+        var writer = LedgerQuery.Writer(format) { printLine($0, terminator: "") }
+        try forEachRequestOrFail(filter) { writer.add($0) }
+        writer.finish()
     }
 
     func latestCheckpointOrFail() throws -> AirlockLedger.Checkpoint? {

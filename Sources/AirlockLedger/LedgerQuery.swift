@@ -37,9 +37,27 @@ package enum LedgerQuery {
     ]
     static let fieldIndex = Dictionary(uniqueKeysWithValues: fieldNames.enumerated().map { ($1, $0) })
 
+    /// The matching requests, oldest first; with `newest`, only that many of the most recent.
     package static func requests(
         _ store: LedgerStore, _ filter: LedgerFilter, afterSeq: Int64 = 0, newest limit: Int? = nil
     ) throws(LedgerError) -> [LedgerRequest] {
+        var merged: [LedgerRequest] = []
+        try scan(store, filter, afterSeq: afterSeq, newest: limit) { merged.append($0) }
+        return limit == nil ? merged : merged.reversed()
+    }
+
+    /// Hands each matching request to `body` as it is read, oldest first, so that memory stays flat however large
+    /// the ledger is. The read transaction stays open until the last one.
+    package static func forEachRequest(
+        _ store: LedgerStore, _ filter: LedgerFilter, _ body: (LedgerRequest) -> Void
+    ) throws(LedgerError) {
+        try scan(store, filter, afterSeq: 0, newest: nil, body)
+    }
+
+    private static func scan(
+        _ store: LedgerStore, _ filter: LedgerFilter, afterSeq: Int64, newest limit: Int?,
+        _ body: (LedgerRequest) -> Void
+    ) throws(LedgerError) {
         var conditions = ["r.kind = 'request'", "r.seq > ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [afterSeq]
         if let v = filter.since { conditions.append("r.time_ms >= ?"); arguments.append(v) }
@@ -62,7 +80,7 @@ package enum LedgerQuery {
             FROM events r LEFT JOIN events o ON o.kind = 'outcome' AND o.request_id = r.request_id
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.seq \(order) \(limit.map { "LIMIT \($0)" } ?? "")
             """
-        let merged = try store.read { db in
+        try store.read { db in
             let statement = try db.makeStatement(sql: sql)
             try statement.setArguments(StatementArguments(arguments))
             // Read through SQLite's C API with each field's columns found once per query: looking columns up by
@@ -70,16 +88,13 @@ package enum LedgerQuery {
             let plan = Plan(statement.columnNames)
             let handle = statement.sqliteStatement
             defer { sqlite3_reset(handle) }
-            var merged: [LedgerRequest] = []
             while true {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-                merged.append(merge(handle, plan))
+                body(merge(handle, plan))
             }
-            return merged
         }
-        return limit == nil ? merged : merged.reversed()
     }
 
     /// Where each output field comes from in a query's result columns (-1: nowhere).
@@ -208,38 +223,72 @@ package enum LedgerQuery {
     package enum Format: String, Sendable, CaseIterable { case table, json, jsonl, csv }
 
     package static func render(_ requests: [LedgerRequest], as format: Format) -> String {
-        switch format {
-        case .json:
-            var out = "["
-            out.reserveCapacity(requests.count * 640)
-            for (index, request) in requests.enumerated() {
-                if index > 0 { out += ",\n" }
-                out += json(request)
+        var out = ""
+        var writer = Writer(format) { out += $0 }
+        requests.forEach { writer.add($0) }
+        writer.finish()
+        return out
+    }
+
+    /// Writes requests in one of the output formats as they come. JSON, JSON Lines and CSV go out in chunks of
+    /// about 64 KiB; a table needs every row's width first, so its cells are kept until `finish`.
+    package struct Writer {
+        private let format: Format
+        private let output: (String) -> Void
+        private var buffer = ""
+        private var count = 0
+        private var cells: [[String]] = []
+
+        private static let tableColumns = [
+            "time", "decision", "method", "host", "path", "request_model", "upstream_status", "input_tokens",
+            "output_tokens", "findings", "reason",
+        ]
+
+        package init(_ format: Format, output: @escaping (String) -> Void) {
+            self.format = format
+            self.output = output
+            switch format {
+            case .json: buffer = "["
+            case .csv: buffer = fieldNames.joined(separator: ",") + "\n"
+            case .jsonl, .table: break
             }
-            return out + "]\n"
-        case .jsonl:
-            var out = ""
-            out.reserveCapacity(requests.count * 640)
-            for request in requests {
-                out += json(request)
-                out += "\n"
+        }
+
+        package mutating func add(_ request: LedgerRequest) {
+            switch format {
+            case .json:
+                if count > 0 { buffer += ",\n" }
+                buffer += json(request)
+            case .jsonl:
+                buffer += json(request)
+                buffer += "\n"
+            case .csv:
+                buffer += request.fields.map { csv($0.1.text ?? "") }.joined(separator: ",")
+                buffer += "\n"
+            case .table:
+                cells.append(Writer.tableColumns.map { request[$0].text ?? "-" })
             }
-            return out
-        case .csv:
-            var out = fieldNames.joined(separator: ",") + "\n"
-            for r in requests {
-                out += r.fields.map { csv($0.1.text ?? "") }.joined(separator: ",") + "\n"
+            count += 1
+            if buffer.utf8.count >= 1 << 16 {
+                output(buffer)
+                buffer.removeAll(keepingCapacity: true)
             }
-            return out
-        case .table:
-            let columns = [
-                "time", "decision", "method", "host", "path", "request_model", "upstream_status",
-                "input_tokens", "output_tokens", "findings", "reason",
-            ]
-            let rows = requests.map { r in columns.map { r[$0].text ?? "-" } }
-            return table(
-                header: columns.map { $0 == "request_model" ? "model" : $0 == "upstream_status" ? "status" : $0 },
-                rows: rows)
+        }
+
+        package mutating func finish() {
+            switch format {
+            case .json: buffer += "]\n"
+            case .table:
+                buffer = table(
+                    header: Writer.tableColumns.map {
+                        $0 == "request_model" ? "model" : $0 == "upstream_status" ? "status" : $0
+                    },
+                    rows: cells)
+                cells = []
+            case .jsonl, .csv: break
+            }
+            if !buffer.isEmpty { output(buffer) }
+            buffer = ""
         }
     }
 
@@ -342,14 +391,19 @@ package enum LedgerQuery {
 
     package enum Grouping: String, Sendable, CaseIterable { case host, model, provider, day, decision, detector }
 
-    package static func stats(_ requests: [LedgerRequest], by grouping: Grouping) -> String {
-        struct Totals {
+    /// Totals per group, added up one request at a time.
+    package struct Stats {
+        private struct Totals {
             var requests = 0, requestBytes = 0, forwardedBytes = 0, responseBytes = 0, input = 0, output = 0,
                 redacted = 0
         }
-        var groups: [String: Totals] = [:]
-        func int(_ v: LedgerValue) -> Int { if case .int(let i) = v { return Int(i) } else { return 0 } }
-        for r in requests {
+        private let grouping: Grouping
+        private var groups: [String: Totals] = [:]
+
+        package init(by grouping: Grouping) { self.grouping = grouping }
+
+        package mutating func add(_ r: LedgerRequest) {
+            func int(_ v: LedgerValue) -> Int { if case .int(let i) = v { return Int(i) } else { return 0 } }
             var keys: [String]
             switch grouping {
             case .host: keys = [r["host"].text ?? "-"]
@@ -375,19 +429,22 @@ package enum LedgerQuery {
                 groups[key] = t
             }
         }
-        let header = [
-            grouping.rawValue, "requests", "redacted", "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens",
-            "output_tokens",
-        ]
-        let rows = groups.sorted {
-            $0.value.requests != $1.value.requests ? $0.value.requests > $1.value.requests : $0.key < $1.key
-        }
-        .map { key, t in
-            [
-                key, String(t.requests), String(t.redacted), String(t.requestBytes), String(t.forwardedBytes),
-                String(t.responseBytes), String(t.input), String(t.output),
+
+        package func render() -> String {
+            let header = [
+                grouping.rawValue, "requests", "redacted", "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens",
+                "output_tokens",
             ]
+            let rows = groups.sorted {
+                $0.value.requests != $1.value.requests ? $0.value.requests > $1.value.requests : $0.key < $1.key
+            }
+            .map { key, t in
+                [
+                    key, String(t.requests), String(t.redacted), String(t.requestBytes), String(t.forwardedBytes),
+                    String(t.responseBytes), String(t.input), String(t.output),
+                ]
+            }
+            return table(header: header, rows: rows)
         }
-        return table(header: header, rows: rows)
     }
 }

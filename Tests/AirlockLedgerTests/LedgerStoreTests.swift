@@ -126,6 +126,32 @@ import Testing
         #expect((try JSONSerialization.jsonObject(with: Data(array.utf8)) as? [Any])?.count == 2)
     }
 
+    /// Large outputs go out in chunks of whole lines, and the chunks together are the complete document.
+    @Test func writerStreamsWholeLines() throws {
+        let request = LedgerRequest(
+            fields: LedgerQuery.fieldNames.map { ($0, $0 == "path" ? .text("/v1/chat/completions") : .int(1)) })
+        let count = 2000
+        for format in [LedgerQuery.Format.json, .jsonl, .csv, .table] {
+            var chunks: [String] = []
+            var writer = LedgerQuery.Writer(format) { chunks.append($0) }
+            for _ in 0..<count { writer.add(request) }
+            writer.finish()
+            let text = chunks.joined()
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(text.hasSuffix("\n"), "\(format)")
+            switch format {
+            case .json:
+                #expect((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any])?.count == count)
+            case .jsonl: #expect(lines.count == count + 1)
+            case .csv, .table: #expect(lines.count == count + 2)  // a header line, the rows, the final newline
+            }
+            if format != .table {
+                #expect(chunks.count > 1, "\(format)")
+                #expect(chunks.dropLast().allSatisfy { $0.hasSuffix("\n") || $0.hasSuffix("}") }, "\(format)")
+            }
+        }
+    }
+
     /// Tables: columns padded to their widest cell and two spaces apart, no blanks at either end of a line.
     @Test func tablesAreAlignedAndTrimmed() {
         let text = LedgerQuery.table(
