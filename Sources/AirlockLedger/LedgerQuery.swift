@@ -88,12 +88,7 @@ package enum LedgerQuery {
             let plan = Plan(statement.columnNames)
             let handle = statement.sqliteStatement
             defer { sqlite3_reset(handle) }
-            while true {
-                let code = sqlite3_step(handle)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-                body(merge(handle, plan))
-            }
+            while try LedgerStore.nextRow(handle) { body(merge(handle, plan)) }
         }
     }
 

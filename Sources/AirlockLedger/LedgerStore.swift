@@ -153,6 +153,14 @@ package final class LedgerStore: Sendable {
         }
     }
 
+    /// Steps a statement read through SQLite's C API: true with a row ready, false when there are no more.
+    static func nextRow(_ statement: OpaquePointer) throws -> Bool {
+        let code = sqlite3_step(statement)
+        if code == SQLITE_DONE { return false }
+        guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+        return true
+    }
+
     /// Binds a copy of `text` (SQLite's `SQLITE_TRANSIENT`).
     private static func bind(_ text: String, to statement: OpaquePointer, at position: CInt) {
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

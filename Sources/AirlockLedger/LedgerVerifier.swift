@@ -51,10 +51,7 @@ package enum LedgerVerifier {
             var count = 0
             var hashes: [Int64: String] = [:]
             let wanted = Set(checkpoints.map(\.seq) + (external.map { [$0.seq] } ?? []))
-            while true {
-                let code = sqlite3_step(handle)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            while try LedgerStore.nextRow(handle) {
                 let seq = sqlite3_column_int64(handle, seqColumn)
                 if seq != expectedSeq {
                     return fail(
