@@ -97,7 +97,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "airlock-bench", dependencies: ["AirlockScrub", "AirlockLedger"], path: "Benchmarks/ScrubBench",
+            name: "airlock-bench",
+            dependencies: [
+                "AirlockScrub", "AirlockLedger", "AirlockProxy", "AirlockTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Benchmarks/ScrubBench",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockLedgerTests",

@@ -4,6 +4,7 @@ import Foundation
 
 // Scrubber throughput and latency on mixed chat payloads (prose, pasted code, JSON, a few secrets).
 // Build and run in release: swift run -c release airlock-bench
+// `airlock-bench ledger` measures the ledger store and writer, `airlock-bench records` the TLS record coalescing.
 
 /// Deterministic payload text of about `size` bytes.
 func mixedText(size: Int, seed: UInt64) -> String {
@@ -195,6 +196,11 @@ final class Counter: @unchecked Sendable {
     private var value = 0
     func add() { lock.withLock { value += 1 } }
     func read() -> Int { lock.withLock { value } }
+}
+
+if CommandLine.arguments.dropFirst().first == "records" {
+    benchRecords()
+    exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "ledger" {

@@ -185,44 +185,45 @@ public enum RequestPath {
     /// `gemini-2.0-flash-001:generateContent`, `chat/completions`.
     public static func redactedForLog(_ path: String) -> String {
         let bare = withoutQuery(path)
-        let bytes = bare.utf8
+        let redacted =
+            bare.utf8.withContiguousStorageIfAvailable(redacted)
+            ?? Array(bare.utf8).withUnsafeBufferPointer(redacted)
         // Most paths have nothing to replace and are returned as they are.
-        var out = ""
-        var replaced = false
-        var copied = bytes.startIndex
-        var tokenStart = bytes.startIndex
-        var index = bytes.startIndex
-        while true {
-            let atEnd = index == bytes.endIndex
-            if atEnd || bytes[index] == UInt8(ascii: "/") || bytes[index] == UInt8(ascii: ":") {
-                if isOpaque(bare[tokenStart..<index]) {
-                    if !replaced { out.reserveCapacity(bytes.count) }
-                    replaced = true
-                    out += bare[copied..<tokenStart]
-                    out += "{id}"
-                    copied = index
-                }
-                if atEnd { break }
-                tokenStart = bytes.index(after: index)
-            }
-            index = bytes.index(after: index)
-        }
-        guard replaced else { return String(bare) }
-        out += bare[copied...]
-        return out
+        return redacted ?? String(bare)
     }
 
-    static func isOpaque(_ token: Substring) -> Bool {
+    /// The bytes with every opaque segment replaced by `{id}`, or nil when no segment is opaque.
+    private static func redacted(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var out: [UInt8] = []
+        var copied = 0
+        var tokenStart = 0
+        for index in 0...bytes.count {
+            guard index == bytes.count || bytes[index] == UInt8(ascii: "/") || bytes[index] == UInt8(ascii: ":")
+            else { continue }
+            if isOpaque(UnsafeBufferPointer(rebasing: bytes[tokenStart..<index])) {
+                if out.isEmpty { out.reserveCapacity(bytes.count) }
+                out += bytes[copied..<tokenStart]
+                out += "{id}".utf8
+                copied = index
+            }
+            tokenStart = index + 1
+        }
+        guard copied > 0 else { return nil }
+        out += bytes[copied...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func isOpaque(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
         var run = 0
         var runLetters = false
         var runDigits = false
         var hexOnly = true
         var hexDigits = 0
-        for byte in token.utf8 {
-            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+        for byte in token {
+            let isDigit = byte &- UInt8(ascii: "0") < 10
             let lower = byte | 0x20
-            let isLetter = lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
-            if isDigit || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f")) {
+            let isLetter = lower &- UInt8(ascii: "a") < 26
+            if isDigit || lower &- UInt8(ascii: "a") < 6 {
                 hexDigits += 1
             } else if byte != UInt8(ascii: "-") {
                 hexOnly = false
@@ -236,7 +237,7 @@ public enum RequestPath {
                 (run, runLetters, runDigits) = (0, false, false)
             }
         }
-        return hexOnly && token.utf8.count >= 20 && hexDigits >= 16
+        return hexOnly && token.count >= 20 && hexDigits >= 16
     }
 
     /// Prefix match on whole segments when the prefix ends without a slash: `/v1` covers `/v1` and `/v1/x`, not `/v10`.

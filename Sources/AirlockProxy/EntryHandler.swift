@@ -216,6 +216,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                     let tlsContext = try runtime.interception.context(for: target.host)
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: tlsContext), position: .last)
+                    try sync.addHandler(RecordCoalescer(), position: .last)
                     // Pipelined requests are queued by InterceptHandler itself. Response headers are either Airlock's
                     // own or were parsed and validated by the upstream decoder.
                     try sync.configureHTTPServerPipeline(

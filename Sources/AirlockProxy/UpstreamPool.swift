@@ -148,6 +148,7 @@ final class UpstreamPool {
                     if key.tls {
                         try sync.addHandler(
                             try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
+                        try sync.addHandler(RecordCoalescer())
                     }
                     try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
                     try sync.addHandler(UpstreamConnectionHandler(key: key))
