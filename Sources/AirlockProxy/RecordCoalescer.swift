@@ -20,8 +20,10 @@ package final class RecordCoalescer: ChannelOutboundHandler, RemovableChannelHan
     /// The first held write, kept as it is; joined into `joined` only if a second one follows.
     private var held: ByteBuffer?
     private var joined: ByteBuffer?
-    /// Reused between batches: once the TLS handler has sealed a batch, the storage is unique again.
+    /// Reused between batches: once the TLS handler has sealed a batch, the storage is unique again. Only a small
+    /// one is kept, so that a thousand kept-alive connections do not each hold a record's worth of memory.
     private var scratch: ByteBuffer?
+    private static let scratchLimit = 4096
     private var promise: EventLoopPromise<Void>?
 
     package init() {}
@@ -82,7 +84,7 @@ package final class RecordCoalescer: ChannelOutboundHandler, RemovableChannelHan
         if let joined {
             self.joined = nil
             context.write(wrapOutboundOut(.byteBuffer(joined)), promise: promise)
-            scratch = joined
+            if joined.capacity <= Self.scratchLimit { scratch = joined }
         } else if let held {
             self.held = nil
             context.write(wrapOutboundOut(.byteBuffer(held)), promise: promise)
