@@ -85,6 +85,22 @@ struct RecordCoalescerTests {
     }
 }
 
+extension RecordCoalescerTests {
+    @Test("writes held when the coalescer is removed are dropped and their promise fails; nothing is written")
+    func removalDropsHeldWrites() throws {
+        let channel = EmbeddedChannel()
+        let recorder = EventRecorder()
+        let coalescer = RecordCoalescer()
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        try channel.pipeline.syncOperations.addHandler(coalescer)
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(bytes(10, 1), promise: promise)
+        try channel.pipeline.syncOperations.removeHandler(coalescer).wait()
+        #expect(throws: ChannelError.ioOnClosedChannel) { try promise.futureResult.wait() }
+        #expect(recorder.events.isEmpty)
+    }
+}
+
 /// Records what reaches the handler below the coalescer.
 private final class EventRecorder: ChannelOutboundHandler {
     typealias OutboundIn = ByteBuffer
