@@ -666,7 +666,7 @@ package enum HopByHop {
 extension HTTPHeaders {
     /// Whether the headers hold exactly one Content-Length, and it is `length` written plainly, so the header
     /// can be forwarded as it is. Chunked requests and rewritten bodies get a fresh one.
-    func hasOnlyContentLength(_ length: Int) -> Bool {
+    package func hasOnlyContentLength(_ length: Int) -> Bool {
         var found = false
         for (name, value) in self {
             if name.utf8.equalsIgnoringASCIICase("transfer-encoding") { return false }

@@ -115,4 +115,21 @@ struct InterceptTargetTests {
         HopByHop.stripResponse(&listed)
         #expect(listed.map(\.name).sorted() == ["Server", "Transfer-Encoding"])
     }
+
+    @Test(
+        "a Content-Length is forwarded as it is only when it is the one plain statement of the body's length",
+        arguments: [
+            ([("Content-Length", "1024")], true),
+            ([("content-length", "1024"), ("Content-Type", "application/json")], true),
+            ([("Content-Length", "1023")], false),
+            ([("Content-Length", "01024")], false),
+            ([("Content-Length", "+1024")], false),
+            ([("Content-Length", " 1024")], false),
+            ([("Content-Length", "1024"), ("Content-Length", "1024")], false),
+            ([("Content-Length", "1024"), ("Transfer-Encoding", "chunked")], false),
+            ([("Content-Type", "application/json")], false),
+        ])
+    func contentLengthKeptOnlyWhenExact(headers: [(String, String)], kept: Bool) {
+        #expect(HTTPHeaders(headers).hasOnlyContentLength(1024) == kept)
+    }
 }
