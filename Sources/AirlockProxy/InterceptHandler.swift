@@ -684,16 +684,21 @@ extension HTTPHeaders {
 
 extension Collection<UInt8> {
     /// Equal to `lowercase` (which must be lowercase ASCII) when ASCII letters are folded.
+    /// Native strings' bytes are compared through one buffer pointer rather than `String` indices.
     func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
-        guard count == lowercase.utf8CodeUnitCount else { return false }
-        var index = 0
-        for byte in self {
-            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
-            if folded != lowercase.utf8Start[index] { return false }
-            index += 1
-        }
-        return true
+        withContiguousStorageIfAvailable { asciiFoldedEqual($0, lowercase) } ?? asciiFoldedEqual(self, lowercase)
     }
+}
+
+private func asciiFoldedEqual(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
+    guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+    var index = 0
+    for byte in bytes {
+        let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
+        if folded != lowercase.utf8Start[index] { return false }
+        index += 1
+    }
+    return true
 }
 
 extension StringProtocol {
