@@ -6,11 +6,13 @@
 #   Benchmarks/proxy-load.sh            # 15 s per run
 #   DURATION=30s Benchmarks/proxy-load.sh
 #   LEDGER=off Benchmarks/proxy-load.sh  # the same with the egress ledger turned off, to see what it costs
+#   ROUNDS=5 Benchmarks/proxy-load.sh    # five alternating direct/through rounds, then their medians
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
 CONCURRENCY=${CONCURRENCY:-32}
 TUNNELS=${TUNNELS:-1000}
+ROUNDS=${ROUNDS:-1}
 
 need=()
 command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
@@ -76,20 +78,20 @@ PY
 run_hey() {  # label, extra hey args...
     local label=$1; shift
     hey -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json -D "$work/body.json" "$@" > "$work/$label.txt"
-    python3 - "$label" "$work/$label.txt" <<'PY'
+    python3 - "$label" "$work/$label.txt" "$work/results" <<'PY'
 import re, sys
-label, path = sys.argv[1], sys.argv[2]
+label, path, results = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 lat = {p: float(v) * 1000 for p, v in re.findall(r"(\d+)%% in ([\d.]+) secs".replace("%%", "%"), text)}
 codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", text)
 errors = "error" in text.lower() and "Error distribution" in text
 print(f"{label:<16} {rps:>10.0f} req/s   p50 {lat.get('50', float('nan')):6.2f} ms   p99 {lat.get('99', float('nan')):6.2f} ms   status {dict(codes)}{'   ERRORS (see hey output)' if errors else ''}")
+with open(results, "a") as out:
+    print(label, rps, lat.get("50", float("nan")), lat.get("99", float("nan")), file=out)
 PY
 }
 
-echo "hey: ${DURATION}, ${CONCURRENCY} keep-alive connections, 1 KiB JSON POST; $(nproc) cores shared by hey, nginx and Airlock"
-run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/completions"
 
 state="$work/state"
 config=
@@ -110,13 +112,37 @@ proxy_port=$(sed -n 's/.*airlock listening on .*:\([0-9]*\)$/\1/p' "$work/airloc
 # Airlock's own CPU time (user + system, in clock ticks) over the run, per request answered: on a host shared with
 # hey and nginx it says more about Airlock's code than requests/s, which also moves with what the others get.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$airlock_pid/stat"; }
-ticks_before=$(cpu_ticks)
-run_hey "through-airlock" -x "http://127.0.0.1:$proxy_port" "https://api.openai.com/v1/chat/completions"
-ticks=$(( $(cpu_ticks) - ticks_before ))
-answered=$(awk '/\[200\]/ {print $2}' "$work/through-airlock.txt")
-awk -v t="$ticks" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-    if (n > 0) printf "airlock CPU per request: %.0f µs (%d requests answered 200)\n", t / hz / n * 1e6, n
-    else print "airlock CPU per request: no 200 responses" }'
+
+# Direct and through Airlock alternate, so that both see the same minutes of this host's drift.
+echo "hey: ${DURATION}, ${CONCURRENCY} keep-alive connections, 1 KiB JSON POST; $(nproc) cores shared by hey, nginx and Airlock"
+for round in $(seq "$ROUNDS"); do
+    [ "$ROUNDS" -gt 1 ] && echo "round $round of $ROUNDS"
+    run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/completions"
+    ticks_before=$(cpu_ticks)
+    run_hey "through-airlock" -x "http://127.0.0.1:$proxy_port" "https://api.openai.com/v1/chat/completions"
+    ticks=$(( $(cpu_ticks) - ticks_before ))
+    answered=$(awk '/\[200\]/ {print $2}' "$work/through-airlock.txt")
+    awk -v t="$ticks" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" -v results="$work/results" 'BEGIN {
+        if (n > 0) {
+            printf "airlock CPU per request: %.0f µs (%d requests answered 200)\n", t / hz / n * 1e6, n
+            printf "cpu %.1f\n", t / hz / n * 1e6 >> results
+        } else print "airlock CPU per request: no 200 responses" }'
+done
+if [ "$ROUNDS" -gt 1 ]; then
+    python3 - "$work/results" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    label, *values = line.split()
+    rows.setdefault(label, []).append([float(v) for v in values])
+print(f"medians of {len(rows['direct'])} rounds:")
+for label in ("direct", "through-airlock"):
+    rps, p50, p99 = (statistics.median(column) for column in zip(*rows[label]))
+    print(f"{label:<16} {rps:>10.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
+if "cpu" in rows:
+    print(f"airlock CPU per request: {statistics.median(v[0] for v in rows['cpu']):.0f} µs")
+PY
+fi
 
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$airlock_pid/status"; }
 echo "airlock RSS after load: $(rss) MiB"
