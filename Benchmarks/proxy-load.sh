@@ -92,7 +92,6 @@ with open(results, "a") as out:
 PY
 }
 
-
 state="$work/state"
 config=
 if [ "${LEDGER:-on}" = off ]; then
