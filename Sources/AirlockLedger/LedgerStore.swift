@@ -119,6 +119,13 @@ package final class LedgerStore: Sendable {
                 var numbers: [Int64] = []
                 numbers.reserveCapacity(events.count)
                 let insert = try db.cachedStatement(sql: LedgerStore.insertSQL).sqliteStatement
+                // Texts are copied into one buffer per record and bound without SQLite's own copy of each.
+                var texts = TextArena()
+                defer {
+                    sqlite3_reset(insert)
+                    sqlite3_clear_bindings(insert)
+                    texts.deallocate()
+                }
                 for event in events {
                     seq += 1
                     let values = event.values
@@ -126,31 +133,61 @@ package final class LedgerStore: Sendable {
                     // Bound straight through SQLite's C API: this runs for every record, and building
                     // `StatementArguments` cost more than the insert itself.
                     sqlite3_reset(insert)
+                    var size = hash.utf8.count + digest.utf8.count
+                    for case .text(let text) in values { size += text.utf8.count }
+                    texts.reset(capacity: size)
                     sqlite3_bind_int64(insert, 1, seq)
                     for (index, value) in values.enumerated() {
                         let position = CInt(index + 2)
                         switch value {
-                        case .text(let text): LedgerStore.bind(text, to: insert, at: position)
+                        case .text(let text): texts.bind(text, to: insert, at: position)
                         case .int(let number): sqlite3_bind_int64(insert, position, number)
                         case .null: sqlite3_bind_null(insert, position)
                         }
                     }
-                    LedgerStore.bind(hash, to: insert, at: CInt(values.count + 2))
-                    LedgerStore.bind(digest, to: insert, at: CInt(values.count + 3))
+                    texts.bind(hash, to: insert, at: CInt(values.count + 2))
+                    texts.bind(digest, to: insert, at: CInt(values.count + 3))
                     let code = sqlite3_step(insert)
-                    guard code == SQLITE_DONE else {
-                        sqlite3_reset(insert)
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code))
-                    }
+                    guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
                     hash = digest
                     numbers.append(seq)
                 }
-                sqlite3_reset(insert)
                 return numbers
             }
         } catch {
             throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
         }
+    }
+
+    /// The bytes of one record's texts, bound in place (`SQLITE_STATIC`): SQLite reads them during the step that
+    /// follows, before the next record's `reset(capacity:)`, and the statement's bindings are cleared before the
+    /// arena is freed.
+    private struct TextArena {
+        private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        private var used = 0
+
+        /// Empties the arena; it holds at least `capacity` bytes until the next reset, so bound texts never move.
+        mutating func reset(capacity: Int) {
+            used = 0
+            guard capacity > storage.count || storage.baseAddress == nil else { return }
+            storage.deallocate()
+            storage = .allocate(byteCount: max(capacity, 2 * storage.count, 1024), alignment: 1)
+        }
+
+        mutating func bind(_ text: String, to statement: OpaquePointer, at position: CInt) {
+            var text = text
+            let count = text.utf8.count
+            precondition(used + count <= storage.count, "the text arena was sized for every text of the record")
+            let start = storage.baseAddress! + used
+            text.withUTF8 { bytes in
+                if let source = bytes.baseAddress { start.copyMemory(from: source, byteCount: bytes.count) }
+            }
+            used += count
+            // An empty text still gets an address, which SQLite stores as '' rather than NULL.
+            _ = sqlite3_bind_text(statement, position, start.assumingMemoryBound(to: CChar.self), CInt(count), nil)
+        }
+
+        func deallocate() { storage.deallocate() }
     }
 
     /// Steps a statement read through SQLite's C API: true with a row ready, false when there are no more.
@@ -159,22 +196,6 @@ package final class LedgerStore: Sendable {
         if code == SQLITE_DONE { return false }
         guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
         return true
-    }
-
-    /// Binds a copy of `text` (SQLite's `SQLITE_TRANSIENT`).
-    private static func bind(_ text: String, to statement: OpaquePointer, at position: CInt) {
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        var text = text
-        text.withUTF8 { bytes in
-            if let start = bytes.baseAddress {
-                _ = sqlite3_bind_text(
-                    statement, position, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self),
-                    CInt(bytes.count), transient)
-            } else {
-                // An empty buffer may have no address, which SQLite would store as NULL.
-                _ = sqlite3_bind_text(statement, position, "", 0, transient)
-            }
-        }
     }
 
     /// The last sequence number and hash: of the newest event, else the prune anchor, else genesis.

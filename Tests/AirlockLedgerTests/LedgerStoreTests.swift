@@ -39,6 +39,26 @@ import Testing
 
     /// SQLite keeps any type in any column; a hash or field edited to another type is reported, not trusted or
     /// crashed on.
+    /// Texts are bound from one buffer per record that grows between records: each must be stored as given, an
+    /// empty text as '' and not NULL, or the chain would not verify.
+    @Test func textsOfEveryLengthAreStoredAsGiven() throws {
+        let (store, path) = try Self.temporaryStore()
+        let key = Curve25519.Signing.PrivateKey()
+        let texts = ["", "é", String(repeating: "x", count: 5000), "short", String(repeating: "ü", count: 3000), ""]
+        _ = try store.append(
+            texts.enumerated().map { index, text in
+                var event = Self.event(index + 1)
+                event.reason = text
+                return event
+            })
+        try store.checkpoint(signer: key, now: 1)
+        #expect(try LedgerVerifier.verify(store, publicKey: key.publicKey).intact)
+        let stored = try DatabaseQueue(path: path).read { db in
+            try String?.fetchAll(db, sql: "SELECT reason FROM events ORDER BY seq")
+        }
+        #expect(stored == texts)
+    }
+
     @Test func editsThatChangeAColumnsTypeAreCaught() throws {
         let key = Curve25519.Signing.PrivateKey()
         for edit in [
