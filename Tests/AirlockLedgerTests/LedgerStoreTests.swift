@@ -37,8 +37,6 @@ import Testing
         #expect(!report.intact && report.badSeq == 7)
     }
 
-    /// SQLite keeps any type in any column; a hash or field edited to another type is reported, not trusted or
-    /// crashed on.
     /// Texts are bound from one buffer per record that grows between records: each must be stored as given, an
     /// empty text as '' and not NULL, or the chain would not verify.
     @Test func textsOfEveryLengthAreStoredAsGiven() throws {
@@ -59,6 +57,8 @@ import Testing
         #expect(stored == texts)
     }
 
+    /// SQLite keeps any type in any column; a hash or field edited to another type is reported, not trusted or
+    /// crashed on.
     @Test func editsThatChangeAColumnsTypeAreCaught() throws {
         let key = Curve25519.Signing.PrivateKey()
         for edit in [

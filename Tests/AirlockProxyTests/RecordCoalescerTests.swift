@@ -83,9 +83,7 @@ struct RecordCoalescerTests {
         _ = try? channel.close().wait()
         #expect(recorder.events == ["write 30", "close"])
     }
-}
 
-extension RecordCoalescerTests {
     @Test("writes held when the coalescer is removed are dropped and their promise fails; nothing is written")
     func removalDropsHeldWrites() throws {
         let channel = EmbeddedChannel()
