@@ -1,7 +1,7 @@
 # Multi-stage build: compile with the official Swift 6 image, run on a slim image as a non-root user.
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libcurl4-openssl-dev libssl-dev libsqlite3-dev \
+    && apt-get install -y --no-install-recommends libcurl4-openssl-dev libssl-dev libsqlite3-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

@@ -57,6 +57,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The system zlib, for request bodies sent gzip- or deflate-compressed.
+        .systemLibrary(name: "CAirlockZlib", path: "Sources/CAirlockZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "AirlockProxy",
             dependencies: [
@@ -64,6 +66,7 @@ let package = Package(
                 "AirlockScrub",
                 "AirlockLedger",
                 "AirlockTLS",
+                "CAirlockZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -128,6 +131,7 @@ let package = Package(
                 "AirlockProxy",
                 "AirlockPolicy",
                 "AirlockTLS",
+                "CAirlockZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -29,7 +29,7 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// One request and what has happened to it. A class, so that moving it between states and handing it to
     /// callbacks costs one reference count rather than one for every string and buffer it holds.
     private final class Exchange {
-        let head: HTTPRequestHead
+        var head: HTTPRequestHead
         let path: String
         var body: ByteBuffer
         var log: DecisionLog
@@ -51,6 +51,12 @@ final class InterceptHandler: ChannelDuplexHandler {
             self.log = log
             self.keepAlive = keepAlive
         }
+    }
+
+    /// Why a body was not scanned: its compression could not be undone, or the scrubber refused it.
+    private enum ScanFailure: Error {
+        case decoding(BodyDecoder.Failure)
+        case scrubbing(ScrubError)
     }
 
     /// Bodies above this size are scanned on the thread pool rather than on the event loop.
@@ -366,10 +372,23 @@ final class InterceptHandler: ChannelDuplexHandler {
         let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
         let path = exchange.path
         let body = Array(exchange.body.readableBytesView)
-        let work: @Sendable () -> Result<ScrubResult, ScrubError> = {
-            Result { () throws(ScrubError) in try scrubber.scrub(body, kind: kind, path: path) }
+        let coding = try? ScrubGate.coding(exchange.head.headers).get()
+        let limit = runtime.configuration.limits.maxRequestBody
+        let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
+            var plain = body
+            if let coding {
+                do throws(BodyDecoder.Failure) {
+                    plain = try BodyDecoder.decode(body, coding: coding, limit: limit)
+                } catch {
+                    return .failure(.decoding(error))
+                }
+            }
+            return Result { () throws(ScrubError) in try scrubber.scrub(plain, kind: kind, path: path) }
+                .mapError(ScanFailure.scrubbing)
         }
-        guard body.count > InterceptHandler.inlineScanLimit, let threadPool = runtime.threadPool else {
+        // A compressed body may decode to far more than it looks: it is decoded and scanned off the event loop.
+        guard body.count > InterceptHandler.inlineScanLimit || coding != nil, let threadPool = runtime.threadPool
+        else {
             finishScrub(work(), exchange, context: context)
             return
         }
@@ -389,10 +408,19 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 
     private func finishScrub(
-        _ outcome: Result<ScrubResult, ScrubError>, _ exchange: Exchange, context: ChannelHandlerContext
+        _ outcome: Result<ScrubResult, ScanFailure>, _ exchange: Exchange, context: ChannelHandlerContext
     ) {
         switch outcome {
-        case .failure(let error):
+        case .failure(.decoding(.tooLarge)):
+            refuse(tooLarge(decoded: true), exchange.log, context: context)
+        case .failure(.decoding(.invalid)):
+            refuse(
+                .failure(
+                    .unsupportedMediaType, reason: "invalid_compressed_body",
+                    message:
+                        "the request body could not be decoded as its Content-Encoding says, so it was not forwarded",
+                    host: target.host, provider: target.provider), exchange.log, context: context)
+        case .failure(.scrubbing(let error)):
             let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
             refuse(
                 .failure(
@@ -413,10 +441,14 @@ final class InterceptHandler: ChannelDuplexHandler {
                     context: context)
                 return
             }
-            if result.changed {
+            // A decoded body is forwarded as decoded (and scrubbed): the upstream gets exactly the bytes that were
+            // scanned, never a compressed form that another decoder might read differently.
+            let decoded = (try? ScrubGate.coding(exchange.head.headers).get()) != nil
+            if result.changed || decoded {
                 var buffer = context.channel.allocator.buffer(capacity: result.output.count)
                 buffer.writeBytes(result.output)
                 exchange.body = buffer
+                if decoded { exchange.head.headers.remove(name: "content-encoding") }
             }
             exchange.decision = result.decision.rawValue
             forward(exchange, context: context)
@@ -467,11 +499,11 @@ final class InterceptHandler: ChannelDuplexHandler {
         .failure(.badRequest, reason: reason, message: message, host: target.host, provider: target.provider)
     }
 
-    private func tooLarge() -> ErrorResponse {
+    private func tooLarge(decoded: Bool = false) -> ErrorResponse {
         .failure(
             .payloadTooLarge, reason: "request_too_large",
             message:
-                "the request body exceeds limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)",
+                "the request body \(decoded ? "decodes to more than" : "exceeds") limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)",
             host: target.host, provider: target.provider)
     }
 

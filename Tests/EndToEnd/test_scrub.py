@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -121,12 +122,17 @@ def test_per_entry_override_monitors(tmp_path, standin):
     "headers, body, status, reason",
     [
         ({"Content-Type": "text/plain"}, PROMPT.encode(), 415, "unsupported_media_type"),
-        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(json.dumps(chat_body()).encode()), 415, "unsupported_content_encoding"),
+        ({"Content-Type": "application/json", "Content-Encoding": "br"}, json.dumps(chat_body()).encode(), 415, "unsupported_content_encoding"),
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip, gzip"}, gzip.compress(gzip.compress(json.dumps(chat_body()).encode())), 415, "unsupported_content_encoding"),
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(json.dumps(chat_body()).encode())[:-12], 415, "invalid_compressed_body"),
+        ({"Content-Type": "application/json", "Content-Encoding": "deflate"}, json.dumps(chat_body()).encode(), 415, "invalid_compressed_body"),
+        # 40 MiB of spaces inside a JSON string: about 40 KiB compressed, past the 32 MiB body limit once decoded.
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(b'{"input": "' + b" " * (40 << 20) + b'"}'), 413, "request_too_large"),
         ({"Content-Type": "application/json"}, b'{"messages": [', 400, "invalid_json"),
         ({"Content-Type": "application/json"}, b'{"a": "\xc3\x28"}', 400, "invalid_utf8"),
         ({"Content-Type": "application/json"}, b"[" * 5000 + b"]" * 5000, 400, "nesting_too_deep"),
     ],
-    ids=["plain-text", "gzip", "invalid-json", "invalid-utf8", "too-deep"],
+    ids=["plain-text", "brotli", "two-layers", "truncated-gzip", "deflate-not-compressed", "gzip-bomb", "invalid-json", "invalid-utf8", "too-deep"],
 )
 def test_bodies_that_cannot_be_scanned_are_refused(airlock, standin, headers, body, status, reason):
     server, _ = standin
@@ -136,6 +142,26 @@ def test_bodies_that_cannot_be_scanned_are_refused(airlock, standin, headers, bo
     error = response.json()
     assert error["type"] == "error" and error["error"]["reason"] == reason
     assert server.state.requests == []
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_compressed_bodies_are_decoded_scanned_and_forwarded_as_scanned(airlock, standin, encoding):
+    server, _ = standin
+    plain = json.dumps(chat_body()).encode()
+    body = gzip.compress(plain) if encoding == "gzip" else zlib.compress(plain)
+    for canary in (GITHUB_CANARY, AWS_CANARY):
+        assert canary.encode() not in body  # the canaries are only visible once decoded
+    server.state.reset()
+    response = proxied_session(airlock).post(
+        "https://api.openai.com/v1/chat/completions", data=body,
+        headers={"Content-Type": "application/json", "Content-Encoding": encoding}, timeout=20)
+    assert response.status_code == 200
+    received = server.state.requests[-1]
+    # The upstream gets the decoded, scrubbed JSON: exactly what was scanned, no longer compressed.
+    assert "content-encoding" not in received.headers
+    assert received.headers["content-length"] == str(len(received.body))
+    assert_no_canary(received.body)
+    assert "[REDACTED:secret:github-pat:1]" in json.loads(received.body)["messages"][0]["content"]
 
 
 def test_large_bodies_are_scanned_off_the_event_loop(airlock, standin):
