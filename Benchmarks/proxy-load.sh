@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proxy load benchmark: nginx on loopback as the TLS stand-in for a provider; `hey` sends 1 KiB JSON POSTs over
 # 32 keep-alive connections, first directly to nginx, then through Airlock's TLS interception. Then it opens
-# 1,000 idle intercepted tunnels and reads Airlock's resident memory.
+# 1,000 idle intercepted tunnels and reads Airlock's resident memory. Each run also prints the CPU time hey, nginx
+# and Airlock spent per request: the three share the cores, so this is where the machine's time went.
 #
 #   Benchmarks/proxy-load.sh            # 15 s per run
 #   DURATION=30s Benchmarks/proxy-load.sh
@@ -75,20 +76,37 @@ open(sys.argv[1], "w").write(body)
 assert len(body) == 1024
 PY
 
+# CPU time (user + system, clock ticks) of the three processes over each run, per request answered. The machine is
+# CPU-bound during a run, so requests/s is set by what all three spend per request; on a host whose speed drifts,
+# each one's CPU per request also says more about its own code than requests/s does.
+hz=$(getconf CLK_TCK)
+ticks_of() { [ -n "${1:-}" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
+children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }  # hey, once it has exited and been waited for
+nginx_worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
+
 run_hey() {  # label, extra hey args...
     local label=$1; shift
+    local hey0 nginx0 airlock0
+    hey0=$(children_ticks); nginx0=$(ticks_of "$nginx_worker"); airlock0=$(ticks_of "${airlock_pid:-}")
     hey -z "$DURATION" -c "$CONCURRENCY" -m POST -T application/json -D "$work/body.json" "$@" > "$work/$label.txt"
-    python3 - "$label" "$work/$label.txt" "$work/results" <<'PY'
+    local cpu="$(( $(children_ticks) - hey0 )) $(( $(ticks_of "$nginx_worker") - nginx0 ))"
+    cpu="$cpu $(( $(ticks_of "${airlock_pid:-}") - airlock0 ))"
+    python3 - "$label" "$work/$label.txt" "$work/results" "$hz" $cpu <<'PY'
 import re, sys
-label, path, results = sys.argv[1], sys.argv[2], sys.argv[3]
+label, path, results, hz = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+hey, nginx, airlock = (int(t) / hz for t in sys.argv[5:8])
 text = open(path).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 lat = {p: float(v) * 1000 for p, v in re.findall(r"(\d+)%% in ([\d.]+) secs".replace("%%", "%"), text)}
 codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", text)
 errors = "error" in text.lower() and "Error distribution" in text
 print(f"{label:<16} {rps:>10.0f} req/s   p50 {lat.get('50', float('nan')):6.2f} ms   p99 {lat.get('99', float('nan')):6.2f} ms   status {dict(codes)}{'   ERRORS (see hey output)' if errors else ''}")
+answered = int(dict(codes).get("200", 0))
+cpu = [1e6 * t / answered if answered else float("nan") for t in (hey, nginx, airlock)]
+through = label != "direct"
+print(f"{'':<16} CPU per request: hey {cpu[0]:.0f} µs, nginx {cpu[1]:.0f} µs" + (f", airlock {cpu[2]:.0f} µs" if through else ""))
 with open(results, "a") as out:
-    print(label, rps, lat.get("50", float("nan")), lat.get("99", float("nan")), file=out)
+    print(label, rps, lat.get("50", float("nan")), lat.get("99", float("nan")), *cpu[: 3 if through else 2], file=out)
 PY
 }
 
@@ -108,24 +126,12 @@ airlock_pid=$!
 for _ in $(seq 100); do grep -q "airlock listening on" "$work/airlock.out" 2>/dev/null && break; sleep 0.1; done
 proxy_port=$(sed -n 's/.*airlock listening on .*:\([0-9]*\)$/\1/p' "$work/airlock.out")
 
-# Airlock's own CPU time (user + system, in clock ticks) over the run, per request answered: on a host shared with
-# hey and nginx it says more about Airlock's code than requests/s, which also moves with what the others get.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$airlock_pid/stat"; }
-
 # Direct and through Airlock alternate, so that both see the same minutes of this host's drift.
 echo "hey: ${DURATION}, ${CONCURRENCY} keep-alive connections, 1 KiB JSON POST; $(nproc) cores shared by hey, nginx and Airlock"
 for round in $(seq "$ROUNDS"); do
     [ "$ROUNDS" -gt 1 ] && echo "round $round of $ROUNDS"
     run_hey direct -host api.openai.com "https://127.0.0.1:$upstream_port/v1/chat/completions"
-    ticks_before=$(cpu_ticks)
     run_hey "through-airlock" -x "http://127.0.0.1:$proxy_port" "https://api.openai.com/v1/chat/completions"
-    ticks=$(( $(cpu_ticks) - ticks_before ))
-    answered=$(awk '/\[200\]/ {print $2}' "$work/through-airlock.txt")
-    awk -v t="$ticks" -v n="${answered:-0}" -v hz="$(getconf CLK_TCK)" -v results="$work/results" 'BEGIN {
-        if (n > 0) {
-            printf "airlock CPU per request: %.0f µs (%d requests answered 200)\n", t / hz / n * 1e6, n
-            printf "cpu %.1f\n", t / hz / n * 1e6 >> results
-        } else print "airlock CPU per request: no 200 responses" }'
 done
 if [ "$ROUNDS" -gt 1 ]; then
     python3 - "$work/results" <<'PY'
@@ -136,10 +142,10 @@ for line in open(sys.argv[1]):
     rows.setdefault(label, []).append([float(v) for v in values])
 print(f"medians of {len(rows['direct'])} rounds:")
 for label in ("direct", "through-airlock"):
-    rps, p50, p99 = (statistics.median(column) for column in zip(*rows[label]))
-    print(f"{label:<16} {rps:>10.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-if "cpu" in rows:
-    print(f"airlock CPU per request: {statistics.median(v[0] for v in rows['cpu']):.0f} µs")
+    rps, p50, p99, *cpu = (statistics.median(column) for column in zip(*rows[label]))
+    names = ("hey", "nginx", "airlock")
+    spent = ", ".join(f"{name} {value:.0f} µs" for name, value in zip(names, cpu))
+    print(f"{label:<16} {rps:>10.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   CPU per request: {spent}")
 PY
 fi
 
