@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "AirlockProxy",
                 "AirlockPolicy",
+                "AirlockScrub",
                 "AirlockTLS",
                 "CAirlockZlib",
                 .product(name: "NIOCore", package: "swift-nio"),

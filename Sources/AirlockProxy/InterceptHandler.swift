@@ -295,6 +295,10 @@ final class InterceptHandler: ChannelDuplexHandler {
         var headers = exchange.head.headers
         HopByHop.strip(&headers)
         if headers.contains(name: "expect") { headers.remove(name: "expect") }
+        // A provider's response is read for its token usage on the way back: ask only for codings that can be.
+        if target.provider != nil, let acceptable = UsageTap.readableAcceptEncoding(headers) {
+            headers.replaceOrAdd(name: "accept-encoding", value: acceptable)
+        }
         let hasBody: Bool
         switch exchange.head.method {
         case .POST, .PUT, .PATCH: hasBody = true
@@ -598,7 +602,12 @@ extension InterceptHandler: UpstreamResponseReceiver {
         usageTap = nil
         if runtime.ledger != nil {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
-            if target.provider != nil { usageTap = UsageTap(contentType: head.headers.first(name: "content-type")) }
+            if target.provider != nil {
+                let encoding =
+                    head.headers.contains(name: "content-encoding")
+                    ? head.headers["content-encoding"].joined(separator: ", ") : nil
+                usageTap = UsageTap(contentType: head.headers.first(name: "content-type"), contentEncoding: encoding)
+            }
         }
         var headers = head.headers
         HopByHop.stripResponse(&headers)

@@ -1,42 +1,83 @@
 import AirlockScrub
 import NIOCore
+import NIOHTTP1
 
 /// Reads token usage from a response as it streams past, without holding it back: server-sent events are
 /// split into lines and only `data:` lines that mention usage or a model are parsed; a JSON body is kept
-/// (up to `limit`) and parsed at the end. Bounded: anything longer is skipped, never buffered.
+/// (up to `limit`) and parsed at the end. Bounded: anything longer is skipped, never buffered. A gzip- or
+/// deflate-compressed response is inflated on the side (up to `decodedLimit`) while its bytes go on unchanged.
 final class UsageTap {
     private let streaming: Bool
     private var buffer: [UInt8] = []
     private var overflowed = false
     private static let limit = 1 << 20
     private(set) var usage = TokenUsage()
+    /// Set for a compressed response; nil again once its data turned out corrupt.
+    private var inflater: Inflater?
+    /// Compressed in a way the tap cannot read, or found corrupt: no usage is read from it.
+    private var unreadable = false
+    private static let decodedLimit = 256 << 20
 
-    init(contentType: String?) {
+    init(contentType: String?, contentEncoding: String? = nil) {
         streaming = contentType?.lowercased().hasPrefix("text/event-stream") ?? false
+        guard let contentEncoding else { return }
+        switch ScrubGate.coding(HTTPHeaders([("content-encoding", contentEncoding)])) {
+        case .success(let coding?): inflater = Inflater(coding: coding)
+        case .success(nil): break
+        case .failure: unreadable = true
+        }
+    }
+
+    /// The `Accept-Encoding` to send upstream so that a response comes back in a form the tap can read: the
+    /// client's list without the codings it cannot (`br`, `zstd`, `*`), or `identity` when none is left. Nil
+    /// when the client's list needs no change or there is none.
+    static func readableAcceptEncoding(_ headers: HTTPHeaders) -> String? {
+        guard headers.contains(name: "accept-encoding") else { return nil }
+        var kept: [Substring] = []
+        var changed = false
+        for element in headers[canonicalForm: "accept-encoding"] {
+            let coding = element.prefix { $0 != ";" }.trimmingASCIISpaces().utf8
+            let readable = ["gzip", "x-gzip", "deflate", "identity"].contains { coding.equalsIgnoringASCIICase($0) }
+            if readable { kept.append(element) } else { changed = true }
+        }
+        guard changed else { return nil }
+        return kept.isEmpty ? "identity" : kept.joined(separator: ", ")
     }
 
     func feed(_ chunk: ByteBuffer) {
+        guard !unreadable else { return }
         chunk.withUnsafeReadableBytes { bytes in
-            guard streaming else {
-                if !overflowed, buffer.count + bytes.count <= UsageTap.limit {
-                    buffer.append(contentsOf: bytes)
-                } else {
-                    overflowed = true
-                    buffer = []
-                }
-                return
+            guard let inflater else { return absorb(bytes) }
+            do throws(BodyDecoder.Failure) {
+                try inflater.feed(bytes, limit: UsageTap.decodedLimit) { absorb($0) }
+            } catch {
+                self.inflater = nil
+                unreadable = true
+                buffer = []
             }
-            var start = 0
-            for i in 0..<bytes.count where bytes[i] == 0x0A {
-                line(bytes[start..<i])
-                start = i + 1
+        }
+    }
+
+    private func absorb(_ bytes: UnsafeRawBufferPointer) {
+        guard streaming else {
+            if !overflowed, buffer.count + bytes.count <= UsageTap.limit {
+                buffer.append(contentsOf: bytes)
+            } else {
+                overflowed = true
+                buffer = []
             }
-            if start < bytes.count {
-                if buffer.count + bytes.count - start <= UsageTap.limit {
-                    buffer.append(contentsOf: bytes[start...])
-                } else {
-                    buffer = []
-                }
+            return
+        }
+        var start = 0
+        for i in 0..<bytes.count where bytes[i] == 0x0A {
+            line(bytes[start..<i])
+            start = i + 1
+        }
+        if start < bytes.count {
+            if buffer.count + bytes.count - start <= UsageTap.limit {
+                buffer.append(contentsOf: bytes[start...])
+            } else {
+                buffer = []
             }
         }
     }
@@ -84,8 +125,9 @@ final class UsageTap {
     }
 
     func finish() -> TokenUsage {
-        if !streaming, !overflowed, !buffer.isEmpty { usage.absorb(json: buffer) }
+        if !streaming, !overflowed, !unreadable, !buffer.isEmpty { usage.absorb(json: buffer) }
         buffer = []
+        inflater = nil
         return usage
     }
 }

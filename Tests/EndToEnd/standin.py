@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import gzip
 import json
 import socket
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,11 +78,14 @@ class StandinState:
     sse_release: threading.Event = field(default_factory=threading.Event)
     sse_first_sent: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Provider replies gzip-compressed when the request accepts gzip, as the providers' CDNs do.
+    compress: bool = False
 
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
             self.connections = 0
+        self.compress = False
         self.sse_release.clear()
         self.sse_first_sent.clear()
 
@@ -156,18 +161,32 @@ class Handler(BaseHTTPRequestHandler):
         request = json.loads(body or b"{}")
         stream = bool(request.get("stream")) or ":streamGenerateContent" in path
         events = PROVIDER_REPLIES[provider](request, stream)
+        compress = self.server.state.compress and "gzip" in (self.headers.get("Accept-Encoding") or "")
         if not stream:
-            self._send(200, json.dumps(events).encode())
+            reply = json.dumps(events).encode()
+            if compress:
+                self._send(200, gzip.compress(reply), extra={"Content-Encoding": "gzip"})
+            else:
+                self._send(200, reply)
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
         self.end_headers()
+        # Compressed streams are flushed event by event, so each one still arrives as it is sent.
+        compressor = zlib.compressobj(wbits=31) if compress else None
         for name, data in events:
             frame = (f"event: {name}\n" if name else "") + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
             raw = frame.encode()
+            if compressor:
+                raw = compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
             self.wfile.flush()
+        if compressor:
+            raw = compressor.flush()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

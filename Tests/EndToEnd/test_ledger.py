@@ -284,11 +284,23 @@ def test_inspection_commands(stopped_ledger):
     ("openai", (11, 3), "gpt-test"), ("anthropic", (15, 4), "claude-test"), ("gemini", (9, 2), "gemini-test"),
 ])
 @pytest.mark.parametrize("mode", ["plain", "stream"])
-def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, model, mode):
+@pytest.mark.parametrize("compressed", [False, True], ids=["identity", "gzip"])
+def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, model, mode, compressed):
     from test_clients import with_airlock_env, HERE as CLIENTS
     import sys
-    result = with_airlock_env(airlock, f"{sys.executable} {CLIENTS / 'sdk_client.py'} {provider} {mode}")
+    server, _ = standin
+    server.state.reset()
+    server.state.compress = compressed
+    try:
+        result = with_airlock_env(airlock, f"{sys.executable} {CLIENTS / 'sdk_client.py'} {provider} {mode}")
+    finally:
+        server.state.compress = False
     assert result.returncode == 0, result.stderr
+    # The SDK read the reply (compressed or not, it reached the client as the stand-in sent it).
+    assert json.loads(result.stdout)["text"], result.stdout
+    # Airlock asked the upstream only for codings it can read usage from.
+    accepted = server.state.requests[-1].headers.get("accept-encoding", "")
+    assert "br" not in accepted and "zstd" not in accepted
     rows = wait_for(lambda: [r for r in records(airlock) if r["decision"] == "allowed" and r["output_tokens"] is not None])
     assert rows, records(airlock)
     row = rows[-1]
