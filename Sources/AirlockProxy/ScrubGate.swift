@@ -26,6 +26,8 @@ enum ScrubGate {
 
     /// The one compression to undo before scanning (nil: none), or a failure for any other coding or more than one.
     static func coding(_ headers: HTTPHeaders) -> Result<BodyDecoder.Coding?, UnsupportedCoding> {
+        // Nearly every request has none: no list to split.
+        guard headers.contains(name: "content-encoding") else { return .success(nil) }
         var found: BodyDecoder.Coding?
         for value in headers[canonicalForm: "content-encoding"] {
             let name = value.utf8
