@@ -32,16 +32,35 @@ final class UsageTap {
     /// client's list without the codings it cannot (`br`, `zstd`, `*`), or `identity` when none is left. Nil
     /// when the client's list needs no change or there is none.
     static func readableAcceptEncoding(_ headers: HTTPHeaders) -> String? {
-        guard headers.contains(name: "accept-encoding") else { return nil }
-        var kept: [Substring] = []
-        var changed = false
-        for element in headers[canonicalForm: "accept-encoding"] {
-            let coding = element.prefix { $0 != ";" }.trimmingASCIISpaces().utf8
-            let readable = ["gzip", "x-gzip", "deflate", "identity"].contains { coding.equalsIgnoringASCIICase($0) }
-            if readable { kept.append(element) } else { changed = true }
+        // Every request to a provider passes here, and nearly all need no change (Go and curl send `gzip`): the
+        // values are checked in place first, and a list is built only when something has to go.
+        let unreadable = headers.contains { name, value in
+            name.utf8.equalsIgnoringASCIICase("accept-encoding") && !allReadable(value)
         }
-        guard changed else { return nil }
+        guard unreadable else { return nil }
+        let kept = headers[canonicalForm: "accept-encoding"].filter { isReadable($0.utf8) }
         return kept.isEmpty ? "identity" : kept.joined(separator: ", ")
+    }
+
+    private static func allReadable(_ value: String) -> Bool {
+        let bytes = value.utf8
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            guard isReadable(bytes[start..<end]) else { return false }
+            guard end < bytes.endIndex else { return true }
+            start = bytes.index(after: end)
+        }
+    }
+
+    /// One element of an `Accept-Encoding` list (`gzip;q=0.8`): whether its coding is one the tap reads. An empty
+    /// element stands for nothing and needs no change.
+    private static func isReadable(_ element: some BidirectionalCollection<UInt8>) -> Bool {
+        var name = element.prefix { $0 != UInt8(ascii: ";") }
+        while let byte = name.first, byte == 0x20 || byte == 0x09 { name = name.dropFirst() }
+        while let byte = name.last, byte == 0x20 || byte == 0x09 { name = name.dropLast() }
+        return name.isEmpty || name.equalsIgnoringASCIICase("gzip") || name.equalsIgnoringASCIICase("x-gzip")
+            || name.equalsIgnoringASCIICase("deflate") || name.equalsIgnoringASCIICase("identity")
     }
 
     func feed(_ chunk: ByteBuffer) {

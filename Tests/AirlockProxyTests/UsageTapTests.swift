@@ -76,6 +76,8 @@ struct UsageTapTests {
         #expect(rewritten(nil) == nil)
         #expect(rewritten("gzip") == nil)
         #expect(rewritten("gzip, deflate") == nil)
+        #expect(rewritten(" GZip ; q=1 , deflate,") == nil)
+        #expect(rewritten("gzip,,br") == "gzip")
         #expect(rewritten("gzip, deflate, br, zstd") == "gzip, deflate")
         #expect(rewritten("br;q=1.0, gzip;q=0.8, *;q=0.1") == "gzip;q=0.8")
         #expect(rewritten("br") == "identity")
