@@ -11,7 +11,7 @@ RUN swift build -c release --product airlock --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libcurl4 libssl3 libsqlite3-0 publicsuffix \
+    && apt-get install -y --no-install-recommends ca-certificates libcurl4 libssl3 libsqlite3-0 zlib1g publicsuffix \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/airlock --create-home airlock
 COPY --from=build /usr/local/bin/airlock /usr/local/bin/airlock
