@@ -393,14 +393,15 @@ final class InterceptHandler: ChannelDuplexHandler {
         // A compressed body may decode to far more than it looks: it is decoded and scanned off the event loop.
         guard body.count > InterceptHandler.inlineScanLimit || coding != nil, let threadPool = runtime.threadPool
         else {
-            finishScrub(work(), exchange, context: context)
+            finishScrub(work(), exchange, decoded: coding != nil, context: context)
             return
         }
         state = .forwarding(exchange)
         threadPool.runIfActive(eventLoop: context.eventLoop, work).assumeIsolated().whenComplete { outcome in
             guard case .forwarding(let current) = self.state, let context = self.context else { return }
             switch outcome {
-            case .success(let result): self.finishScrub(result, current, context: context)
+            case .success(let result):
+                self.finishScrub(result, current, decoded: coding != nil, context: context)
             case .failure:
                 self.refuse(
                     .failure(
@@ -411,8 +412,9 @@ final class InterceptHandler: ChannelDuplexHandler {
         }
     }
 
+    /// `decoded`: the body was compressed and the scrubber read it decoded.
     private func finishScrub(
-        _ outcome: Result<ScrubResult, ScanFailure>, _ exchange: Exchange, context: ChannelHandlerContext
+        _ outcome: Result<ScrubResult, ScanFailure>, _ exchange: Exchange, decoded: Bool, context: ChannelHandlerContext
     ) {
         switch outcome {
         case .failure(.decoding(.tooLarge)):
@@ -447,7 +449,6 @@ final class InterceptHandler: ChannelDuplexHandler {
             }
             // A decoded body is forwarded as decoded (and scrubbed): the upstream gets exactly the bytes that were
             // scanned, never a compressed form that another decoder might read differently.
-            let decoded = (try? ScrubGate.coding(exchange.head.headers).get()) != nil
             if result.changed || decoded {
                 var buffer = context.channel.allocator.buffer(capacity: result.output.count)
                 buffer.writeBytes(result.output)
