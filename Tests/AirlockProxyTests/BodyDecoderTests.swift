@@ -84,6 +84,29 @@ struct BodyDecoderTests {
         }
     }
 
+    @Test(arguments: [Int32(31), 15])
+    func everyPrefixIsRefusedAndNoCorruptionChangesTheContent(windowBits: Int32) {
+        // Formats with a checksum (gzip's CRC-32, zlib's Adler-32): a cut anywhere, or any one byte changed, either
+        // is refused or (a header field the checksum does not cover) decodes to exactly the original.
+        let coding: BodyDecoder.Coding = windowBits == 31 ? .gzip : .deflate
+        let text = Array(
+            (0..<120).map { #"{"line": \#($0), "text": "the quick brown fox \#($0 * 7919 % 1000)"}"# }
+                .joined(separator: "\n").utf8)
+        let compressed = Self.compress(text, windowBits: windowBits)
+        for cut in 0..<compressed.count {
+            #expect(throws: BodyDecoder.Failure.invalid, "cut at \(cut)") {
+                try BodyDecoder.decode(Array(compressed.prefix(cut)), coding: coding, limit: 1 << 20)
+            }
+        }
+        for position in 0..<compressed.count {
+            var changed = compressed
+            changed[position] ^= 0x5A
+            if let decoded = try? BodyDecoder.decode(changed, coding: coding, limit: 1 << 20) {
+                #expect(decoded == text, "byte \(position) changed")
+            }
+        }
+    }
+
     @Test func aBodyThatExpandsPastTheLimitIsRefusedEarly() {
         // 64 MiB of zeros compress to about 64 KiB; decoding stops within one 64 KiB step past a 1 MiB limit.
         let zeros = [UInt8](repeating: 0x20, count: 64 << 20)
