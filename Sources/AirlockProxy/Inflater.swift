@@ -11,8 +11,8 @@ final class Inflater {
     private var started = false
     /// `deflate` only: the first byte, held until the second tells a zlib header from raw deflate data.
     private var held: [UInt8] = []
-    /// Decoded bytes so far.
-    private(set) var produced = 0
+    /// Decoded bytes so far, against the limit.
+    private var produced = 0
     /// Whether the compressed data is complete: the deflate stream, or the last gzip member so far, has ended.
     private(set) var ended = false
 

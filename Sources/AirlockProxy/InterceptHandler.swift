@@ -376,7 +376,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
         let path = exchange.path
         let body = Array(exchange.body.readableBytesView)
-        let coding = try? ScrubGate.coding(exchange.head.headers).get()
+        let coding = try? BodyDecoder.coding(exchange.head.headers).get()
         let limit = runtime.configuration.limits.maxRequestBody
         let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
             var plain = body
@@ -603,12 +603,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
         usageTap = nil
         if runtime.ledger != nil {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
-            if target.provider != nil {
-                let encoding =
-                    head.headers.contains(name: "content-encoding")
-                    ? head.headers["content-encoding"].joined(separator: ", ") : nil
-                usageTap = UsageTap(contentType: head.headers.first(name: "content-type"), contentEncoding: encoding)
-            }
+            if target.provider != nil { usageTap = UsageTap(headers: head.headers) }
         }
         var headers = head.headers
         HopByHop.stripResponse(&headers)

@@ -5,10 +5,10 @@ import NIOHTTP1
 /// The proxy's side of the scrubber: which bodies can be scanned at all, the refusal a blocked request gets,
 /// and the log summary (decision and counts per detector id; never matched text or paths).
 enum ScrubGate {
-    /// A reason to refuse before scanning: a body compressed other than `coding(_:)` can undo, or one that is not
+    /// A reason to refuse before scanning: a body compressed other than `BodyDecoder` can undo, or one that is not
     /// JSON.
     static func contentProblem(_ headers: HTTPHeaders) -> (HTTPResponseStatus, String, String)? {
-        if case .failure = coding(headers) {
+        if case .failure = BodyDecoder.coding(headers) {
             return (
                 .unsupportedMediaType, "unsupported_content_encoding",
                 "Airlock inspects every request body and decodes only gzip or deflate, one layer of it; send the body "
@@ -23,28 +23,6 @@ enum ScrubGate {
         }
         return nil
     }
-
-    /// The one compression to undo before scanning (nil: none), or a failure for any other coding or more than one.
-    static func coding(_ headers: HTTPHeaders) -> Result<BodyDecoder.Coding?, UnsupportedCoding> {
-        // Nearly every request has none: no list to split.
-        guard headers.contains(name: "content-encoding") else { return .success(nil) }
-        var found: BodyDecoder.Coding?
-        for value in headers[canonicalForm: "content-encoding"] {
-            let name = value.utf8
-            if name.equalsIgnoringASCIICase("identity") { continue }
-            guard found == nil else { return .failure(UnsupportedCoding()) }
-            if name.equalsIgnoringASCIICase("gzip") || name.equalsIgnoringASCIICase("x-gzip") {
-                found = .gzip
-            } else if name.equalsIgnoringASCIICase("deflate") {
-                found = .deflate
-            } else {
-                return .failure(UnsupportedCoding())
-            }
-        }
-        return .success(found)
-    }
-
-    struct UnsupportedCoding: Error {}
 
     /// `application/json`, `text/json` or any `…+json` type, parameters ignored. Bytes, not `lowercased()`: this
     /// runs for every request.

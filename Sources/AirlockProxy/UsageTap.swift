@@ -18,10 +18,10 @@ final class UsageTap {
     private var unreadable = false
     private static let decodedLimit = 256 << 20
 
-    init(contentType: String?, contentEncoding: String? = nil) {
-        streaming = contentType?.lowercased().hasPrefix("text/event-stream") ?? false
-        guard let contentEncoding else { return }
-        switch ScrubGate.coding(HTTPHeaders([("content-encoding", contentEncoding)])) {
+    /// `headers`: the response's.
+    init(headers: HTTPHeaders) {
+        streaming = headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+        switch BodyDecoder.coding(headers) {
         case .success(let coding?): inflater = Inflater(coding: coding)
         case .success(nil): break
         case .failure: unreadable = true

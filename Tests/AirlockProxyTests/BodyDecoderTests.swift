@@ -120,7 +120,7 @@ struct BodyDecoderTests {
 
     @Test func oneGzipOrDeflateLayerIsAccepted() {
         func coding(_ values: [String]) -> String {
-            switch ScrubGate.coding(HTTPHeaders(values.map { ("Content-Encoding", $0) })) {
+            switch BodyDecoder.coding(HTTPHeaders(values.map { ("Content-Encoding", $0) })) {
             case .success(let coding): coding.map { "\($0)" } ?? "none"
             case .failure: "refused"
             }

@@ -20,7 +20,9 @@ struct UsageTapTests {
     static func tapped(
         _ bytes: [UInt8], contentType: String, contentEncoding: String?, piece: Int
     ) -> (Int?, Int?, String?) {
-        let tap = UsageTap(contentType: contentType, contentEncoding: contentEncoding)
+        var headers = HTTPHeaders([("Content-Type", contentType)])
+        if let contentEncoding { headers.add(name: "Content-Encoding", value: contentEncoding) }
+        let tap = UsageTap(headers: headers)
         var offset = 0
         while offset < bytes.count {
             tap.feed(ByteBuffer(bytes: bytes[offset..<min(bytes.count, offset + piece)]))
