@@ -298,9 +298,6 @@ def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, 
     assert result.returncode == 0, result.stderr
     # The SDK read the reply (compressed or not, it reached the client as the stand-in sent it).
     assert json.loads(result.stdout)["text"], result.stdout
-    # Airlock asked the upstream only for codings it can read usage from.
-    accepted = server.state.requests[-1].headers.get("accept-encoding", "")
-    assert "br" not in accepted and "zstd" not in accepted
     rows = wait_for(lambda: [r for r in records(airlock) if r["decision"] == "allowed" and r["output_tokens"] is not None])
     assert rows, records(airlock)
     row = rows[-1]
@@ -357,3 +354,22 @@ def test_allowlist_check_against_the_ledger(airlock, standin, tmp_path):
     assert drift.returncode == 1
     contacted = [f for f in json.loads(drift.stdout)["findings"] if f["rule"] == "ledger.contacted-not-allowlisted"]
     assert len(contacted) == 1 and "api.openai.com:443" in contacted[0]["message"]
+
+
+def test_upstreams_are_asked_only_for_codings_whose_usage_can_be_read(airlock, standin):
+    from test_proxy import proxied_session
+    server, _ = standin
+    server.state.reset()
+    server.state.compress = True
+    try:
+        response = proxied_session(airlock).post(
+            "https://api.openai.com/v1/chat/completions", json={"model": "gpt-test", "messages": []},
+            headers={"Accept-Encoding": "br, zstd, gzip;q=0.5"}, timeout=20)
+    finally:
+        server.state.compress = False
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"  # passed on as the stand-in sent it
+    assert response.json()["usage"]["completion_tokens"] == 3
+    assert server.state.requests[-1].headers["accept-encoding"] == "gzip;q=0.5"
+    rows = wait_for(lambda: [r for r in records(airlock) if r["output_tokens"] is not None])
+    assert rows and (rows[-1]["input_tokens"], rows[-1]["output_tokens"]) == (11, 3)
