@@ -205,7 +205,7 @@ enum Matchers {
         var i = end
         while i < b.count, b[i] == 0x20 { i += 1 }
         let stop = Bytes.run(b, from: i, .base64, max: 1024)
-        guard stop - i >= 8, let decoded = Base64.decode(b[i..<stop]),
+        guard stop - i >= 8, let decoded = Base64.decode(b[i..<stop].prefix { $0 != UInt8(ascii: "=") })?.bytes,
             let colon = decoded.firstIndex(of: UInt8(ascii: ":")), colon + 1 < decoded.count
         else { return nil }
         return i..<stop
@@ -358,33 +358,5 @@ enum Matchers {
         let range = end..<i
         guard range.count >= 3, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
         return range
-    }
-}
-
-/// A small standard base64 decoder for checking `Authorization: Basic` values.
-enum Base64 {
-    static func decode(_ text: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
-        var out: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for c in text {
-            let v: UInt32
-            switch c {
-            case 0x41...0x5A: v = UInt32(c - 0x41)
-            case 0x61...0x7A: v = UInt32(c - 0x61 + 26)
-            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
-            case UInt8(ascii: "+"): v = 62
-            case UInt8(ascii: "/"): v = 63
-            case UInt8(ascii: "="): continue
-            default: return nil
-            }
-            accumulator = accumulator << 6 | v
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
-            }
-        }
-        return out
     }
 }

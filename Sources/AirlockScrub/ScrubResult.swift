@@ -31,7 +31,7 @@ package struct ScrubResult: Sendable {
     /// The rewritten body (the original when nothing changed or the request is blocked).
     package var output: [UInt8]
     package var findings: [ScrubFinding]
-    /// Base64 images, audio and files left alone.
+    /// Binary base64 parts (images, audio, PDFs) left alone.
     package var binaryParts: Int
     package var operation: ProviderOperation
     package var changed: Bool
@@ -64,7 +64,7 @@ package struct ScrubResult: Sendable {
 
 /// Why a body could not be scanned. The message describes the problem, never the content.
 package struct ScrubError: Error, Sendable, Equatable {
-    /// Stable codes: `invalid_json`, `invalid_utf8`, `nesting_too_deep`, `time_budget_exceeded`.
+    /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `nesting_too_deep`, `time_budget_exceeded`.
     package var code: String
     package var message: String
 

@@ -148,26 +148,10 @@ struct Walker {
             return
         }
 
-        // Binary parts: base64 images, audio and files are counted, not scanned.
-        if let key {
-            if key == "data", let container {
-                switch container {
-                case "inlineData", "inline_data", "input_audio":
-                    session.binaryParts += 1
-                    return
-                case "source" where stringValue(parent?["type"]) == "base64":
-                    session.binaryParts += 1
-                    return
-                default: break
-                }
-            }
-            if key == "file_data" {
-                session.binaryParts += 1
-                return
-            }
-        }
-        if Walker.isDataURL(text) {
-            session.binaryParts += 1
+        // Base64 parts: binary ones (images, audio, PDFs) are counted and left alone; text files are decoded and
+        // scanned, because the provider reads them as text.
+        if let (payloadStart, mediaTypes) = encodedPart(key: key, container: container, parent: parent, text: text) {
+            try scrubEncoded(text, payloadStart: payloadStart, mediaTypes: mediaTypes, at: range)
             return
         }
 
@@ -200,6 +184,63 @@ struct Walker {
 
         let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session)
         redact(spans, in: text, at: range, escapes: escapes)
+    }
+
+    /// Where a base64 part's payload starts in the string, and the media types the part declares, when the string
+    /// is one: a `data:` URL with base64 payload anywhere, Gemini `inlineData.data`, OpenAI `input_audio.data` and
+    /// `file_data`, Anthropic `base64` sources.
+    private func encodedPart(key: String?, container: String?, parent: JSONNode?, text: [UInt8]) -> (Int, [String])? {
+        if let url = EncodedPart.dataURL(text) { return (url.payloadStart, [url.mediaType]) }
+        guard let key else { return nil }
+        if key == "data", let container {
+            switch container {
+            case "inlineData", "inline_data": return (0, declared(in: parent, ["mimeType", "mime_type"]))
+            case "input_audio": return (0, ["audio/*"])
+            case "source" where stringValue(parent?["type"]) == "base64":
+                return (0, declared(in: parent, ["media_type"]))
+            default: break
+            }
+        }
+        return key == "file_data" ? (0, []) : nil
+    }
+
+    /// The values of `keys` in `object`, each occurrence of a duplicated key included.
+    private func declared(in object: JSONNode?, _ keys: Set<String>) -> [String] {
+        guard case .object(let members, _)? = object else { return [] }
+        return members.compactMap { keys.contains($0.key) ? stringValue($0.value) : nil }
+    }
+
+    /// A base64 part: binary ones are counted; text (by its declared media type, or by its bytes when the type
+    /// says nothing) is decoded, scanned like any other text, and written back in the same base64 alphabet.
+    /// Base64 that does not decode, or a declared text that is not UTF-8, cannot be read and so is refused.
+    private mutating func scrubEncoded(
+        _ text: [UInt8], payloadStart: Int, mediaTypes: [String], at range: Range<Int>
+    ) throws(ScrubError) {
+        let content = EncodedPart.content(declaredAs: mediaTypes)
+        if content == .binary {
+            session.binaryParts += 1
+            return
+        }
+        guard let decoded = Base64.decode(text[payloadStart...]) else {
+            throw ScrubError(code: "invalid_base64", message: "the base64 part at \(renderPath()) does not decode")
+        }
+        var language: String?
+        if case .text(let named) = content {
+            guard decoded.bytes.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
+                throw ScrubError(
+                    code: "invalid_utf8", message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
+            }
+            language = named
+        } else if !EncodedPart.looksLikeText(decoded.bytes) {
+            session.binaryParts += 1
+            return
+        }
+        let spans = try scrubber.scrubText(
+            decoded.bytes, path: { renderPath() }, session: session, wholeCode: language)
+        guard !spans.isEmpty else { return }
+        let encoded = Base64.encode(
+            Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
+        replace(range, with: Array(text[..<payloadStart]) + encoded)
     }
 
     private var isArrayElement: Bool {
@@ -291,14 +332,6 @@ struct Walker {
             }
         }
         return out
-    }
-
-    static func isDataURL(_ text: [UInt8]) -> Bool {
-        guard text.count > 16, text.starts(with: Array("data:".utf8)) else { return false }
-        let head = text.prefix(256)
-        let marker = Array(";base64,".utf8)
-        guard head.count >= marker.count else { return false }
-        return (0...(head.count - marker.count)).contains { head[$0..<$0 + marker.count].elementsEqual(marker) }
     }
 
     static func looksLikeJSONContainer(_ text: [UInt8]) -> Bool {

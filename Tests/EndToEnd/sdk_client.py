@@ -1,12 +1,15 @@
 """Calls each provider through the official SDK with no proxy or CA settings of its own: only the environment
 that `eval "$(airlock env)"` produced. Prints one JSON line of what it got back."""
 
+import base64
 import json
 import os
 import sys
 
 provider, mode = sys.argv[1], sys.argv[2]
 stream = mode == "stream"
+# "file": the prompt goes as an attached text file (base64), the way each SDK attaches documents.
+attach = mode == "file"
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
 result: dict = {}
 
@@ -31,6 +34,10 @@ def run() -> None:
 
         client = openai.OpenAI(api_key="sk-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
+        if attach:
+            data_url = "data:text/plain;base64," + base64.b64encode(prompt.encode()).decode()
+            file_part = {"type": "file", "file": {"filename": "notes.txt", "file_data": data_url}}
+            messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise the file."}, file_part]}]
         if stream:
             text = ""
             for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
@@ -54,7 +61,12 @@ def run() -> None:
         from google import genai
 
         client = genai.Client(api_key="test-not-a-real-key")
-        if stream:
+        if attach:
+            from google.genai import types
+
+            file_part = types.Part.from_bytes(data=prompt.encode(), mime_type="text/plain")
+            result["text"] = client.models.generate_content(model="gemini-test", contents=[file_part, "Summarise the file."]).text
+        elif stream:
             result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents=prompt))
         else:
             result["text"] = client.models.generate_content(model="gemini-test", contents=prompt).text

@@ -2,6 +2,7 @@
 refusal of bodies that cannot be scanned, per-entry overrides, and `airlock scan`."""
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import shlex
@@ -85,6 +86,36 @@ def test_streaming_requests_are_scrubbed_too(airlock, standin, provider):
     assert b"[REDACTED:secret:github-pat:1]" in server.state.requests[-1].body
 
 
+def attached_file(body: bytes, provider: str) -> str:
+    """The text of the file the SDK attached (base64, in a data URL or Gemini inline data), as it arrived."""
+    payload = json.loads(body)
+    if provider == "openai":
+        data_url = payload["messages"][0]["content"][1]["file"]["file_data"]
+        assert data_url.startswith("data:text/plain;base64,")
+        data = data_url.split(",", 1)[1]
+    else:
+        part = payload["contents"][0]["parts"][0]
+        data = (part.get("inlineData") or part["inline_data"])["data"]
+    url_safe = "-" in data or "_" in data
+    return base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_" if url_safe else None).decode()
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider):
+    server, _ = standin
+    server.state.reset()
+    result = with_airlock_env(airlock, sdk_command(provider, "file"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"], result.stdout
+    received = server.state.requests[-1]
+    text = attached_file(received.body, provider)
+    assert "[REDACTED:secret:github-pat:1]" in text and "[REDACTED:code:python:5-lines:1]" in text
+    assert text.startswith("My key is ") and text.endswith("Thanks!")
+    assert_no_canary(text)
+    assert_no_canary(received.body)
+    assert received.headers["content-length"] == str(len(received.body))
+
+
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_block_refuses_in_the_providers_error_shape(tmp_path, standin, provider):
     server, ca = standin
@@ -131,8 +162,11 @@ def test_per_entry_override_monitors(tmp_path, standin):
         ({"Content-Type": "application/json"}, b'{"messages": [', 400, "invalid_json"),
         ({"Content-Type": "application/json"}, b'{"a": "\xc3\x28"}', 400, "invalid_utf8"),
         ({"Content-Type": "application/json"}, b"[" * 5000 + b"]" * 5000, 400, "nesting_too_deep"),
+        # A text document whose base64 does not decode: it cannot be read, so it does not leave.
+        ({"Content-Type": "application/json"}, json.dumps({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "text/plain", "data": GITHUB_CANARY + "!"}}]}]}).encode(), 400, "invalid_base64"),
     ],
-    ids=["plain-text", "brotli", "two-layers", "truncated-gzip", "deflate-not-compressed", "gzip-bomb", "invalid-json", "invalid-utf8", "too-deep"],
+    ids=["plain-text", "brotli", "two-layers", "truncated-gzip", "deflate-not-compressed", "gzip-bomb", "invalid-json", "invalid-utf8", "too-deep", "invalid-base64"],
 )
 def test_bodies_that_cannot_be_scanned_are_refused(airlock, standin, headers, body, status, reason):
     server, _ = standin
@@ -141,6 +175,7 @@ def test_bodies_that_cannot_be_scanned_are_refused(airlock, standin, headers, bo
     assert response.status_code == status
     error = response.json()
     assert error["type"] == "error" and error["error"]["reason"] == reason
+    assert_no_canary(response.text)
     assert server.state.requests == []
 
 
