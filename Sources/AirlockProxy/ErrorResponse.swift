@@ -48,12 +48,13 @@ package struct ErrorResponse: Error, Sendable {
         return "{\"error\":\(error)}"
     }
 
-    static func googleStatus(_ status: HTTPResponseStatus) -> String {
+    package static func googleStatus(_ status: HTTPResponseStatus) -> String {
         switch status.code {
         case 400: "INVALID_ARGUMENT"
         case 403, 407: "PERMISSION_DENIED"
         case 413: "INVALID_ARGUMENT"
         case 415: "INVALID_ARGUMENT"
+        case 501: "UNIMPLEMENTED"
         case 502: "UNAVAILABLE"
         case 503: "UNAVAILABLE"
         case 504: "DEADLINE_EXCEEDED"

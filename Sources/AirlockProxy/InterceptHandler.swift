@@ -216,6 +216,16 @@ final class InterceptHandler: ChannelDuplexHandler {
             refuse(.denied(reason, host: target.host, provider: target.provider), log, context: context)
             return
         }
+        // A protocol upgrade (a WebSocket, such as a realtime API) would carry messages that are never scanned.
+        if head.headers.contains(name: "upgrade") {
+            refuse(
+                .failure(
+                    .notImplemented, reason: "upgrade_not_supported",
+                    message:
+                        "Airlock does not relay protocol upgrades (WebSocket) to inspected hosts: their messages could not be scanned",
+                    host: target.host, provider: target.provider), log, context: context)
+            return
+        }
         let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
         if declaredLength > runtime.configuration.limits.maxRequestBody {
             refuse(tooLarge(), log, context: context)

@@ -49,6 +49,11 @@ struct ErrorResponseTests {
         #expect(error["code"] as? Int == 413)
         #expect(error["status"] as? String == "INVALID_ARGUMENT")
         #expect(failure.head(keepAlive: true, contentLength: 1).headers["x-airlock-denied"].isEmpty)
+        let statuses: [(HTTPResponseStatus, String)] = [
+            (.badRequest, "INVALID_ARGUMENT"), (.forbidden, "PERMISSION_DENIED"), (.notImplemented, "UNIMPLEMENTED"),
+            (.badGateway, "UNAVAILABLE"), (.serviceUnavailable, "UNAVAILABLE"), (.gatewayTimeout, "DEADLINE_EXCEEDED"),
+        ]
+        for (status, name) in statuses { #expect(ErrorResponse.googleStatus(status) == name, "\(status)") }
     }
 
     @Test("denials carry X-Airlock-Denied; proxy authentication asks for Basic")
