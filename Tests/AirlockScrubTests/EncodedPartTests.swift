@@ -62,7 +62,11 @@ import Testing
             let again = Base64.encode(other.bytes, urlSafe: other.urlSafe, padded: other.padded)
             #expect(String(decoding: again, as: UTF8.self) == urlSafe)
         }
-        #expect(Base64.decode(Array("QUJD\nREVG".utf8))?.bytes == Array("ABCDEF".utf8))
+        // MIME-style line breaks, and whitespace anywhere between characters.
+        for spaced in ["QUJD\nREVG", "QU JD\r\nRE\tVG", " QUJDREVG ", "QUJDREU =\n"] {
+            #expect(
+                Base64.decode(Array(spaced.utf8))?.bytes == Array((spaced.hasSuffix("=\n") ? "ABCDE" : "ABCDEF").utf8))
+        }
     }
 
     @Test func base64RefusesWhatIsNotBase64() {
