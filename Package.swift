@@ -116,7 +116,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AirlockPolicyTests", dependencies: ["AirlockPolicy", "AirlockScrub"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockScrubTests", dependencies: ["AirlockScrub"], exclude: ["Fixtures/make_rule_examples.py"],
             resources: [.copy("Fixtures/rule-examples.json")], swiftSettings: swiftSettings),

@@ -31,6 +31,9 @@ struct Scan: ParsableCommand {
     @Option(help: "Action for source code: redact, block or monitor.")
     var code: ScrubAction = .redact
 
+    @Option(help: "Binary parts (base64 images, audio, PDFs): monitor (count them) or block.")
+    var binary: ScrubAction = .monitor
+
     @Option(help: "Request path the payload is sent to, e.g. /v1/responses (selects the operation's rules).")
     var endpoint: String = ""
 
@@ -61,6 +64,11 @@ struct Scan: ParsableCommand {
         var policy = ScrubPolicy()
         policy.secrets = secrets
         policy.code = code
+        guard binary != .redact else {
+            FileHandle.standardError.write(Data("airlock scan: --binary must be monitor or block\n".utf8))
+            throw ExitCode(2)
+        }
+        policy.binary = binary
         policy.codeIncludesDataFormats = includeDataFormats
         let scrubber = Scrubber(policy: policy)
         let kind: PayloadKind =

@@ -46,6 +46,7 @@ public struct AllowlistEntry: Sendable, Hashable {
     /// Per-entry scrubber actions; nil keeps the global `scrub` setting.
     package var scrubSecrets: ScrubAction?
     package var scrubCode: ScrubAction?
+    package var scrubBinary: ScrubAction?
 
     public init(
         host: HostPattern,

@@ -259,12 +259,14 @@ public enum AllowlistLoader {
 
         var scrubSecrets: ScrubAction?
         var scrubCode: ScrubAction?
+        var scrubBinary: ScrubAction?
         if let node = reader.value("scrub"),
             var r = MappingReader(document: document, node: node, what: "'scrub'", diagnostics: &reader.diagnostics)
         {
-            r.rejectUnknownKeys(["secrets", "code"], context: "'scrub'")
+            r.rejectUnknownKeys(["secrets", "code", "binary"], context: "'scrub'")
             scrubSecrets = ConfigurationLoader.action(&r, "secrets")
             scrubCode = ConfigurationLoader.action(&r, "code")
+            scrubBinary = ConfigurationLoader.binaryAction(&r)
             reader.diagnostics += r.diagnostics
         }
 
@@ -280,6 +282,7 @@ public enum AllowlistLoader {
         )
         entry.scrubSecrets = scrubSecrets
         entry.scrubCode = scrubCode
+        entry.scrubBinary = scrubBinary
         return entry
     }
 

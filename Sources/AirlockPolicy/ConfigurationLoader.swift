@@ -107,11 +107,12 @@ public enum ConfigurationLoader {
         {
             r.rejectUnknownKeys(
                 [
-                    "secrets", "code", "code_includes_data_formats", "force_store_false", "drop_identifiers",
+                    "secrets", "code", "binary", "code_includes_data_formats", "force_store_false", "drop_identifiers",
                     "max_depth", "time_budget",
                 ], context: "'scrub'")
             if let v = action(&r, "secrets") { config.scrub.secrets = v }
             if let v = action(&r, "code") { config.scrub.code = v }
+            if let v = binaryAction(&r) { config.scrub.binary = v }
             if let v = r.bool("code_includes_data_formats") { config.scrub.codeIncludesDataFormats = v }
             if let v = r.bool("force_store_false") { config.scrub.forceStoreFalse = v }
             if let v = r.bool("drop_identifiers") { config.scrub.dropIdentifiers = v }
@@ -218,6 +219,19 @@ public enum ConfigurationLoader {
                 .init(
                     rule: "config.invalid", message: "'\(key)' must be redact, block or monitor",
                     location: r.document.location(r.value(key))))
+            return nil
+        }
+        return action
+    }
+
+    /// `binary`: `monitor` or `block`; a binary part has nothing to be redacted to.
+    static func binaryAction(_ r: inout MappingReader) -> ScrubAction? {
+        guard let text = r.string("binary") else { return nil }
+        guard let action = ScrubAction(rawValue: text), action != .redact else {
+            r.diagnostics.append(
+                .init(
+                    rule: "config.invalid", message: "'binary' must be monitor or block",
+                    location: r.document.location(r.value("binary"))))
             return nil
         }
         return action

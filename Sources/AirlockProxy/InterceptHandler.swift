@@ -381,7 +381,7 @@ final class InterceptHandler: ChannelDuplexHandler {
             return
         }
         let policy = runtime.configuration.scrub.overriding(
-            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode)
+            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary)
         let scrubber = Scrubber(policy: policy)
         let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
         let path = exchange.path

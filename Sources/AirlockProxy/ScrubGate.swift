@@ -38,8 +38,10 @@ enum ScrubGate {
         var named = blocked.prefix(8).map { "\($0.detector) at \($0.path)" }.joined(separator: ", ")
         if blocked.count > 8 { named += " and \(blocked.count - 8) more" }
         let kinds = Set(blocked.map(\.category))
-        let what =
-            kinds.count > 1 ? "secrets and source code" : (kinds.contains(.code) ? "source code" : "secrets")
+        let names: [(ScrubFinding.Category, String)] = [
+            (.secret, "secrets"), (.code, "source code"), (.binary, "binary parts that cannot be scanned"),
+        ]
+        let what = names.filter { kinds.contains($0.0) }.map(\.1).joined(separator: " and ")
         return ErrorResponse(
             status: .forbidden, type: "airlock_denied", reason: "scrubber_blocked",
             message: "Airlock blocked this request because it contains \(what): \(named). Nothing was sent.",

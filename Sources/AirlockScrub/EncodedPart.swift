@@ -73,6 +73,16 @@ enum EncodedPart {
         return result
     }
 
+    /// What a binary part is, for its finding's name: `image`, `audio`, `video`, `pdf`, or `file`.
+    static func binaryKind(declaredAs mediaTypes: [String]) -> String {
+        for type in mediaTypes {
+            let lower = type.lowercased()
+            for kind in ["image", "audio", "video"] where lower.hasPrefix(kind + "/") { return kind }
+            if lower.hasPrefix("application/pdf") { return "pdf" }
+        }
+        return "file"
+    }
+
     /// Whether decoded bytes read as text: valid UTF-8 without NUL or other control bytes except tab, line
     /// breaks and form feed. Images, audio, PDFs and archives fail within their first bytes.
     static func looksLikeText(_ bytes: [UInt8]) -> Bool {

@@ -44,7 +44,7 @@ package enum ScanReport {
         var lines: [String] = []
         let where_ = label.map { "\($0): " } ?? ""
         for f in result.findings {
-            let span = f.category == .minimisation ? "" : " bytes \(f.start)-\(f.end)"
+            let span = f.category == .minimisation || f.category == .binary ? "" : " bytes \(f.start)-\(f.end)"
             lines.append("\(where_)\(f.category.rawValue) \(f.detector) at \(f.path)\(span) (\(f.action.rawValue))")
         }
         var summary = "\(where_)\(result.decision.rawValue): \(result.findings.count) finding"

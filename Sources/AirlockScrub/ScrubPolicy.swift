@@ -12,6 +12,9 @@ package enum ScrubAction: String, Sendable, CaseIterable, Codable {
 package struct ScrubPolicy: Sendable, Equatable {
     package var secrets: ScrubAction = .redact
     package var code: ScrubAction = .redact
+    /// Binary base64 parts (images, audio, PDFs), which cannot be scanned: `monitor` forwards and counts them,
+    /// `block` refuses the request. There is nothing to redact them to.
+    package var binary: ScrubAction = .monitor
     /// Whether JSON, YAML and CSV blocks count as code.
     package var codeIncludesDataFormats = false
     /// Force `store: false` on OpenAI Responses requests, so the provider keeps no copy.
@@ -26,10 +29,11 @@ package struct ScrubPolicy: Sendable, Equatable {
     package init() {}
 
     /// This policy with an allowlist entry's overrides applied.
-    package func overriding(secrets: ScrubAction?, code: ScrubAction?) -> ScrubPolicy {
+    package func overriding(secrets: ScrubAction?, code: ScrubAction?, binary: ScrubAction? = nil) -> ScrubPolicy {
         var copy = self
         if let secrets { copy.secrets = secrets }
         if let code { copy.code = code }
+        if let binary { copy.binary = binary }
         return copy
     }
 }

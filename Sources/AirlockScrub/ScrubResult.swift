@@ -1,6 +1,8 @@
 /// One thing the scrubber found or changed. Never holds the matched text.
 package struct ScrubFinding: Sendable, Equatable {
-    package enum Category: String, Sendable { case secret, code, minimisation }
+    /// `binary`: a base64 image, audio clip or document that cannot be scanned, recorded when the policy blocks
+    /// such parts.
+    package enum Category: String, Sendable { case secret, code, minimisation, binary }
     package var category: Category
     /// A secret rule id, `code-<language>`, or a minimisation id.
     package var detector: String

@@ -218,7 +218,7 @@ struct Walker {
     ) throws(ScrubError) {
         let content = EncodedPart.content(declaredAs: mediaTypes)
         if content == .binary {
-            session.binaryParts += 1
+            countBinary(EncodedPart.binaryKind(declaredAs: mediaTypes))
             return
         }
         guard let decoded = Base64.decode(text[payloadStart...]) else {
@@ -232,7 +232,7 @@ struct Walker {
             }
             language = named
         } else if !EncodedPart.looksLikeText(decoded.bytes) {
-            session.binaryParts += 1
+            countBinary(EncodedPart.binaryKind(declaredAs: mediaTypes))
             return
         }
         let spans = try scrubber.scrubText(
@@ -241,6 +241,16 @@ struct Walker {
         let encoded = Base64.encode(
             Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
         replace(range, with: Array(text[..<payloadStart]) + encoded)
+    }
+
+    /// A binary part is counted; when the policy blocks binary parts it is also a finding, named by its kind
+    /// (`binary-image`, `binary-pdf`…), never by anything the client wrote.
+    private func countBinary(_ kind: String) {
+        session.binaryParts += 1
+        guard scrubber.policy.binary == .block else { return }
+        session.findings.append(
+            ScrubFinding(
+                category: .binary, detector: "binary-\(kind)", path: renderPath(), start: 0, end: 0, action: .block))
     }
 
     private var isArrayElement: Bool {

@@ -1,4 +1,6 @@
 import AirlockPolicy
+import AirlockScrub
+import Foundation
 import Testing
 
 @Suite("Allowlist matching")
@@ -165,6 +167,40 @@ struct AllowlistLoadingTests {
         let error = try #require(found.first)
         #expect(error.rule == "yaml.syntax")
         #expect(error.location.line >= 3)
+    }
+
+    @Test("scrub overrides per entry; binary parts may be monitored or blocked, never redacted")
+    func scrubOverrides() throws {
+        let yaml = """
+            version: 1
+            entries:
+              - host: api.openai.com
+                provider: openai
+                scrub: {secrets: block, code: monitor, binary: block}
+                purpose: Chat completions for the support assistant
+            """
+        let result = AllowlistLoader.parse(text: yaml, file: "f.yaml")
+        #expect(result.errors.isEmpty)
+        let entry = try #require(result.entries.first)
+        #expect(entry.scrubSecrets == .block && entry.scrubCode == .monitor && entry.scrubBinary == .block)
+
+        let redact = diagnostics(yaml.replacingOccurrences(of: "binary: block", with: "binary: redact"))
+        #expect(redact.contains { $0.rule == "config.invalid" && $0.message == "'binary' must be monitor or block" })
+    }
+
+    @Test("the configuration's scrub.binary: monitor by default, block when set, redact refused")
+    func configurationBinary() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("airlock.yaml").path
+        func load(_ text: String) throws(PolicyLoadError) -> AirlockConfiguration {
+            _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+            return try ConfigurationLoader.load(path: file)
+        }
+        #expect(try load("listen: 127.0.0.1:0\n").scrub.binary == .monitor)
+        #expect(try load("scrub:\n  binary: block\n").scrub.binary == .block)
+        #expect(throws: PolicyLoadError.self) { try load("scrub:\n  binary: redact\n") }
     }
 
     @Test("the shipped allowlist loads and inspects the three providers")

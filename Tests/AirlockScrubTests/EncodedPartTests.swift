@@ -188,6 +188,41 @@ import Testing
         }
     }
 
+    /// With `binary: block`, a part that cannot be scanned stops the request; its finding names its kind and path.
+    @Test func binaryPartsCanBeBlocked() throws {
+        var policy = ScrubPolicy()
+        policy.binary = .block
+        let png = Self.b64(Self.pngBytes)
+        let cases: [(String, PayloadKind, String, String)] = [
+            (
+                #"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,\#(png)"}}]}]}"#,
+                .openai, "binary-image", "$.messages[0].content[0].image_url.url"
+            ),
+            (
+                #"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/pdf","data":"\#(png)"}}]}]}"#, .gemini,
+                "binary-pdf", "$.contents[0].parts[0].inlineData.data"
+            ),
+            (
+                #"{"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"\#(png)","format":"wav"}}]}]}"#,
+                .openai, "binary-audio", "$.messages[0].content[0].input_audio.data"
+            ),
+            (
+                #"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/octet-stream","data":"\#(png)"}}]}]}"#,
+                .gemini, "binary-file", "$.contents[0].parts[0].inlineData.data"
+            ),
+        ]
+        for (body, kind, detector, path) in cases {
+            let result = try Scan.json(body, kind: kind, policy: policy)
+            #expect(result.decision == .blocked, "\(detector)")
+            #expect(result.findings.map(\.detector) == [detector] && result.findings.map(\.path) == [path])
+            #expect(result.findings.allSatisfy { $0.category == .binary && $0.action == .block })
+        }
+        // A text file is read, not blocked as binary.
+        let text =
+            #"{"contents":[{"parts":[{"inlineData":{"mimeType":"text/plain","data":"\#(Self.b64("hello"))"}}]}]}"#
+        #expect(try Scan.json(text, kind: .gemini, policy: policy).decision == .allowed)
+    }
+
     @Test func aTypeThatSaysNothingLeavesItToTheBytes() throws {
         let body =
             #"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/octet-stream","data":"\#(Self.b64(Self.envFile))"}}]}]}"#

@@ -6,10 +6,13 @@ import json
 import os
 import sys
 
-provider, mode = sys.argv[1], sys.argv[2]
+# Run as a script; the tests import it only for its constants.
+provider, mode = (sys.argv[1], sys.argv[2]) if __name__ == "__main__" else ("", "")
 stream = mode == "stream"
 # "file": the prompt goes as an attached text file (base64), the way each SDK attaches documents.
 attach = mode == "file"
+# "image": the prompt with a one-pixel PNG attached as a data URL.
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
 result: dict = {}
 
@@ -38,6 +41,9 @@ def run() -> None:
             data_url = "data:text/plain;base64," + base64.b64encode(prompt.encode()).decode()
             file_part = {"type": "file", "file": {"filename": "notes.txt", "file_data": data_url}}
             messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise the file."}, file_part]}]
+        if mode == "image":
+            image_part = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + PNG}}
+            messages = [{"role": "user", "content": [{"type": "text", "text": prompt}, image_part]}]
         if stream:
             text = ""
             for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
@@ -89,8 +95,9 @@ def run() -> None:
 
 
 
-try:
-    run()
-except SDK_ERRORS as error:
-    sdk_error(error)
-print(json.dumps(result))
+if __name__ == "__main__":
+    try:
+        run()
+    except SDK_ERRORS as error:
+        sdk_error(error)
+    print(json.dumps(result))

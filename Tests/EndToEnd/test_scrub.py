@@ -116,6 +116,31 @@ def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider):
     assert received.headers["content-length"] == str(len(received.body))
 
 
+@pytest.mark.parametrize("binary", ["monitor", "block"])
+def test_binary_parts_are_counted_or_blocked_as_configured(tmp_path, standin, binary):
+    from sdk_client import PNG
+
+    server, ca = standin
+    server.state.reset()
+    with launched(tmp_path, server, ca, extra=config(tmp_path, f"scrub:\n  binary: {binary}\n")) as airlock:
+        result = with_airlock_env(airlock, sdk_command("openai", "image"))
+        output = log_after(airlock, "binary_parts=1")
+    assert result.returncode == 0, result.stderr
+    assert "binary_parts=1" in output
+    if binary == "monitor":
+        assert json.loads(result.stdout)["text"], result.stdout
+        received = server.state.requests[-1]
+        assert json.loads(received.body)["messages"][0]["content"][1]["image_url"]["url"] == "data:image/png;base64," + PNG
+        assert_no_canary(received.body)
+    else:
+        error = json.loads(result.stdout)["error"]
+        assert error["status"] == 403 and error["class"] == "PermissionDeniedError"
+        assert "binary-image at $.messages[0].content[1].image_url.url" in error["message"]
+        assert server.state.requests == []
+        assert "reason=scrubber_blocked" in output
+    assert_no_canary(output)
+
+
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_block_refuses_in_the_providers_error_shape(tmp_path, standin, provider):
     server, ca = standin
@@ -242,6 +267,15 @@ def test_scan_exit_codes_and_json(tmp_path):
     text = scan(str(payload))
     assert text.returncode == 1 and b"secret github-pat at $.messages[0].content" in text.stdout
     assert_no_canary(text.stdout)
+
+    image = json.dumps({"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="}}]}]}).encode()
+    assert scan("-", stdin=image).returncode == 0
+    refused = scan("--binary", "block", "--format", "json", "-", stdin=image)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["findings"] == [{"category": "binary", "detector": "binary-image",
+        "path": "$.messages[0].content[0].image_url.url", "start": 0, "end": 0, "action": "block"}]
+    assert scan("--binary", "redact", "-", stdin=image).returncode == 2
 
 
 def test_scan_jsonl_keeps_order_and_monitor_prints_only_its_output():
