@@ -150,8 +150,9 @@ struct Walker {
 
         // Base64 parts: binary ones (images, audio, PDFs) are counted and left alone; text files are decoded and
         // scanned, because the provider reads them as text.
-        if let (payloadStart, mediaTypes) = encodedPart(key: key, container: container, parent: parent, text: text) {
-            try scrubEncoded(text, payloadStart: payloadStart, mediaTypes: mediaTypes, at: range)
+        if let part = encodedPart(key: key, container: container, parent: parent, text: text),
+            try scrubEncoded(text, part, at: range)
+        {
             return
         }
 
@@ -186,22 +187,32 @@ struct Walker {
         redact(spans, in: text, at: range, escapes: escapes)
     }
 
-    /// Where a base64 part's payload starts in the string, and the media types the part declares, when the string
-    /// is one: a `data:` URL with base64 payload anywhere, Gemini `inlineData.data`, OpenAI `input_audio.data` and
-    /// `file_data`, Anthropic `base64` sources.
-    private func encodedPart(key: String?, container: String?, parent: JSONNode?, text: [UInt8]) -> (Int, [String])? {
-        if let url = EncodedPart.dataURL(text) { return (url.payloadStart, [url.mediaType]) }
-        guard let key else { return nil }
-        if key == "data", let container {
-            switch container {
-            case "inlineData", "inline_data": return (0, declared(in: parent, ["mimeType", "mime_type"]))
-            case "input_audio": return (0, ["audio/*"])
-            case "source" where stringValue(parent?["type"]) == "base64":
-                return (0, declared(in: parent, ["media_type"]))
-            default: break
-            }
+    /// A base64 part in a string: where its payload starts, the media types it declares, and whether the string
+    /// sits in a field that holds base64 parts (Gemini `inlineData.data`, OpenAI `input_audio.data`, `file_data`
+    /// and image URLs, Anthropic `base64` sources), which the provider decodes. Elsewhere only a `data:` URL is
+    /// one.
+    private struct Part {
+        var payloadStart: Int
+        var mediaTypes: [String]
+        var inBase64Field: Bool
+    }
+
+    private func encodedPart(key: String?, container: String?, parent: JSONNode?, text: [UInt8]) -> Part? {
+        let field: Bool
+        switch (key, container) {
+        case ("data", "inlineData"), ("data", "inline_data"):
+            return Part(
+                payloadStart: 0, mediaTypes: declared(in: parent, ["mimeType", "mime_type"]), inBase64Field: true)
+        case ("data", "input_audio"): return Part(payloadStart: 0, mediaTypes: ["audio/*"], inBase64Field: true)
+        case ("data", "source") where stringValue(parent?["type"]) == "base64":
+            return Part(payloadStart: 0, mediaTypes: declared(in: parent, ["media_type"]), inBase64Field: true)
+        case ("file_data", _), ("url", "image_url"), ("image_url", _): field = true
+        default: field = false
         }
-        return key == "file_data" ? (0, []) : nil
+        if let url = EncodedPart.dataURL(text) {
+            return Part(payloadStart: url.payloadStart, mediaTypes: [url.mediaType], inBase64Field: field)
+        }
+        return key == "file_data" ? Part(payloadStart: 0, mediaTypes: [], inBase64Field: true) : nil
     }
 
     /// The values of `keys` in `object`, each occurrence of a duplicated key included.
@@ -210,37 +221,43 @@ struct Walker {
         return members.compactMap { keys.contains($0.key) ? stringValue($0.value) : nil }
     }
 
-    /// A base64 part: binary ones are counted; text (by its declared media type, or by its bytes when the type
-    /// says nothing) is decoded, scanned like any other text, and written back in the same base64 alphabet.
-    /// Base64 that does not decode, or a declared text that is not UTF-8, cannot be read and so is refused.
-    private mutating func scrubEncoded(
-        _ text: [UInt8], payloadStart: Int, mediaTypes: [String], at range: Range<Int>
-    ) throws(ScrubError) {
-        let content = EncodedPart.content(declaredAs: mediaTypes)
+    /// A base64 part in a base64 field: binary ones are counted; text (by its declared media type, or by its bytes
+    /// when the type says nothing) is decoded, scanned like any other text, and written back in the same base64
+    /// alphabet. Base64 that does not decode, or a declared text that is not UTF-8, cannot be read and so is
+    /// refused. Anywhere else the model reads the string as it is: a `data:` URL there is decoded only when it may
+    /// be text and turns out to be, and false leaves every other string to be scanned as text.
+    private mutating func scrubEncoded(_ text: [UInt8], _ part: Part, at range: Range<Int>) throws(ScrubError) -> Bool {
+        let content = EncodedPart.content(declaredAs: part.mediaTypes)
+        guard part.inBase64Field || content != .binary else { return false }
+        // Binary parts are not decoded: an image costs one look at its type.
         if content == .binary {
-            countBinary(EncodedPart.binaryKind(declaredAs: mediaTypes))
-            return
+            countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes))
+            return true
         }
-        guard let decoded = Base64.decode(text[payloadStart...]) else {
+        guard let decoded = Base64.decode(text[part.payloadStart...]) else {
+            guard part.inBase64Field else { return false }
             throw ScrubError(code: "invalid_base64", message: "the base64 part at \(renderPath()) does not decode")
         }
         var language: String?
         if case .text(let named) = content {
             guard decoded.bytes.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
+                guard part.inBase64Field else { return false }
                 throw ScrubError(
                     code: "invalid_utf8", message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
             }
             language = named
         } else if !EncodedPart.looksLikeText(decoded.bytes) {
-            countBinary(EncodedPart.binaryKind(declaredAs: mediaTypes))
-            return
+            guard part.inBase64Field else { return false }
+            countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes))
+            return true
         }
         let spans = try scrubber.scrubText(
             decoded.bytes, path: { renderPath() }, session: session, wholeCode: language)
-        guard !spans.isEmpty else { return }
+        guard !spans.isEmpty else { return true }
         let encoded = Base64.encode(
             Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
-        replace(range, with: Array(text[..<payloadStart]) + encoded)
+        replace(range, with: Array(text[..<part.payloadStart]) + encoded)
+        return true
     }
 
     /// A binary part is counted; when the policy blocks binary parts it is also a finding, named by its kind

@@ -255,7 +255,6 @@ import Testing
                 #"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/octet-stream","data":"\#(canary)!"}}]}]}"#,
                 "invalid_base64"
             ),
-            (#"{"messages":[{"role":"user","content":"data:text/plain;base64,\#(canary)"}]}"#, "invalid_base64"),
         ]
         for (body, code) in cases {
             do {
@@ -269,6 +268,26 @@ import Testing
                 Issue.record("\(error)")
             }
         }
+    }
+
+    /// Outside the fields that carry base64 parts the model reads a string as it is: a `data:` URL there that is not
+    /// a readable text file is scanned as text, never skipped as binary.
+    @Test func dataURLsInProseAreReadAsText() throws {
+        let png = Self.b64(Self.pngBytes)
+        let contents = [
+            "data:text/plain;base64,not base64 at all, and \(Self.token)",
+            "data:image/png;base64,\(png) and then \(Self.token)",
+            "data:application/octet-stream;base64,\(Self.b64(Self.envFile))",
+        ]
+        for content in contents {
+            let body = #"{"messages":[{"role":"user","content":"\#(content)"}]}"#
+            let result = try Scan.json(body, kind: .openai)
+            #expect(result.findings.map(\.detector) == ["github-pat"], "\(content.prefix(30))")
+            #expect(result.binaryParts == 0)
+        }
+        let image = #"{"messages":[{"role":"user","content":"data:image/png;base64,\#(png)"}]}"#
+        let result = try Scan.json(image, kind: .openai)
+        #expect(result.findings.isEmpty && result.binaryParts == 0 && result.output == Array(image.utf8))
     }
 
     @Test func actionsApplyAndScrubbingAgainChangesNothing() throws {
