@@ -34,6 +34,16 @@ def sdk_command(provider: str, mode: str) -> str:
     return f"export AIRLOCK_TEST_PROMPT={shlex.quote(PROMPT)}\n{shlex.quote(sys.executable)} {HERE / 'sdk_client.py'} {provider} {mode}"
 
 
+def sdk_reply(airlock, server, provider: str, mode: str) -> dict:
+    """Runs the provider's SDK through Airlock against a stand-in with no requests yet; returns what it printed."""
+    server.state.reset()
+    result = with_airlock_env(airlock, sdk_command(provider, mode))
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout)
+    assert reply["text"], result.stdout
+    return reply
+
+
 def log_after(airlock, marker: str, timeout: float = 5) -> str:
     """The proxy's output once a line containing `marker` was written (the log is written in the background)."""
     deadline = time.time() + timeout
@@ -76,10 +86,7 @@ def test_secrets_and_code_reach_the_provider_redacted(airlock, standin):
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_streaming_requests_are_scrubbed_too(airlock, standin, provider):
     server, _ = standin
-    server.state.reset()
-    result = with_airlock_env(airlock, sdk_command(provider, "stream"))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["text"], result.stdout
+    sdk_reply(airlock, server, provider, "stream")
     assert server.state.requests, "nothing reached the stand-in"
     for request in server.state.requests:
         assert_no_canary(request.body)
@@ -103,10 +110,7 @@ def attached_file(body: bytes, provider: str) -> str:
 @pytest.mark.parametrize("provider", ["openai", "gemini"])
 def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider):
     server, _ = standin
-    server.state.reset()
-    result = with_airlock_env(airlock, sdk_command(provider, "file"))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["text"], result.stdout
+    sdk_reply(airlock, server, provider, "file")
     received = server.state.requests[-1]
     text = attached_file(received.body, provider)
     assert "[REDACTED:secret:github-pat:1]" in text and "[REDACTED:code:python:5-lines:1]" in text
