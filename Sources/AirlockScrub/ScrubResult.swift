@@ -35,6 +35,9 @@ package struct ScrubResult: Sendable {
     package var findings: [ScrubFinding]
     /// Binary base64 parts (images, audio, PDFs) left alone.
     package var binaryParts: Int
+    /// The kinds of the binary parts forwarded unread (`binary-image`, `binary-pdf`…), one per part. Parts that the
+    /// policy blocks are findings instead.
+    package var unreadParts: [String] = []
     package var operation: ProviderOperation
     package var changed: Bool
     /// The top-level `model` string and `stream` flag, when the body has them (metadata for the ledger).
@@ -46,13 +49,14 @@ package struct ScrubResult: Sendable {
         findings.filter { $0.category == .code && $0.action == .redact }.reduce(0) { $0 + $1.lines }
     }
 
-    /// Findings per detector id, in first-seen order.
+    /// Findings per detector id, in first-seen order, then the binary parts forwarded unread per kind: what logs,
+    /// metrics and the ledger count, so that an auditor can tell that an image or a PDF left without being read.
     package var countsByDetector: [(String, Int)] {
         var order: [String] = []
         var counts: [String: Int] = [:]
-        for f in findings {
-            if counts[f.detector] == nil { order.append(f.detector) }
-            counts[f.detector, default: 0] += 1
+        for detector in findings.map(\.detector) + unreadParts {
+            if counts[detector] == nil { order.append(detector) }
+            counts[detector, default: 0] += 1
         }
         return order.map { ($0, counts[$0]!) }
     }

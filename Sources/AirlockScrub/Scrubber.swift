@@ -146,6 +146,7 @@ final class Session {
     let deadline: ContinuousClock.Instant
     var findings: [ScrubFinding] = []
     var binaryParts = 0
+    var unreadParts: [String] = []
     private var numbers: [ScrubFinding.Category: [Int: Int]] = [:]
 
     init(policy: ScrubPolicy, deadline: ContinuousClock.Instant) {
@@ -175,7 +176,7 @@ final class Session {
         let redacted = findings.contains { $0.category != .minimisation && $0.action == .redact }
         return ScrubResult(
             decision: blocked ? .blocked : (redacted ? .redacted : .allowed), output: output, findings: findings,
-            binaryParts: binaryParts, operation: operation, changed: changed && !blocked)
+            binaryParts: binaryParts, unreadParts: unreadParts, operation: operation, changed: changed && !blocked)
     }
 }
 

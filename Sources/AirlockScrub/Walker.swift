@@ -260,11 +260,14 @@ struct Walker {
         return true
     }
 
-    /// A binary part is counted; when the policy blocks binary parts it is also a finding, named by its kind
-    /// (`binary-image`, `binary-pdf`…), never by anything the client wrote.
+    /// A binary part is counted by its kind (`binary-image`, `binary-pdf`…), never by anything the client wrote:
+    /// as forwarded unread, or, when the policy blocks binary parts, as a finding.
     private func countBinary(_ kind: String) {
         session.binaryParts += 1
-        guard scrubber.policy.binary == .block else { return }
+        guard scrubber.policy.binary == .block else {
+            session.unreadParts.append("binary-\(kind)")
+            return
+        }
         session.findings.append(
             ScrubFinding(
                 category: .binary, detector: "binary-\(kind)", path: renderPath(), start: 0, end: 0, action: .block))

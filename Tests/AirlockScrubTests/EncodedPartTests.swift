@@ -181,10 +181,13 @@ import Testing
             ),
             (#"{"input":[{"role":"user","content":[{"type":"input_file","file_data":"\#(png)"}]}]}"#, .openai),
         ]
-        for (body, kind) in bodies {
+        // What logs, metrics and the ledger count for each: the part's kind, forwarded unread.
+        let kinds = ["image", "pdf", "image", "audio", "image", "file", "file"]
+        for ((body, kind), expected) in zip(bodies, kinds) {
             let result = try Scan.json(body, kind: kind)
             #expect(result.binaryParts == 1, "\(body.prefix(60))")
             #expect(result.findings.isEmpty && result.output == Array(body.utf8), "\(body.prefix(60))")
+            #expect(result.decision == .allowed && result.findingsSummary == "binary-\(expected):1")
         }
     }
 
@@ -216,6 +219,7 @@ import Testing
             #expect(result.decision == .blocked, "\(detector)")
             #expect(result.findings.map(\.detector) == [detector] && result.findings.map(\.path) == [path])
             #expect(result.findings.allSatisfy { $0.category == .binary && $0.action == .block })
+            #expect(result.unreadParts.isEmpty && result.findingsSummary == "\(detector):1")
         }
         // A text file is read, not blocked as binary.
         let text =

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import BINARY, TEST_ALLOWLIST, launched
 from test_clients import with_airlock_env
+from test_ledger import records
 from test_proxy import proxied_session
 
 HERE = Path(__file__).parent
@@ -129,8 +130,11 @@ def test_binary_parts_are_counted_or_blocked_as_configured(tmp_path, standin, bi
     with launched(tmp_path, server, ca, extra=config(tmp_path, f"scrub:\n  binary: {binary}\n")) as airlock:
         result = with_airlock_env(airlock, sdk_command("openai", "image"))
         output = log_after(airlock, "binary_parts=1")
+        recorded = records(airlock)[-1]
     assert result.returncode == 0, result.stderr
-    assert "binary_parts=1" in output
+    # The log and the ledger name the image either way: forwarded unread, or the finding that stopped the request.
+    assert "findings=github-pat:1,aws-access-key-id:1,code-python:1,binary-image:1 binary_parts=1" in output
+    assert recorded["findings"] == {"github-pat": 1, "aws-access-key-id": 1, "code-python": 1, "binary-image": 1}
     if binary == "monitor":
         assert json.loads(result.stdout)["text"], result.stdout
         received = server.state.requests[-1]
@@ -142,6 +146,7 @@ def test_binary_parts_are_counted_or_blocked_as_configured(tmp_path, standin, bi
         assert "binary-image at $.messages[0].content[1].image_url.url" in error["message"]
         assert server.state.requests == []
         assert "reason=scrubber_blocked" in output
+        assert recorded["decision"] == "blocked"
     assert_no_canary(output)
 
 
