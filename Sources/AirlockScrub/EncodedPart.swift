@@ -139,8 +139,9 @@ enum Base64 {
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let urlSafeAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// The decoded bytes, and whether the text used the URL-safe alphabet and padding. Accepts either alphabet
-    /// (not mixed), padding or none, and ASCII whitespace between characters; nil for anything else.
+    /// The decoded bytes, whether the text used the URL-safe alphabet, and whether text written back in its style
+    /// pads. Accepts either alphabet (not mixed), padding or none, and ASCII whitespace between characters; nil for
+    /// anything else.
     static func decode(_ text: some Collection<UInt8>) -> (bytes: [UInt8], urlSafe: Bool, padded: Bool)? {
         let contiguous = text.withContiguousStorageIfAvailable { decode($0) }
         return contiguous ?? Array(text).withUnsafeBufferPointer { decode($0) }
@@ -226,7 +227,9 @@ enum Base64 {
             }
         }
         guard !failed, seen != 3 else { return nil }
-        return (bytes, seen == 2, padding > 0 || count == 0)
+        // Text that needed no padding does not say whether its writer pads: the standard alphabet usually does,
+        // the URL-safe one usually does not.
+        return (bytes, seen == 2, padding > 0 || (count == 0 && seen != 2))
     }
 
     static func encode(_ bytes: [UInt8], urlSafe: Bool = false, padded: Bool = true) -> [UInt8] {

@@ -118,6 +118,24 @@ import Testing
         }
     }
 
+    /// URL-safe base64 without padding, as some clients send it, is written back the same way.
+    @Test func theClientsBase64AlphabetIsKept() throws {
+        let file = Self.envFile + "??"
+        let sent = Self.b64(file).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        try #require(sent.contains("-") || sent.contains("_"))
+        let body = #"{"contents":[{"parts":[{"inline_data":{"mime_type":"text/plain","data":"\#(sent)"}}]}]}"#
+        let result = try Scan.json(body, kind: .gemini)
+        let data =
+            try #require(
+                (((try Scan.parse(result.output) as! [String: Any])["contents"] as! [[String: Any]])[0]["parts"]
+                    as! [[String: Any]])[0]["inline_data"] as? [String: Any])["data"] as! String
+        #expect(!data.contains("+") && !data.contains("/") && !data.contains("="))
+        #expect(
+            try Self.decodedPart(result.output, ["contents", 0, "parts", 0, "inline_data", "data"])
+                == "# settings\nGITHUB_TOKEN=[REDACTED:secret:github-pat:1]\nREGION=eu-west-1\n??")
+    }
+
     @Test func sourceFilesAreCodeAsAWhole() throws {
         let body =
             #"{"contents":[{"parts":[{"inlineData":{"mimeType":"text/x-python","data":"\#(Self.b64(Self.pythonFile))"}}]}]}"#
@@ -135,9 +153,9 @@ import Testing
             """
         let result = try Scan.json(chat, kind: .openai, path: "/v1/chat/completions")
         #expect(result.findings.map(\.path) == ["$.messages[0].content[1].file.file_data"])
-        let url = try #require(
+        let content = try #require(
             ((try Scan.parse(result.output) as! [String: Any])["messages"] as! [[String: Any]])[0]["content"] as? [Any])
-        let fileData = ((url[1] as! [String: Any])["file"] as! [String: Any])["file_data"] as! String
+        let fileData = ((content[1] as! [String: Any])["file"] as! [String: Any])["file_data"] as! String
         #expect(fileData.hasPrefix("data:text/plain;base64,"))
         #expect(
             try Self.decodedPart(result.output, ["messages", 0, "content", 1, "file", "file_data"])
