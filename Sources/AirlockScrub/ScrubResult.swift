@@ -33,8 +33,6 @@ package struct ScrubResult: Sendable {
     /// The rewritten body (the original when nothing changed or the request is blocked).
     package var output: [UInt8]
     package var findings: [ScrubFinding]
-    /// Binary base64 parts (images, audio, PDFs) left alone.
-    package var binaryParts: Int
     /// The kinds of the binary parts forwarded unread (`binary-image`, `binary-pdf`…), one per part. Parts that the
     /// policy blocks are findings instead.
     package var unreadParts: [String] = []
@@ -43,6 +41,9 @@ package struct ScrubResult: Sendable {
     /// The top-level `model` string and `stream` flag, when the body has them (metadata for the ledger).
     package var requestModel: String?
     package var stream: Bool?
+
+    /// Binary base64 parts (images, audio, PDFs): forwarded unread, or blocked.
+    package var binaryParts: Int { unreadParts.count + findings.count { $0.category == .binary } }
 
     /// Lines of code replaced by placeholders.
     package var codeLinesRemoved: Int {

@@ -145,7 +145,6 @@ final class Session {
     let policy: ScrubPolicy
     let deadline: ContinuousClock.Instant
     var findings: [ScrubFinding] = []
-    var binaryParts = 0
     var unreadParts: [String] = []
     private var numbers: [ScrubFinding.Category: [Int: Int]] = [:]
 
@@ -176,7 +175,7 @@ final class Session {
         let redacted = findings.contains { $0.category != .minimisation && $0.action == .redact }
         return ScrubResult(
             decision: blocked ? .blocked : (redacted ? .redacted : .allowed), output: output, findings: findings,
-            binaryParts: binaryParts, unreadParts: unreadParts, operation: operation, changed: changed && !blocked)
+            unreadParts: unreadParts, operation: operation, changed: changed && !blocked)
     }
 }
 

@@ -263,7 +263,6 @@ struct Walker {
     /// A binary part is counted by its kind (`binary-image`, `binary-pdf`…), never by anything the client wrote:
     /// as forwarded unread, or, when the policy blocks binary parts, as a finding.
     private func countBinary(_ kind: String) {
-        session.binaryParts += 1
         guard scrubber.policy.binary == .block else {
             session.unreadParts.append("binary-\(kind)")
             return
