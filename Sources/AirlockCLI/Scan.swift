@@ -37,6 +37,12 @@ struct Scan: ParsableCommand {
     @Option(help: "Request path the payload is sent to, e.g. /v1/responses (selects the operation's rules).")
     var endpoint: String = ""
 
+    @Option(
+        help: ArgumentHelp(
+            "The body's Content-Type, as the client sent it.",
+            discussion: "multipart/form-data with its boundary reads FILE as a form upload, part by part."))
+    var contentType: String?
+
     @Flag(help: "Treat JSON, YAML and CSV blocks as code.")
     var includeDataFormats = false
 
@@ -80,6 +86,24 @@ struct Scan: ParsableCommand {
             case .text: .text
             }
 
+        var bodyFormat = BodyFormat.json
+        if let contentType {
+            let boundary: [UInt8]?
+            do throws(ScrubError) {
+                boundary = try Multipart.boundary(ofContentType: contentType)
+            } catch {
+                FileHandle.standardError.write(Data("airlock scan: --content-type: \(error.message)\n".utf8))
+                throw ExitCode(2)
+            }
+            guard let boundary, !jsonl, kind != .text else {
+                FileHandle.standardError.write(
+                    Data(
+                        "airlock scan: --content-type takes a multipart/form-data type (JSON is the default), without --jsonl or --provider text\n"
+                            .utf8))
+                throw ExitCode(2)
+            }
+            bodyFormat = .form(boundary: boundary)
+        }
         let payloads: [[UInt8]] =
             jsonl
             ? input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
@@ -94,10 +118,12 @@ struct Scan: ParsableCommand {
             let label = jsonl ? "line \(index + 1)" : nil
             do {
                 let payload = jsonl && kind == .text ? try ScanReport.decodeTextLine(raw) : raw
-                let result = try scrubber.scrub(payload, kind: kind, path: endpoint)
+                let result = try scrubber.scrub(payload, kind: kind, path: endpoint, format: bodyFormat)
                 if !result.findings.isEmpty { sawFindings = true }
                 out +=
-                    format == .json ? ScanReport.json(result, kind: kind) + "\n" : ScanReport.text(result, label: label)
+                    format == .json
+                    ? ScanReport.json(result, kind: kind, format: bodyFormat) + "\n"
+                    : ScanReport.text(result, label: label)
             } catch {
                 sawError = true
                 out +=

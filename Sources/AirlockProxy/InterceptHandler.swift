@@ -374,10 +374,14 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// Every body to an inspected host passes the scrubber before it is forwarded; what cannot be scanned is refused.
     private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
         exchange.scrubbed = true
-        if let (status, reason, message) = ScrubGate.contentProblem(exchange.head.headers) {
+        let format: BodyFormat
+        switch ScrubGate.bodyFormat(exchange.head.headers, path: exchange.path) {
+        case .success(let value): format = value
+        case .failure(let problem):
             refuse(
-                .failure(status, reason: reason, message: message, host: target.host, provider: target.provider),
-                exchange.log, context: context)
+                .failure(
+                    problem.status, reason: problem.reason, message: problem.message, host: target.host,
+                    provider: target.provider), exchange.log, context: context)
             return
         }
         let policy = runtime.configuration.scrub.overriding(
@@ -397,7 +401,7 @@ final class InterceptHandler: ChannelDuplexHandler {
                     return .failure(.decoding(error))
                 }
             }
-            return Result { () throws(ScrubError) in try scrubber.scrub(plain, kind: kind, path: path) }
+            return Result { () throws(ScrubError) in try scrubber.scrub(plain, kind: kind, path: path, format: format) }
                 .mapError(ScanFailure.scrubbing)
         }
         // A compressed body may decode to far more than it looks: it is decoded and scanned off the event loop.

@@ -5,23 +5,51 @@ import NIOHTTP1
 /// The proxy's side of the scrubber: which bodies can be scanned at all, the refusal a blocked request gets,
 /// and the log summary (decision and counts per detector id; never matched text or paths).
 enum ScrubGate {
-    /// A reason to refuse before scanning: a body compressed other than `BodyDecoder` can undo, or one that is not
-    /// JSON.
-    static func contentProblem(_ headers: HTTPHeaders) -> (HTTPResponseStatus, String, String)? {
+    /// Why a body cannot be scanned, as the client is told.
+    struct ContentProblem: Error, Equatable {
+        var status: HTTPResponseStatus
+        var reason: String
+        var message: String
+    }
+
+    /// How a body to an inspected host is framed (JSON, `multipart/form-data` with its boundary, or a piece of a
+    /// resumable upload), or why it cannot be scanned: compressed other than `BodyDecoder` can undo, typed twice,
+    /// of another media type, or a form without one valid boundary.
+    static func bodyFormat(_ headers: HTTPHeaders, path: String) -> Result<BodyFormat, ContentProblem> {
         if case .failure = BodyDecoder.coding(headers) {
-            return (
-                .unsupportedMediaType, "unsupported_content_encoding",
-                "Airlock inspects every request body and decodes only gzip or deflate, one layer of it; send the body "
-                    + "uncompressed or compressed that way"
-            )
+            return .failure(
+                ContentProblem(
+                    status: .unsupportedMediaType, reason: "unsupported_content_encoding",
+                    message: "Airlock inspects every request body and decodes only gzip or deflate, one layer of it; "
+                        + "send the body uncompressed or compressed that way"))
         }
-        if let type = headers.first(name: "content-type"), !isJSONMediaType(type) {
-            return (
-                .unsupportedMediaType, "unsupported_media_type",
-                "Airlock inspects every request body and accepts only JSON on this host"
-            )
+        var type: String?
+        for (name, value) in headers where name.utf8.equalsIgnoringASCIICase("content-type") {
+            guard type == nil else {
+                return .failure(
+                    ContentProblem(
+                        status: .badRequest, reason: "conflicting_content_type",
+                        message: "the request has more than one Content-Type"))
+            }
+            type = value
         }
-        return nil
+        // Gemini's resumable uploads send the file's bytes, in pieces, to an upload URL; whatever type they carry.
+        if path.utf8.starts(with: "/upload/".utf8),
+            headers["x-goog-upload-command"].contains(where: { $0.lowercased().contains("upload") })
+        {
+            return .success(.uploadPiece)
+        }
+        guard let type, !isJSONMediaType(type) else { return .success(.json) }
+        do throws(ScrubError) {
+            if let boundary = try Multipart.boundary(ofContentType: type) { return .success(.form(boundary: boundary)) }
+        } catch {
+            return .failure(ContentProblem(status: .badRequest, reason: error.code, message: error.message))
+        }
+        return .failure(
+            ContentProblem(
+                status: .unsupportedMediaType, reason: "unsupported_media_type",
+                message: "Airlock inspects every request body and accepts only JSON or multipart/form-data on this host"
+            ))
     }
 
     /// `application/json`, `text/json` or any `…+json` type, parameters ignored. Bytes, not `lowercased()`: this

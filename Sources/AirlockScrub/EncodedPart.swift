@@ -83,13 +83,44 @@ enum EncodedPart {
         return "file"
     }
 
+    /// The language of a source file, by its name: `deploy.sh`, `main.py`, `Dockerfile`. Nil for documents and
+    /// data (`.txt`, `.json`, `.html`) and for names the code detector has no language for.
+    static func language(ofFilename name: String) -> String? {
+        let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? name
+        let lower = base.lowercased()
+        guard let dot = lower.lastIndex(of: ".") else {
+            return ["dockerfile", "makefile"].contains(lower) ? LanguageTables.aliases[lower] : nil
+        }
+        let ext = String(lower[lower.index(after: dot)...])
+        return ["html", "htm"].contains(ext) ? nil : LanguageTables.aliases[ext]
+    }
+
     /// Whether decoded bytes read as text: valid UTF-8 without NUL or other control bytes except tab, line
     /// breaks and form feed. Images, audio, PDFs and archives fail within their first bytes.
-    static func looksLikeText(_ bytes: [UInt8]) -> Bool {
+    /// A `piece` of a longer file may begin and end inside a UTF-8 sequence.
+    static func looksLikeText(_ bytes: [UInt8], piece: Bool = false) -> Bool {
+        bytes.withUnsafeBufferPointer { looksLikeText($0, piece: piece) }
+    }
+
+    static func looksLikeText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false) -> Bool {
         for b in bytes where b < 0x20 || b == 0x7F {
             if b != 0x09 && b != 0x0A && b != 0x0D && b != 0x0C { return false }
         }
-        return bytes.withUnsafeBufferPointer { UTF8Validation.isValid($0) }
+        var start = 0
+        var end = bytes.count
+        if piece {
+            func isContinuation(_ b: UInt8) -> Bool { b & 0xC0 == 0x80 }
+            while start < min(3, end), isContinuation(bytes[start]) { start += 1 }
+            // The last sequence, if its lead byte promises more bytes than are left, continues in the next piece.
+            var lead = end - 1
+            while lead > start, end - lead < 4, isContinuation(bytes[lead]) { lead -= 1 }
+            if lead >= start {
+                let b = bytes[lead]
+                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1
+                if length > end - lead { end = lead }
+            }
+        }
+        return UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[start..<end]))
     }
 
     /// A `data:` URL with base64 payload: `data:[<media type>][;<parameter>...];base64,<payload>`. The media type

@@ -1,15 +1,16 @@
 /// `airlock scan` output: the documented JSON shape and a terminal summary. Neither holds matched text,
 /// except `output` when the action is `monitor` (the payload is then unchanged by definition).
 package enum ScanReport {
-    /// `{"decision": …, "output": …, "findings": [...]}` on one line.
-    package static func json(_ result: ScrubResult, kind: PayloadKind) -> String {
+    /// `{"decision": …, "output": …, "findings": [...]}` on one line. `output` is the rewritten JSON, or a string
+    /// for text and for a form (its bytes read as UTF-8; bytes of binary parts that are not show as U+FFFD).
+    package static func json(_ result: ScrubResult, kind: PayloadKind, format: BodyFormat = .json) -> String {
         var out: [UInt8] = Array("{\"decision\":".utf8)
         JSONStrings.encode(Array(result.decision.rawValue.utf8), into: &out)
         out += Array(",\"output\":".utf8)
         if result.decision == .blocked {
             out += Array("null".utf8)
-        } else if kind == .text {
-            JSONStrings.encode(result.output, into: &out)
+        } else if kind == .text || format != .json {
+            JSONStrings.encode(Array(String(decoding: result.output, as: UTF8.self).utf8), into: &out)
         } else {
             out += result.output
         }

@@ -10,9 +10,18 @@ package struct Scrubber: Sendable {
         self.secretsScanner = secrets
     }
 
-    /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape.
-    package func scrub(_ body: [UInt8], kind: PayloadKind, path: String = "") throws(ScrubError) -> ScrubResult {
+    /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape;
+    /// `format` how the body is framed.
+    package func scrub(
+        _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json
+    ) throws(ScrubError) -> ScrubResult {
         let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
+        switch format {
+        case .json: break
+        case .form(let boundary):
+            return try scrubForm(body, boundary: boundary, path: path, kind: kind, session: session)
+        case .uploadPiece: return try scrubUploadPiece(body, path: path, kind: kind, session: session)
+        }
         if kind == .text {
             guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
                 throw ScrubError(code: "invalid_utf8", message: "the payload is not valid UTF-8")
@@ -52,6 +61,44 @@ package struct Scrubber: Sendable {
         result.requestModel = model
         result.stream = stream
         return result
+    }
+
+    private func scrubForm(
+        _ body: [UInt8], boundary: [UInt8], path: String, kind: PayloadKind, session: Session
+    ) throws(ScrubError) -> ScrubResult {
+        let form = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
+            try scrubForm(bytes, boundary: boundary, session: session)
+        }
+        let operation = ProviderOperation.from(path: path, kind: kind)
+        var result = session.result(output: body, changed: false, operation: operation)
+        if !form.edits.isEmpty {
+            let output = Edit.apply(form.edits, to: body)
+            // Placeholders hold no boundary, so the parts stay as they were; checked, since a body whose parts
+            // changed must not leave.
+            let parts = try output.withUnsafeBufferPointer { bytes throws(ScrubError) in
+                try Multipart.parts(bytes, boundary: boundary).count
+            }
+            guard parts == form.parts else { throw Multipart.failure("its parts would change when redacted") }
+            result = session.result(output: output, changed: true, operation: operation)
+        }
+        result.requestModel = form.model
+        result.stream = form.stream
+        return result
+    }
+
+    /// A piece of a file uploaded in pieces. Text (by its bytes; a piece may begin or end inside a UTF-8
+    /// sequence) is scanned and redacted in place, each placeholder fitted to the length of what it replaces;
+    /// anything else is a binary part.
+    private func scrubUploadPiece(
+        _ body: [UInt8], path: String, kind: PayloadKind, session: Session
+    ) throws(ScrubError) -> ScrubResult {
+        let operation = ProviderOperation.from(path: path, kind: kind)
+        guard EncodedPart.looksLikeText(body, piece: true) else {
+            session.countBinary("file") { "$" }
+            return session.result(output: body, changed: false, operation: operation)
+        }
+        let spans = try scrubText(body, path: { "$" }, session: session)
+        return session.result(output: Span.fitted(spans, to: body), changed: !spans.isEmpty, operation: operation)
     }
 
     /// Guesses the provider shape of a JSON body (for `.auto`, as `airlock scan --provider auto` uses).
@@ -113,7 +160,8 @@ package struct Scrubber: Sendable {
             if secretsOnly {
                 regions = []
             } else if let language {
-                let lines = b.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                // A final line break ends the last line; it does not start another.
+                let lines = b.reduce(b.last == 0x0A ? 0 : 1) { $0 + ($1 == 0x0A ? 1 : 0) }
                 let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
             } else {
@@ -151,6 +199,17 @@ final class Session {
     init(policy: ScrubPolicy, deadline: ContinuousClock.Instant) {
         self.policy = policy
         self.deadline = deadline
+    }
+
+    /// A binary part is counted by its kind (`binary-image`, `binary-pdf`…), never by anything the client wrote:
+    /// as forwarded unread, or, when the policy blocks binary parts, as a finding.
+    func countBinary(_ kind: String, path: () -> String) {
+        guard policy.binary == .block else {
+            unreadParts.append("binary-\(kind)")
+            return
+        }
+        findings.append(
+            ScrubFinding(category: .binary, detector: "binary-\(kind)", path: path(), start: 0, end: 0, action: .block))
     }
 
     func checkDeadline() throws(ScrubError) {
@@ -229,6 +288,23 @@ struct Span {
             }
         }
         return merged
+    }
+
+    /// `text` with each of `spans` replaced by its placeholder fitted to the span's length: followed by spaces
+    /// (line breaks kept) when the span is longer, or cut to `[REDACTED]` (or asterisks) when it is shorter.
+    static func fitted(_ spans: [Span], to text: [UInt8]) -> [UInt8] {
+        var out = text
+        for span in spans {
+            let length = span.range.count
+            var placeholder = Array(span.placeholder.utf8)
+            if placeholder.count > length {
+                placeholder = length >= 10 ? Array("[REDACTED]".utf8) : [UInt8](repeating: 0x2A, count: length)
+            }
+            for (k, i) in span.range.enumerated() {
+                out[i] = k < placeholder.count ? placeholder[k] : (text[i] == 0x0A || text[i] == 0x0D ? text[i] : 0x20)
+            }
+        }
+        return out
     }
 
     /// `text` with each of `spans` (as `merged` returns them) replaced by its placeholder.

@@ -36,7 +36,7 @@ struct Walker {
         "anthropic_version", "anthropic_beta", "responseMimeType", "response_mime_type", "status",
     ]
 
-    private static func isStructural(_ key: String) -> Bool {
+    static func isStructural(_ key: String) -> Bool {
         structuralKeys.contains(key) || key.hasSuffix("_id") || key.hasSuffix("Id") || key.hasSuffix("_ids")
     }
 
@@ -231,7 +231,7 @@ struct Walker {
         guard part.inBase64Field || content != .binary else { return false }
         // Binary parts are not decoded: an image costs one look at its type.
         if content == .binary {
-            countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes))
+            session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             return true
         }
         guard let decoded = Base64.decode(text[part.payloadStart...]) else {
@@ -248,7 +248,7 @@ struct Walker {
             language = named
         } else if !EncodedPart.looksLikeText(decoded.bytes) {
             guard part.inBase64Field else { return false }
-            countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes))
+            session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             return true
         }
         let spans = try scrubber.scrubText(
@@ -258,18 +258,6 @@ struct Walker {
             Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
         replace(range, with: Array(text[..<part.payloadStart]) + encoded)
         return true
-    }
-
-    /// A binary part is counted by its kind (`binary-image`, `binary-pdf`…), never by anything the client wrote:
-    /// as forwarded unread, or, when the policy blocks binary parts, as a finding.
-    private func countBinary(_ kind: String) {
-        guard scrubber.policy.binary == .block else {
-            session.unreadParts.append("binary-\(kind)")
-            return
-        }
-        session.findings.append(
-            ScrubFinding(
-                category: .binary, detector: "binary-\(kind)", path: renderPath(), start: 0, end: 0, action: .block))
     }
 
     private var isArrayElement: Bool {
@@ -347,17 +335,7 @@ struct Walker {
         for c in components {
             switch c {
             case .index(let i): out += "[\(i)]"
-            case .key(let k):
-                let plain =
-                    !k.isEmpty && k.utf8.count <= 64
-                    && k.utf8.allSatisfy {
-                        $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-                    }
-                if plain, scrubber.secretMatches(Array(k.utf8)).isEmpty {
-                    out += "." + k
-                } else {
-                    out += ".{key}"
-                }
+            case .key(let k): out += scrubber.pathComponent(k)
             }
         }
         return out
@@ -374,5 +352,14 @@ struct Walker {
 
 extension Scrubber {
     func secretMatches(_ text: [UInt8]) -> [SecretMatch] { secretsScanner.scan(text) }
+
+    /// `.key` for a path, or `.{key}` when the key is not a short plain name or holds a secret: paths reach
+    /// error messages and scan reports.
+    func pathComponent(_ key: String) -> String {
+        let plain =
+            !key.isEmpty && key.utf8.count <= 64
+            && key.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return plain && secretMatches(Array(key.utf8)).isEmpty ? "." + key : ".{key}"
+    }
     func ruleID(_ index: Int) -> String { secretsScanner.rules[index].id }
 }

@@ -1,3 +1,4 @@
+import AirlockScrub
 import NIOHTTP1
 import Testing
 
@@ -6,7 +7,8 @@ import Testing
 @Suite("Which request bodies can be scanned")
 struct ScrubGateTests {
     func problem(_ headers: [(String, String)]) -> String? {
-        ScrubGate.contentProblem(HTTPHeaders(headers))?.1
+        guard case .failure(let problem) = ScrubGate.bodyFormat(HTTPHeaders(headers), path: "/v1/x") else { return nil }
+        return problem.reason
     }
 
     @Test func jsonMediaTypesAreScanned() {
@@ -21,7 +23,7 @@ struct ScrubGateTests {
     }
 
     @Test func otherMediaTypesAndOtherCompressionsAreRefused() {
-        for type in ["text/plain", "multipart/form-data; boundary=x", "application/jsonp", "json", "+json", ""] {
+        for type in ["text/plain", "multipart/related; boundary=x", "application/jsonp", "json", "+json", ""] {
             #expect(problem([("content-type", type)]) == "unsupported_media_type", "\(type)")
         }
         #expect(problem([("content-encoding", "gzip")]) == nil)
@@ -29,5 +31,30 @@ struct ScrubGateTests {
         #expect(
             problem([("content-type", "application/json"), ("content-encoding", "identity, br")])
                 == "unsupported_content_encoding")
+    }
+
+    @Test func formsAreScannedWithTheirBoundary() {
+        let format = ScrubGate.bodyFormat(
+            HTTPHeaders([("Content-Type", "multipart/form-data; boundary=\"ab:c\"")]), path: "/v1/files")
+        #expect(format == .success(.form(boundary: Array("ab:c".utf8))))
+        for type in ["multipart/form-data", "multipart/form-data; boundary=a; boundary=b"] {
+            #expect(problem([("content-type", type)]) == "invalid_multipart", "\(type)")
+        }
+    }
+
+    @Test func aSecondContentTypeIsRefused() {
+        let headers = [("content-type", "application/json"), ("Content-Type", "multipart/form-data; boundary=x")]
+        #expect(problem(headers) == "conflicting_content_type")
+    }
+
+    @Test func piecesOfResumableUploadsAreReadAsBytes() {
+        let piece = [("X-Goog-Upload-Command", "upload, finalize"), ("X-Goog-Upload-Offset", "0")]
+        #expect(
+            ScrubGate.bodyFormat(HTTPHeaders(piece), path: "/upload/v1beta/files?upload_id=1") == .success(.uploadPiece)
+        )
+        // The header alone does not make a request an upload: elsewhere the body is read as its type says.
+        #expect(ScrubGate.bodyFormat(HTTPHeaders(piece), path: "/v1beta/models/m:generateContent") == .success(.json))
+        let start = [("X-Goog-Upload-Command", "start"), ("Content-Type", "application/json")]
+        #expect(ScrubGate.bodyFormat(HTTPHeaders(start), path: "/upload/v1beta/files") == .success(.json))
     }
 }

@@ -4,6 +4,7 @@ that `eval "$(airlock env)"` produced. Prints one JSON line of what it got back.
 import base64
 import json
 import os
+import struct
 import sys
 
 # Run as a script; the tests import it only for its constants.
@@ -12,6 +13,11 @@ stream = mode == "stream"
 # "file": the prompt goes as an attached text file (base64), the way each SDK attaches documents.
 attach = mode == "file"
 # "image": the prompt with a one-pixel PNG attached as a data URL.
+# "upload": the prompt goes in a file uploaded with the SDK's files API (multipart/form-data): for OpenAI a batch
+# input file (JSON Lines), for Anthropic a text file; for Gemini a text file sent with its resumable upload protocol
+# (the file's bytes in pieces, their total length declared first). "transcribe": an OpenAI transcription of a short WAV clip,
+# with the prompt as its `prompt` field.
+WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
 result: dict = {}
@@ -44,7 +50,12 @@ def run() -> None:
         if mode == "image":
             image_part = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + PNG}}
             messages = [{"role": "user", "content": [{"type": "text", "text": prompt}, image_part]}]
-        if stream:
+        if mode == "upload":
+            line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-test", "messages": messages}}
+            result["text"] = client.files.create(file=("batch.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch").id
+        elif mode == "transcribe":
+            result["text"] = client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", WAV, "audio/wav"), prompt=prompt).text
+        elif stream:
             text = ""
             for chunk in client.chat.completions.create(model="gpt-test", messages=messages, stream=True, stream_options={"include_usage": True}):
                 if chunk.choices and chunk.choices[0].delta.content:
@@ -57,7 +68,9 @@ def run() -> None:
 
         client = anthropic.Anthropic(api_key="sk-ant-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
-        if stream:
+        if mode == "upload":
+            result["text"] = client.beta.files.upload(file=("notes.txt", prompt.encode(), "text/plain")).id
+        elif stream:
             with client.messages.stream(model="claude-test", max_tokens=10, messages=messages) as s:
                 result["text"] = "".join(s.text_stream)
         else:
@@ -67,7 +80,11 @@ def run() -> None:
         from google import genai
 
         client = genai.Client(api_key="test-not-a-real-key")
-        if attach:
+        if mode == "upload":
+            import io
+
+            result["text"] = client.files.upload(file=io.BytesIO(prompt.encode()), config={"mime_type": "text/plain"}).name
+        elif attach:
             from google.genai import types
 
             file_part = types.Part.from_bytes(data=prompt.encode(), mime_type="text/plain")

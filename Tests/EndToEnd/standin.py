@@ -136,8 +136,13 @@ class Handler(BaseHTTPRequestHandler):
         provider = PROVIDER_ROUTES.get(path) or (
             "gemini" if path.split("/")[2:3] == ["models"] and (":generateContent" in path or ":streamGenerateContent" in path) else None
         )
+        upload = UPLOAD_REPLIES.get((self.headers.get("Host", "").split(":")[0], path))
         if provider:
             self._provider(provider, path, body)
+        elif path.startswith("/upload/") and path.endswith("/files"):
+            self._resumable_upload(path, body)
+        elif upload:
+            self._send(200, json.dumps(upload(len(body))).encode())
         elif path == "/sse":
             self._sse()
         elif path == "/chunked":
@@ -189,6 +194,19 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _resumable_upload(self, path: str, body: bytes) -> None:
+        """Gemini's resumable upload: `start` answers with the URL to send the file's bytes to, and the last piece
+        (`upload, finalize`) with the file."""
+        command = self.headers.get("X-Goog-Upload-Command", "")
+        if command == "start":
+            url = f"https://generativelanguage.googleapis.com{path}?upload_id=standin"
+            self._send(200, b"{}", extra={"X-Goog-Upload-URL": url, "X-Goog-Upload-Status": "active"})
+            return
+        final = "finalize" in command
+        file = {"name": "files/standin", "mimeType": "text/plain", "sizeBytes": str(len(body)), "state": "ACTIVE"}
+        self._send(200, json.dumps({"file": file} if final else {}).encode(),
+                   extra={"X-Goog-Upload-Status": "final" if final else "active"})
 
     def _big(self, size: int) -> None:
         block = bytes(range(256)) * 256
@@ -286,6 +304,16 @@ def _gemini(request: dict, stream: bool):
     return [(None, chunk("stand-in ", False)), (None, chunk("reply", True))]
 
 
+# File uploads (multipart/form-data): each answered with what its SDK parses.
+UPLOAD_REPLIES = {
+    ("api.openai.com", "/v1/files"): lambda size: {
+        "id": "file-standin", "object": "file", "bytes": size, "created_at": 1, "filename": "upload", "purpose": "batch",
+        "status": "processed"},
+    ("api.openai.com", "/v1/audio/transcriptions"): lambda size: {"text": "stand-in transcript"},
+    ("api.anthropic.com", "/v1/files"): lambda size: {
+        "id": "file_standin", "type": "file", "filename": "upload", "mime_type": "text/plain", "size_bytes": size,
+        "created_at": "2026-01-01T00:00:00Z", "downloadable": False},
+}
 PROVIDER_ROUTES = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
 PROVIDER_REPLIES = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini}
 

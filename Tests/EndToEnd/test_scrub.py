@@ -121,17 +121,25 @@ def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider):
     assert received.headers["content-length"] == str(len(received.body))
 
 
+def with_binary_policy(tmp_path, standin, binary: str, mode: str):
+    """Runs the OpenAI SDK in `mode` through a proxy with `scrub.binary: <binary>`, against a stand-in with no
+    requests yet. Returns the SDK's run, the proxy's log once it counted one binary part, and the ledger record."""
+    server, ca = standin
+    server.state.reset()
+    with launched(tmp_path, server, ca, extra=config(tmp_path, f"scrub:\n  binary: {binary}\n")) as airlock:
+        result = with_airlock_env(airlock, sdk_command("openai", mode))
+        output = log_after(airlock, "binary_parts=1")
+        recorded = records(airlock)[-1]
+    assert result.returncode == 0, result.stderr
+    return result, output, recorded
+
+
 @pytest.mark.parametrize("binary", ["monitor", "block"])
 def test_binary_parts_are_counted_or_blocked_as_configured(tmp_path, standin, binary):
     from sdk_client import PNG
 
-    server, ca = standin
-    server.state.reset()
-    with launched(tmp_path, server, ca, extra=config(tmp_path, f"scrub:\n  binary: {binary}\n")) as airlock:
-        result = with_airlock_env(airlock, sdk_command("openai", "image"))
-        output = log_after(airlock, "binary_parts=1")
-        recorded = records(airlock)[-1]
-    assert result.returncode == 0, result.stderr
+    server, _ = standin
+    result, output, recorded = with_binary_policy(tmp_path, standin, binary, "image")
     # The log and the ledger name the image either way: forwarded unread, or the finding that stopped the request.
     assert "findings=github-pat:1,aws-access-key-id:1,code-python:1,binary-image:1 binary_parts=1" in output
     assert recorded["findings"] == {"github-pat": 1, "aws-access-key-id": 1, "code-python": 1, "binary-image": 1}

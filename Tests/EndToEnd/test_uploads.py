@@ -1,0 +1,156 @@
+"""File uploads (multipart/form-data) through the real proxy: the OpenAI and Anthropic SDKs' files APIs, an OpenAI
+transcription, and curl's -F. Every part is read for what it is, and a form that another parser could split
+differently never leaves."""
+from __future__ import annotations
+
+import json
+from email.parser import BytesParser
+from email.policy import HTTP
+
+import pytest
+
+from sdk_client import WAV
+from test_proxy import curl, proxied_session, split
+from test_scrub import CODE, GITHUB_CANARY, PROMPT, assert_no_canary, log_after, scan, sdk_reply, with_binary_policy
+
+
+def form_parts(received) -> dict[str, tuple[str | None, bytes]]:
+    """The parts of a multipart/form-data body as the upstream got it, by field name: (filename, content)."""
+    head = f"Content-Type: {received.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + received.body)
+    assert message.is_multipart()
+    return {part.get_param("name", header="content-disposition"): (part.get_filename(), part.get_payload(decode=True))
+            for part in message.iter_parts()}
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_uploaded_files_reach_the_provider_redacted(airlock, standin, provider):
+    server, _ = standin
+    reply = sdk_reply(airlock, server, provider, "upload")
+    assert reply["text"] in ("file-standin", "file_standin")
+    received = server.state.requests[-1]
+    assert received.path == "/v1/files"
+    assert received.headers["content-length"] == str(len(received.body))
+    filename, content = form_parts(received)["file"]
+    if provider == "openai":
+        # A batch input file: each line is read as JSON, and the request inside it redacted where the prompt is.
+        assert filename == "batch.jsonl"
+        line = json.loads(content)
+        text = line["body"]["messages"][0]["content"]
+        assert form_parts(received)["purpose"] == (None, b"batch")
+    else:
+        assert filename == "notes.txt"
+        text = content.decode()
+    assert text.startswith("My key is [REDACTED:secret:github-pat:1]") and text.endswith("Thanks!")
+    assert "[REDACTED:code:python:5-lines:1]" in text
+    assert_no_canary(received.body)
+    output = log_after(airlock, "decision=redacted")
+    assert "path=/v1/files" in output and "findings=github-pat:1,aws-access-key-id:1,code-python:1" in output
+    assert_no_canary(output)
+
+
+def test_gemini_resumable_uploads_are_redacted_without_changing_their_length(airlock, standin):
+    server, _ = standin
+    reply = sdk_reply(airlock, server, "gemini", "upload")
+    assert reply["text"] == "files/standin"
+    start, piece = server.state.requests[-2:]
+    assert start.headers["x-goog-upload-command"] == "start"
+    assert piece.headers["x-goog-upload-command"] == "upload, finalize"
+    # The start request declared the file's length, so the redacted bytes keep it: placeholders are padded.
+    assert len(piece.body) == len(PROMPT.encode()) == int(start.headers["x-goog-upload-header-content-length"])
+    text = piece.body.decode()
+    assert text.startswith("My key is [REDACTED:secret:github-pat:1]   ") and text.endswith("Thanks!")
+    assert "[REDACTED:code:python:5-lines:1]" in text
+    assert_no_canary(piece.body)
+
+
+@pytest.mark.parametrize("binary", ["monitor", "block"])
+def test_transcriptions_have_their_prompt_scanned_and_their_audio_counted(tmp_path, standin, binary):
+    server, _ = standin
+    result, output, recorded = with_binary_policy(tmp_path, standin, binary, "transcribe")
+    assert recorded["request_model"] == "whisper-1" and recorded["path"] == "/v1/audio/transcriptions"
+    assert recorded["findings"]["binary-audio"] == 1 and recorded["findings"]["github-pat"] == 1
+    assert_no_canary(output)
+    if binary == "monitor":
+        assert json.loads(result.stdout)["text"] == "stand-in transcript"
+        parts = form_parts(server.state.requests[-1])
+        assert parts["file"] == ("speech.wav", WAV)
+        assert parts["model"] == (None, b"whisper-1")
+        assert parts["prompt"][1].decode().startswith("My key is [REDACTED:secret:github-pat:1]")
+        assert_no_canary(server.state.requests[-1].body)
+    else:
+        error = json.loads(result.stdout)["error"]
+        assert error["status"] == 403 and error["class"] == "PermissionDeniedError"
+        assert "binary-audio at $.file" in error["message"]
+        assert server.state.requests == []
+
+
+def test_curl_form_upload_of_a_source_file_is_redacted(airlock, standin, tmp_path):
+    server, _ = standin
+    server.state.reset()
+    source = tmp_path / "charge.py"
+    source.write_text(CODE)
+    env_file = tmp_path / "settings.txt"
+    env_file.write_text(f"GITHUB_TOKEN={GITHUB_CANARY}\n")
+    body, code = split(curl(airlock, "https://api.openai.com/v1/files", "-F", "purpose=assistants",
+                            "-F", f"file=@{source}", "-F", f"notes=@{env_file};type=text/plain"))
+    assert code == 200, body
+    parts = form_parts(server.state.requests[-1])
+    assert parts["file"] == ("charge.py", b"[REDACTED:code:python:5-lines:1]")
+    assert parts["notes"] == ("settings.txt", b"GITHUB_TOKEN=[REDACTED:secret:github-pat:1]\n")
+    assert parts["purpose"] == (None, b"assistants")
+
+
+BOUNDARY = "airlock-e2e-boundary"
+PART = 'Content-Disposition: form-data; name="{}"\r\n\r\n{}'
+
+
+@pytest.mark.parametrize(
+    "content_type, body, status, reason",
+    [
+        # A second part hidden behind LF-only line breaks, which lenient parsers split out and strict ones do not.
+        (f"multipart/form-data; boundary={BOUNDARY}",
+         f"--{BOUNDARY}\r\n{PART.format('prompt', 'hi')}\n--{BOUNDARY}\n{PART.format('file', GITHUB_CANARY)}\r\n--{BOUNDARY}--\r\n",
+         400, "invalid_multipart"),
+        (f"multipart/form-data; boundary={BOUNDARY}", f"{GITHUB_CANARY}\r\n--{BOUNDARY}\r\n{PART.format('a', 'b')}\r\n--{BOUNDARY}--\r\n",
+         400, "invalid_multipart"),
+        (f"multipart/form-data; boundary={BOUNDARY}", f"--{BOUNDARY}\r\n{PART.format('a', GITHUB_CANARY)}", 400, "invalid_multipart"),
+        ("multipart/form-data", f"--{BOUNDARY}\r\n{PART.format('a', GITHUB_CANARY)}\r\n--{BOUNDARY}--\r\n", 400, "invalid_multipart"),
+        (f"multipart/related; boundary={BOUNDARY}", f"--{BOUNDARY}\r\n{PART.format('a', GITHUB_CANARY)}\r\n--{BOUNDARY}--\r\n",
+         415, "unsupported_media_type"),
+    ],
+    ids=["lf-smuggled-part", "preamble", "no-closing-delimiter", "no-boundary", "multipart-related"],
+)
+def test_forms_that_cannot_be_read_unambiguously_are_refused(airlock, standin, content_type, body, status, reason):
+    server, _ = standin
+    server.state.reset()
+    response = proxied_session(airlock).post(
+        "https://api.openai.com/v1/files", data=body.encode(), headers={"Content-Type": content_type}, timeout=20)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["type"] == "airlock_error" and error["reason"] == reason
+    assert_no_canary(response.text)
+    assert server.state.requests == []
+    assert_no_canary(log_after(airlock, f"reason={reason}"))
+
+
+def test_two_content_types_are_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    body, code = split(curl(airlock, "https://api.openai.com/v1/chat/completions", "-H", "Content-Type: application/json",
+                            "-H", f"Content-Type: multipart/form-data; boundary={BOUNDARY}", "--data", "{}"))
+    assert code == 400 and json.loads(body)["error"]["reason"] == "conflicting_content_type"
+    assert server.state.requests == []
+
+
+def test_scan_reads_a_saved_form_part_by_part(tmp_path):
+    body = f"--{BOUNDARY}\r\n{PART.format('prompt', 'key ' + GITHUB_CANARY)}\r\n--{BOUNDARY}--\r\n"
+    saved = tmp_path / "form.bin"
+    saved.write_bytes(body.encode())
+    found = scan("--format", "json", "--content-type", f"multipart/form-data; boundary={BOUNDARY}", str(saved))
+    assert found.returncode == 1
+    report = json.loads(found.stdout)
+    assert report["output"] == body.replace(GITHUB_CANARY, "[REDACTED:secret:github-pat:1]")
+    assert [(f["detector"], f["path"]) for f in report["findings"]] == [("github-pat", "$.prompt")]
+    assert_no_canary(found.stdout)
+    assert scan("--content-type", "multipart/form-data", str(saved)).returncode == 2
