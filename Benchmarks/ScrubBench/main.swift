@@ -281,6 +281,40 @@ print(
         format: "100 KiB text file as base64 inline data: %.0f µs per scrub (the same text as a chat message: %.0f µs)",
         attachedTime * 1e6, plainTime * 1e6))
 
+// Uploads: a 10 MiB batch input file (JSON Lines of chat requests) and a 10 MiB audio clip as multipart/form-data
+// parts, and 10 MiB of text as one piece of a resumable upload.
+let boundary = "----airlock-bench-boundary"
+func form(_ filename: String, _ type: String, _ content: [UInt8]) -> [UInt8] {
+    let head =
+        "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--\(boundary)\r\n"
+        + "Content-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n"
+    return Array(head.utf8) + content + Array("\r\n--\(boundary)--\r\n".utf8)
+}
+let uploadText = Array(mixedText(size: 10 * 1024 * 1024, seed: 5).utf8)
+var batchFile: [UInt8] = []
+for (i, start) in stride(from: 0, to: uploadText.count, by: 4096).enumerated() {
+    let slice = String(decoding: uploadText[start..<min(start + 4096, uploadText.count)], as: UTF8.self)
+    batchFile += Array(#"{"custom_id":"\#(i)","method":"POST","url":"/v1/chat/completions","body":"#.utf8)
+    batchFile += chatBody(slice) + Array("}\n".utf8)
+}
+var noise: UInt64 = 3
+let audio = (0..<(10 * 1024 * 1024)).map { _ -> UInt8 in
+    noise = noise &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return UInt8(truncatingIfNeeded: noise >> 33)
+}
+let format = BodyFormat.form(boundary: Array(boundary.utf8))
+let batchForm = form("batch.jsonl", "application/octet-stream", batchFile)
+let audioForm = form("speech.wav", "audio/wav", audio)
+let batchTime = measure { _ = try? scrubber.scrub(batchForm, kind: .openai, path: "/v1/files", format: format) }
+let audioTime = measure { _ = try? scrubber.scrub(audioForm, kind: .openai, path: "/v1/files", format: format) }
+let pieceTime = measure {
+    _ = try? scrubber.scrub(uploadText, kind: .gemini, path: "/upload/v1beta/files", format: .uploadPiece)
+}
+print(
+    "uploads, whole scrub: 10 MiB batch file (JSON Lines) in a form \(mbps(batchForm.count, batchTime)), "
+        + "10 MiB audio in a form \(mbps(audioForm.count, audioTime)), "
+        + "10 MiB text as a resumable upload piece \(mbps(uploadText.count, pieceTime))")
+
 // Latency of one 100 KiB chat request, scrubbed end to end. The fastest run is printed too: the host's drift only
 // ever slows a run down, so it is the figure to compare two builds by.
 let request = chatBody(mixedText(size: 100 * 1024, seed: 7))

@@ -110,9 +110,9 @@ extension Scrubber {
             return walker.edits
         }
         if let root = try parse(text) { return try walk(text, root, prefix: path) }
-        // JSON Lines: every line is checked before any is walked, so text that only starts like JSON Lines is
+        // JSON Lines: every line is parsed before any is walked, so text that only starts like JSON Lines is
         // scanned once, as text. Paths number the file's lines from 0.
-        var lines: [(number: Int, range: Range<Int>)] = []
+        var lines: [(number: Int, range: Range<Int>, root: JSONNode)] = []
         var start = 0
         var number = 0
         while start < text.count {
@@ -120,15 +120,14 @@ extension Scrubber {
             let end = text[start...].firstIndex(of: 0x0A) ?? text.count
             let line = start..<(end > start && text[end - 1] == 0x0D ? end - 1 : end)
             if text[line].contains(where: { !Self.isJSONSpace($0) }) {
-                guard try parse(UnsafeBufferPointer(rebasing: text[line])) != nil else { return nil }
-                lines.append((number, line))
+                guard let root = try parse(UnsafeBufferPointer(rebasing: text[line])) else { return nil }
+                lines.append((number, line, root))
             }
             start = end + 1
         }
         var edits: [Edit] = []
-        for (number, line) in lines {
+        for (number, line, root) in lines {
             let bytes = UnsafeBufferPointer(rebasing: text[line])
-            guard let root = try parse(bytes) else { return nil }
             for edit in try walk(bytes, root, prefix: "\(path)[\(number)]") {
                 edits.append(Edit(range: edit.range.shifted(by: line.lowerBound), replacement: edit.replacement))
             }
