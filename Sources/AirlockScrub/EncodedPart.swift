@@ -97,7 +97,6 @@ enum EncodedPart {
 
     /// Whether decoded bytes read as text: valid UTF-8 without NUL or other control bytes except tab, line
     /// breaks and form feed. Images, audio, PDFs and archives fail within their first bytes.
-    /// A `piece` of a longer file may begin and end inside a UTF-8 sequence.
     static func looksLikeText(_ bytes: [UInt8], piece: Bool = false) -> Bool {
         bytes.withUnsafeBufferPointer { looksLikeText($0, piece: piece) }
     }
@@ -106,6 +105,11 @@ enum EncodedPart {
         for b in bytes where b < 0x20 || b == 0x7F {
             if b != 0x09 && b != 0x0A && b != 0x0D && b != 0x0C { return false }
         }
+        return isUTF8(bytes, piece: piece)
+    }
+
+    /// Whether `bytes` are UTF-8. A `piece` of a longer file may begin and end inside a sequence.
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool) -> Bool {
         var start = 0
         var end = bytes.count
         if piece {

@@ -10,7 +10,10 @@
 /// - Every Content-Disposition parameter (the field's and the file's name) leaves with the part and is scanned
 ///   for secrets.
 ///
-/// Redactions are spliced into the part; the boundary and every other byte stay as the client sent them.
+/// Redactions are spliced into the part; the boundary and every other byte stay as the client sent them. A form
+/// that carries a piece of a longer file (OpenAI's Uploads API, `/uploads/{id}/parts`, whose total length was
+/// declared when the upload was created) has its file parts read as pieces: by their bytes, which may begin and end
+/// inside a UTF-8 sequence, as text, with placeholders fitted to the length of what they replace.
 extension Scrubber {
     struct FormOutcome {
         var parts = 0
@@ -20,7 +23,7 @@ extension Scrubber {
     }
 
     func scrubForm(
-        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], session: Session
+        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], pieces: Bool, session: Session
     ) throws(ScrubError) -> FormOutcome {
         let parts = try Multipart.parts(body, boundary: boundary)
         var outcome = FormOutcome(parts: parts.count)
@@ -37,18 +40,19 @@ extension Scrubber {
                 if name == "stream" { outcome.stream = content.elementsEqual("true".utf8) }
             }
             let declared = part.contentType.map { [$0] } ?? []
+            let piece = pieces && part.filename != nil
             var language: String?
             switch EncodedPart.content(declaredAs: declared) {
             case .binary:
                 session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
                 continue
             case .text(let named):
-                guard UTF8Validation.isValid(content) else {
+                guard EncodedPart.isUTF8(content, piece: piece) else {
                     throw ScrubError(code: "invalid_utf8", message: "the text part at \(path) is not valid UTF-8")
                 }
                 language = named
             case .unknown:
-                guard EncodedPart.looksLikeText(content) else {
+                guard EncodedPart.looksLikeText(content, piece: piece) else {
                     session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
                     continue
                 }
@@ -57,7 +61,7 @@ extension Scrubber {
                 language = EncodedPart.language(ofFilename: String(decoding: body[filename], as: UTF8.self))
             }
             let structural = part.filename == nil && name.map(Walker.isStructural) == true
-            if language == nil, !structural,
+            if language == nil, !structural, !piece,
                 let edits = try scrubJSONText(content, path: path, session: session)
             {
                 outcome.edits += edits.map { Edit(range: $0.range.shifted(by: offset), replacement: $0.replacement) }
@@ -67,7 +71,8 @@ extension Scrubber {
             let spans = try scrubText(
                 text, path: { path }, session: session, wholeCode: language, secretsOnly: structural)
             if !spans.isEmpty {
-                outcome.edits.append(Edit(range: part.content, replacement: Span.apply(spans, to: text)))
+                let replacement = piece ? Span.fitted(spans, to: text) : Span.apply(spans, to: text)
+                outcome.edits.append(Edit(range: part.content, replacement: replacement))
             }
         }
         return outcome

@@ -66,8 +66,11 @@ package struct Scrubber: Sendable {
     private func scrubForm(
         _ body: [UInt8], boundary: [UInt8], path: String, kind: PayloadKind, session: Session
     ) throws(ScrubError) -> ScrubResult {
+        // `/v1/uploads/{id}/parts`: a part of a file whose length was declared when its upload was created.
+        let segments = path.prefix { $0 != "?" }.split(separator: "/")
+        let pieces = segments.count >= 3 && segments[segments.count - 3] == "uploads" && segments.last == "parts"
         let form = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
-            try scrubForm(bytes, boundary: boundary, session: session)
+            try scrubForm(bytes, boundary: boundary, pieces: pieces, session: session)
         }
         let operation = ProviderOperation.from(path: path, kind: kind)
         var result = session.result(output: body, changed: false, operation: operation)

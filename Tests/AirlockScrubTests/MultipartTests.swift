@@ -242,6 +242,23 @@ import Testing
             ])
     }
 
+    @Test func partsOfAnUploadKeepTheirLength() throws {
+        // OpenAI's Uploads API: the file's length was declared when the upload was created, and a part may end
+        // inside a character.
+        let text = Array("notes: token \(Self.token) and café".utf8).dropLast()
+        let body = Self.form([Field("data", filename: "blob", type: "application/octet-stream", bytes: Array(text))])
+        let result = try Scrubber(policy: ScrubPolicy()).scrub(
+            body, kind: .openai, path: "/v1/uploads/upload_abc123/parts",
+            format: .form(boundary: Array(Self.boundary.utf8)))
+        #expect(result.decision == .redacted && result.output.count == body.count)
+        let part = try #require(try Self.read(result.output).first).1
+        #expect(
+            part.hasPrefix(
+                "notes: token [REDACTED:secret:github-pat:1]" + String(repeating: " ", count: 10) + " and caf"))
+        // The same form anywhere else is a whole file: the cut character makes it binary.
+        #expect(try Self.scrub(body).unreadParts == ["binary-file"])
+    }
+
     @Test func declaredTextThatIsNotUTF8IsRefused() {
         let body = Self.form([Field("file", filename: "a.txt", type: "text/plain", bytes: [0x68, 0xFF, 0x69])])
         #expect(Self.error(body)?.code == "invalid_utf8")

@@ -15,7 +15,8 @@ attach = mode == "file"
 # "image": the prompt with a one-pixel PNG attached as a data URL.
 # "upload": the prompt goes in a file uploaded with the SDK's files API (multipart/form-data): for OpenAI a batch
 # input file (JSON Lines), for Anthropic a text file; for Gemini a text file sent with its resumable upload protocol
-# (the file's bytes in pieces, their total length declared first). "transcribe": an OpenAI transcription of a short WAV clip,
+# (the file's bytes in pieces, their total length declared first). "upload-part": the prompt as one part of an
+# OpenAI upload (Uploads API), whose total length was declared when the upload was created. "transcribe": an OpenAI transcription of a short WAV clip,
 # with the prompt as its `prompt` field.
 WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -53,6 +54,8 @@ def run() -> None:
         if mode == "upload":
             line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-test", "messages": messages}}
             result["text"] = client.files.create(file=("batch.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch").id
+        elif mode == "upload-part":
+            result["text"] = client.uploads.parts.create(upload_id="upload_standin", data=prompt.encode()).id
         elif mode == "transcribe":
             result["text"] = client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", WAV, "audio/wav"), prompt=prompt).text
         elif stream:

@@ -49,19 +49,26 @@ def test_uploaded_files_reach_the_provider_redacted(airlock, standin, provider):
     assert_no_canary(output)
 
 
-def test_gemini_resumable_uploads_are_redacted_without_changing_their_length(airlock, standin):
+@pytest.mark.parametrize("provider", ["gemini", "openai"])
+def test_pieces_of_uploads_are_redacted_without_changing_their_length(airlock, standin, provider):
+    """Gemini's resumable uploads and OpenAI's Uploads API declare a file's length before its bytes are sent, so
+    the redacted bytes keep that length: placeholders are padded."""
     server, _ = standin
-    reply = sdk_reply(airlock, server, "gemini", "upload")
-    assert reply["text"] == "files/standin"
-    start, piece = server.state.requests[-2:]
-    assert start.headers["x-goog-upload-command"] == "start"
-    assert piece.headers["x-goog-upload-command"] == "upload, finalize"
-    # The start request declared the file's length, so the redacted bytes keep it: placeholders are padded.
-    assert len(piece.body) == len(PROMPT.encode()) == int(start.headers["x-goog-upload-header-content-length"])
-    text = piece.body.decode()
+    if provider == "gemini":
+        assert sdk_reply(airlock, server, "gemini", "upload")["text"] == "files/standin"
+        start, piece = server.state.requests[-2:]
+        assert start.headers["x-goog-upload-command"] == "start"
+        assert piece.headers["x-goog-upload-command"] == "upload, finalize"
+        assert int(start.headers["x-goog-upload-header-content-length"]) == len(PROMPT.encode())
+        content = piece.body
+    else:
+        assert sdk_reply(airlock, server, "openai", "upload-part")["text"] == "part_standin"
+        content = form_parts(server.state.requests[-1])["data"][1]
+    assert len(content) == len(PROMPT.encode())
+    text = content.decode()
     assert text.startswith("My key is [REDACTED:secret:github-pat:1]   ") and text.endswith("Thanks!")
     assert "[REDACTED:code:python:5-lines:1]" in text
-    assert_no_canary(piece.body)
+    assert_no_canary(server.state.requests[-1].body)
 
 
 @pytest.mark.parametrize("binary", ["monitor", "block"])
