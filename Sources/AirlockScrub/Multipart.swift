@@ -87,6 +87,8 @@ package enum Multipart {
                 throw failure("a boundary delimiter is not followed by a line break")
             }
             guard i + 1 < found.count else { throw failure("it ends without its closing delimiter") }
+            // The next delimiter's line break may be this one's: a part with nothing in it, not even headers.
+            guard found[i + 1] - 2 >= after + 2 else { throw failure("a part has no Content-Disposition") }
             parts.append(try part(body, after + 2..<found[i + 1] - 2))
         }
         throw failure("it ends without its closing delimiter")
