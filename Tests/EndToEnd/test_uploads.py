@@ -1,6 +1,6 @@
-"""File uploads (multipart/form-data) through the real proxy: the OpenAI and Anthropic SDKs' files APIs, an OpenAI
-transcription, and curl's -F. Every part is read for what it is, and a form that another parser could split
-differently never leaves."""
+"""File uploads through the real proxy: the OpenAI and Anthropic SDKs' files APIs, an OpenAI transcription and
+curl's -F (multipart/form-data), and the pieces of Gemini resumable uploads and OpenAI upload parts. Every part is
+read for what it is, and a form that another parser could split differently never leaves."""
 from __future__ import annotations
 
 import json
