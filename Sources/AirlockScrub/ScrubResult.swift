@@ -71,7 +71,8 @@ package struct ScrubResult: Sendable {
 
 /// Why a body could not be scanned. The message describes the problem, never the content.
 package struct ScrubError: Error, Sendable, Equatable {
-    /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `nesting_too_deep`, `time_budget_exceeded`.
+    /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `invalid_multipart`, `nesting_too_deep`,
+    /// `time_budget_exceeded`.
     package var code: String
     package var message: String
 
