@@ -374,9 +374,9 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// Every body to an inspected host passes the scrubber before it is forwarded; what cannot be scanned is refused.
     private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
         exchange.scrubbed = true
-        let format: BodyFormat
-        switch ScrubGate.bodyFormat(exchange.head.headers, path: exchange.path) {
-        case .success(let value): format = value
+        let reading: ScrubGate.Reading
+        switch ScrubGate.reading(exchange.head.headers, path: exchange.path) {
+        case .success(let value): reading = value
         case .failure(let problem):
             refuse(
                 .failure(
@@ -390,7 +390,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
         let path = exchange.path
         let body = Array(exchange.body.readableBytesView)
-        let coding = try? BodyDecoder.coding(exchange.head.headers).get()
+        let (coding, format) = (reading.coding, reading.format)
         let limit = runtime.configuration.limits.maxRequestBody
         let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
             var plain = body

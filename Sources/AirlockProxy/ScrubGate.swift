@@ -12,11 +12,17 @@ enum ScrubGate {
         var message: String
     }
 
-    /// How a body to an inspected host is framed (JSON, `multipart/form-data` with its boundary, or a piece of a
-    /// resumable upload), or why it cannot be scanned: compressed other than `BodyDecoder` can undo, typed twice,
-    /// of another media type, or a form without one valid boundary.
-    static func bodyFormat(_ headers: HTTPHeaders, path: String) -> Result<BodyFormat, ContentProblem> {
-        if case .failure = BodyDecoder.coding(headers) {
+    /// How to read a body to an inspected host: the compression to undo first, and how the body is framed.
+    struct Reading: Equatable {
+        var coding: BodyDecoder.Coding?
+        var format: BodyFormat
+    }
+
+    /// How a body to an inspected host is read (compressed or not; JSON, `multipart/form-data` with its boundary,
+    /// or a piece of a resumable upload), or why it cannot be scanned: compressed other than `BodyDecoder` can
+    /// undo, typed twice, of another media type, or a form without one valid boundary.
+    static func reading(_ headers: HTTPHeaders, path: String) -> Result<Reading, ContentProblem> {
+        guard case .success(let coding) = BodyDecoder.coding(headers) else {
             return .failure(
                 ContentProblem(
                     status: .unsupportedMediaType, reason: "unsupported_content_encoding",
@@ -37,11 +43,13 @@ enum ScrubGate {
         if path.utf8.starts(with: "/upload/".utf8),
             headers["x-goog-upload-command"].contains(where: { $0.lowercased().contains("upload") })
         {
-            return .success(.uploadPiece)
+            return .success(Reading(coding: coding, format: .uploadPiece))
         }
-        guard let type, !isJSONMediaType(type) else { return .success(.json) }
+        guard let type, !isJSONMediaType(type) else { return .success(Reading(coding: coding, format: .json)) }
         do throws(ScrubError) {
-            if let boundary = try Multipart.boundary(ofContentType: type) { return .success(.form(boundary: boundary)) }
+            if let boundary = try Multipart.boundary(ofContentType: type) {
+                return .success(Reading(coding: coding, format: .form(boundary: boundary)))
+            }
         } catch {
             return .failure(ContentProblem(status: .badRequest, reason: error.code, message: error.message))
         }
