@@ -7,11 +7,9 @@
 /// these (an LF-only delimiter inside a part, a boundary that is only a prefix) is refused, so no part the upstream
 /// reads can have been skipped here.
 package enum Multipart {
-    /// One part: its header block, the raw values of its `name` and `filename` parameters (and of every
-    /// Content-Disposition parameter, all of which leave with the part), its declared type, and its content, as
-    /// ranges of the body.
-    package struct Part: Equatable {
-        package var headers: Range<Int>
+    /// One part: the raw values of its `name` and `filename` parameters (and of every Content-Disposition
+    /// parameter, all of which leave with the part), its declared type, and its content, as ranges of the body.
+    package struct Part {
         package var name: Range<Int>?
         package var filename: Range<Int>?
         package var parameters: [Range<Int>] = []
@@ -146,7 +144,7 @@ package enum Multipart {
             throw failure("a part's headers are longer than \(maxHeaderBytes) bytes or do not end with an empty line")
         }
         let headers = range.lowerBound..<blank
-        var part = Part(headers: headers, content: min(blank + 4, range.upperBound)..<range.upperBound)
+        var part = Part(content: min(blank + 4, range.upperBound)..<range.upperBound)
         var seen: Set<String> = []
         var lineStart = headers.lowerBound
         while lineStart < headers.upperBound {
@@ -232,7 +230,7 @@ package enum Multipart {
                 valueRange = start..<start + Array(value[start..<i]).trimmedOfSpaces.count
             }
             guard names.insert(name).inserted else {
-                throw failure("a Content-Disposition names its \(name) twice")
+                throw failure("a Content-Disposition names one of its parameters twice")
             }
             let absolute = offset + valueRange.lowerBound..<offset + valueRange.upperBound
             part.parameters.append(absolute)
