@@ -153,7 +153,9 @@ import Testing
         for (what, body) in bad {
             let error = Self.error(Array(body.utf8))
             #expect(error?.code == "invalid_multipart", "\(what)")
-            for text in ["hidden", "hello", "hunter2canary"] { #expect(error?.message.contains(text) == false, "\(what)") }
+            for text in ["hidden", "hello", "hunter2canary"] {
+                #expect(error?.message.contains(text) == false, "\(what)")
+            }
         }
     }
 
