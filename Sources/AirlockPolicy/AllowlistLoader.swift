@@ -266,7 +266,7 @@ public enum AllowlistLoader {
             r.rejectUnknownKeys(["secrets", "code", "binary"], context: "'scrub'")
             scrubSecrets = ConfigurationLoader.action(&r, "secrets")
             scrubCode = ConfigurationLoader.action(&r, "code")
-            scrubBinary = ConfigurationLoader.binaryAction(&r)
+            scrubBinary = ConfigurationLoader.action(&r, "binary", allowed: ConfigurationLoader.binaryActions)
             reader.diagnostics += r.diagnostics
         }
 

@@ -112,7 +112,7 @@ public enum ConfigurationLoader {
                 ], context: "'scrub'")
             if let v = action(&r, "secrets") { config.scrub.secrets = v }
             if let v = action(&r, "code") { config.scrub.code = v }
-            if let v = binaryAction(&r) { config.scrub.binary = v }
+            if let v = action(&r, "binary", allowed: binaryActions) { config.scrub.binary = v }
             if let v = r.bool("code_includes_data_formats") { config.scrub.codeIncludesDataFormats = v }
             if let v = r.bool("force_store_false") { config.scrub.forceStoreFalse = v }
             if let v = r.bool("drop_identifiers") { config.scrub.dropIdentifiers = v }
@@ -212,30 +212,24 @@ public enum ConfigurationLoader {
         return v
     }
 
-    static func action(_ r: inout MappingReader, _ key: String) -> ScrubAction? {
+    /// A scrub action. `binary` allows only `monitor` and `block`: a binary part has nothing to be redacted to.
+    static func action(
+        _ r: inout MappingReader, _ key: String, allowed: [ScrubAction] = ScrubAction.allCases
+    ) -> ScrubAction? {
         guard let text = r.string(key) else { return nil }
-        guard let action = ScrubAction(rawValue: text) else {
+        guard let action = ScrubAction(rawValue: text), allowed.contains(action) else {
+            let names = allowed.map(\.rawValue)
             r.diagnostics.append(
                 .init(
-                    rule: "config.invalid", message: "'\(key)' must be redact, block or monitor",
+                    rule: "config.invalid",
+                    message: "'\(key)' must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)",
                     location: r.document.location(r.value(key))))
             return nil
         }
         return action
     }
 
-    /// `binary`: `monitor` or `block`; a binary part has nothing to be redacted to.
-    static func binaryAction(_ r: inout MappingReader) -> ScrubAction? {
-        guard let text = r.string("binary") else { return nil }
-        guard let action = ScrubAction(rawValue: text), action != .redact else {
-            r.diagnostics.append(
-                .init(
-                    rule: "config.invalid", message: "'binary' must be monitor or block",
-                    location: r.document.location(r.value("binary"))))
-            return nil
-        }
-        return action
-    }
+    static let binaryActions: [ScrubAction] = [.monitor, .block]
 
     static func duration(_ r: inout MappingReader, _ key: String) -> Double? {
         guard let text = r.string(key) else { return nil }

@@ -186,6 +186,8 @@ struct AllowlistLoadingTests {
 
         let redact = diagnostics(yaml.replacingOccurrences(of: "binary: block", with: "binary: redact"))
         #expect(redact.contains { $0.rule == "config.invalid" && $0.message == "'binary' must be monitor or block" })
+        let erase = diagnostics(yaml.replacingOccurrences(of: "secrets: block", with: "secrets: erase"))
+        #expect(erase.contains { $0.message == "'secrets' must be redact, block or monitor" })
     }
 
     @Test("the configuration's scrub.binary: monitor by default, block when set, redact refused")
