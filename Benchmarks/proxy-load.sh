@@ -7,6 +7,7 @@
 #   Benchmarks/proxy-load.sh            # 15 s per run
 #   DURATION=30s Benchmarks/proxy-load.sh
 #   LEDGER=off Benchmarks/proxy-load.sh  # the same with the egress ledger turned off, to see what it costs
+#   LOG_FORMAT=json Benchmarks/proxy-load.sh  # decision lines as JSON objects instead of text
 #   ROUNDS=5 Benchmarks/proxy-load.sh    # five alternating direct/through rounds, then their medians
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,7 +120,7 @@ if [ "${LEDGER:-on}" = off ]; then
     grep -q '^  enabled: false' "$config"
 fi
 "$airlock" serve --listen 127.0.0.1:0 --state-dir "$state" --allowlist Allowlist \
-    --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level "${LOG_LEVEL:-info}" ${THREADS:+--threads "$THREADS"} \
+    --connect-to "api.openai.com:443:127.0.0.1:$upstream_port" --upstream-ca "$work/ca.pem" --log-level "${LOG_LEVEL:-info}" ${LOG_FORMAT:+--log-format "$LOG_FORMAT"} ${THREADS:+--threads "$THREADS"} \
     ${config:+--config "$config"} \
     > "$work/airlock.out" 2> "$work/airlock.err" &
 airlock_pid=$!

@@ -42,6 +42,11 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     @Option(
+        name: .customLong("log-format"),
+        help: "text (one line per record, for a terminal) or json (one JSON object per line, for a log collector).")
+    var logFormat: String?
+
+    @Option(
         name: .customLong("admin-listen"),
         help: "Admin listener for /healthz and /metrics, HOST:PORT (port 0 picks a free port) or off.")
     var adminListen: String?
@@ -62,7 +67,7 @@ struct Serve: AsyncParsableCommand {
         try apply(to: &configuration)
 
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let logWriter = BackgroundLogWriter()
+        let logWriter = BackgroundLogWriter(format: configuration.logFormat)
         LoggingSystem.bootstrap { label in BackgroundLogHandler(label: label, level: level, writer: logWriter) }
         defer { logWriter.flush() }
         let logger = Logger(label: "airlock")
@@ -153,7 +158,7 @@ struct Serve: AsyncParsableCommand {
             let admin = AdminServer(
                 listen: adminListen, metrics: metrics, health: { writer?.healthy ?? true },
                 refresh: { metrics.setOpenConnections(server.openConnections) }, group: group,
-                announce: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+                announce: { line in logWriter.announce(line) })
             services.append(.init(service: admin))
         }
         let serviceGroup = ServiceGroup(
@@ -183,7 +188,19 @@ struct Serve: AsyncParsableCommand {
         if let upstreamCA { configuration.upstream.caFile = upstreamCA }
         if let proxyAuthFile { configuration.proxyAuthentication.credentialsFile = proxyAuthFile }
         if let proxyAuthEnv { configuration.proxyAuthentication.credentialsEnvironmentVariable = proxyAuthEnv }
-        if let logLevel { configuration.logLevel = logLevel }
+        if let logLevel {
+            guard AirlockConfiguration.logLevels.contains(logLevel) else {
+                throw CLIError(
+                    "--log-level must be one of \(AirlockConfiguration.logLevels.joined(separator: ", "))", code: 2)
+            }
+            configuration.logLevel = logLevel
+        }
+        if let logFormat {
+            guard let format = AirlockConfiguration.LogFormat(rawValue: logFormat) else {
+                throw CLIError("--log-format must be text or json", code: 2)
+            }
+            configuration.logFormat = format
+        }
         if let adminListen {
             if adminListen == "off" {
                 configuration.adminListen = nil

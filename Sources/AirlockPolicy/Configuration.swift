@@ -128,6 +128,11 @@ public struct AirlockConfiguration: Sendable {
         public init() {}
     }
     public var logLevel = "info"
+    /// The values `log_level` and `--log-level` accept, most verbose first.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    /// How log lines are written: `text` for a terminal, `json` (one object per line) for a log collector.
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+    public var logFormat = LogFormat.text
     /// Event-loop threads; nil means one per core.
     public var threads: Int?
 

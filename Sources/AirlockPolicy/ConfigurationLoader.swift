@@ -29,7 +29,7 @@ public enum ConfigurationLoader {
         top.rejectUnknownKeys(
             [
                 "listen", "state_dir", "allowlist", "limits", "timeouts", "upstream", "proxy_auth", "log_level",
-                "threads", "scrub", "ledger", "admin_listen",
+                "log_format", "threads", "scrub", "ledger", "admin_listen",
             ], context: "the configuration")
 
         if let text = top.string("listen") {
@@ -177,7 +177,7 @@ public enum ConfigurationLoader {
             }
         }
         if let text = top.string("log_level") {
-            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            let levels = AirlockConfiguration.logLevels
             if levels.contains(text) {
                 config.logLevel = text
             } else {
@@ -185,6 +185,16 @@ public enum ConfigurationLoader {
                     .init(
                         rule: "config.invalid", message: "'log_level' must be one of \(levels.joined(separator: ", "))",
                         location: document.location(top.value("log_level"))))
+            }
+        }
+        if let text = top.string("log_format") {
+            if let format = AirlockConfiguration.LogFormat(rawValue: text) {
+                config.logFormat = format
+            } else {
+                top.diagnostics.append(
+                    .init(
+                        rule: "config.invalid", message: "'log_format' must be text or json",
+                        location: document.location(top.value("log_format"))))
             }
         }
     }

@@ -1,4 +1,5 @@
 import AirlockLedger
+import AirlockPolicy
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -33,6 +34,10 @@ public struct BackgroundLogHandler: LogHandler {
 
 /// The queue and thread behind `BackgroundLogHandler`.
 public final class BackgroundLogWriter: Sendable {
+    /// `text`: `time level label: key=value… message`, for a terminal. `json`: one JSON object per line with
+    /// `time`, `level`, `label`, `message` and the metadata as fields, for a log collector.
+    public typealias Format = AirlockConfiguration.LogFormat
+
     struct Record: Sendable {
         var date: Date
         var level: Logger.Level
@@ -50,8 +55,10 @@ public final class BackgroundLogWriter: Sendable {
     /// How often the writer wakes; producers never signal it, so logging costs no wake-up per record.
     private static let interval: UInt32 = 20_000
     private let storage = NIOLockedValueBox(Queue())
+    private let format: Format
 
-    public init() {
+    public init(format: Format = .text) {
+        self.format = format
         let thread = Thread { [self] in
             nameCurrentThread("airlock-log")
             self.drainForever()
@@ -67,6 +74,16 @@ public final class BackgroundLogWriter: Sendable {
                 queue.records.append(record)
             }
         }
+    }
+
+    /// Writes one announcement at once, ahead of the queue and whatever the log level: the bare line in text
+    /// mode, where scripts wait for it, and an `info` record in JSON mode, so that every line stays JSON.
+    public func announce(_ line: String) {
+        let text =
+            format == .json
+            ? Self.format(.init(date: Date(), level: .info, label: "airlock", message: line, metadata: [:]), as: .json)
+            : line + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 
     /// Writes everything queued so far; for shutdown.
@@ -92,10 +109,13 @@ public final class BackgroundLogWriter: Sendable {
         let (records, dropped) = batch
         guard !records.isEmpty || dropped > 0 else { return }
         var text = ""
-        for record in records { text += Self.format(record) }
+        for record in records { text += Self.format(record, as: format) }
         if dropped > 0 {
-            text +=
-                "\(Self.timestamp(Date())) warning airlock: dropped=\(dropped) log records dropped: the log writer fell behind\n"
+            let warning = Record(
+                date: Date(), level: .warning, label: "airlock",
+                message: "log records dropped: the log writer fell behind",
+                metadata: ["dropped": .stringConvertible(dropped)])
+            text += Self.format(warning, as: format)
         }
         FileHandle.standardError.write(Data(text.utf8))
     }
@@ -115,9 +135,37 @@ public final class BackgroundLogWriter: Sendable {
             "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 
-    static func format(_ record: Record) -> String {
-        var line = "\(timestamp(record.date)) \(record.level) \(record.label):"
-        for (key, value) in record.metadata.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        return line + " \(record.message)\n"
+    static func format(_ record: Record, as format: Format = .text) -> String {
+        let metadata = record.metadata.sorted(by: { $0.key < $1.key })
+        switch format {
+        case .text:
+            var line = "\(timestamp(record.date)) \(record.level) \(record.label):"
+            for (key, value) in metadata { line += " \(key)=\(value)" }
+            return line + " \(record.message)\n"
+        case .json:
+            var line =
+                "{\"time\":\"\(timestamp(record.date))\",\"level\":\"\(record.level)\",\"label\":\(JSON.string(record.label)),"
+                + "\"message\":\(JSON.string(record.message))"
+            // The four fields above come first and win: metadata never overwrites them.
+            for (key, value) in metadata where !["time", "level", "label", "message"].contains(key) {
+                line += ",\(JSON.string(key)):\(json(value))"
+            }
+            return line + "}\n"
+        }
+    }
+
+    /// A metadata value as JSON: integers and floating-point numbers given as numbers stay numbers (a status,
+    /// a duration, a count); everything else is a string, a list or an object.
+    private static func json(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text): return JSON.string(text)
+        case .stringConvertible(let number as any BinaryInteger): return "\(number)"
+        case .stringConvertible(let number as Double) where number.isFinite: return "\(number)"
+        case .stringConvertible(let other): return JSON.string(other.description)
+        case .array(let values): return "[" + values.map(json).joined(separator: ",") + "]"
+        case .dictionary(let fields):
+            let members = fields.sorted(by: { $0.key < $1.key }).map { "\(JSON.string($0.key)):\(json($0.value))" }
+            return "{" + members.joined(separator: ",") + "}"
+        }
     }
 }

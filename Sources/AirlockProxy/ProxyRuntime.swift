@@ -26,6 +26,8 @@ package final class ProxyRuntime: Sendable {
     let ledgerKeys: LedgerKeys?
     let metrics: ProxyMetrics?
     let counters = ProxyCounters()
+    /// Decision lines as message and fields (`log_format: json`) rather than one preformatted text line.
+    let structuredLogs: Bool
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
@@ -47,6 +49,7 @@ package final class ProxyRuntime: Sendable {
         self.ledger = ledger
         self.ledgerKeys = ledgerKeys
         self.configuration = configuration
+        self.structuredLogs = configuration.logFormat == .json
         self.currentAllowlist = NIOLockedValueBox(allowlist)
         self.interception = interception
         self.upstreamTLS = upstreamTLS
@@ -87,7 +90,7 @@ struct DecisionLog {
     /// The allowlist entry that matched (its host pattern), once the allowlist has decided.
     var entry: String?
     /// The scrubber's decision and finding counts per detector (stable ids only), once scanned.
-    var scrub: String?
+    var scrub: ScrubLogSummary?
     /// The ledger event being built for this request, and whether its intent record is already durable.
     var event: LedgerEvent?
     var intentWritten = false
@@ -108,14 +111,25 @@ struct DecisionLog {
         let elapsed = NIODeadline.now() - start
         if runtime.logger.logLevel <= .info {
             let micros = elapsed.nanoseconds / 1000
-            let fraction = micros % 1000
-            let milliseconds =
-                "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
-            var line =
-                "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
-            if let reason { line += " reason=\(reason)" }
-            if let scrub { line += " " + scrub }
-            runtime.logger.info("\(line)")
+            if runtime.structuredLogs {
+                var fields: Logger.Metadata = [
+                    "decision": .string(decision), "status": .stringConvertible(status), "method": .string(method),
+                    "host": .string(host), "path": .string(RequestLog.safePath(uri)),
+                    "duration_ms": .stringConvertible(Double(micros) / 1000),
+                ]
+                if let reason { fields["reason"] = .string(reason) }
+                scrub?.add(to: &fields)
+                runtime.logger.info("request", metadata: fields)
+            } else {
+                let fraction = micros % 1000
+                let milliseconds =
+                    "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
+                var line =
+                    "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
+                if let reason { line += " reason=\(reason)" }
+                if let scrub { line += " " + scrub.text }
+                runtime.logger.info("\(line)")
+            }
         }
         guard decision != "intercept" else { return }
         runtime.metrics?.request(decision: decision, host: entry ?? "(not allowlisted)")
@@ -145,6 +159,34 @@ struct DecisionLog {
             if decision == "error" { record.errorType = reason }
             ledger.append(record)
         }
+    }
+}
+
+/// What a decision line says about a scan: its decision, findings per detector id (binary parts forwarded unread
+/// among them) and the number of binary parts. Stable ids and counts only, never matched text.
+struct ScrubLogSummary: Sendable {
+    var decision: String
+    /// `detector:count,…`, as the text line and the ledger write it.
+    var findings: String?
+    var counts: [(String, Int)]
+    var binaryParts: Int
+
+    var text: String {
+        var line = "scrub=\(decision)"
+        if let findings { line += " findings=" + findings }
+        if binaryParts > 0 { line += " binary_parts=\(binaryParts)" }
+        return line
+    }
+
+    /// The same as fields: `findings` as an object of detector id → count.
+    func add(to fields: inout Logger.Metadata) {
+        fields["scrub"] = .string(decision)
+        if !counts.isEmpty {
+            fields["findings"] = .dictionary(
+                Logger.Metadata(
+                    counts.map { ($0.0, .stringConvertible($0.1)) }, uniquingKeysWith: { first, _ in first }))
+        }
+        if binaryParts > 0 { fields["binary_parts"] = .stringConvertible(binaryParts) }
     }
 }
 

@@ -84,11 +84,10 @@ enum ScrubGate {
             host: host, provider: provider)
     }
 
-    static func logSummary(_ result: ScrubResult) -> String? {
+    static func logSummary(_ result: ScrubResult) -> ScrubLogSummary? {
         guard !result.findings.isEmpty || result.binaryParts > 0 else { return nil }
-        var line = "scrub=\(result.decision.rawValue)"
-        if let summary = result.findingsSummary { line += " findings=" + summary }
-        if result.binaryParts > 0 { line += " binary_parts=\(result.binaryParts)" }
-        return line
+        return ScrubLogSummary(
+            decision: result.decision.rawValue, findings: result.findingsSummary, counts: result.countsByDetector,
+            binaryParts: result.binaryParts)
     }
 }

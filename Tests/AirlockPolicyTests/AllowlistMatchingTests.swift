@@ -190,19 +190,33 @@ struct AllowlistLoadingTests {
         #expect(erase.contains { $0.message == "'secrets' must be redact, block or monitor" })
     }
 
+    /// Loads `text` as a configuration file.
+    func loadConfiguration(_ text: String) throws -> AirlockConfiguration {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-config-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+        return try ConfigurationLoader.load(path: file)
+    }
+
     @Test("the configuration's scrub.binary: monitor by default, block when set, redact refused")
     func configurationBinary() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-config-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("airlock.yaml").path
-        func load(_ text: String) throws(PolicyLoadError) -> AirlockConfiguration {
-            _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
-            return try ConfigurationLoader.load(path: file)
+        #expect(try loadConfiguration("listen: 127.0.0.1:0\n").scrub.binary == .monitor)
+        #expect(try loadConfiguration("scrub:\n  binary: block\n").scrub.binary == .block)
+        #expect(throws: PolicyLoadError.self) { try loadConfiguration("scrub:\n  binary: redact\n") }
+    }
+
+    @Test("the configuration's log_format: text by default, json when set, anything else refused with its line")
+    func configurationLogFormat() throws {
+        #expect(try loadConfiguration("listen: 127.0.0.1:0\n").logFormat == .text)
+        #expect(try loadConfiguration("log_format: json\n").logFormat == .json)
+        let error = try #require(throws: PolicyLoadError.self) {
+            try loadConfiguration("threads: 2\nlog_format: xml\n")
         }
-        #expect(try load("listen: 127.0.0.1:0\n").scrub.binary == .monitor)
-        #expect(try load("scrub:\n  binary: block\n").scrub.binary == .block)
-        #expect(throws: PolicyLoadError.self) { try load("scrub:\n  binary: redact\n") }
+        #expect(
+            error.diagnostics.contains {
+                $0.rule == "config.invalid" && $0.message == "'log_format' must be text or json"
+                    && $0.location.line == 2
+            })
     }
 
     @Test("the shipped allowlist loads and inspects the three providers")

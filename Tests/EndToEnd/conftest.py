@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -111,7 +112,8 @@ def launch(
         errors = err.read_text(errors="replace")
         if "airlock listening on " in text and "airlock admin listening on " in errors:
             airlock.port = int(text.split("airlock listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
-            airlock.admin_port = int(errors.split("airlock admin listening on ", 1)[1].split()[0].rsplit(":", 1)[1])
+            # A bare line, or the message of a JSON log record with --log-format json.
+            airlock.admin_port = int(re.search(r"airlock admin listening on \S+?:(\d+)", errors).group(1))
             return airlock
         if process.poll() is not None:
             raise AssertionError(f"airlock exited early ({process.returncode}): {err.read_text()}")

