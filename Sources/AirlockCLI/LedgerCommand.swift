@@ -6,7 +6,10 @@ struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Read, verify and maintain the egress ledger (works while the proxy runs).",
-        subcommands: [Tail.self, Query.self, Stats.self, Verify.self, Export.self, Prune.self, Checkpoint.self]
+        subcommands: [
+            Tail.self, Query.self, Stats.self, Verify.self, Export.self, Prune.self, Checkpoint.self,
+            CredentialID.self,
+        ]
     )
 
     /// Filters shared by query, stats and export.
@@ -20,6 +23,9 @@ struct LedgerCommand: ParsableCommand {
             String?
         @Option(help: "Only this request model.") var model: String?
         @Option(help: "Only this provider: openai, anthropic, gcp.gemini.") var provider: String?
+        @Option(help: "Only requests made with this credential id (see `airlock ledger credential-id`).")
+        var credential: String?
+        @Option(help: "Only requests of this proxy user.") var user: String?
 
         func filter() throws -> LedgerFilter {
             var f = LedgerFilter()
@@ -29,6 +35,8 @@ struct LedgerCommand: ParsableCommand {
             f.decision = decision
             f.model = model
             f.provider = provider
+            f.credential = credential
+            f.user = user
             return f
         }
 
@@ -83,7 +91,8 @@ struct LedgerCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Request counts, bytes, tokens and redactions.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var filters: Filters
-        @Option(help: "host, model, provider, day, decision or detector.") var by: LedgerQuery.Grouping = .host
+        @Option(help: "host, model, provider, day, decision, detector, credential or user.")
+        var by: LedgerQuery.Grouping = .host
 
         func run() throws {
             try exitOnCLIError {
@@ -179,6 +188,56 @@ struct LedgerCommand: ParsableCommand {
                 }
                 printLine(latest.note(publicKey: keys.publicKey), terminator: "")
             }
+        }
+    }
+}
+
+extension LedgerCommand {
+    struct CredentialID: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "credential-id",
+            abstract: "Print the credential id the ledger records for an API key read from standard input.",
+            discussion: """
+                The key is read from standard input, never from an argument, which shells and process lists keep; \
+                at a terminal it is asked for without echo. A whole `Authorization` value (`Bearer sk-…`) is read \
+                as the proxy reads it. Then `airlock ledger query --credential ID` lists the requests made with \
+                that key.
+                """)
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try exitOnCLIError {
+                let (_, keys, _) = try common.openLedger()
+                let typed = isatty(STDIN_FILENO) == 1
+                let input = typed ? Self.readHidden(prompt: "API key: ") : Self.readAll()
+                let key = input.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !key.isEmpty else { throw CLIError("no API key on standard input", code: 2) }
+                guard !key.contains(where: \.isNewline) else {
+                    throw CLIError("standard input holds more than one line; give one key", code: 2)
+                }
+                printLine(keys.credentialID(LedgerKeys.credential(fromAuthorization: key)))
+            }
+        }
+
+        static func readAll() -> String {
+            String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+
+        /// One line from the terminal with echo turned off, restored afterwards.
+        static func readHidden(prompt: String) -> String {
+            FileHandle.standardError.write(Data(prompt.utf8))
+            var saved = termios()
+            let hidden = tcgetattr(STDIN_FILENO, &saved) == 0
+            if hidden {
+                var quiet = saved
+                quiet.c_lflag &= ~tcflag_t(ECHO)
+                tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+            }
+            defer {
+                if hidden { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            return readLine(strippingNewline: true) ?? ""
         }
     }
 }

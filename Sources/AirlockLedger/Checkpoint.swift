@@ -84,6 +84,14 @@ package struct LedgerKeys: Sendable {
 
     package var publicKey: Curve25519.Signing.PublicKey { signing.publicKey }
 
+    /// The credential in an `Authorization` value: the part after the scheme (`Bearer sk-…` → `sk-…`), else the
+    /// whole value. The proxy keys requests by it; `airlock ledger credential-id` reads a pasted value the same way.
+    package static func credential(fromAuthorization value: String) -> String {
+        guard let space = value.utf8.firstIndex(of: UInt8(ascii: " ")) else { return value }
+        let rest = value.utf8[value.utf8.index(after: space)...].drop { $0 == UInt8(ascii: " ") }
+        return rest.isEmpty ? value : String(Substring(rest))
+    }
+
     /// A truncated keyed HMAC of a credential: tells credentials apart without storing them.
     package func credentialID(_ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: credential)

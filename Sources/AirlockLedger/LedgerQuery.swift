@@ -23,6 +23,10 @@ package struct LedgerFilter: Sendable {
     package var decision: String?
     package var model: String?
     package var provider: String?
+    /// A credential id, as `airlock ledger credential-id` prints it.
+    package var credential: String?
+    /// A proxy user name.
+    package var user: String?
     package init() {}
 }
 
@@ -65,6 +69,8 @@ package enum LedgerQuery {
         if let v = filter.host { conditions.append("r.host = ?"); arguments.append(v) }
         if let v = filter.model { conditions.append("r.request_model = ?"); arguments.append(v) }
         if let v = filter.provider { conditions.append("r.provider = ?"); arguments.append(v) }
+        if let v = filter.credential { conditions.append("r.credential_id = ?"); arguments.append(v) }
+        if let v = filter.user { conditions.append("r.proxy_user = ?"); arguments.append(v) }
         if let v = filter.decision {
             conditions.append(
                 "(CASE WHEN o.decision IS NOT NULL THEN o.decision WHEN r.decision IN ('allowed','redacted') AND o.seq IS NULL THEN 'incomplete' ELSE r.decision END) = ?"
@@ -384,7 +390,9 @@ package enum LedgerQuery {
 
     // MARK: Statistics
 
-    package enum Grouping: String, Sendable, CaseIterable { case host, model, provider, day, decision, detector }
+    package enum Grouping: String, Sendable, CaseIterable {
+        case host, model, provider, day, decision, detector, credential, user
+    }
 
     /// Totals per group, added up one request at a time.
     package struct Stats {
@@ -405,6 +413,8 @@ package enum LedgerQuery {
             case .model: keys = [r["request_model"].text ?? "-"]
             case .provider: keys = [r["provider"].text ?? "-"]
             case .decision: keys = [r["decision"].text ?? "-"]
+            case .credential: keys = [r["credential_id"].text ?? "-"]
+            case .user: keys = [r["proxy_user"].text ?? "-"]
             case .day: keys = [String((r["time"].text ?? "-").prefix(10))]
             case .detector:
                 keys = (r["findings"].text ?? "").split(separator: ",").compactMap {

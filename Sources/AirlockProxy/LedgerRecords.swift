@@ -84,12 +84,7 @@ enum LedgerRecords {
 
     /// The API key a client sent, from the headers the three providers use or Gemini's `key` query parameter.
     static func credential(_ headers: HTTPHeaders, path: String) -> String? {
-        if let value = headers.first(name: "authorization") {
-            // `Scheme credential`: the part after the first space, else the whole value.
-            guard let space = value.utf8.firstIndex(of: UInt8(ascii: " ")) else { return value }
-            let rest = value.utf8[value.utf8.index(after: space)...].drop { $0 == UInt8(ascii: " ") }
-            return rest.isEmpty ? value : String(Substring(rest))
-        }
+        if let value = headers.first(name: "authorization") { return LedgerKeys.credential(fromAuthorization: value) }
         for name in ["x-api-key", "x-goog-api-key", "api-key"] {
             if let value = headers.first(name: name) { return value }
         }

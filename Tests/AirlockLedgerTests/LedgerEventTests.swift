@@ -101,6 +101,13 @@ import Testing
         #expect(keys.credentialID("sk-test") == expected)
         #expect(keys.credentialID("sk-other") != expected)
     }
+
+    @Test func theCredentialOfAnAuthorizationValueFollowsItsScheme() {
+        #expect(LedgerKeys.credential(fromAuthorization: "Bearer sk-test") == "sk-test")
+        #expect(LedgerKeys.credential(fromAuthorization: "Bearer   sk-test") == "sk-test")
+        #expect(LedgerKeys.credential(fromAuthorization: "sk-test") == "sk-test")
+        #expect(LedgerKeys.credential(fromAuthorization: "Bearer ") == "Bearer ")
+    }
 }
 
 enum SHA256Hex {

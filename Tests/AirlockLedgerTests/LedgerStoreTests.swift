@@ -119,6 +119,33 @@ import Testing
         #expect(newest.map { $0["id"] } == [.text("r2")])
     }
 
+    @Test func requestsAreFoundAndCountedByCredentialAndUser() throws {
+        let (store, _) = try Self.temporaryStore()
+        let events = (1...4).map { i in
+            var e = Self.event(i)
+            e.credentialID = i <= 3 ? "cred_aaaa" : "cred_bbbb"
+            e.proxyUser = i == 1 ? "alice" : nil
+            return e
+        }
+        _ = try store.append(events)
+        var filter = LedgerFilter()
+        filter.credential = "cred_aaaa"
+        #expect(try LedgerQuery.requests(store, filter).map { $0["id"] } == [.text("r1"), .text("r2"), .text("r3")])
+        filter.user = "alice"
+        #expect(try LedgerQuery.requests(store, filter).map { $0["id"] } == [.text("r1")])
+        var byCredential = LedgerQuery.Stats(by: .credential)
+        var byUser = LedgerQuery.Stats(by: .user)
+        try LedgerQuery.forEachRequest(store, LedgerFilter()) {
+            byCredential.add($0)
+            byUser.add($0)
+        }
+        let credentialRows = byCredential.render().split(separator: "\n").map { $0.split(separator: " ").prefix(2) }
+        #expect(
+            credentialRows.map { $0.joined(separator: " ") } == ["credential requests", "cred_aaaa 3", "cred_bbbb 1"])
+        let userRows = byUser.render().split(separator: "\n").map { $0.split(separator: " ").prefix(2) }
+        #expect(userRows.map { $0.joined(separator: " ") } == ["user requests", "- 3", "alice 1"])
+    }
+
     /// JSON output: every field in documented order, text escaped, `stream` a boolean, `findings` an object.
     @Test func jsonOutputIsStableAndEscaped() throws {
         let tricky = "quote \" backslash \\ tab \t newline \n bell \u{07} é 日本"

@@ -84,6 +84,44 @@ def test_every_request_gets_a_metadata_record(airlock, standin):
     assert ledger(airlock, "verify").returncode == 0
 
 
+def test_requests_made_with_a_key_are_found_by_its_credential_id(airlock, standin):
+    session = proxied_session(airlock)
+    for key, count in ((AUTH_CANARY, 2), ("key-other-cccccccc", 1)):
+        for _ in range(count):
+            assert session.post("https://api.openai.com/v1/chat/completions", json=chat("hello"),
+                                headers={"Authorization": f"Bearer {key}"}, timeout=20).status_code == 200
+    assert session.post("https://api.anthropic.com/v1/messages", json={"model": "claude-test", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]},
+                        headers={"x-api-key": XKEY_CANARY}, timeout=20).status_code == 200
+    wait_for(lambda: len(records(airlock)) >= 4)
+
+    def credential_id(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BINARY), "ledger", "credential-id", "--state-dir", str(airlock.state_dir)],
+                              input=text.encode(), capture_output=True, timeout=30)
+
+    found = credential_id(AUTH_CANARY + "\n")
+    assert found.returncode == 0, found.stderr
+    auth_id = found.stdout.decode().strip()
+    assert auth_id.startswith("cred_")
+    # A pasted Authorization value names the same key; an x-api-key value is the key itself.
+    assert credential_id(f"Bearer {AUTH_CANARY}").stdout.decode().strip() == auth_id
+    xkey_id = credential_id(XKEY_CANARY).stdout.decode().strip()
+    assert xkey_id.startswith("cred_") and xkey_id != auth_id
+
+    matching = ledger(airlock, "query", "--credential", auth_id, "--format", "jsonl", check=True).stdout.decode().splitlines()
+    assert len(matching) == 2 and all(json.loads(line)["credential_id"] == auth_id for line in matching)
+    assert [json.loads(line)["host"] for line in ledger(
+        airlock, "query", "--credential", xkey_id, "--format", "jsonl", check=True).stdout.decode().splitlines()] == ["api.anthropic.com"]
+    stats = ledger(airlock, "stats", "--by", "credential", check=True).stdout.decode().splitlines()
+    assert stats[0].split()[:2] == ["credential", "requests"]
+    counts = {line.split()[0]: line.split()[1] for line in stats[1:]}
+    assert stats[1].split()[0] == auth_id and counts[auth_id] == "2" and counts[xkey_id] == "1" and len(counts) == 3
+    for empty, problem in (("", "no API key on standard input"), ("one\ntwo\n", "more than one line")):
+        refused = credential_id(empty)
+        assert refused.returncode == 2 and problem in refused.stderr.decode()
+    for blob in (found.stdout + found.stderr, b"".join(ledger(airlock, *a).stdout for a in (("stats", "--by", "credential"), ("query",)))):
+        assert AUTH_CANARY.encode() not in blob and b"LedgerAuthCanary" not in blob
+
+
 def test_blocked_requests_are_recorded(tmp_path, standin):
     server, ca = standin
     config = tmp_path / "airlock.yaml"
