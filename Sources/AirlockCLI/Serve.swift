@@ -1,6 +1,7 @@
 import AirlockLedger
 import AirlockPolicy
 import AirlockProxy
+import AirlockScrub
 import AirlockTLS
 import ArgumentParser
 import Foundation
@@ -149,7 +150,12 @@ struct Serve: AsyncParsableCommand {
             logger: logger,
             announce: { line in printLine(line) }
         )
-        let reloader = AllowlistReloader(paths: configuration.allowlistPaths, server: server, logger: logger)
+        let reloader = Reloader(
+            load: {
+                var reloaded = try common.loadConfiguration()
+                try apply(to: &reloaded)
+                return reloaded
+            }, scrub: configuration.scrub, server: server, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: reloader),
         ]
@@ -241,23 +247,39 @@ struct Serve: AsyncParsableCommand {
 }
 
 /// Reloads the allowlist on SIGHUP. An invalid allowlist keeps the previous one and logs why.
-struct AllowlistReloader: Service {
-    let paths: [String]
+/// `SIGHUP`: reads the configuration and the allowlists again and swaps in the allowlists and the `scrub`
+/// section, all or nothing. Other configuration keys take effect on the next start.
+struct Reloader: Service {
+    let load: @Sendable () throws -> AirlockConfiguration
+    /// The scrub policy in force, to say in the log whether a reload changed it.
+    let scrub: ScrubPolicy
     let server: ProxyServer
     let logger: Logger
 
     func run() async throws {
+        var current = scrub
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            let configuration: AirlockConfiguration
+            let allowlist: Allowlist
             do {
-                let allowlist = try AllowlistLoader.load(paths: paths)
-                server.replaceAllowlist(allowlist)
-                logger.notice("allowlist reloaded", metadata: ["entries": .stringConvertible(allowlist.entries.count)])
+                configuration = try load()
+                allowlist = try AllowlistLoader.load(paths: configuration.allowlistPaths)
             } catch {
                 logger.error(
-                    "allowlist reload failed; keeping the previous allowlist",
-                    metadata: ["problems": .string(error.description)])
+                    "reload failed; keeping the previous allowlist and scrub policy",
+                    metadata: ["problems": .string("\(error)")])
+                continue
             }
+            server.replaceAllowlist(allowlist)
+            server.replaceScrubPolicy(configuration.scrub)
+            logger.notice(
+                "allowlist reloaded",
+                metadata: [
+                    "entries": .stringConvertible(allowlist.entries.count),
+                    "scrub_policy": .string(configuration.scrub == current ? "unchanged" : "changed"),
+                ])
+            current = configuration.scrub
         }
     }
 }

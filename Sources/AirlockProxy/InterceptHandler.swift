@@ -384,7 +384,7 @@ final class InterceptHandler: ChannelDuplexHandler {
                     provider: target.provider), exchange.log, context: context)
             return
         }
-        let policy = runtime.configuration.scrub.overriding(
+        let policy = runtime.scrubPolicy.overriding(
             secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary)
         let scrubber = Scrubber(policy: policy)
         let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json

@@ -29,6 +29,7 @@ package final class ProxyRuntime: Sendable {
     /// Decision lines as message and fields (`log_format: json`) rather than one preformatted text line.
     let structuredLogs: Bool
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
+    private let currentScrubPolicy: NIOLockedValueBox<ScrubPolicy>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
     package init(
@@ -51,6 +52,7 @@ package final class ProxyRuntime: Sendable {
         self.configuration = configuration
         self.structuredLogs = configuration.logFormat == .json
         self.currentAllowlist = NIOLockedValueBox(allowlist)
+        self.currentScrubPolicy = NIOLockedValueBox(configuration.scrub)
         self.interception = interception
         self.upstreamTLS = upstreamTLS
         self.resolver = resolver
@@ -59,8 +61,11 @@ package final class ProxyRuntime: Sendable {
     }
 
     var allowlist: Allowlist { currentAllowlist.withLockedValue { $0 } }
+    /// The configuration's `scrub` section as last loaded; an allowlist entry's overrides apply on top of it.
+    var scrubPolicy: ScrubPolicy { currentScrubPolicy.withLockedValue { $0 } }
 
     func replaceAllowlist(_ allowlist: Allowlist) { currentAllowlist.withLockedValue { $0 = allowlist } }
+    func replaceScrubPolicy(_ policy: ScrubPolicy) { currentScrubPolicy.withLockedValue { $0 = policy } }
 
     /// The upstream pool of the calling event loop.
     func pool(for eventLoop: any EventLoop) -> UpstreamPool {

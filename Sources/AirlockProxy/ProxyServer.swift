@@ -1,5 +1,6 @@
 import AirlockLedger
 import AirlockPolicy
+import AirlockScrub
 import AirlockTLS
 import Atomics
 import Foundation
@@ -71,6 +72,9 @@ public final class ProxyServer: Service, Sendable {
 
     /// Swaps the allowlist atomically; connections already decided keep the entry they matched.
     public func replaceAllowlist(_ allowlist: Allowlist) { runtime.replaceAllowlist(allowlist) }
+
+    /// Swaps the configuration's scrub policy; it applies from each connection's next request.
+    package func replaceScrubPolicy(_ policy: ScrubPolicy) { runtime.replaceScrubPolicy(policy) }
 
     public func run() async throws {
         let runtime = self.runtime

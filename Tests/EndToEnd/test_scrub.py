@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -156,6 +157,35 @@ def test_binary_parts_are_counted_or_blocked_as_configured(tmp_path, standin, bi
         assert "reason=scrubber_blocked" in output
         assert recorded["decision"] == "blocked"
     assert_no_canary(output)
+
+
+def test_sighup_reloads_the_scrub_policy_for_open_tunnels_too(tmp_path, standin):
+    server, ca = standin
+    server.state.reset()
+    settings = config(tmp_path, "scrub:\n  secrets: monitor\n")
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"token {GITHUB_CANARY}"}]}
+    with launched(tmp_path, server, ca, extra=settings) as airlock:
+        session = proxied_session(airlock)  # one tunnel, kept alive across the reloads
+        url = "https://api.openai.com/v1/chat/completions"
+        assert session.post(url, json=body, timeout=20).status_code == 200
+        assert GITHUB_CANARY.encode() in server.state.requests[-1].body  # monitor: forwarded as sent
+
+        (tmp_path / "airlock.yaml").write_text("scrub:\n  secrets: block\n")
+        airlock.process.send_signal(signal.SIGHUP)
+        assert "scrub_policy=changed" in log_after(airlock, "scrub_policy=changed")
+        blocked = session.post(url, json=body, timeout=20)
+        assert blocked.status_code == 403 and blocked.json()["error"]["code"] == "scrubber_blocked"
+        assert len(server.state.requests) == 1
+
+        # An invalid configuration keeps the policy in force, and says why without echoing the file.
+        (tmp_path / "airlock.yaml").write_text("scrub:\n  secrets: shred-it\n")
+        airlock.process.send_signal(signal.SIGHUP)
+        output = log_after(airlock, "reload failed")
+        assert "reload failed; keeping the previous allowlist and scrub policy" in output
+        assert "'secrets' must be redact, block or monitor" in output
+        assert session.post(url, json=body, timeout=20).status_code == 403
+        assert len(server.state.requests) == 1
+        assert_no_canary(airlock.output())
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
