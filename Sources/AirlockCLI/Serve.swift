@@ -246,7 +246,6 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Reloads the allowlist on SIGHUP. An invalid allowlist keeps the previous one and logs why.
 /// `SIGHUP`: reads the configuration and the allowlists again and swaps in the allowlists and the `scrub`
 /// section, all or nothing. Other configuration keys take effect on the next start.
 struct Reloader: Service {
