@@ -32,15 +32,8 @@ public enum ConfigurationLoader {
                 "log_format", "threads", "scrub", "ledger", "admin_listen",
             ], context: "the configuration")
 
-        if let text = top.string("listen") {
-            if let hp = HostPort(parsing: text) {
-                config.listen = hp
-            } else {
-                top.diagnostics.append(
-                    .init(
-                        rule: "config.invalid", message: "'listen' must be HOST:PORT",
-                        location: document.location(top.value("listen"))))
-            }
+        if let hp = top.parsed("listen", requirement: "'listen' must be HOST:PORT", HostPort.init(parsing:)) {
+            config.listen = hp
         }
         if let node = top.value("state_dir"), node.null == nil, let text = top.string("state_dir") {
             config.stateDirectory = expandHome(text)
@@ -176,26 +169,18 @@ public enum ConfigurationLoader {
                         location: document.location(node)))
             }
         }
-        if let text = top.string("log_level") {
-            let levels = AirlockConfiguration.logLevels
-            if levels.contains(text) {
-                config.logLevel = text
-            } else {
-                top.diagnostics.append(
-                    .init(
-                        rule: "config.invalid", message: "'log_level' must be one of \(levels.joined(separator: ", "))",
-                        location: document.location(top.value("log_level"))))
-            }
+        let levels = AirlockConfiguration.logLevels
+        if let level = top.parsed(
+            "log_level", requirement: "'log_level' must be one of \(levels.joined(separator: ", "))",
+            { levels.contains($0) ? $0 : nil })
+        {
+            config.logLevel = level
         }
-        if let text = top.string("log_format") {
-            if let format = AirlockConfiguration.LogFormat(rawValue: text) {
-                config.logFormat = format
-            } else {
-                top.diagnostics.append(
-                    .init(
-                        rule: "config.invalid", message: "'log_format' must be text or json",
-                        location: document.location(top.value("log_format"))))
-            }
+        if let format = top.parsed(
+            "log_format", requirement: "'log_format' must be text or json",
+            AirlockConfiguration.LogFormat.init(rawValue:))
+        {
+            config.logFormat = format
         }
     }
 

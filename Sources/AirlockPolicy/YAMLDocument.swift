@@ -106,6 +106,16 @@ struct MappingReader {
         return scalar.string
     }
 
+    /// The string at `key` read by `parse`; one it cannot read is a `config.invalid` problem saying `requirement`
+    /// (`'listen' must be HOST:PORT`) at the value's line.
+    mutating func parsed<T>(_ key: String, requirement: String, _ parse: (String) -> T?) -> T? {
+        guard let text = string(key) else { return nil }
+        if let value = parse(text) { return value }
+        diagnostics.append(
+            .init(rule: "config.invalid", message: requirement, location: document.location(mapping[key] ?? node)))
+        return nil
+    }
+
     mutating func int(_ key: String) -> Int? {
         guard let node = mapping[key] else { return nil }
         guard let value = node.int else {
