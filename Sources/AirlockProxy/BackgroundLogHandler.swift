@@ -147,12 +147,14 @@ public final class BackgroundLogWriter: Sendable {
                 "{\"time\":\"\(timestamp(record.date))\",\"level\":\"\(record.level)\",\"label\":\(JSON.string(record.label)),"
                 + "\"message\":\(JSON.string(record.message))"
             // The four fields above come first and win: metadata never overwrites them.
-            for (key, value) in metadata where !["time", "level", "label", "message"].contains(key) {
+            for (key, value) in metadata where !fixedFields.contains(key) {
                 line += ",\(JSON.string(key)):\(json(value))"
             }
             return line + "}\n"
         }
     }
+
+    private static let fixedFields: Set<String> = ["time", "level", "label", "message"]
 
     /// A metadata value as JSON: integers and floating-point numbers given as numbers stay numbers (a status,
     /// a duration, a count); everything else is a string, a list or an object.

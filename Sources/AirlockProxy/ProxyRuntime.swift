@@ -171,14 +171,13 @@ struct DecisionLog {
 /// among them) and the number of binary parts. Stable ids and counts only, never matched text.
 struct ScrubLogSummary: Sendable {
     var decision: String
-    /// `detector:count,…`, as the text line and the ledger write it.
-    var findings: String?
     var counts: [(String, Int)]
     var binaryParts: Int
 
+    /// `scrub=redacted findings=github-pat:1,… binary_parts=1`, findings in the form the ledger writes.
     var text: String {
         var line = "scrub=\(decision)"
-        if let findings { line += " findings=" + findings }
+        if let findings = ScrubResult.summary(of: counts) { line += " findings=" + findings }
         if binaryParts > 0 { line += " binary_parts=\(binaryParts)" }
         return line
     }

@@ -87,7 +87,6 @@ enum ScrubGate {
     static func logSummary(_ result: ScrubResult) -> ScrubLogSummary? {
         guard !result.findings.isEmpty || result.binaryParts > 0 else { return nil }
         return ScrubLogSummary(
-            decision: result.decision.rawValue, findings: result.findingsSummary, counts: result.countsByDetector,
-            binaryParts: result.binaryParts)
+            decision: result.decision.rawValue, counts: result.countsByDetector, binaryParts: result.binaryParts)
     }
 }

@@ -63,9 +63,11 @@ package struct ScrubResult: Sendable {
     }
 
     /// `github-pat:2,code-python:1`, or nil when nothing was found: the form logs and the ledger use.
-    package var findingsSummary: String? {
-        let counts = countsByDetector
-        return counts.isEmpty ? nil : counts.map { "\($0.0):\($0.1)" }.joined(separator: ",")
+    package var findingsSummary: String? { Self.summary(of: countsByDetector) }
+
+    /// Counts per detector in that form.
+    package static func summary(of counts: [(String, Int)]) -> String? {
+        counts.isEmpty ? nil : counts.map { "\($0.0):\($0.1)" }.joined(separator: ",")
     }
 }
 
