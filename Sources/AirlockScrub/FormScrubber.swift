@@ -69,7 +69,8 @@ extension Scrubber {
             }
             let text = Array(content)
             let spans = try scrubText(
-                text, path: { path }, session: session, wholeCode: language, secretsOnly: structural)
+                text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,
+                assignedTo: part.filename == nil ? name : nil)
             if !spans.isEmpty {
                 let replacement = piece ? Span.fitted(spans, to: text) : Span.apply(spans, to: text)
                 outcome.edits.append(Edit(range: part.content, replacement: replacement))

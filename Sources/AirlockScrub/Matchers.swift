@@ -27,6 +27,11 @@ enum Matchers {
         case .mailchimpKey: return mailchimpKey(b, start, end)
         case .azureSASSignature: return azureSASSignature(b, start, end)
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
+        case .base64PrivateKey: return base64PrivateKey(b, start)
+        case .registryAuth: return registryAuth(b, end)
+        case .commandLinePassword: return commandLinePassword(b, start, end)
+        case .netrcPassword: return netrcPassword(b, end)
+        case .authorizationHeader: return authorizationHeader(b, end)
         }
     }
 
@@ -63,6 +68,8 @@ enum Matchers {
     // MARK: Assignments
 
     private static let quotes = ByteClass([], "\"'`")
+    /// Visible ASCII but quotes: the bytes of a bare word such as a resource name.
+    private static let unquotedVisible = ByteClass([0x21...0x21, 0x23...0x26, 0x28...0x5F, 0x61...0x7E])
 
     /// Skips an identifier's tail, closing quote or bracket, and the assignment operator.
     /// Returns where the value starts, or nil when no operator follows.
@@ -142,7 +149,7 @@ enum Matchers {
 
     /// Values that name where a secret comes from instead of holding it.
     private static let references: [[UInt8]] = [
-        "environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring",
+        "environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring", "arn:aws",
     ].map { Array($0.utf8) }
 
     private static func assignment(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, minLength: Int)
@@ -150,6 +157,12 @@ enum Matchers {
     {
         // `tokenizer`, `secretary`, `passwords`: another word, not this keyword.
         if end < b.count, b[end] &- 0x61 < 26 { return nil }
+        // Inside an AWS resource name (`arn:aws:secretsmanager:…:secret:name`) or a pattern for one, which names a
+        // secret.
+        let word = Bytes.runBackwards(b, before: start, unquotedVisible, max: 256)
+        if let arn = Bytes.find(b, "arn:", from: word, limit: start), arn == word || !b[arn - 1].isASCIILetter {
+            return nil
+        }
         let tailEnd = Bytes.run(b, from: end, .identifier, max: 48)
         var tailStart = end
         while tailStart < tailEnd, !b[tailStart].isASCIIAlphanumeric { tailStart += 1 }
@@ -358,5 +371,104 @@ enum Matchers {
         let range = end..<i
         guard range.count >= 3, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
         return range
+    }
+
+    // MARK: Encoded keys, credential files and headers
+
+    /// A PEM private key encoded as one base64 value, on one line or wrapped at a fixed width. The keyword is
+    /// `-----BEGIN ` as base64 from a value's start; the block's first line, decoded, must name a private key, so
+    /// that encoded certificates and public keys (`client-certificate-data`) pass.
+    private static func base64PrivateKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Range<Int>? {
+        if start > 0, ByteClass.base64.contains(b[start - 1]) { return nil }
+        let limit = 64 * 1024
+        var stop = Bytes.run(b, from: start, .base64, max: limit)
+        let width = stop - start
+        guard width >= 64, let head = Base64.decode(b[start..<start + 64])?.bytes else { return nil }
+        let firstLine = head.prefix { $0 != 0x0A }
+        guard firstLine.starts(with: "-----BEGIN ".utf8),
+            firstLine.withUnsafeBufferPointer({ Bytes.find($0, "PRIVATE KEY", from: 0, limit: $0.count) }) != nil
+        else { return nil }
+        // Wrapped: every line but the last is `width` long; a line break may be followed by indentation.
+        var lineStart = start
+        while stop - lineStart == width, stop - start < limit {
+            var i = stop
+            if i < b.count, b[i] == 0x0D { i += 1 }
+            guard i < b.count, b[i] == 0x0A else { break }
+            i += 1
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            let next = Bytes.run(b, from: i, .base64, max: width)
+            guard next > i, next - i <= width else { break }
+            lineStart = i
+            stop = next
+        }
+        return stop - start >= 120 ? start..<stop : nil
+    }
+
+    /// `"auth": "…"` in a Docker or Podman credentials file, where the value is base64 of `user:password`.
+    private static func registryAuth(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var i = end
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+        let value = i + 1..<Bytes.run(b, from: i + 1, .base64, max: 1024)
+        guard value.upperBound < b.count, b[value.upperBound] == UInt8(ascii: "\""), value.count >= 8,
+            let decoded = Base64.decode(b[value].prefix { $0 != UInt8(ascii: "=") })?.bytes,
+            decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }),
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":")), colon > 0, decoded.count - colon > 3
+        else { return nil }
+        return value
+    }
+
+    /// A password given on a command line or in a credentials file: long enough, not a placeholder, a literal
+    /// such as `password`, or a reference to a variable.
+    static func plausiblePassword(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count >= 3, range.count <= 512, !Placeholder.looksLikePlaceholder(b, range) else { return false }
+        let first = b[range.lowerBound]
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") { return false }
+        return !isOne(b, range, of: literalValues) && !isOne(b, range, of: passwordWords)
+    }
+
+    /// The netrc words that may follow a machine name, each with a value.
+    private static let netrcWords: [[UInt8]] = ["login", "password", "account", "port"].map { Array($0.utf8) }
+
+    /// `machine HOST login NAME password SECRET`, on one line or across several. The stanza must parse as netrc
+    /// (each word one of `netrcWords`, each with a value) up to the password, so prose mentioning a machine's
+    /// password does not.
+    private static func netrcPassword(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var words = ShellWords(b, from: end, limit: min(b.count, end + 1024), multiline: true)
+        guard words.next() != nil else { return nil }  // the machine name
+        while let word = words.next() {
+            guard isOne(b, word, of: netrcWords), let value = words.next() else { return nil }
+            if Bytes.containsFolded(b, word, netrcWords[1]) {
+                return plausiblePassword(b, value) ? value : nil
+            }
+        }
+        return nil
+    }
+
+    /// Schemes whose credentials other rules find (Basic, Bearer) or that carry no reusable secret.
+    private static let otherAuthorizationSchemes: [[UInt8]] = [
+        "basic", "bearer", "digest", "negotiate", "ntlm", "aws4-hmac-sha256", "hoba", "mutual", "vapid",
+    ].map { Array($0.utf8) }
+
+    /// `Authorization: Token …`, `Authorization: ApiKey …` or a bare key, in a header or a JSON or dict literal.
+    private static func authorizationHeader(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var i = end
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        let first = i..<Bytes.run(b, from: i, .b64token, max: 4096)
+        var credentials = first
+        if first.upperBound < b.count, b[first.upperBound] == 0x20 {
+            // A scheme, then the credentials.
+            guard first.count <= 24, b[first].allSatisfy({ $0.isASCIILetter || $0 == UInt8(ascii: "-") }),
+                !isOne(b, first, of: otherAuthorizationSchemes)
+            else { return nil }
+            var j = first.upperBound
+            while j < b.count, b[j] == 0x20 { j += 1 }
+            credentials = j..<Bytes.run(b, from: j, .b64token, max: 4096)
+        }
+        guard credentials.count >= 16, Placeholder.entropy(b, credentials) >= 3.0,
+            !Placeholder.looksLikePlaceholder(b, credentials)
+        else { return nil }
+        return credentials
     }
 }

@@ -135,10 +135,11 @@ package struct Scrubber: Sendable {
     }
 
     /// Scans one decoded string and returns what to replace in it (in order, overlaps merged; empty when nothing).
-    /// `path` is rendered only when there is a finding to report.
+    /// `path` is rendered only when there is a finding to report. `name` is what the text was assigned to (a JSON
+    /// member's key, a form field's name), if anything.
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
-        secretsOnly: Bool = false
+        secretsOnly: Bool = false, assignedTo name: String? = nil
     ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
@@ -148,7 +149,13 @@ package struct Scrubber: Sendable {
         }
         text.withUnsafeBufferPointer { b in
             var markers: [KeywordAutomaton.Hit] = []
-            for match in secretsScanner.scan(b, markers: &markers) {
+            let matches =
+                if let name {
+                    secretsScanner.scan(b, assignedTo: name, markers: &markers)
+                } else {
+                    secretsScanner.scan(b, markers: &markers)
+                }
+            for match in matches {
                 let rule = secretsScanner.rules[match.rule]
                 let number = session.number(for: .secret, b[match.range])
                 session.findings.append(

@@ -338,6 +338,9 @@ package enum SecretCatalogue {
             "private-key-pgp", "PGP private key block", keywords: ["-----BEGIN PGP PRIVATE KEY BLOCK-----"],
             .armoredBlock(end: "-----END PGP PRIVATE KEY BLOCK-----")),
         R("private-key-putty", "PuTTY private key file", keywords: ["PuTTY-User-Key-File-"], .puttyKey),
+        R(
+            "private-key-base64", "Base64-encoded PEM private key (kubeconfig client-key-data, a Secret's tls.key)",
+            keywords: ["LS0tLS1CRUdJTiB"], .base64PrivateKey),
         R.token("age-secret-key", "age encryption secret key", prefix: "AGE-SECRET-KEY-1", .bech32Upper, 58...58),
         R("jwt", "JSON Web Token", keywords: ["eyJ"], .jwt),
         R(
@@ -380,6 +383,20 @@ package enum SecretCatalogue {
             "authorization-basic", "HTTP Basic credentials in an Authorization header",
             keywords: ["authorization: basic ", "authorization:basic "], .basicAuth),
         R("authorization-bearer", "Bearer token (Authorization: Bearer …)", keywords: ["bearer "], .bearer),
+        R(
+            "authorization-header",
+            "Credentials in an Authorization header with another scheme or none (Token, ApiKey)",
+            keywords: ["authorization:", "authorization\":", "authorization':"], .authorizationHeader),
+        R(
+            "docker-registry-auth", "Registry credentials in a Docker or Podman config (base64 user:password auth)",
+            keywords: ["\"auth\":"], .registryAuth),
+        R("netrc-password", ".netrc password (machine … login … password …)", keywords: ["machine "], .netrcPassword),
+        R(
+            "command-line-password", "Password option of curl, wget, HTTPie, mysql or sshpass (-u user:password, -p…)",
+            keywords: [
+                "curl ", "wget ", "http ", "https ", "xh ", "mysql ", "mysqldump ", "mysqladmin ", "mariadb ",
+                "sshpass ",
+            ], .commandLinePassword),
     ]
 
     static let context: [SecretRule] = [

@@ -61,6 +61,16 @@ enum SecretMatcher: Sendable {
     case mailchimpKey
     case azureSASSignature
     case adoConnectionPassword
+    /// A whole PEM private key, base64-encoded (kubeconfig `client-key-data`); the keyword is `-----BEGIN ` encoded.
+    case base64PrivateKey
+    /// The `auth` field of a Docker or Podman credentials file: base64 of `user:password`.
+    case registryAuth
+    /// A password given as an option to a command-line client; the keyword is the command's name.
+    case commandLinePassword
+    /// `machine HOST login NAME password SECRET` in a `.netrc` file.
+    case netrcPassword
+    /// An `Authorization` header value with a scheme other than Basic or Bearer, or none.
+    case authorizationHeader
 }
 
 /// What a scan found: a rule and the byte range of the secret in the scanned text.

@@ -96,6 +96,45 @@ package struct SecretScanner: Sendable {
         return kept
     }
 
+    /// Secrets in a value that a name was assigned to (a JSON member's string, a form field), read as the text
+    /// `"name": "value"` so that the rules which need the name (`password`, `aws_secret_access_key`, a Docker
+    /// config's `auth`) see it. Ranges, and `markers`, are in `value`. Names without any keyword cost one pass
+    /// over the name.
+    package func scan(
+        _ value: UnsafeBufferPointer<UInt8>, assignedTo name: some StringProtocol,
+        markers: inout [KeywordAutomaton.Hit]
+    ) -> [SecretMatch] {
+        let prefix = name.utf8.count + 5
+        guard prefix <= 256 else { return scan(value, markers: &markers) }
+        func writePrefix(_ out: UnsafeMutableBufferPointer<UInt8>) {
+            out[0] = 0x22
+            _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: name.utf8)
+            for (i, c) in "\": \"".utf8.enumerated() { out[prefix - 4 + i] = c }
+        }
+        let named = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: prefix) { out in
+            writePrefix(out)
+            var hits: [KeywordAutomaton.Hit] = []
+            automaton.scan(UnsafeBufferPointer(out), into: &hits)
+            return hits.contains { keywordRule[Int($0.keyword)] >= 0 }
+        }
+        guard named else { return scan(value, markers: &markers) }
+        let text = [UInt8](unsafeUninitializedCapacity: prefix + value.count + 1) { out, count in
+            writePrefix(out)
+            _ = UnsafeMutableBufferPointer(rebasing: out[prefix...]).initialize(from: value)
+            out[prefix + value.count] = 0x22
+            count = prefix + value.count + 1
+        }
+        var shiftedMarkers: [KeywordAutomaton.Hit] = []
+        let matches = text.withUnsafeBufferPointer { scan($0, markers: &shiftedMarkers) }
+        for hit in shiftedMarkers where Int(hit.end) - keywordBytes[firstMarker + Int(hit.keyword)].count >= prefix {
+            markers.append(KeywordAutomaton.Hit(keyword: hit.keyword, end: hit.end - Int32(prefix)))
+        }
+        return matches.compactMap { match in
+            let range = max(match.range.lowerBound, prefix) - prefix..<min(match.range.upperBound - prefix, value.count)
+            return range.isEmpty ? nil : SecretMatch(rule: match.rule, range: range)
+        }
+    }
+
     package func scan(_ text: [UInt8]) -> [SecretMatch] {
         text.withUnsafeBufferPointer { scan($0) }
     }
@@ -106,7 +145,7 @@ extension SecretMatcher {
     var matchesKeywordCase: Bool {
         switch self {
         case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
-            .jwt, .azureSASSignature:
+            .jwt, .azureSASSignature, .base64PrivateKey:
             true
         default: false
         }

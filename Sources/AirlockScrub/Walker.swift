@@ -183,7 +183,8 @@ struct Walker {
             }
         }
 
-        let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session)
+        let spans = try scrubber.scrubText(
+            text, path: { renderPath() }, session: session, assignedTo: isArrayElement ? nil : key)
         redact(spans, in: text, at: range, escapes: escapes)
     }
 

@@ -165,6 +165,43 @@ import Testing
         #expect(result.findings.allSatisfy { !$0.path.contains(t) })
     }
 
+    /// A value is read with the name it is assigned to: a password in a JSON document pasted as content, in a tool
+    /// call's input, in request metadata or in a form field is found though the value alone looks like any word.
+    @Test func valuesAreReadWithTheNameTheyAreAssignedTo() throws {
+        let password = "Tr0ub4dor&3x-Q"
+        let nested = try Scan.json(
+            #"{"model":"m","messages":[{"role":"user","content":"{\"db\": {\"password\": \"\#(password)\"}}"}]}"#,
+            kind: .openai)
+        #expect(nested.findings.map(\.detector) == ["password-assignment"])
+        #expect(nested.findings.map(\.path) == ["$.messages[0].content.db.password"])
+        #expect(!Scan.output(nested).contains(password))
+
+        let toolInput = try Scan.json(
+            #"{"model":"m","messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"connect","#
+                + #""input":{"host":"db","password":"\#(password)"}}]}]}"#, kind: .anthropic)
+        #expect(toolInput.findings.map(\.detector) == ["password-assignment"])
+
+        let key = "q8Rz3LmN7vT2xK9pW4sY6bH1"
+        let metadata = try Scan.json(
+            #"{"model":"m","metadata":{"api_key":"\#(key)"},"input":"hi"}"#, kind: .openai, path: "/v1/responses")
+        #expect(metadata.findings.contains { $0.detector == "api-key-assignment" && $0.path == "$.metadata.api_key" })
+        #expect(!Scan.output(metadata).contains(key))
+
+        // A key that is itself a token keeps its own rule; the name only adds context.
+        let keyed = try Scan.json(
+            #"{"model":"m","messages":[{"role":"user","content":"{\"aws_secret_access_key\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8Hk2LmQ9\"}"}]}"#,
+            kind: .openai)
+        #expect(keyed.findings.map(\.detector) == ["aws-secret-access-key"])
+
+        // Names alone are not secrets: schema descriptions, literal types and counts stay.
+        let schema = try Scan.json(
+            #"{"model":"m","tools":[{"type":"function","function":{"name":"login","parameters":{"type":"object","#
+                + #""properties":{"password":{"type":"string","description":"The password the user typed"},"#
+                + #""token":{"type":"string"}}}}}],"messages":[{"role":"user","content":"{\"token_count\": \"12345678\", \"secret\": \"kept in the vault\"}"}]}"#,
+            kind: .openai)
+        #expect(schema.findings.isEmpty, "\(schema.findings.map(\.detector))")
+    }
+
     @Test func minimisation() throws {
         let added = try Scan.json(#"{"model":"m","input":"hi"}"#, kind: .openai, path: "/v1/responses")
         #expect(Scan.output(added) == #"{"store":false,"model":"m","input":"hi"}"#)

@@ -216,6 +216,21 @@ import Testing
         #expect(try Self.scrub(result.output).output == result.output)
     }
 
+    /// A field is read with its name, as a JSON member is with its key; a file's name is not an assignment.
+    @Test func aFieldIsReadWithItsName() throws {
+        let password = "Tr0ub4dor&3x-Q"
+        let result = try Self.scrub(
+            Self.form([
+                Field("model", "whisper-1"), Field("db_password", password),
+                Field("password", filename: "notes.txt", type: "text/plain", "password"),
+            ]))
+        #expect(result.findings.map(\.detector) == ["password-assignment"])
+        #expect(result.findings.map(\.path) == ["$.db_password"])
+        let out = try Self.read(result.output)
+        #expect(out[1].1 == "[REDACTED:secret:password-assignment:1]")
+        #expect(out[2].1 == "password")
+    }
+
     @Test func jsonLinesFilesAreWalkedLineByLine() throws {
         // An OpenAI batch input file: each line a request whose body holds the prompt, with a JSON escape inside
         // the token that a text scan of the raw line would not see through.

@@ -78,6 +78,15 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         "max_tokens: 4096, temperature: 0.2",
         "base64 of hello world is aGVsbG8gd29ybGQ=",
         "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+        "git push -u origin main && sort -u names.txt | uniq -c",
+        "curl -u admin https://api.internal/health",
+        "docker run -u 1000:1000 -p 8080:80 nginx",
+        "http --auth-type bearer GET https://api.internal",
+        "The machine learning model needs a password manager.",
+        "Authorization: Bearer is the scheme this API expects",
+        #""SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf""#,
+        #""pattern": "^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$""#,
+        #""IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword""#,
     ])
     func benignLookAlikesAreNotFlagged(_ text: String) {
         #expect(Scan.secrets(text).isEmpty, "flagged: \(Scan.secrets(text).map(\.id))")

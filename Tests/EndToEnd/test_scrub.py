@@ -85,6 +85,35 @@ def test_secrets_and_code_reach_the_provider_redacted(airlock, standin):
     assert_no_canary(log)
 
 
+def test_credentials_in_config_files_and_command_lines_reach_the_provider_redacted(airlock, standin):
+    """A tool's JSON output carrying a kubeconfig key and a password by name, and a curl command line: the values
+    alone look like any word or base64, so these are found from where they sit."""
+    server, _ = standin
+    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(
+        base64.b64encode(bytes(range(i, i + 48))).decode() for i in range(0, 240, 48)) + "\n-----END RSA PRIVATE KEY-----\n"
+    key_data = base64.b64encode(pem.encode()).decode()
+    curl_password, db_password = "Qz7vL2mK9xR4tW", "Hv3#pN8sJ2qX"
+    tool_output = json.dumps({"users": [{"name": "admin", "user": {"client-key-data": key_data}}], "db": {"password": db_password}})
+    body = {"model": "gpt-test", "input": [
+        {"role": "user", "content": f"This fails:\ncurl -sSu deploy:{curl_password} https://status.internal/health"},
+        {"type": "function_call_output", "call_id": "call_1", "output": tool_output},
+    ]}
+    response = proxied_session(airlock).post("https://api.openai.com/v1/responses", json=body, timeout=20)
+    assert response.status_code == 200
+    received = server.state.requests[-1].body.decode()
+    for secret in (key_data[:40], curl_password, db_password):
+        assert secret not in received
+    sent = json.loads(received)["input"]
+    assert sent[0]["content"] == "This fails:\ncurl -sSu deploy:[REDACTED:secret:command-line-password:1] https://status.internal/health"
+    output = json.loads(sent[1]["output"])
+    assert output["users"][0]["user"]["client-key-data"] == "[REDACTED:secret:private-key-base64:2]"
+    assert output["db"]["password"] == "[REDACTED:secret:password-assignment:3]"
+    log = log_after(airlock, "command-line-password")
+    assert "findings=openai-store-disabled:1,command-line-password:1,private-key-base64:1,password-assignment:1" in log
+    for secret in (key_data[:40], curl_password, db_password):
+        assert secret not in log
+
+
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
 def test_streaming_requests_are_scrubbed_too(airlock, standin, provider):
     server, _ = standin

@@ -5,6 +5,7 @@ Token and keyed rules are read from SecretCatalogue.swift (prefix, alphabet, len
 real credential is involved. Structural and context rules have hand-written cases below.
 Run from the repository root: python3 Tests/AirlockScrubTests/Fixtures/make_rule_examples.py
 """
+import base64
 import json
 import random
 import re
@@ -50,8 +51,8 @@ def body(rng: random.Random, chars: str, n: int) -> str:
             return s
 
 
-TOKEN = re.compile(r'R\.token\(\s*"([^"]+)",\s*"[^"]*",\s*(?:prefix: "([^"]+)"|prefixes: \[([^\]]+)\]),\s*(.+?),\s*(\d+)\.\.\.(\d+)(?:,\s*entropy: [\d.]+)?\)', re.S)
-KEYED = re.compile(r'R\.keyed\(\s*"([^"]+)",\s*"[^"]*",\s*names: \[([^\]]+)\],\s*(.+?),\s*(\d+)\.\.\.(\d+)(?:,\s*entropy: [\d.]+)?\)', re.S)
+TOKEN = re.compile(r'R\.token\(\s*"([^"]+)",\s*"[^"]*",\s*(?:prefix: "([^"]+)"|prefixes: \[([^\]]+)\]),\s*(.+?),\s*(\d+)\.\.\.(\d+)(?:,\s*entropy: [\d.]+)?\s*\)', re.S)
+KEYED = re.compile(r'R\.keyed\(\s*"([^"]+)",\s*"[^"]*",\s*names: \[([^\]]+)\],\s*(.+?),\s*(\d+)\.\.\.(\d+)(?:,\s*entropy: [\d.]+)?\s*\)', re.S)
 
 examples: dict[str, dict] = {}
 
@@ -88,7 +89,7 @@ for m in KEYED.finditer(CATALOGUE):
     rng = random.Random(rule)
     chars = alphabet(cls)
     lo, hi = int(lo), int(hi)
-    name_list = [n.strip().strip('"') for n in names.split(",")]
+    name_list = [n.strip().strip('"') for n in names.split(",") if n.strip()]
     v1 = body(rng, chars, lo)
     v2 = body(rng, chars, hi)
     short = body(rng, chars, lo - 1)
@@ -212,6 +213,58 @@ add("api-key-assignment", [(f"const apiKey = '{k1}';", k1), (f"X-Api-Key: {k2}",
 c1, c2 = body(rng, string.ascii_letters + string.digits, 20), body(rng, string.ascii_letters + string.digits, 28)
 add("credential-assignment", [(f"SERVICE_CREDENTIALS={c1}", c1), (f'"credential": "{c2}"', c2)],
     ["credentials: file", 'credentials = load("creds.json")'])
+
+# Credentials inside encodings, credential files, headers and command lines.
+rng = random.Random("encoded-and-files")
+ALNUM = string.ascii_letters + string.digits
+
+
+def b64(text: str, width: int = 0) -> str:
+    encoded = base64.b64encode(text.encode()).decode()
+    return "\n".join(encoded[i:i + width] for i in range(0, len(encoded), width)) if width else encoded
+
+
+def pem_text(label: str, lines: int = 6) -> str:
+    payload = "\n".join(body(rng, B64, 64) for _ in range(lines))
+    return f"-----BEGIN {label}-----\n{payload}\n-----END {label}-----\n"
+
+
+kube_key = b64(pem_text("RSA PRIVATE KEY"))
+wrapped_key = b64(pem_text("PRIVATE KEY"), 76)
+indented = "\n".join("    " + line for line in wrapped_key.split("\n"))
+add("private-key-base64",
+    [(f"users:\n- name: admin\n  user:\n    client-key-data: {kube_key}\n", kube_key),
+     (f"data:\n  tls.key: |\n{indented}\nkind: Secret", wrapped_key.split("\n")[-1])],
+    [f"client-certificate-data: {b64(pem_text('CERTIFICATE'))}", f"ssh: {b64(pem_text('PUBLIC KEY'))}"])
+
+reg1 = b64(f"deploy:{body(rng, ALNUM, 20)}")
+reg2 = b64(f"_json_key:{body(rng, ALNUM, 32)}")
+add("docker-registry-auth",
+    [(f'{{"auths": {{"registry.example.com": {{"auth": "{reg1}"}}}}}}', reg1),
+     (f'{{"auths":{{"ghcr.io":{{"auth":"{reg2}","email":"ci@example.com"}}}}}}', reg2)],
+    ['{"auths": {"registry.example.com": {"auth": "dXNlcm5hbWVvbmx5"}}}', '{"auth": "oauth2"}'])
+
+n1, n2 = body(rng, ALNUM, 16), body(rng, ALNUM, 12) + "#!"
+add("netrc-password",
+    [(f"machine api.example.com login bot password {n1}", n1),
+     (f"machine git.internal\n  login deploy\n  password {n2}\nmachine other.internal login x", n2)],
+    ["the machine password is in the vault, ask the machine login owner", "machine api.example.com login bot password $NETRC_PASSWORD"])
+
+a1, a2, a3 = body(rng, ALNUM, 40), body(rng, ALNUM, 32), body(rng, ALNUM, 36)
+add("authorization-header",
+    [(f"Authorization: Token {a1}", a1), (f'headers = {{"Authorization": "ApiKey {a2}"}}', a2),
+     (f"-H 'authorization: {a3}'", a3)],
+    ["Authorization: required for all endpoints", "Authorization: Token <your-token>",
+     "Authorization: AWS4-HMAC-SHA256 Credential=AKIA/20240101/us-east-1/s3/aws4_request, Signature=" + body(rng, "0123456789abcdef", 64)])
+
+c1, c2, c3, c4, c5 = (body(rng, ALNUM, 14) for _ in range(5))
+add("command-line-password",
+    [(f"curl -sSu admin:{c1} https://api.internal/health", c1),
+     (f"curl https://api.internal/x \\\n  -H 'Accept: application/json' \\\n  --user 'svc:{c2}'", c2),
+     (f"mysql -h db -u root -p{c3} app < dump.sql", c3), (f"sshpass -p '{c4}' ssh deploy@host", c4),
+     (f"wget --http-password {c5} --user bob https://files.internal/a.tgz", c5)],
+    ["curl -u admin https://api.internal (curl asks for the password)", "curl -u $USER:$PASSWORD https://api.internal",
+     "mysql -u root -p app", "git push -u origin main && sort -u names.txt", "curl -u user:pass https://api.internal"])
 
 out = Path(__file__).with_name("rule-examples.json")
 out.write_text(json.dumps(sorted(examples.values(), key=lambda e: e["rule"]), indent=1) + "\n")

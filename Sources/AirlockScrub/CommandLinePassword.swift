@@ -1,0 +1,141 @@
+/// The `command-line-password` rule: a password given as an option to a client whose name is the keyword
+/// (`curl -u user:password`, `wget --password …`, `mysql -p…`, `sshpass -p …`, HTTPie's `-a user:password`).
+extension Matchers {
+    /// How a client takes a password: which options, whether their value is `user:password`, and whether a short
+    /// option's value may be the next word or must be attached (`mysql -psecret`; `mysql -p db` prompts).
+    private struct Client {
+        var short: ByteClass
+        var long: [[UInt8]]
+        var pair: Bool
+        var shortValueSeparate: Bool
+        /// Flags without a value that may come before the password option in one cluster (`curl -sSu a:b`).
+        var clusterFlags = ByteClass()
+    }
+
+    private static let curl = Client(
+        short: ByteClass([], "uU"), long: ["user", "proxy-user"].map { Array($0.utf8) }, pair: true,
+        shortValueSeparate: true, clusterFlags: ByteClass([], "sSfLkviIN"))
+    private static let wget = Client(
+        short: ByteClass(),
+        long: ["password", "http-password", "ftp-password", "proxy-password"].map { Array($0.utf8) },
+        pair: false, shortValueSeparate: true)
+    private static let httpie = Client(
+        short: ByteClass([], "a"), long: [Array("auth".utf8)], pair: true, shortValueSeparate: true)
+    private static let mysql = Client(short: ByteClass([], "p"), long: [], pair: false, shortValueSeparate: false)
+    private static let sshpass = Client(short: ByteClass([], "p"), long: [], pair: false, shortValueSeparate: true)
+
+    private static let clients: [([UInt8], Client)] = [
+        ("curl", curl), ("wget", wget), ("http", httpie), ("https", httpie), ("xh", httpie), ("mysql", mysql),
+        ("mysqldump", mysql), ("mysqladmin", mysql), ("mariadb", mysql), ("sshpass", sshpass),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    /// The first plausible password among the options that follow the client's name on its command line (which
+    /// may continue over lines ending in `\`).
+    static func commandLinePassword(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        if start > 0, ByteClass.identifier.contains(b[start - 1]) { return nil }
+        let name = start..<end - 1
+        guard let client = clients.first(where: { $0.0.count == name.count && Bytes.containsFolded(b, name, $0.0) })?.1
+        else { return nil }
+        var words = ShellWords(b, from: end, limit: min(b.count, end + 4096), multiline: false)
+        var scanned = 0
+        while let word = words.next(), scanned < 64 {
+            scanned += 1
+            guard word.count >= 2, b[word.lowerBound] == UInt8(ascii: "-") else { continue }
+            var value: Range<Int>?
+            if b[word.lowerBound + 1] == UInt8(ascii: "-") {
+                let nameStart = word.lowerBound + 2
+                var nameEnd = nameStart
+                while nameEnd < word.upperBound, b[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+                guard client.long.contains(where: { $0.count == nameEnd - nameStart && Bytes.equal(b, nameStart, $0) })
+                else { continue }
+                value = nameEnd < word.upperBound ? ShellWords.unquoted(b, nameEnd + 1..<word.upperBound) : words.next()
+            } else {
+                var i = word.lowerBound + 1
+                while i < word.upperBound, client.clusterFlags.contains(b[i]), !client.short.contains(b[i]) { i += 1 }
+                guard i < word.upperBound, client.short.contains(b[i]) else { continue }
+                if i + 1 < word.upperBound {
+                    value = ShellWords.unquoted(b, i + 1..<word.upperBound)
+                } else if client.shortValueSeparate {
+                    value = words.next()
+                }
+            }
+            guard var password = value else { continue }
+            if client.pair {
+                guard let colon = b[password].firstIndex(of: UInt8(ascii: ":")), colon > password.lowerBound else {
+                    continue
+                }
+                password = colon + 1..<password.upperBound
+            }
+            if plausiblePassword(b, password) { return password }
+        }
+        return nil
+    }
+}
+
+/// The words of a shell command line (or, `multiline`, of a whitespace-separated file such as `.netrc`), as
+/// ranges of their text with the quotes around a quoted word left out. A command line ends at a line break that
+/// does not follow `\`, or at `|`, `;` or `&`.
+struct ShellWords {
+    private let b: UnsafeBufferPointer<UInt8>
+    private var i: Int
+    private let limit: Int
+    private let multiline: Bool
+    private var done = false
+
+    init(_ b: UnsafeBufferPointer<UInt8>, from: Int, limit: Int, multiline: Bool) {
+        self.b = b
+        self.i = from
+        self.limit = limit
+        self.multiline = multiline
+    }
+
+    mutating func next() -> Range<Int>? {
+        guard !done else { return nil }
+        // Blanks, and line breaks where they do not end the command.
+        while i < limit {
+            let c = b[i]
+            if c == 0x20 || c == 0x09 || c == 0x0D {
+                i += 1
+            } else if c == 0x0A, multiline {
+                i += 1
+            } else if c == UInt8(ascii: "\\"), i + 1 < limit, b[i + 1] == 0x0A || b[i + 1] == 0x0D {
+                i += 2
+            } else {
+                break
+            }
+        }
+        guard i < limit, !isEnd(b[i]) else {
+            done = true
+            return nil
+        }
+        let open = b[i]
+        if open == UInt8(ascii: "'") || open == UInt8(ascii: "\"") {
+            var close = i + 1
+            while close < limit, b[close] != open, b[close] != 0x0A { close += 1 }
+            guard close < limit, b[close] == open else {
+                done = true
+                return nil
+            }
+            defer { i = close + 1 }
+            return i + 1..<close
+        }
+        let start = i
+        while i < limit, b[i] > 0x20, !isEnd(b[i]) { i += 1 }
+        return start..<i
+    }
+
+    private func isEnd(_ c: UInt8) -> Bool {
+        if multiline { return false }
+        return c == 0x0A || c == UInt8(ascii: "|") || c == UInt8(ascii: ";") || c == UInt8(ascii: "&")
+    }
+
+    /// `range` without one pair of quotes around it.
+    static func unquoted(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        guard range.count >= 2 else { return range }
+        let first = b[range.lowerBound]
+        guard first == UInt8(ascii: "'") || first == UInt8(ascii: "\""), b[range.upperBound - 1] == first else {
+            return range
+        }
+        return range.lowerBound + 1..<range.upperBound - 1
+    }
+}
