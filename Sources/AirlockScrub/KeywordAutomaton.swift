@@ -10,6 +10,8 @@ package struct KeywordAutomaton: Sendable {
     private let outputStart: [Int32]
     private let outputs: [Int32]
     package let keywordLengths: [Int]
+    /// One less than the longest keyword: two scans that overlap by this much miss nothing at their seam.
+    private let overlap: Int
 
     private static let outputFlag: UInt32 = 0x8000_0000
 
@@ -22,6 +24,7 @@ package struct KeywordAutomaton: Sendable {
     package init(keywords: [String]) {
         let folded = keywords.map { Array($0.utf8).map(\.lowercasedASCII) }
         keywordLengths = folded.map(\.count)
+        overlap = (keywordLengths.max() ?? 1) - 1
 
         var classOf = [UInt8](repeating: 0, count: 256)
         var next: UInt8 = 1
@@ -102,9 +105,6 @@ package struct KeywordAutomaton: Sendable {
         self.outputStart = outputStart
         self.outputs = outputs
     }
-
-    /// The longest keyword; two scans that overlap by this much miss nothing at their seam.
-    private var overlap: Int { (keywordLengths.max() ?? 1) - 1 }
 
     /// Every occurrence of every keyword in `bytes`, in order of their end positions.
     /// Long inputs are scanned as four quarters in one interleaved loop: the four chains of table lookups are

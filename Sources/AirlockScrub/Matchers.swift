@@ -32,6 +32,7 @@ enum Matchers {
         case .commandLinePassword: return commandLinePassword(b, start, end)
         case .netrcPassword: return netrcPassword(b, end)
         case .authorizationHeader: return authorizationHeader(b, end)
+        case .cookieHeader: return cookieHeader(b, end)
         }
     }
 
@@ -470,5 +471,65 @@ enum Matchers {
             !Placeholder.looksLikePlaceholder(b, credentials)
         else { return nil }
         return credentials
+    }
+
+    /// The bytes RFC 6265 allows in a cookie value: visible ASCII but `"`, `,`, `;` and `\`; a name has no `=`.
+    private static let cookieOctet = ByteClass([0x21...0x21, 0x23...0x2B, 0x2D...0x3A, 0x3C...0x5B, 0x5D...0x7E])
+    private static let cookieName = ByteClass([
+        0x21...0x21, 0x23...0x2B, 0x2D...0x3A, 0x3C...0x3C, 0x3E...0x5B, 0x5D...0x7E,
+    ])
+
+    /// The end of a run of `cls` from `from` that stops before `close` too.
+    private static func run(
+        _ b: UnsafeBufferPointer<UInt8>, from: Int, _ cls: ByteClass, until close: UInt8, limit: Int
+    )
+        -> Int
+    {
+        var i = from
+        while i < limit, b[i] != close, cls.contains(b[i]) { i += 1 }
+        return i
+    }
+
+    /// The cookies of a `Cookie` or `Set-Cookie` header (or curl's `-b '…'`), from the first session-like value to
+    /// the last. A session-like value is 16 or more cookie bytes that look random: high entropy, letters and
+    /// digits interleaved, as session ids and signed tokens are and words joined by `_` (`ROCKET_LAUNCHER_0001`)
+    /// are not. The header ends at the line's end, or at the quote it was opened with.
+    private static func cookieHeader(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var i = end
+        var close = b[end - 1]
+        if !quotes.contains(close) {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            close = i < b.count && quotes.contains(b[i]) ? b[i] : 0x0A
+            if close != 0x0A { i += 1 }
+        }
+        let limit = min(b.count, i + 4096)
+        var found: Range<Int>?
+        while i < limit {
+            // One `name=value` pair, then `;` and optional blanks before the next.
+            let name = run(b, from: i, cookieName, until: close, limit: min(limit, i + 256))
+            guard name > i, name < limit, b[name] == UInt8(ascii: "=") else { break }
+            var start = name + 1
+            let quoted = start < limit && b[start] == UInt8(ascii: "\"") && close != UInt8(ascii: "\"")
+            if quoted { start += 1 }
+            let stop = run(b, from: start, cookieOctet, until: close, limit: limit)
+            if isSessionLike(b, start..<stop) { found = (found?.lowerBound ?? start)..<stop }
+            i = quoted && stop < limit && b[stop] == UInt8(ascii: "\"") ? stop + 1 : stop
+            guard i < limit, b[i] == UInt8(ascii: ";") else { break }
+            i += 1
+            while i < limit, b[i] == 0x20 { i += 1 }
+        }
+        return found
+    }
+
+    private static func isSessionLike(_ b: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> Bool {
+        guard value.count >= 16 else { return false }
+        var alternations = 0
+        var previousWasDigit: Bool?
+        for i in value where b[i].isASCIIAlphanumeric {
+            let digit = b[i].isDigit
+            if let previousWasDigit, previousWasDigit != digit { alternations += 1 }
+            previousWasDigit = digit
+        }
+        return alternations >= 3 && Placeholder.entropy(b, value) >= 3.5 && !Placeholder.looksLikePlaceholder(b, value)
     }
 }

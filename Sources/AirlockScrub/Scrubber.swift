@@ -149,11 +149,12 @@ package struct Scrubber: Sendable {
         }
         text.withUnsafeBufferPointer { b in
             var markers: [KeywordAutomaton.Hit] = []
+            var placeholders: [Range<Int>] = []
             let matches =
                 if let name {
-                    secretsScanner.scan(b, assignedTo: name, markers: &markers)
+                    secretsScanner.scan(b, assignedTo: name, markers: &markers, placeholders: &placeholders)
                 } else {
-                    secretsScanner.scan(b, markers: &markers)
+                    secretsScanner.scan(b, markers: &markers, placeholders: &placeholders)
                 }
             for match in matches {
                 let rule = secretsScanner.rules[match.rule]
@@ -175,8 +176,9 @@ package struct Scrubber: Sendable {
                 let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
             } else {
-                regions = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats).detect(
-                    b, markers: secretsScanner.findsMarkers ? markers : nil)
+                let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
+                let found = secretsScanner.findsMarkers ? markers : nil
+                regions = Scrubber.secretPlaceholdersMasked(b, placeholders) { detector.detect($0, markers: found) }
             }
             for region in regions {
                 let number = session.number(for: .code, b[region.range])
@@ -195,6 +197,26 @@ package struct Scrubber: Sendable {
         }
         try session.checkDeadline()
         return Span.merged(spans)
+    }
+}
+
+extension Scrubber {
+    private static let secretPlaceholder = Array("[REDACTED:secret:".utf8)
+
+    /// Runs `body` on `text` with each secret placeholder of an earlier pass written as one plain word of the same
+    /// length, as the code detector saw the secret it replaced; the placeholder's brackets and colons would
+    /// otherwise make a line look more like code on a second pass than on the first. Text without secret
+    /// placeholders is not copied.
+    static func secretPlaceholdersMasked<T>(
+        _ text: UnsafeBufferPointer<UInt8>, _ placeholders: [Range<Int>], _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> T {
+        let secrets = placeholders.filter { Bytes.equal(text, $0.lowerBound, secretPlaceholder) }
+        guard !secrets.isEmpty else { return body(text) }
+        var masked = Array(text)
+        for range in secrets {
+            masked.replaceSubrange(range, with: repeatElement(UInt8(ascii: "x"), count: range.count))
+        }
+        return masked.withUnsafeBufferPointer(body)
     }
 }
 

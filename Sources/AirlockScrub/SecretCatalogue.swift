@@ -388,6 +388,10 @@ package enum SecretCatalogue {
             "Credentials in an Authorization header with another scheme or none (Token, ApiKey)",
             keywords: ["authorization:", "authorization\":", "authorization':"], .authorizationHeader),
         R(
+            "cookie-header", "Session-like values in a Cookie or Set-Cookie header, or curl's -b",
+            keywords: ["cookie:", "cookie\":", "cookie':", " -b '", " -b \"", "--cookie '", "--cookie \""],
+            .cookieHeader),
+        R(
             "docker-registry-auth", "Registry credentials in a Docker or Podman config (base64 user:password auth)",
             keywords: ["\"auth\":"], .registryAuth),
         R("netrc-password", ".netrc password (machine … login … password …)", keywords: ["machine "], .netrcPassword),

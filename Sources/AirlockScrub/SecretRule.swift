@@ -71,6 +71,8 @@ enum SecretMatcher: Sendable {
     case netrcPassword
     /// An `Authorization` header value with a scheme other than Basic or Bearer, or none.
     case authorizationHeader
+    /// A `Cookie` or `Set-Cookie` header, or curl's `-b`, holding a session-like value.
+    case cookieHeader
 }
 
 /// What a scan found: a rule and the byte range of the secret in the scanned text.

@@ -55,11 +55,18 @@ package struct SecretScanner: Sendable {
 
     /// Secrets in `text`, and in `markers` every occurrence of a marker (in order of their ends; ASCII case ignored).
     package func scan(_ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit]) -> [SecretMatch] {
+        var placeholders: [Range<Int>] = []
+        return scan(text, markers: &markers, placeholders: &placeholders)
+    }
+
+    /// `scan(_:markers:)`, also reporting the placeholders of an earlier pass (`[REDACTED:…]`) found in `text`.
+    package func scan(
+        _ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>]
+    ) -> [SecretMatch] {
         var hits: [KeywordAutomaton.Hit] = []
         automaton.scan(text, into: &hits)
         guard !hits.isEmpty else { return [] }
         var matches: [SecretMatch] = []
-        var placeholders: [Range<Int>] = []
         for hit in hits {
             let keyword = Int(hit.keyword)
             let end = Int(hit.end)
@@ -102,10 +109,10 @@ package struct SecretScanner: Sendable {
     /// over the name.
     package func scan(
         _ value: UnsafeBufferPointer<UInt8>, assignedTo name: some StringProtocol,
-        markers: inout [KeywordAutomaton.Hit]
+        markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>]
     ) -> [SecretMatch] {
         let prefix = name.utf8.count + 5
-        guard prefix <= 256 else { return scan(value, markers: &markers) }
+        guard prefix <= 256 else { return scan(value, markers: &markers, placeholders: &placeholders) }
         func writePrefix(_ out: UnsafeMutableBufferPointer<UInt8>) {
             out[0] = 0x22
             _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: name.utf8)
@@ -117,7 +124,7 @@ package struct SecretScanner: Sendable {
             automaton.scan(UnsafeBufferPointer(out), into: &hits)
             return hits.contains { keywordRule[Int($0.keyword)] >= 0 }
         }
-        guard named else { return scan(value, markers: &markers) }
+        guard named else { return scan(value, markers: &markers, placeholders: &placeholders) }
         let text = [UInt8](unsafeUninitializedCapacity: prefix + value.count + 1) { out, count in
             writePrefix(out)
             _ = UnsafeMutableBufferPointer(rebasing: out[prefix...]).initialize(from: value)
@@ -125,9 +132,15 @@ package struct SecretScanner: Sendable {
             count = prefix + value.count + 1
         }
         var shiftedMarkers: [KeywordAutomaton.Hit] = []
-        let matches = text.withUnsafeBufferPointer { scan($0, markers: &shiftedMarkers) }
+        var shiftedPlaceholders: [Range<Int>] = []
+        let matches = text.withUnsafeBufferPointer {
+            scan($0, markers: &shiftedMarkers, placeholders: &shiftedPlaceholders)
+        }
         for hit in shiftedMarkers where Int(hit.end) - keywordBytes[firstMarker + Int(hit.keyword)].count >= prefix {
             markers.append(KeywordAutomaton.Hit(keyword: hit.keyword, end: hit.end - Int32(prefix)))
+        }
+        for range in shiftedPlaceholders where range.lowerBound >= prefix {
+            placeholders.append(range.lowerBound - prefix..<min(range.upperBound - prefix, value.count))
         }
         return matches.compactMap { match in
             let range = max(match.range.lowerBound, prefix) - prefix..<min(match.range.upperBound - prefix, value.count)

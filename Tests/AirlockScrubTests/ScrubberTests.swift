@@ -88,6 +88,20 @@ import Testing
         }
     }
 
+    /// Placeholders have brackets and colons where the secret had none: a second pass must not read the lines
+    /// that hold them as code because of that.
+    @Test func placeholdersDoNotMakeLinesCodeOnASecondPass() throws {
+        let text =
+            "The CI is green again.\n\nexport HEROKU_API_KEY=69bc945e07a392f046ce3672d71d34c7870e\n\n"
+            + #"{"settings": {"value": "patgiLtD4u6BweyP0hb0Vn1toSpT5oeqv2acyAJcgEfc48kSxhvutBimhrhFaiIClgl39ciH1abho0gUIh"}}"#
+        let body = try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": text]]])
+        let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(body), kind: .openai)
+        #expect(first.findings.map(\.detector) == ["heroku-api-key", "airtable-pat"])
+        let second = try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .openai)
+        #expect(second.findings.isEmpty, "\(second.findings.map(\.detector))")
+        #expect(second.output == first.output)
+    }
+
     // MARK: Hostile input
 
     @Test func deepNestingIsRefusedWithoutOverflow() {

@@ -266,6 +266,14 @@ add("command-line-password",
     ["curl -u admin https://api.internal (curl asks for the password)", "curl -u $USER:$PASSWORD https://api.internal",
      "mysql -u root -p app", "git push -u origin main && sort -u names.txt", "curl -u user:pass https://api.internal"])
 
+k1, k2 = body(rng, ALNUM, 32), body(rng, URLSAFE, 40)
+add("cookie-header",
+    [(f"GET /account HTTP/1.1\nHost: app.internal\nCookie: theme=dark; sessionid={k1}; lang=en\n", k1),
+     (f"curl 'https://app.internal/api' -H 'accept: */*' -b '_session={k2}' --compressed", k2)],
+    ["Cookie: theme=dark; lang=en-GB", "Set-Cookie: consent=yes; Path=/; Secure; HttpOnly",
+     "the cookie: a small file a site stores", "Cookie: CUSTOMER=WILE_E_COYOTE; PART_NUMBER=ROCKET_LAUNCHER_0001",
+     "'Set-Cookie: chips=ahoy\\nSet-Cookie: vienna=finger',"])
+
 out = Path(__file__).with_name("rule-examples.json")
 out.write_text(json.dumps(sorted(examples.values(), key=lambda e: e["rule"]), indent=1) + "\n")
 print(f"{len(examples)} rules -> {out}")
