@@ -249,12 +249,7 @@ enum Matchers {
         let host = b[i + 1]
         guard host.isASCIIAlphanumeric || host == UInt8(ascii: "[") else { return nil }
         let password = colon + 1..<i
-        guard password.count >= 3, !Placeholder.looksLikePlaceholder(b, password) else { return nil }
-        if isOne(b, password, of: literalValues) || isOne(b, password, of: passwordWords)
-            || b[password.lowerBound] == UInt8(ascii: "$")
-        {
-            return nil
-        }
+        guard plausiblePassword(b, password) else { return nil }
         return password
     }
 
@@ -419,12 +414,16 @@ enum Matchers {
         return value
     }
 
-    /// A password given on a command line or in a credentials file: long enough, not a placeholder, a literal
-    /// such as `password`, or a reference to a variable.
+    /// A password in a URL, on a command line or in a credentials file: long enough, not a placeholder, a literal
+    /// such as `password`, or a reference to a variable (`$PASS`, `%PASS%`).
     static func plausiblePassword(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         guard range.count >= 3, range.count <= 512, !Placeholder.looksLikePlaceholder(b, range) else { return false }
-        let first = b[range.lowerBound]
-        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") { return false }
+        let percent = UInt8(ascii: "%")
+        if b[range.lowerBound] == UInt8(ascii: "$")
+            || b[range.lowerBound] == percent && b[range.upperBound - 1] == percent
+        {
+            return false
+        }
         return !isOne(b, range, of: literalValues) && !isOne(b, range, of: passwordWords)
     }
 
