@@ -58,6 +58,12 @@ package struct CodeDetector: Sendable {
                 regions.append(diff)
                 index = next
                 pending = next
+            } else if isCodePlaceholder(b, lines[index]) {
+                // A block an earlier pass removed: it parts the lines around it as the block itself did, so a
+                // second pass does not join them into a region the first pass never saw.
+                regions += unfenced(b, lines: lines[pending..<index])
+                index += 1
+                pending = index
             } else {
                 index += 1
             }
@@ -282,6 +288,14 @@ package struct CodeDetector: Sendable {
         return regions
     }
 
+    /// A line that is a code placeholder of an earlier pass, whole or cut to fit (`[REDACTED]` in an upload piece).
+    private func isCodePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var i = line.lowerBound
+        while i < line.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        guard i < line.upperBound, b[i] == UInt8(ascii: "[") else { return false }
+        return Bytes.equal(b, i, "[REDACTED:code:") || Bytes.equal(b, i, "[REDACTED]")
+    }
+
     private func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
         for i in line where b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x0D { return false }
         return true
@@ -305,7 +319,8 @@ package struct CodeDetector: Sendable {
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
         while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
         guard lo < hi else { return 0 }
-        if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
+        // Placeholders of an earlier pass, whole or cut to fit (`[REDACTED]` in an upload piece).
+        if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") || Bytes.equal(b, lo, "[REDACTED]") { return 0 }
 
         var s = 0.0
         let first = b[lo]

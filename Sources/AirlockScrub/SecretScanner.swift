@@ -142,9 +142,11 @@ package struct SecretScanner: Sendable {
         for range in shiftedPlaceholders where range.lowerBound >= prefix {
             placeholders.append(range.lowerBound - prefix..<min(range.upperBound - prefix, value.count))
         }
+        // A match inside the name alone is the name's business (keys are scanned as keys), not the value's.
         return matches.compactMap { match in
-            let range = max(match.range.lowerBound, prefix) - prefix..<min(match.range.upperBound - prefix, value.count)
-            return range.isEmpty ? nil : SecretMatch(rule: match.rule, range: range)
+            let lower = max(match.range.lowerBound - prefix, 0)
+            let upper = min(match.range.upperBound - prefix, value.count)
+            return lower < upper ? SecretMatch(rule: match.rule, range: lower..<upper) : nil
         }
     }
 

@@ -102,6 +102,28 @@ import Testing
         #expect(second.output == first.output)
     }
 
+    @Test func aRemovedBlockStillPartsTheLinesAroundItOnASecondPass() throws {
+        // One code line either side of a fence is no region on its own; with the fence replaced by a placeholder
+        // line, a second pass must not join them into one.
+        let text = "x = 1\n```py\ndef f():\n    return 1\n```\ny = 2"
+        let body = try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": text]]])
+        let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(body), kind: .openai)
+        #expect(first.findings.map(\.detector) == ["code-python"])
+        let second = try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .openai)
+        #expect(second.findings.isEmpty, "\(second.findings.map(\.detector))")
+        #expect(second.output == first.output)
+    }
+
+    @Test func aSecretUsedAsAMemberNameIsRedactedAsAName() throws {
+        // The member's value is read with its name in front; a match that lies inside the name alone belongs
+        // to the name, which is scanned as a name.
+        let key = "sk-proj-Q7vZ2kP9mW4xR8tL3nB6yH1cJ5dF0gAaSsEeTtUuIiOoPpLlKkJjHhGg"
+        let body = #"{"model":"gpt-4o","metadata":{"\#(key)":"x"},"messages":[{"role":"user","content":"hi"}]}"#
+        let result = try Scrubber(policy: ScrubPolicy()).scrub(Array(body.utf8), kind: .openai)
+        #expect(result.findings.map { "\($0.detector) \($0.path)" } == ["openai-project-key $.metadata.{key}"])
+        #expect(!String(decoding: result.output, as: UTF8.self).contains(key))
+    }
+
     // MARK: Hostile input
 
     @Test func deepNestingIsRefusedWithoutOverflow() {
