@@ -59,21 +59,25 @@ import Testing
             "Can you explain why `retryCount` resets?", "See PROJ-42 for context.",
         ]
         let code = CodeDetectorTests.snippets.map(\.code)
-        for round in 0..<200 {
+        // Lines that look like code on their own but are no block alone, placed right next to fences and snippets.
+        let loose = ["x = 1", "return total;", "}", "import os", "if (ready) {", "count += 1"]
+        for round in 0..<400 {
             var parts: [String] = []
             var planted: [String] = []
             for _ in 0..<Int(rng.next() % 5 + 1) {
-                switch rng.next() % 3 {
+                switch rng.next() % 5 {
                 case 0:
                     let example = examples[Int(rng.next() % UInt64(examples.count))]
                     let positive = example.positives[Int(rng.next() % 2)]
                     parts.append(positive.text)
                     planted.append(positive.secret)
                 case 1: parts.append(code[Int(rng.next() % UInt64(code.count))])
+                case 2: parts.append("```\n" + code[Int(rng.next() % UInt64(code.count))] + "\n```")
+                case 3: parts.append(loose[Int(rng.next() % UInt64(loose.count))])
                 default: parts.append(prose[Int(rng.next() % UInt64(prose.count))])
                 }
             }
-            let text = parts.joined(separator: "\n\n")
+            let text = parts.joined(separator: rng.next() % 2 == 0 ? "\n\n" : "\n")
             let body = try JSONSerialization.data(
                 withJSONObject: ["model": "m", "messages": [["role": "user", "content": text]], "n": round])
             let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(body), kind: .openai)
