@@ -288,12 +288,18 @@ package struct CodeDetector: Sendable {
         return regions
     }
 
-    /// A line that is a code placeholder of an earlier pass, whole or cut to fit (`[REDACTED]` in an upload piece).
+    /// A line that is a code placeholder of an earlier pass, whole or cut to fit an upload piece (`[REDACTED]`,
+    /// or asterisks where even that is too long).
     private func isCodePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
         var i = line.lowerBound
         while i < line.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
-        guard i < line.upperBound, b[i] == UInt8(ascii: "[") else { return false }
-        return Bytes.equal(b, i, "[REDACTED:code:") || Bytes.equal(b, i, "[REDACTED]")
+        guard i < line.upperBound else { return false }
+        if b[i] == UInt8(ascii: "*") {
+            var end = line.upperBound
+            while end > i, b[end - 1] == 0x20 || b[end - 1] == 0x0D { end -= 1 }
+            return end - i >= 3 && b[i..<end].allSatisfy { $0 == UInt8(ascii: "*") }
+        }
+        return b[i] == UInt8(ascii: "[") && (Bytes.equal(b, i, "[REDACTED:code:") || Bytes.equal(b, i, "[REDACTED]"))
     }
 
     private func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {

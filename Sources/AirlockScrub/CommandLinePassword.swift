@@ -29,13 +29,15 @@ extension Matchers {
         ("mysqldump", mysql), ("mysqladmin", mysql), ("mariadb", mysql), ("sshpass", sshpass),
     ].map { (Array($0.0.utf8), $0.1) }
 
-    /// The first plausible password among the options that follow the client's name on its command line (which
-    /// may continue over lines ending in `\`).
-    static func commandLinePassword(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
-        if start > 0, ByteClass.identifier.contains(b[start - 1]) { return nil }
+    /// The plausible passwords among the options that follow the client's name on its command line (which may
+    /// continue over lines ending in `\`): all of them, so that once the first is redacted a second pass finds
+    /// none left (`curl -u user:password --proxy-user user:password`).
+    static func commandLinePasswords(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [Range<Int>] {
+        if start > 0, ByteClass.identifier.contains(b[start - 1]) { return [] }
         let name = start..<end - 1
         guard let client = clients.first(where: { $0.0.count == name.count && Bytes.containsFolded(b, name, $0.0) })?.1
-        else { return nil }
+        else { return [] }
+        var passwords: [Range<Int>] = []
         var words = ShellWords(b, from: end, limit: min(b.count, end + 4096), multiline: false)
         var scanned = 0
         while let word = words.next(), scanned < 64 {
@@ -66,9 +68,9 @@ extension Matchers {
                 }
                 password = colon + 1..<password.upperBound
             }
-            if plausiblePassword(b, password) { return password }
+            if plausiblePassword(b, password) { passwords.append(password) }
         }
-        return nil
+        return passwords
     }
 }
 

@@ -70,7 +70,7 @@ extension Scrubber {
             let text = Array(content)
             let spans = try scrubText(
                 text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,
-                assignedTo: part.filename == nil ? name : nil)
+                assignedTo: part.filename == nil ? name : nil, fitted: piece)
             if !spans.isEmpty {
                 let replacement = piece ? Span.fitted(spans, to: text) : Span.apply(spans, to: text)
                 outcome.edits.append(Edit(range: part.content, replacement: replacement))

@@ -29,7 +29,7 @@ enum Matchers {
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
         case .base64PrivateKey: return base64PrivateKey(b, start)
         case .registryAuth: return registryAuth(b, end)
-        case .commandLinePassword: return commandLinePassword(b, start, end)
+        case .commandLinePassword: return commandLinePasswords(b, start, end).first
         case .netrcPassword: return netrcPassword(b, end)
         case .authorizationHeader: return authorizationHeader(b, end)
         case .cookieHeader: return cookieHeader(b, end)

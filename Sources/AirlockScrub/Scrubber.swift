@@ -100,7 +100,7 @@ package struct Scrubber: Sendable {
             session.countBinary("file") { "$" }
             return session.result(output: body, changed: false, operation: operation)
         }
-        let spans = try scrubText(body, path: { "$" }, session: session)
+        let spans = try scrubText(body, path: { "$" }, session: session, fitted: true)
         return session.result(output: Span.fitted(spans, to: body), changed: !spans.isEmpty, operation: operation)
     }
 
@@ -139,7 +139,7 @@ package struct Scrubber: Sendable {
     /// member's key, a form field's name), if anything.
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
-        secretsOnly: Bool = false, assignedTo name: String? = nil
+        secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false
     ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
@@ -175,10 +175,18 @@ package struct Scrubber: Sendable {
                 let lines = b.reduce(b.last == 0x0A ? 0 : 1) { $0 + ($1 == 0x0A ? 1 : 0) }
                 let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
-            } else {
+            } else if spans.isEmpty {
                 let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
                 let found = secretsScanner.findsMarkers ? markers : nil
                 regions = Scrubber.secretPlaceholdersMasked(b, placeholders) { detector.detect($0, markers: found) }
+            } else {
+                // Code is looked for in the text as it will leave, its secrets replaced, and read as a second pass
+                // would read it: what the lines around a secret look like then decides, not the secret itself.
+                let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
+                regions = Scrubber.withSecretsRedacted(
+                    b, Span.merged(spans), earlier: placeholders, markers: secretsScanner.findsMarkers ? markers : nil,
+                    fitted: fitted
+                ) { detector.detect($0, markers: $1) }
             }
             for region in regions {
                 let number = session.number(for: .code, b[region.range])
@@ -203,20 +211,130 @@ package struct Scrubber: Sendable {
 extension Scrubber {
     private static let secretPlaceholder = Array("[REDACTED:secret:".utf8)
 
-    /// Runs `body` on `text` with each secret placeholder of an earlier pass written as one plain word of the same
-    /// length, as the code detector saw the secret it replaced; the placeholder's brackets and colons would
-    /// otherwise make a line look more like code on a second pass than on the first. Text without secret
+    private static let cutPlaceholder = Array("[REDACTED]".utf8)
+
+    /// Whether the code detector reads the placeholder at `range` as a plain word: a secret's, or one cut to fit
+    /// (`[REDACTED]`, in upload pieces) inside a line. A cut one that starts a line may stand for a removed block,
+    /// which parts the lines around it (`CodeDetector`), so it is left as it is.
+    static func readsAsWord(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        if Bytes.equal(text, range.lowerBound, secretPlaceholder) { return true }
+        guard range.count == cutPlaceholder.count, Bytes.equal(text, range.lowerBound, cutPlaceholder) else {
+            return false
+        }
+        return !startsLine(text, range.lowerBound)
+    }
+
+    /// Whether only blanks come before `offset` on its line.
+    static func startsLine(_ text: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
+        var i = offset
+        while i > 0, text[i - 1] == 0x20 || text[i - 1] == 0x09 { i -= 1 }
+        return i == 0 || text[i - 1] == 0x0A
+    }
+
+    /// Runs `body` on `text` with each placeholder of an earlier pass that `readsAsWord` written as one plain word
+    /// of the same length, as the code detector saw the secret it replaced; the placeholder's brackets and colons
+    /// would otherwise make a line look more like code on a second pass than on the first. Text without such
     /// placeholders is not copied.
     static func secretPlaceholdersMasked<T>(
         _ text: UnsafeBufferPointer<UInt8>, _ placeholders: [Range<Int>], _ body: (UnsafeBufferPointer<UInt8>) -> T
     ) -> T {
-        let secrets = placeholders.filter { Bytes.equal(text, $0.lowerBound, secretPlaceholder) }
+        let secrets = placeholders.filter { readsAsWord(text, $0) }
         guard !secrets.isEmpty else { return body(text) }
         var masked = Array(text)
         for range in secrets {
             masked.replaceSubrange(range, with: repeatElement(UInt8(ascii: "x"), count: range.count))
         }
         return masked.withUnsafeBufferPointer(body)
+    }
+}
+
+extension Scrubber {
+    /// Runs `detect` on `text` as a second pass would read the output: each of `secrets` (merged, in order) replaced
+    /// by its placeholder as `Span.apply` (or, `fitted`, `Span.fitted`) writes it, and every placeholder, new or
+    /// from an earlier pass, that `readsAsWord` read as one plain word (`secretPlaceholdersMasked`). The regions
+    /// found are mapped back to `text`; one that starts or ends at a placeholder takes in the whole secret.
+    static func withSecretsRedacted(
+        _ text: UnsafeBufferPointer<UInt8>, _ secrets: [Span], earlier: [Range<Int>],
+        markers: [KeywordAutomaton.Hit]?, fitted: Bool,
+        _ detect: (UnsafeBufferPointer<UInt8>, [KeywordAutomaton.Hit]?) -> [CodeRegion]
+    ) -> [CodeRegion] {
+        let x = UInt8(ascii: "x")
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        /// Writes `replacement` at the end of `out`, or a plain word in its place where `readsAsWord` says so.
+        func write(_ replacement: some Collection<UInt8>, maskable: Int) {
+            let start = out.count
+            out += replacement
+            let masked = out.withUnsafeBufferPointer { readsAsWord($0, start..<start + maskable) }
+            if masked { out.replaceSubrange(start..<start + maskable, with: repeatElement(x, count: maskable)) }
+        }
+        // Placeholders already in `text`, and for each secret, where its replacement sits in `out`.
+        let earlier = earlier.sorted { $0.lowerBound < $1.lowerBound }
+        var moved: [(from: Range<Int>, to: Range<Int>)] = []
+        var cursor = 0
+        func copy(upTo end: Int) {
+            for range in earlier where range.lowerBound >= cursor && range.upperBound <= end {
+                out += text[cursor..<range.lowerBound]
+                write(text[range], maskable: range.count)
+                cursor = range.upperBound
+            }
+            out += text[cursor..<end]
+            cursor = end
+        }
+        for span in secrets {
+            copy(upTo: span.range.lowerBound)
+            let start = out.count
+            let placeholder = Array(span.placeholder.utf8)
+            if fitted {
+                let replacement = Span.fitted(
+                    [Span(range: 0..<span.range.count, placeholder: span.placeholder)], to: Array(text[span.range]))
+                write(
+                    replacement,
+                    maskable: min(
+                        placeholder.count <= span.range.count ? placeholder.count : cutPlaceholder.count,
+                        replacement.count))
+            } else {
+                write(placeholder, maskable: placeholder.count)
+            }
+            moved.append((span.range, start..<out.count))
+            cursor = span.range.upperBound
+        }
+        copy(upTo: text.count)
+
+        /// `offset` in `out`, back in `text`. Regions are whole lines, so they start and end outside a replacement
+        /// or at its edges, except inside the padding of a fitted one, which has the secret's length.
+        func original(_ offset: Int) -> Int {
+            var shift = 0
+            for (from, to) in moved {
+                if offset <= to.lowerBound { break }
+                if offset < to.upperBound { return from.lowerBound + min(offset - to.lowerBound, from.count) }
+                shift = from.upperBound - to.upperBound
+            }
+            return offset + shift
+        }
+        // The language markers found in `text`, moved with the text around them; those that end inside a secret
+        // are gone with it. (The detector checks each marker's bytes where it lands.)
+        let shifted = markers.map { markers in
+            var kept: [KeywordAutomaton.Hit] = []
+            kept.reserveCapacity(markers.count)
+            var next = 0
+            var shift = 0
+            for hit in markers {
+                let end = Int(hit.end)
+                while next < moved.count, moved[next].from.upperBound < end {
+                    shift = moved[next].to.upperBound - moved[next].from.upperBound
+                    next += 1
+                }
+                if next < moved.count, end > moved[next].from.lowerBound { continue }
+                kept.append(KeywordAutomaton.Hit(keyword: hit.keyword, end: Int32(end + shift)))
+            }
+            return kept
+        }
+        return out.withUnsafeBufferPointer { detect($0, shifted) }.map { region in
+            var region = region
+            region.range = original(region.range.lowerBound)..<original(region.range.upperBound)
+            return region
+        }
     }
 }
 

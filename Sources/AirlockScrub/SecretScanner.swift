@@ -30,10 +30,13 @@ package struct SecretScanner: Sendable {
                 exact.append(rule.matcher.matchesKeywordCase)
             }
         }
-        // Placeholders from an earlier pass are found in the same pass, under a rule index of -1.
-        keywords.append("[REDACTED:")
-        keywordRule.append(-1)
-        exact.append(true)
+        // Placeholders from an earlier pass are found in the same pass, under a rule index of -1, whole or cut to
+        // fit (`[REDACTED]`, in upload pieces).
+        for placeholder in ["[REDACTED:", "[REDACTED]"] {
+            keywords.append(placeholder)
+            keywordRule.append(-1)
+            exact.append(true)
+        }
         self.firstMarker = keywords.count
         self.findsMarkers = !markers.isEmpty
         for marker in markers {
@@ -78,12 +81,18 @@ package struct SecretScanner: Sendable {
                 continue
             }
             if ruleIndex < 0 {
-                var close = end
+                // A whole placeholder runs to its closing bracket; a cut one is that bracket already.
+                var close = text[end - 1] == UInt8(ascii: "]") ? end - 1 : end
                 while close < text.count, close - start < 200, text[close] != UInt8(ascii: "]") { close += 1 }
                 placeholders.append(start..<min(close + 1, text.count))
                 continue
             }
-            if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty {
+            if case .commandLinePassword = rules[ruleIndex].matcher {
+                // One command line may hold several (`-u` and `--proxy-user`).
+                for range in Matchers.commandLinePasswords(text, start, end) where !range.isEmpty {
+                    matches.append(SecretMatch(rule: ruleIndex, range: range))
+                }
+            } else if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty {
                 matches.append(SecretMatch(rule: ruleIndex, range: range))
             }
         }

@@ -118,6 +118,28 @@ import Testing
         #expect(second.output == first.output)
     }
 
+    @Test(arguments: [
+        "e_access_key = wJarUXltnFEMIM-QM--7EDENG/bPxRfiCYzEf\naccess_key = wJarUXltnFEMIM-QM--7EDENG/bPxRfPLECEZ",
+        "set it up:\ncurl -u admin:Wq9zT4kP2mXv --proxy-user proxy:Zr8xQ3vN7pLk https://example.com/x",
+    ])
+    func codeIsLookedForInTheTextAsItLeaves(text: String) throws {
+        // Code is judged with the secrets already replaced, as a second pass sees the text, and every password on a
+        // command line is found at once: the second pass finds nothing new.
+        let body = try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": text]]])
+        for fitted in [false, true] {
+            let scrub = { (bytes: [UInt8]) throws(ScrubError) -> ScrubResult in
+                fitted
+                    ? try Scrubber(policy: ScrubPolicy()).scrub(bytes, kind: .gemini, format: .uploadPiece)
+                    : try Scrubber(policy: ScrubPolicy()).scrub(bytes, kind: .openai)
+            }
+            let first = try scrub(fitted ? Array(text.utf8) : Array(body))
+            #expect(first.decision == .redacted)
+            let second = try scrub(first.output)
+            #expect(second.findings.isEmpty, "\(second.findings.map(\.detector))")
+            #expect(second.output == first.output)
+        }
+    }
+
     @Test func aSecretUsedAsAMemberNameIsRedactedAsAName() throws {
         // The member's value is read with its name in front; a match that lies inside the name alone belongs
         // to the name, which is scanned as a name.
