@@ -62,7 +62,9 @@ enum Matchers {
         guard length.contains(count) else { return nil }
         let value = end..<end + count
         let floor = entropy ?? Placeholder.floor(length: count, alphabet: body.count)
-        guard Placeholder.entropy(b, value) >= floor, !Placeholder.looksLikePlaceholder(b, value) else { return nil }
+        guard Placeholder.entropy(b, value) >= floor, !Placeholder.looksLikePlaceholder(b, value, token: true) else {
+            return nil
+        }
         return first..<stop
     }
 

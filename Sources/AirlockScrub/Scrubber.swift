@@ -270,10 +270,14 @@ extension Scrubber {
         }
         // Placeholders already in `text`, and for each secret, where its replacement sits in `out`.
         let earlier = earlier.sorted { $0.lowerBound < $1.lowerBound }
+        var nextEarlier = 0
         var moved: [(from: Range<Int>, to: Range<Int>)] = []
         var cursor = 0
         func copy(upTo end: Int) {
-            for range in earlier where range.lowerBound >= cursor && range.upperBound <= end {
+            while nextEarlier < earlier.count, earlier[nextEarlier].upperBound <= end {
+                let range = earlier[nextEarlier]
+                nextEarlier += 1
+                guard range.lowerBound >= cursor else { continue }
                 out += text[cursor..<range.lowerBound]
                 write(text[range], maskable: range.count)
                 cursor = range.upperBound
@@ -301,16 +305,21 @@ extension Scrubber {
         }
         copy(upTo: text.count)
 
-        /// `offset` in `out`, back in `text`. Regions are whole lines, so they start and end outside a replacement
+        /// `offset` in `out`, back in `text`, for offsets that never decrease from one call to the next (regions
+        /// come in order and do not overlap). Regions are whole lines, so they start and end outside a replacement
         /// or at its edges, except inside the padding of a fitted one, which has the secret's length.
+        var passed = 0
+        var shiftBack = 0
         func original(_ offset: Int) -> Int {
-            var shift = 0
-            for (from, to) in moved {
-                if offset <= to.lowerBound { break }
-                if offset < to.upperBound { return from.lowerBound + min(offset - to.lowerBound, from.count) }
-                shift = from.upperBound - to.upperBound
+            while passed < moved.count, moved[passed].to.upperBound <= offset {
+                shiftBack = moved[passed].from.upperBound - moved[passed].to.upperBound
+                passed += 1
             }
-            return offset + shift
+            if passed < moved.count, offset > moved[passed].to.lowerBound {
+                let (from, to) = moved[passed]
+                return from.lowerBound + min(offset - to.lowerBound, from.count)
+            }
+            return offset + shiftBack
         }
         // The language markers found in `text`, moved with the text around them; those that end inside a secret
         // are gone with it. (The detector checks each marker's bytes where it lands.)
@@ -330,9 +339,13 @@ extension Scrubber {
             }
             return kept
         }
-        return out.withUnsafeBufferPointer { detect($0, shifted) }.map { region in
+        let regions = out.withUnsafeBufferPointer { detect($0, shifted) }.sorted {
+            $0.range.lowerBound < $1.range.lowerBound
+        }
+        return regions.map { region in
             var region = region
-            region.range = original(region.range.lowerBound)..<original(region.range.upperBound)
+            let lower = original(region.range.lowerBound)
+            region.range = lower..<max(lower, original(region.range.upperBound))
             return region
         }
     }

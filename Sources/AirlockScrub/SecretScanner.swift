@@ -265,15 +265,38 @@ package enum Placeholder {
         return table
     }()
 
-    static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    /// Needles short enough to turn up by chance in a long random token (about one 36-character token in
+    /// 10,000 holds one of them, and one in 2,000 of the 150-character OpenAI project keys).
+    private static let incidental: [[UInt8]] = ["xxxx", "your", "fake"].map { Array($0.utf8) }
+
+    /// Whether the value at `r` is a placeholder or a documented example rather than a credential. With `token`
+    /// (a value in a token's own alphabet after a distinctive prefix), a short needle that a random value may hold
+    /// by chance counts only when the rest of the value is not random itself.
+    static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, token: Bool = false) -> Bool {
         if r.isEmpty { return true }
         let byFirst = needlesByFirstByte
+        var chance: [Range<Int>] = []
         for i in r {
             for needle in byFirst[Int(b[i].lowercasedASCII)] where i + needle.count <= r.upperBound {
                 var j = 1
                 while j < needle.count, b[i + j].lowercasedASCII == needle[j] { j += 1 }
-                if j == needle.count { return true }
+                guard j == needle.count else { continue }
+                guard token, incidental.contains(needle) else { return true }
+                chance.append(i..<i + needle.count)
             }
+        }
+        if !chance.isEmpty {
+            var rest: [UInt8] = []
+            var i = r.lowerBound
+            for hit in chance where hit.lowerBound >= i {
+                rest += b[i..<hit.lowerBound]
+                i = hit.upperBound
+            }
+            rest += b[i..<r.upperBound]
+            let random = rest.withUnsafeBufferPointer {
+                $0.count >= 16 && characterKinds($0, 0..<$0.count) >= 3 && entropy($0, 0..<$0.count) >= 3.5
+            }
+            if !random { return true }
         }
         var distinct = ByteClass()
         var count = 0

@@ -92,6 +92,20 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         #expect(Scan.secrets(text).isEmpty, "flagged: \(Scan.secrets(text).map(\.id))")
     }
 
+    @Test(arguments: [
+        ("github-pat", "ghp_" + "1aj6FHjBb72AfT0T0arI2LERfAKegs9pV6JI"),
+        ("github-pat", "ghp_" + "bAXlCpb7NjcbuNOqMtuifiKawMmUwDxXxxOT"),
+        (
+            "anthropic-api-key",
+            "sk-ant-api03-" + "q8Zr2YoURk4Tn7Wm1Xc5Vb9Pd3Lf6Gh0Js2Ka4Qe8Ru1Ty5Ui7Op3As9Df6Gh2Jk4Lz8Xc1Vb5Nm7Qw3Er9"
+                + "Ty1Ui5Op7As3Df-9GhJkQAA"
+        ),
+    ])
+    func aRandomTokenThatHappensToHoldAPlaceholderWordIsASecret(rule: String, token: String) {
+        // `fAKe`, `DxXxx`, `YoUR` inside an otherwise random token: chance, not a placeholder.
+        #expect(Scan.secrets("key \(token)").contains { $0.id == rule })
+    }
+
     @Test func checksumIsNotRequired() {
         // A token of the right prefix and shape is redacted whether or not its checksum is valid.
         let token = "ghp_" + "Zq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0sA2eU"
