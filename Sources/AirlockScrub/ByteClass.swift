@@ -65,7 +65,7 @@ package struct ByteClass: Sendable, Hashable {
     /// Characters that may continue an identifier in most languages and configuration formats.
     static let identifier = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "_-.")
     /// Bytes that end an unquoted value.
-    static let valueTerminator = ByteClass([0x00...0x20], "\"'`,;)}]<>")
+    static let valueTerminator = ByteClass([0x00...0x20], "\"'`,;)}]<>&")
     /// Token bytes of `Authorization: Bearer` credentials (RFC 6750 b64token).
     static let b64token = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "-._~+/=")
 }

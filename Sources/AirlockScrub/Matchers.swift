@@ -182,7 +182,12 @@ enum Matchers {
         if isOne(b, range, of: literalValues) { return nil }
         if Bytes.find(b, "://", from: range.lowerBound, limit: range.upperBound) != nil { return nil }
         let first = b[range.lowerBound]
-        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@") { return nil }
+        // Variables, format strings and templates (`$TOKEN`, `%s`, `@token`, `{password!r}`, `{"a": 1}`).
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@")
+            || first == UInt8(ascii: "{")
+        {
+            return nil
+        }
         for reference in references where Bytes.containsFolded(b, range, reference) { return nil }
         let kinds = Placeholder.characterKinds(b, range)
         if !quoted {
@@ -193,14 +198,61 @@ enum Matchers {
                 break
             }
             if onlyNameCharacters { return nil }
-            if b[range].contains(UInt8(ascii: "(")) { return nil }
+            // A call, a subscript or a generic type (`Optional[str]`, `parts['pass']`).
+            if b[range].contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") }) { return nil }
         } else if b[range].contains(0x20) {
             // Prose in quotes; only pass phrases may contain spaces.
             if end - start < 4 || !Bytes.containsFolded(b, start..<start + 4, passwordWords[0]) { return nil }
         }
         if kinds < 2 && range.count < 16 { return nil }
+        // Keys and tokens are made by machines; words joined into a name are a name. People choose passwords, and
+        // `correct-horse-battery-staple` is one.
+        let password =
+            Bytes.containsFolded(b, start..<min(end, start + 4), passwordWords[0])
+            || Bytes.containsFolded(b, start..<min(end, start + 3), passwordWords[2])
+        if !password, isName(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range
+    }
+
+    /// Words joined into a name (`magic_token`, `TEST_API_KEY`, `tok_warn_1`, `RSAPrivateKey`,
+    /// `application_default_credentials.json`): each word capitals then small letters, no longer than a word, with
+    /// a vowel when it has two letters or more, and at most a short number after it. Random characters, which keys
+    /// and tokens are made of, soon break one of these.
+    static func isName(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var upper = 0
+        var lower = 0
+        var digits = 0
+        var vowel = false
+        func wordEnds() -> Bool {
+            defer { (upper, lower, digits, vowel) = (0, 0, 0, false) }
+            let letters = upper + lower
+            return letters <= 16 && digits <= 5 && (letters < 2 || vowel)
+        }
+        for i in range {
+            let c = b[i]
+            let folded = c | 0x20
+            if folded &- 0x61 < 26 {
+                // A letter after small letters or digits, or a capital after small letters, starts the next word
+                // (`deleteToken`, `oauth2Token`); small letters after capitals continue it (`RSAPrivate` → `RSA`,
+                // `Private` is as good as one word here).
+                let capital = c & 0x20 == 0
+                if digits > 0 || (capital && lower > 0) {
+                    if !wordEnds() { return false }
+                }
+                if capital { upper += 1 } else { lower += 1 }
+                if "aeiouy".utf8.contains(folded) { vowel = true }
+            } else if c.isDigit {
+                digits += 1
+            } else if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
+                || c == UInt8(ascii: "/") || c == UInt8(ascii: ":")
+            {
+                if !wordEnds() { return false }
+            } else {
+                return false
+            }
+        }
+        return wordEnds()
     }
 
     // MARK: HTTP credentials

@@ -87,6 +87,16 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         #""SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf""#,
         #""pattern": "^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$""#,
         #""IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword""#,
+        "def load(data: bytes, password: typing.Optional[bytes] = None) -> Key:",
+        "page_token: Optional[str] = None",
+        "user, password = parts['user'], parts['pass']",
+        #"client = Client(api_key="test-api-key")"#,
+        #"self.token = 'magic_token'"#,
+        #"GOOGLE_API_KEY_ENV = "GOOGLE_API_KEY""#,
+        #"next_page_token="next_tok_2""#,
+        #"_CREDENTIALS_FILENAME = "application_default_credentials.json""#,
+        #"api_key = "{api_key}""#,
+        "curl -d 'token=$TOKEN&token_type_hint=refresh_token'",
     ])
     func benignLookAlikesAreNotFlagged(_ text: String) {
         #expect(Scan.secrets(text).isEmpty, "flagged: \(Scan.secrets(text).map(\.id))")
@@ -104,6 +114,16 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
     func aRandomTokenThatHappensToHoldAPlaceholderWordIsASecret(rule: String, token: String) {
         // `fAKe`, `DxXxx`, `YoUR` inside an otherwise random token: chance, not a placeholder.
         #expect(Scan.secrets("key \(token)").contains { $0.id == rule })
+    }
+
+    @Test(arguments: [
+        ("api-key-assignment", #"api_key = "AMEw9yO5jnsGnZJLHSKDFHJJu""#),
+        ("token-assignment", "token=45ghiukldjahdnhzdauz&token_type_hint=refresh_token"),
+        ("password-assignment", #"password = "correct-horse-battery-staple""#),
+    ])
+    func valuesThatAreNotNamesAreStillSecrets(rule: String, text: String) {
+        // A name is no key or token; a password may be words, and a random value is never a name.
+        #expect(Scan.secrets(text).contains { $0.id == rule }, "\(Scan.secrets(text).map(\.id))")
     }
 
     @Test func checksumIsNotRequired() {
