@@ -325,8 +325,7 @@ package struct CodeDetector: Sendable {
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
         while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
         guard lo < hi else { return 0 }
-        // Placeholders of an earlier pass, whole or cut to fit (`[REDACTED]` in an upload piece).
-        if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") || Bytes.equal(b, lo, "[REDACTED]") { return 0 }
+        if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
 
         var s = 0.0
         let first = b[lo]

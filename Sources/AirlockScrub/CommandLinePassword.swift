@@ -30,8 +30,7 @@ extension Matchers {
     ].map { (Array($0.0.utf8), $0.1) }
 
     /// The plausible passwords among the options that follow the client's name on its command line (which may
-    /// continue over lines ending in `\`): all of them, so that once the first is redacted a second pass finds
-    /// none left (`curl -u user:password --proxy-user user:password`).
+    /// continue over lines ending in `\`): all of them (`curl -u user:password --proxy-user user:password`).
     static func commandLinePasswords(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [Range<Int>] {
         if start > 0, ByteClass.identifier.contains(b[start - 1]) { return [] }
         let name = start..<end - 1

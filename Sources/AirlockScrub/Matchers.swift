@@ -1,7 +1,20 @@
-/// The hand-written matchers behind `SecretMatcher`. Each gets the text and the keyword's position and returns
-/// the secret's span, or nil. They look only at a bounded window around the keyword.
+/// The hand-written matchers behind `SecretMatcher`. Each gets the text and the keyword's position and finds the
+/// secret's span, if there is one. They look only at a bounded window around the keyword.
 enum Matchers {
+    /// Reports the spans `matcher` finds for one keyword: at most one, but every password on a command line, so
+    /// that a second pass finds none left once the first is redacted.
     static func match(
+        _ matcher: SecretMatcher, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+        _ found: (Range<Int>) -> Void
+    ) {
+        if case .commandLinePassword = matcher {
+            for range in commandLinePasswords(b, start, end) { found(range) }
+        } else if let range = span(matcher, b, start, end) {
+            found(range)
+        }
+    }
+
+    private static func span(
         _ matcher: SecretMatcher, _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
     ) -> Range<Int>? {
         switch matcher {
@@ -29,7 +42,7 @@ enum Matchers {
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
         case .base64PrivateKey: return base64PrivateKey(b, start)
         case .registryAuth: return registryAuth(b, end)
-        case .commandLinePassword: return commandLinePasswords(b, start, end).first
+        case .commandLinePassword: return nil  // `match` reports each of them
         case .netrcPassword: return netrcPassword(b, end)
         case .authorizationHeader: return authorizationHeader(b, end)
         case .cookieHeader: return cookieHeader(b, end)
@@ -190,6 +203,10 @@ enum Matchers {
         }
         for reference in references where Bytes.containsFolded(b, range, reference) { return nil }
         let kinds = Placeholder.characterKinds(b, range)
+        // Keys and tokens are made by machines; people choose passwords, which may be words or phrases.
+        let password =
+            Bytes.containsFolded(b, start..<min(end, start + 4), passwordWords[0])
+            || Bytes.containsFolded(b, start..<min(end, start + 3), passwordWords[2])
         if !quoted {
             // A bare word or dotted name is a variable or expression, not a literal.
             var onlyNameCharacters = true
@@ -202,14 +219,10 @@ enum Matchers {
             if b[range].contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") }) { return nil }
         } else if b[range].contains(0x20) {
             // Prose in quotes; only pass phrases may contain spaces.
-            if end - start < 4 || !Bytes.containsFolded(b, start..<start + 4, passwordWords[0]) { return nil }
+            if !password { return nil }
         }
         if kinds < 2 && range.count < 16 { return nil }
-        // Keys and tokens are made by machines; words joined into a name are a name. People choose passwords, and
-        // `correct-horse-battery-staple` is one.
-        let password =
-            Bytes.containsFolded(b, start..<min(end, start + 4), passwordWords[0])
-            || Bytes.containsFolded(b, start..<min(end, start + 3), passwordWords[2])
+        // Words joined into a name are a name, unless a person chose them (`correct-horse-battery-staple`).
         if !password, isName(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range

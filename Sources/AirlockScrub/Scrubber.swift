@@ -175,17 +175,13 @@ package struct Scrubber: Sendable {
                 let lines = b.reduce(b.last == 0x0A ? 0 : 1) { $0 + ($1 == 0x0A ? 1 : 0) }
                 let whole = Bytes.equal(b, 0, Placeholder.marker) || b.isEmpty
                 regions = whole ? [] : [CodeRegion(range: 0..<b.count, language: language, lines: lines, kind: .whole)]
-            } else if spans.isEmpty {
-                let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
-                let found = secretsScanner.findsMarkers ? markers : nil
-                regions = Scrubber.secretPlaceholdersMasked(b, placeholders) { detector.detect($0, markers: found) }
             } else {
                 // Code is looked for in the text as it will leave, its secrets replaced, and read as a second pass
                 // would read it: what the lines around a secret look like then decides, not the secret itself.
                 let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
-                regions = Scrubber.withSecretsRedacted(
-                    b, Span.merged(spans), earlier: placeholders, markers: secretsScanner.findsMarkers ? markers : nil,
-                    fitted: fitted
+                regions = Scrubber.asItLeaves(
+                    b, secrets: Span.merged(spans), earlier: placeholders,
+                    markers: secretsScanner.findsMarkers ? markers : nil, fitted: fitted
                 ) { detector.detect($0, markers: $1) }
             }
             for region in regions {
@@ -231,33 +227,18 @@ extension Scrubber {
         return i == 0 || text[i - 1] == 0x0A
     }
 
-    /// Runs `body` on `text` with each placeholder of an earlier pass that `readsAsWord` written as one plain word
-    /// of the same length, as the code detector saw the secret it replaced; the placeholder's brackets and colons
-    /// would otherwise make a line look more like code on a second pass than on the first. Text without such
-    /// placeholders is not copied.
-    static func secretPlaceholdersMasked<T>(
-        _ text: UnsafeBufferPointer<UInt8>, _ placeholders: [Range<Int>], _ body: (UnsafeBufferPointer<UInt8>) -> T
-    ) -> T {
-        let secrets = placeholders.filter { readsAsWord(text, $0) }
-        guard !secrets.isEmpty else { return body(text) }
-        var masked = Array(text)
-        for range in secrets {
-            masked.replaceSubrange(range, with: repeatElement(UInt8(ascii: "x"), count: range.count))
-        }
-        return masked.withUnsafeBufferPointer(body)
-    }
-}
-
-extension Scrubber {
     /// Runs `detect` on `text` as a second pass would read the output: each of `secrets` (merged, in order) replaced
     /// by its placeholder as `Span.apply` (or, `fitted`, `Span.fitted`) writes it, and every placeholder, new or
-    /// from an earlier pass, that `readsAsWord` read as one plain word (`secretPlaceholdersMasked`). The regions
-    /// found are mapped back to `text`; one that starts or ends at a placeholder takes in the whole secret.
-    static func withSecretsRedacted(
-        _ text: UnsafeBufferPointer<UInt8>, _ secrets: [Span], earlier: [Range<Int>],
+    /// from an earlier pass, that `readsAsWord` written as one plain word of the same length, as the detector saw
+    /// the secret it replaced (a placeholder's brackets and colons would make a line look more like code). The
+    /// regions found are mapped back to `text`; one that starts or ends at a placeholder takes in the whole secret.
+    /// Text with nothing to replace is not copied.
+    static func asItLeaves(
+        _ text: UnsafeBufferPointer<UInt8>, secrets: [Span], earlier: [Range<Int>],
         markers: [KeywordAutomaton.Hit]?, fitted: Bool,
         _ detect: (UnsafeBufferPointer<UInt8>, [KeywordAutomaton.Hit]?) -> [CodeRegion]
     ) -> [CodeRegion] {
+        if secrets.isEmpty, !earlier.contains(where: { readsAsWord(text, $0) }) { return detect(text, markers) }
         let x = UInt8(ascii: "x")
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
@@ -288,7 +269,7 @@ extension Scrubber {
         for span in secrets {
             copy(upTo: span.range.lowerBound)
             let start = out.count
-            let placeholder = Array(span.placeholder.utf8)
+            let placeholder = span.placeholder.utf8
             if fitted {
                 let replacement = Span.fitted(
                     [Span(range: 0..<span.range.count, placeholder: span.placeholder)], to: Array(text[span.range]))

@@ -87,13 +87,8 @@ package struct SecretScanner: Sendable {
                 placeholders.append(start..<min(close + 1, text.count))
                 continue
             }
-            if case .commandLinePassword = rules[ruleIndex].matcher {
-                // One command line may hold several (`-u` and `--proxy-user`).
-                for range in Matchers.commandLinePasswords(text, start, end) where !range.isEmpty {
-                    matches.append(SecretMatch(rule: ruleIndex, range: range))
-                }
-            } else if let range = Matchers.match(rules[ruleIndex].matcher, text, start, end), !range.isEmpty {
-                matches.append(SecretMatch(rule: ruleIndex, range: range))
+            Matchers.match(rules[ruleIndex].matcher, text, start, end) { range in
+                if !range.isEmpty { matches.append(SecretMatch(rule: ruleIndex, range: range)) }
             }
         }
         matches.sort {
