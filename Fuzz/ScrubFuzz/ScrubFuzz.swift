@@ -7,7 +7,8 @@ import AirlockScrub
     import Darwin
 #endif
 
-/// One fuzz input: its first byte picks the body's framing, provider shape and policy, the rest is the body.
+/// One fuzz input: its first byte picks the body's framing, provider shape and policy, the rest is the body (or,
+/// for two pieces of one upload, the file: its first half is scrubbed as one piece and its second after it).
 /// Every input must come back as a result or a `ScrubError`, never a crash; and a body that was redacted must
 /// come back unchanged from a second scrub with the same settings (scrubbing twice equals scrubbing once).
 enum ScrubFuzz {
@@ -24,14 +25,21 @@ enum ScrubFuzz {
 
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
-        let body = Array(input.dropFirst())
+        var body = Array(input.dropFirst())
         let kinds: [PayloadKind] = [.openai, .anthropic, .gemini, .json, .auto, .text]
         let kind = kinds[Int(selector & 0x07) % kinds.count]
-        let format: BodyFormat
+        var format = BodyFormat.json
+        var before: [UInt8] = []
         switch (selector >> 3) & 0x03 {
         case 1: format = .form(boundary: boundary)
         case 2: format = .uploadPiece
-        default: format = .json
+        case 3:
+            format = .uploadPiece
+            let half = Array(body.prefix(body.count / 2))
+            body.removeFirst(half.count)
+            let scrubber = Scrubber(policy: ScrubPolicy())
+            before = (try? scrubber.scrub(half, kind: .gemini, format: format))?.fileEnd ?? []
+        default: break
         }
         var policy = ScrubPolicy()
         policy.codeIncludesDataFormats = selector & 0x20 != 0
@@ -44,9 +52,12 @@ enum ScrubFuzz {
         var usage = TokenUsage()
         usage.absorb(json: body)
 
-        guard let first = try? scrubber.scrub(body, kind: kind, path: path, format: format) else { return }
+        guard let first = try? scrubber.scrub(body, kind: kind, path: path, format: format, before: before) else {
+            return
+        }
         guard checkIdempotence, first.decision == .redacted else { return }
-        guard let second = try? scrubber.scrub(first.output, kind: kind, path: path, format: format) else {
+        guard let second = try? scrubber.scrub(first.output, kind: kind, path: path, format: format, before: before)
+        else {
             fail("a redacted body could not be scrubbed again")
         }
         if second.output != first.output {

@@ -392,6 +392,9 @@ final class InterceptHandler: ChannelDuplexHandler {
         let body = Array(exchange.body.readableBytesView)
         let (coding, format) = (reading.coding, reading.format)
         let limit = runtime.configuration.limits.maxRequestBody
+        let uploads = runtime.uploads
+        let piece = UploadJoints.piece(host: target.host, path: path, headers: exchange.head.headers, format: format)
+        if let upload = UploadJoints.finished(host: target.host, path: path) { uploads.forget(upload) }
         let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
             var plain = body
             if let coding {
@@ -401,8 +404,18 @@ final class InterceptHandler: ChannelDuplexHandler {
                     return .failure(.decoding(error))
                 }
             }
-            return Result { () throws(ScrubError) in try scrubber.scrub(plain, kind: kind, path: path, format: format) }
-                .mapError(ScanFailure.scrubbing)
+            guard let piece else {
+                return Result { () throws(ScrubError) in
+                    try scrubber.scrub(plain, kind: kind, path: path, format: format)
+                }.mapError(ScanFailure.scrubbing)
+            }
+            let result = Result { () throws(ScrubError) in
+                try scrubber.scrub(plain, kind: kind, path: path, format: format, before: uploads.before(piece))
+            }.mapError(ScanFailure.scrubbing)
+            if case .success(let scrubbed) = result, scrubbed.decision != .blocked, let end = scrubbed.fileEnd {
+                uploads.record(piece, count: plain.count, fileEnd: end)
+            }
+            return result
         }
         // A compressed body may decode to far more than it looks: it is decoded and scanned off the event loop.
         guard body.count > InterceptHandler.inlineScanLimit || coding != nil, let threadPool = runtime.threadPool

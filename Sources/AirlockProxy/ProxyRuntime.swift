@@ -26,6 +26,8 @@ package final class ProxyRuntime: Sendable {
     let ledgerKeys: LedgerKeys?
     let metrics: ProxyMetrics?
     let counters = ProxyCounters()
+    /// The ends of files being uploaded in pieces, so that a secret cut by a piece boundary is still found.
+    let uploads = UploadJoints()
     /// Decision lines as message and fields (`log_format: json`) rather than one preformatted text line.
     let structuredLogs: Bool
     private let currentAllowlist: NIOLockedValueBox<Allowlist>

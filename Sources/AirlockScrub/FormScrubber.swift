@@ -20,10 +20,13 @@ extension Scrubber {
         var edits: [Edit] = []
         var model: String?
         var stream: Bool?
+        /// In a form that carries a piece: the end of the file so far (`ScrubResult.fileEnd`).
+        var fileEnd: [UInt8]?
     }
 
+    /// `pieces`: the form carries a piece of an upload, and this is the end of the file before it.
     func scrubForm(
-        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], pieces: Bool, session: Session
+        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], pieces before: [UInt8]?, session: Session
     ) throws(ScrubError) -> FormOutcome {
         let parts = try Multipart.parts(body, boundary: boundary)
         var outcome = FormOutcome(parts: parts.count)
@@ -40,7 +43,8 @@ extension Scrubber {
                 if name == "stream" { outcome.stream = content.elementsEqual("true".utf8) }
             }
             let declared = part.contentType.map { [$0] } ?? []
-            let piece = pieces && part.filename != nil
+            let piece = before != nil && part.filename != nil
+            if piece { outcome.fileEnd = [] }
             var language: String?
             switch EncodedPart.content(declaredAs: declared) {
             case .binary:
@@ -68,9 +72,15 @@ extension Scrubber {
                 continue
             }
             let text = Array(content)
-            let spans = try scrubText(
-                text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,
-                assignedTo: part.filename == nil ? name : nil, fitted: piece)
+            let spans: [Span]
+            if piece, let before {
+                spans = try scrubPiece(content, before: before, path: path, wholeCode: language, session: session)
+                outcome.fileEnd = PieceJoint.end(of: before, then: content)
+            } else {
+                spans = try scrubText(
+                    text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,
+                    assignedTo: part.filename == nil ? name : nil)
+            }
             if !spans.isEmpty {
                 let replacement = piece ? Span.fitted(spans, to: text) : Span.apply(spans, to: text)
                 outcome.edits.append(Edit(range: part.content, replacement: replacement))

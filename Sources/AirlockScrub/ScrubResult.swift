@@ -41,6 +41,9 @@ package struct ScrubResult: Sendable {
     /// The top-level `model` string and `stream` flag, when the body has them (metadata for the ledger).
     package var requestModel: String?
     package var stream: Bool?
+    /// For a piece of an upload: the end of the file so far as the client sent it (at most `PieceJoint.reach`
+    /// bytes; empty after a binary piece), which the next piece is read with. Nil for any other body.
+    package var fileEnd: [UInt8]?
 
     /// Binary base64 parts (images, audio, PDFs): forwarded unread, or blocked.
     package var binaryParts: Int { unreadParts.count + findings.count { $0.category == .binary } }

@@ -11,16 +11,18 @@ package struct Scrubber: Sendable {
     }
 
     /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape;
-    /// `format` how the body is framed.
+    /// `format` how the body is framed. For a piece of an upload, `before` is the end of the file so far as the
+    /// client sent it (the previous piece's `ScrubResult.fileEnd`), so that a secret cut by the boundary is found.
     package func scrub(
-        _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json
+        _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json, before: [UInt8] = []
     ) throws(ScrubError) -> ScrubResult {
         let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
         switch format {
         case .json: break
         case .form(let boundary):
-            return try scrubForm(body, boundary: boundary, path: path, kind: kind, session: session)
-        case .uploadPiece: return try scrubUploadPiece(body, path: path, kind: kind, session: session)
+            return try scrubForm(body, boundary: boundary, path: path, kind: kind, before: before, session: session)
+        case .uploadPiece:
+            return try scrubUploadPiece(body, path: path, kind: kind, before: before, session: session)
         }
         if kind == .text {
             guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
@@ -64,13 +66,13 @@ package struct Scrubber: Sendable {
     }
 
     private func scrubForm(
-        _ body: [UInt8], boundary: [UInt8], path: String, kind: PayloadKind, session: Session
+        _ body: [UInt8], boundary: [UInt8], path: String, kind: PayloadKind, before: [UInt8], session: Session
     ) throws(ScrubError) -> ScrubResult {
         // `/v1/uploads/{id}/parts`: a part of a file whose length was declared when its upload was created.
         let segments = path.prefix { $0 != "?" }.split(separator: "/")
         let pieces = segments.count >= 3 && segments[segments.count - 3] == "uploads" && segments.last == "parts"
         let form = try body.withUnsafeBufferPointer { bytes throws(ScrubError) in
-            try scrubForm(bytes, boundary: boundary, pieces: pieces, session: session)
+            try scrubForm(bytes, boundary: boundary, pieces: pieces ? before : nil, session: session)
         }
         let operation = ProviderOperation.from(path: path, kind: kind)
         var result = session.result(output: body, changed: false, operation: operation)
@@ -86,22 +88,42 @@ package struct Scrubber: Sendable {
         }
         result.requestModel = form.model
         result.stream = form.stream
+        result.fileEnd = form.fileEnd
         return result
     }
 
     /// A piece of a file uploaded in pieces. Text (by its bytes; a piece may begin or end inside a UTF-8
-    /// sequence) is scanned and redacted in place, each placeholder fitted to the length of what it replaces;
-    /// anything else is a binary part.
+    /// sequence) is scanned, with the end of the file before it for secrets that straddle the two, and redacted in
+    /// place, each placeholder fitted to the length of what it replaces; anything else is a binary part.
     private func scrubUploadPiece(
-        _ body: [UInt8], path: String, kind: PayloadKind, session: Session
+        _ body: [UInt8], path: String, kind: PayloadKind, before: [UInt8], session: Session
     ) throws(ScrubError) -> ScrubResult {
         let operation = ProviderOperation.from(path: path, kind: kind)
         guard EncodedPart.looksLikeText(body, piece: true) else {
             session.countBinary("file") { "$" }
-            return session.result(output: body, changed: false, operation: operation)
+            var result = session.result(output: body, changed: false, operation: operation)
+            result.fileEnd = []
+            return result
         }
-        let spans = try scrubText(body, path: { "$" }, session: session, fitted: true)
-        return session.result(output: Span.fitted(spans, to: body), changed: !spans.isEmpty, operation: operation)
+        let spans = try body.withUnsafeBufferPointer { b throws(ScrubError) in
+            try scrubPiece(b, before: before, path: "$", session: session)
+        }
+        var result = session.result(
+            output: spans.isEmpty ? body : Span.fitted(spans, to: body), changed: !spans.isEmpty, operation: operation)
+        result.fileEnd = body.withUnsafeBufferPointer { PieceJoint.end(of: before, then: $0) }
+        return result
+    }
+
+    /// The spans to fit into one piece of an upload: its own, and those of secrets it shares with `before`.
+    func scrubPiece(
+        _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], path: String, wholeCode language: String? = nil,
+        session: Session
+    ) throws(ScrubError) -> [Span] {
+        let first = session.findings.count
+        let spans = try scrubText(Array(piece), path: { path }, session: session, wholeCode: language, fitted: true)
+        let own = session.findings[first...].filter { $0.category == .secret }.map { $0.start..<$0.end }
+        let joint = jointSpans(piece, before: before, own: own, path: { path }, session: session)
+        return joint.isEmpty ? spans : Span.merged(spans + joint)
     }
 
     /// Guesses the provider shape of a JSON body (for `.auto`, as `airlock scan --provider auto` uses).

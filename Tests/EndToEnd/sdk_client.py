@@ -16,8 +16,10 @@ attach = mode == "file"
 # "upload": the prompt goes in a file uploaded with the SDK's files API (multipart/form-data): for OpenAI a batch
 # input file (JSON Lines), for Anthropic a text file; for Gemini a text file sent with its resumable upload protocol
 # (the file's bytes in pieces, their total length declared first). "upload-part": the prompt as one part of an
-# OpenAI upload (Uploads API), whose total length was declared when the upload was created. "transcribe": an OpenAI transcription of a short WAV clip,
-# with the prompt as its `prompt` field.
+# OpenAI upload (Uploads API), whose total length was declared when the upload was created. "upload-pieces": the
+# prompt as a file uploaded in pieces of AIRLOCK_TEST_PIECE bytes (Gemini's resumable upload, OpenAI's
+# `upload_file_chunked`). "transcribe": an OpenAI transcription of a short WAV clip, with the prompt as its `prompt`
+# field.
 WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
@@ -56,6 +58,11 @@ def run() -> None:
             result["text"] = client.files.create(file=("batch.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch").id
         elif mode == "upload-part":
             result["text"] = client.uploads.parts.create(upload_id="upload_standin", data=prompt.encode()).id
+        elif mode == "upload-pieces":
+            data = prompt.encode()
+            result["text"] = client.uploads.upload_file_chunked(
+                file=data, filename="notes.txt", bytes=len(data), mime_type="text/plain", purpose="assistants",
+                part_size=int(os.environ["AIRLOCK_TEST_PIECE"])).status
         elif mode == "transcribe":
             result["text"] = client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", WAV, "audio/wav"), prompt=prompt).text
         elif stream:
@@ -83,9 +90,13 @@ def run() -> None:
         from google import genai
 
         client = genai.Client(api_key="test-not-a-real-key")
-        if mode == "upload":
+        if mode in ("upload", "upload-pieces"):
             import io
 
+            if mode == "upload-pieces":
+                from google.genai import _api_client
+
+                _api_client.CHUNK_SIZE = int(os.environ["AIRLOCK_TEST_PIECE"])
             result["text"] = client.files.upload(file=io.BytesIO(prompt.encode()), config={"mime_type": "text/plain"}).name
         elif attach:
             from google.genai import types

@@ -310,8 +310,14 @@ UPLOAD_REPLIES = {
         "id": "file-standin", "object": "file", "bytes": size, "created_at": 1, "filename": "upload", "purpose": "batch",
         "status": "processed"},
     ("api.openai.com", "/v1/audio/transcriptions"): lambda size: {"text": "stand-in transcript"},
+    ("api.openai.com", "/v1/uploads"): lambda size: {
+        "id": "upload_standin", "object": "upload", "bytes": size, "created_at": 1, "expires_at": 2,
+        "filename": "notes.txt", "purpose": "assistants", "status": "pending"},
     ("api.openai.com", "/v1/uploads/upload_standin/parts"): lambda size: {
         "id": "part_standin", "object": "upload.part", "created_at": 1, "upload_id": "upload_standin"},
+    ("api.openai.com", "/v1/uploads/upload_standin/complete"): lambda size: {
+        "id": "upload_standin", "object": "upload", "bytes": size, "created_at": 1, "expires_at": 2,
+        "filename": "notes.txt", "purpose": "assistants", "status": "completed"},
     ("api.anthropic.com", "/v1/files"): lambda size: {
         "id": "file_standin", "type": "file", "filename": "upload", "mime_type": "text/plain", "size_bytes": size,
         "created_at": "2026-01-01T00:00:00Z", "downloadable": False},

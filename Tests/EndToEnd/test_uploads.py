@@ -4,12 +4,15 @@ read for what it is, and a form that another parser could split differently neve
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from email.parser import BytesParser
 from email.policy import HTTP
 
 import pytest
 
 from sdk_client import WAV
+from test_clients import HERE, with_airlock_env
 from test_proxy import curl, proxied_session, split
 from test_scrub import CODE, GITHUB_CANARY, PROMPT, assert_no_canary, log_after, scan, sdk_reply, with_binary_policy
 
@@ -69,6 +72,38 @@ def test_pieces_of_uploads_are_redacted_without_changing_their_length(airlock, s
     assert text.startswith("My key is [REDACTED:secret:github-pat:1]   ") and text.endswith("Thanks!")
     assert "[REDACTED:code:python:5-lines:1]" in text
     assert_no_canary(server.state.requests[-1].body)
+
+
+@pytest.mark.parametrize("provider", ["gemini", "openai"])
+def test_a_secret_cut_by_a_piece_boundary_does_not_leave_whole(airlock, standin, provider):
+    """Each SDK sends the file in 100-byte pieces, and the boundary cuts the token after its first ten characters:
+    neither half matches a rule alone. Airlock reads each piece after the end of the one before it, so the rest of
+    the token is redacted in the second piece and the provider never gets it whole."""
+    server, _ = standin
+    server.state.reset()
+    text = ("Release notes for the deploy job.\nIt runs each night and pushes the newest image.\n"
+            f"The key {GITHUB_CANARY} is the deploy token.\nThanks!\n")
+    cut = text.index(GITHUB_CANARY) + 10
+    assert cut == 100
+    command = (f"export AIRLOCK_TEST_PROMPT={shlex.quote(text)} AIRLOCK_TEST_PIECE=100\n"
+               f"{shlex.quote(sys.executable)} {HERE / 'sdk_client.py'} {provider} upload-pieces")
+    result = with_airlock_env(airlock, command)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] in ("files/standin", "completed")
+    if provider == "gemini":
+        pieces = [r.body for r in server.state.requests if r.headers.get("x-goog-upload-command", "").startswith("upload")]
+    else:
+        pieces = [form_parts(r)["data"][1] for r in server.state.requests if r.path.endswith("/parts")]
+    assert [len(p) for p in pieces] == [100, len(text) - 100]
+    received = b"".join(pieces).decode()
+    assert len(received) == len(text)
+    # The first ten characters left with the first piece; the other 30 were redacted where the second one starts.
+    assert received[:cut] == text[:cut]
+    assert received[cut:].startswith("[REDACTED:secret:github-pat:1] is the deploy token.")
+    assert_no_canary(received)
+    output = log_after(airlock, "findings=github-pat:1")
+    assert "decision=redacted" in output and "findings=github-pat:1" in output
+    assert_no_canary(output)
 
 
 @pytest.mark.parametrize("binary", ["monitor", "block"])

@@ -1,0 +1,60 @@
+/// Secrets that straddle two pieces of one upload (Gemini's resumable uploads, OpenAI's upload parts).
+///
+/// Each piece is scanned on its own, so a token, key or assignment cut in two by a piece boundary would be seen as
+/// two halves that no rule recognises. The proxy keeps the end of the file as the client sent it, up to `reach`
+/// bytes, and the next piece of the same upload is read once more with that end in front of its own start. A
+/// secret found there that reaches into the piece has its part in the piece redacted (or the piece blocked, as the
+/// policy says). The part in the earlier piece has already left; on its own it matched no rule, and the rest of it
+/// never leaves.
+package enum PieceJoint {
+    /// How many bytes of the file's end are kept, and how many of the next piece's start are read with them: more
+    /// than the longest secret a rule matches whole (an 8192-bit RSA key in PEM is about 6.3 KB).
+    package static let reach = 8192
+
+    /// The last `reach` bytes of `before` followed by `piece`: what the next piece is read with.
+    package static func end(of before: [UInt8], then piece: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard piece.count < reach else { return Array(piece.suffix(reach)) }
+        return Array(before.suffix(reach - piece.count)) + Array(piece)
+    }
+}
+
+extension Scrubber {
+    /// Spans of `piece` (relative to it) that belong to a secret found only when the piece is read after `before`:
+    /// one that begins in `before` and runs into the piece, or one in the piece that only `before` gives away (an
+    /// assignment whose name ended the earlier piece). Where the piece's own scan found a secret (`own`, its
+    /// findings' ranges), nothing is reported again, though a secret that began in `before` still widens the span;
+    /// a match that touches the end of what was read, when that end cuts the piece, is left to the piece's own scan.
+    func jointSpans(
+        _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], own: [Range<Int>], path: () -> String,
+        session: Session
+    ) -> [Span] {
+        guard !before.isEmpty, !piece.isEmpty else { return [] }
+        let tail = before.suffix(PieceJoint.reach)
+        let head = piece.prefix(PieceJoint.reach)
+        let joint = Array(tail) + Array(head)
+        let cut = head.count < piece.count
+        var spans: [Span] = []
+        joint.withUnsafeBufferPointer { b in
+            for match in secretsScanner.scan(b) {
+                guard match.range.upperBound > tail.count, !(cut && match.range.upperBound == b.count) else {
+                    continue
+                }
+                let inPiece = max(0, match.range.lowerBound - tail.count)..<(match.range.upperBound - tail.count)
+                let known = own.contains { $0.overlaps(inPiece) }
+                if known && match.range.lowerBound >= tail.count { continue }
+                let rule = secretsScanner.rules[match.rule]
+                let number = session.number(for: .secret, b[match.range])
+                if !known {
+                    session.findings.append(
+                        ScrubFinding(
+                            category: .secret, detector: rule.id, path: path(), start: inPiece.lowerBound,
+                            end: inPiece.upperBound, action: policy.secrets))
+                }
+                if policy.secrets == .redact {
+                    spans.append(Span(range: inPiece, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                }
+            }
+        }
+        return spans
+    }
+}
