@@ -67,9 +67,23 @@ extension Matchers {
                 }
                 password = colon + 1..<password.upperBound
             }
-            if plausiblePassword(b, password) { passwords.append(password) }
+            if plausiblePassword(b, password) { appendKeepingQuotes(b, password, to: &passwords) }
         }
         return passwords
+    }
+
+    /// `password` in the runs between the quotes it holds (`vv:"p w"d` as the shell joins it): a quote that a
+    /// placeholder replaced would change where every later word on the line begins and ends, so that reading the
+    /// redacted line again would find other options.
+    private static func appendKeepingQuotes(
+        _ b: UnsafeBufferPointer<UInt8>, _ password: Range<Int>, to passwords: inout [Range<Int>]
+    ) {
+        var start = password.lowerBound
+        for i in password where b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "'") {
+            if i > start { passwords.append(start..<i) }
+            start = i + 1
+        }
+        if password.upperBound > start { passwords.append(start..<password.upperBound) }
     }
 }
 

@@ -140,6 +140,18 @@ import Testing
         }
     }
 
+    @Test func quotesInsideACommandLinePasswordStayWhereTheyWere() throws {
+        // The shell joins `Wq9z"T4 kP"2mXv` into one word; the placeholders go between its quotes, so the words
+        // after it begin and end where they did and a second pass reads the same options.
+        let text = #"curl -u admin:Wq9z"T4kP"2mXv -H "X-Trace: a1" https://example.com/x"#
+        let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(text.utf8), kind: .text)
+        let out = String(decoding: first.output, as: UTF8.self)
+        #expect(first.findings.map(\.detector) == Array(repeating: "command-line-password", count: 3))
+        #expect(out.hasPrefix(#"curl -u admin:[REDACTED:secret:command-line-password:1]"[REDACTED:"#))
+        #expect(out.hasSuffix(#":3] -H "X-Trace: a1" https://example.com/x"#))
+        #expect(try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .text).output == first.output)
+    }
+
     @Test func aSecretUsedAsAMemberNameIsRedactedAsAName() throws {
         // The member's value is read with its name in front; a match that lies inside the name alone belongs
         // to the name, which is scanned as a name.
