@@ -21,40 +21,62 @@ package enum PieceJoint {
 extension Scrubber {
     /// Spans of `piece` (relative to it) that belong to a secret found only when the piece is read after `before`:
     /// one that begins in `before` and runs into the piece, or one in the piece that only `before` gives away (an
-    /// assignment whose name ended the earlier piece). Where the piece's own scan found a secret (`own`, its
-    /// findings' ranges), nothing is reported again, though a secret that began in `before` still widens the span;
-    /// a match that touches the end of what was read, when that end cuts the piece, is left to the piece's own scan.
+    /// assignment whose name ended the earlier piece). The piece is read as it will leave, with `redacted` (merged)
+    /// fitted in, and again with what this finds, until nothing new turns up, as a second pass would read it. Where
+    /// the piece's own scan found a secret (`own`, its matches' ranges), nothing is reported again, though a secret
+    /// that began in `before` still widens the span; a match that touches the end of what was read, when that end
+    /// cuts the piece, is left to the piece's own scan.
     func jointSpans(
-        _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], own: [Range<Int>], path: () -> String,
-        session: Session
+        _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], redacted: [Span], own: [Range<Int>],
+        path: () -> String, session: Session
     ) -> [Span] {
         guard !before.isEmpty, !piece.isEmpty else { return [] }
-        let tail = before.suffix(PieceJoint.reach)
-        let head = piece.prefix(PieceJoint.reach)
-        let joint = Array(tail) + Array(head)
-        let cut = head.count < piece.count
-        var spans: [Span] = []
-        joint.withUnsafeBufferPointer { b in
-            for match in secretsScanner.scan(b) {
-                guard match.range.upperBound > tail.count, !(cut && match.range.upperBound == b.count) else {
-                    continue
-                }
-                let inPiece = max(0, match.range.lowerBound - tail.count)..<(match.range.upperBound - tail.count)
-                let known = own.contains { $0.overlaps(inPiece) }
-                if known && match.range.lowerBound >= tail.count { continue }
-                let rule = secretsScanner.rules[match.rule]
-                let number = session.number(for: .secret, b[match.range])
-                if !known {
-                    session.findings.append(
-                        ScrubFinding(
-                            category: .secret, detector: rule.id, path: path(), start: inPiece.lowerBound,
-                            end: inPiece.upperBound, action: policy.secrets))
-                }
-                if policy.secrets == .redact {
-                    spans.append(Span(range: inPiece, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+        let tail = Array(before.suffix(PieceJoint.reach))
+        let reach = min(piece.count, PieceJoint.reach)
+        let cut = reach < piece.count
+        var covered = redacted
+        var added: [Span] = []
+        for _ in 0..<4 {
+            let inReach = covered.compactMap { span -> Span? in
+                span.range.lowerBound < reach
+                    ? Span(
+                        range: span.range.lowerBound..<min(span.range.upperBound, reach), placeholder: span.placeholder)
+                    : nil
+            }
+            let joint = tail + Span.fitted(inReach, to: Array(piece.prefix(reach)))
+            var found = false
+            joint.withUnsafeBufferPointer { b in
+                for match in secretsScanner.scan(b) {
+                    guard match.range.upperBound > tail.count, !(cut && match.range.upperBound == b.count) else {
+                        continue
+                    }
+                    let inPiece = max(0, match.range.lowerBound - tail.count)..<(match.range.upperBound - tail.count)
+                    if covered.contains(where: {
+                        $0.range.lowerBound <= inPiece.lowerBound && inPiece.upperBound <= $0.range.upperBound
+                    }) {
+                        continue
+                    }
+                    let known = own.contains { $0.overlaps(inPiece) }
+                    if known && match.range.lowerBound >= tail.count { continue }
+                    let rule = secretsScanner.rules[match.rule]
+                    let number = session.number(for: .secret, b[match.range])
+                    if !known {
+                        session.findings.append(
+                            ScrubFinding(
+                                category: .secret, detector: rule.id, path: path(), start: inPiece.lowerBound,
+                                end: inPiece.upperBound, action: policy.secrets))
+                    }
+                    found = true
+                    if policy.secrets == .redact {
+                        let span = Span(range: inPiece, placeholder: "[REDACTED:secret:\(rule.id):\(number)]")
+                        added.append(span)
+                        covered.append(span)
+                    }
                 }
             }
+            guard found, policy.secrets == .redact else { break }
+            covered = Span.merged(covered)
         }
-        return spans
+        return added
     }
 }

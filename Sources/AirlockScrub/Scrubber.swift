@@ -119,11 +119,8 @@ package struct Scrubber: Sendable {
         _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], path: String, wholeCode language: String? = nil,
         session: Session
     ) throws(ScrubError) -> [Span] {
-        let first = session.findings.count
-        let spans = try scrubText(Array(piece), path: { path }, session: session, wholeCode: language, fitted: true)
-        let own = session.findings[first...].filter { $0.category == .secret }.map { $0.start..<$0.end }
-        let joint = jointSpans(piece, before: before, own: own, path: { path }, session: session)
-        return joint.isEmpty ? spans : Span.merged(spans + joint)
+        try scrubText(
+            Array(piece), path: { path }, session: session, wholeCode: language, fitted: true, after: before)
     }
 
     /// Guesses the provider shape of a JSON body (for `.auto`, as `airlock scan --provider auto` uses).
@@ -158,10 +155,11 @@ package struct Scrubber: Sendable {
 
     /// Scans one decoded string and returns what to replace in it (in order, overlaps merged; empty when nothing).
     /// `path` is rendered only when there is a finding to report. `name` is what the text was assigned to (a JSON
-    /// member's key, a form field's name), if anything.
+    /// member's key, a form field's name), if anything. A piece of an upload is `fitted`, and read `after` the end
+    /// of the file before it (`PieceJoint`).
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
-        secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false
+        secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false, after before: [UInt8] = []
     ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
@@ -172,23 +170,47 @@ package struct Scrubber: Sendable {
         text.withUnsafeBufferPointer { b in
             var markers: [KeywordAutomaton.Hit] = []
             var placeholders: [Range<Int>] = []
-            let matches =
+            var commandLines = false
+            var matches =
                 if let name {
-                    secretsScanner.scan(b, assignedTo: name, markers: &markers, placeholders: &placeholders)
+                    secretsScanner.scan(
+                        b, assignedTo: name, markers: &markers, placeholders: &placeholders,
+                        commandLines: &commandLines)
                 } else {
-                    secretsScanner.scan(b, markers: &markers, placeholders: &placeholders)
+                    secretsScanner.scan(b, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
                 }
-            for match in matches {
-                let rule = secretsScanner.rules[match.rule]
-                let number = session.number(for: .secret, b[match.range])
-                session.findings.append(
-                    ScrubFinding(
-                        category: .secret, detector: rule.id, path: path(), start: match.range.lowerBound,
-                        end: match.range.upperBound, action: policy.secrets))
-                if policy.secrets == .redact {
-                    spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+            // A placeholder can change how a command line splits into words (it may have replaced a quote or a `;`),
+            // so a line with a command-line client is read again as it will leave, until nothing new is found there.
+            var rounds = 0
+            var own: [Range<Int>] = []
+            while !matches.isEmpty {
+                for match in matches {
+                    own.append(match.range)
+                    let rule = secretsScanner.rules[match.rule]
+                    let number = session.number(for: .secret, b[match.range])
+                    session.findings.append(
+                        ScrubFinding(
+                            category: .secret, detector: rule.id, path: path(), start: match.range.lowerBound,
+                            end: match.range.upperBound, action: policy.secrets))
+                    if policy.secrets == .redact {
+                        spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                    }
+                }
+                rounds += 1
+                guard commandLines, policy.secrets == .redact, rounds < 4 else { break }
+                let redacted = Span.merged(spans)
+                // What a placeholder already covers (a short one written as asterisks may read as a password) is
+                // not found again.
+                matches = Scrubber.foundAsItLeaves(b, secrets: redacted, fitted: fitted, secretsScanner).filter { m in
+                    !redacted.contains {
+                        $0.range.lowerBound <= m.range.lowerBound && m.range.upperBound <= $0.range.upperBound
+                    }
                 }
             }
+            // Secrets that began before this piece of an upload: found before code is looked for, as a second pass
+            // would see the piece.
+            spans += jointSpans(
+                b, before: before, redacted: Span.merged(spans), own: own, path: path, session: session)
             let regions: [CodeRegion]
             if secretsOnly {
                 regions = []
@@ -247,6 +269,39 @@ extension Scrubber {
         var i = offset
         while i > 0, text[i - 1] == 0x20 || text[i - 1] == 0x09 { i -= 1 }
         return i == 0 || text[i - 1] == 0x0A
+    }
+
+    /// The secrets a second pass would find in `text` with `secrets` (merged, in order) replaced as `Span.apply` (or,
+    /// `fitted`, `Span.fitted`) writes them, mapped back to `text`; one that takes in part of a placeholder takes in
+    /// the whole secret it replaced.
+    static func foundAsItLeaves(
+        _ text: UnsafeBufferPointer<UInt8>, secrets: [Span], fitted: Bool, _ scanner: SecretScanner
+    ) -> [SecretMatch] {
+        let out = fitted ? Span.fitted(secrets, to: Array(text)) : Span.apply(secrets, to: Array(text))
+        let found = out.withUnsafeBufferPointer { scanner.scan($0) }
+        guard !fitted else { return found }
+        // Where each placeholder sits in `out`, and how far the text after it moved.
+        var moved: [(from: Range<Int>, to: Range<Int>)] = []
+        var shift = 0
+        for span in secrets {
+            let start = span.range.lowerBound + shift
+            let length = span.placeholder.utf8.count
+            moved.append((span.range, start..<start + length))
+            shift += length - span.range.count
+        }
+        func original(_ offset: Int, upper: Bool) -> Int {
+            var shift = 0
+            for (from, to) in moved {
+                if offset <= to.lowerBound { break }
+                if offset < to.upperBound { return upper ? from.upperBound : from.lowerBound }
+                shift = from.upperBound - to.upperBound
+            }
+            return offset + shift
+        }
+        return found.map {
+            let lower = original($0.range.lowerBound, upper: false)
+            return SecretMatch(rule: $0.rule, range: lower..<original($0.range.upperBound, upper: true))
+        }
     }
 
     /// Runs `detect` on `text` as a second pass would read the output: each of `secrets` (merged, in order) replaced

@@ -66,6 +66,16 @@ package struct SecretScanner: Sendable {
     package func scan(
         _ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>]
     ) -> [SecretMatch] {
+        var commandLines = false
+        return scan(text, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+    }
+
+    /// `scan(_:markers:placeholders:)`, also telling whether `text` names a command-line client (`curl`, `mysql`…)
+    /// whose options were read: where a placeholder lands on such a line can change how it splits into words.
+    package func scan(
+        _ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>],
+        commandLines: inout Bool
+    ) -> [SecretMatch] {
         var hits: [KeywordAutomaton.Hit] = []
         automaton.scan(text, into: &hits)
         guard !hits.isEmpty else { return [] }
@@ -87,6 +97,7 @@ package struct SecretScanner: Sendable {
                 placeholders.append(start..<min(close + 1, text.count))
                 continue
             }
+            if case .commandLinePassword = rules[ruleIndex].matcher { commandLines = true }
             Matchers.match(rules[ruleIndex].matcher, text, start, end) { range in
                 if !range.isEmpty { matches.append(SecretMatch(rule: ruleIndex, range: range)) }
             }
@@ -113,10 +124,12 @@ package struct SecretScanner: Sendable {
     /// over the name.
     package func scan(
         _ value: UnsafeBufferPointer<UInt8>, assignedTo name: some StringProtocol,
-        markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>]
+        markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>], commandLines: inout Bool
     ) -> [SecretMatch] {
         let prefix = name.utf8.count + 5
-        guard prefix <= 256 else { return scan(value, markers: &markers, placeholders: &placeholders) }
+        guard prefix <= 256 else {
+            return scan(value, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+        }
         func writePrefix(_ out: UnsafeMutableBufferPointer<UInt8>) {
             out[0] = 0x22
             _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: name.utf8)
@@ -128,7 +141,9 @@ package struct SecretScanner: Sendable {
             automaton.scan(UnsafeBufferPointer(out), into: &hits)
             return hits.contains { keywordRule[Int($0.keyword)] >= 0 }
         }
-        guard named else { return scan(value, markers: &markers, placeholders: &placeholders) }
+        guard named else {
+            return scan(value, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+        }
         let text = [UInt8](unsafeUninitializedCapacity: prefix + value.count + 1) { out, count in
             writePrefix(out)
             _ = UnsafeMutableBufferPointer(rebasing: out[prefix...]).initialize(from: value)
@@ -138,7 +153,7 @@ package struct SecretScanner: Sendable {
         var shiftedMarkers: [KeywordAutomaton.Hit] = []
         var shiftedPlaceholders: [Range<Int>] = []
         let matches = text.withUnsafeBufferPointer {
-            scan($0, markers: &shiftedMarkers, placeholders: &shiftedPlaceholders)
+            scan($0, markers: &shiftedMarkers, placeholders: &shiftedPlaceholders, commandLines: &commandLines)
         }
         for hit in shiftedMarkers where Int(hit.end) - keywordBytes[firstMarker + Int(hit.keyword)].count >= prefix {
             markers.append(KeywordAutomaton.Hit(keyword: hit.keyword, end: hit.end - Int32(prefix)))
