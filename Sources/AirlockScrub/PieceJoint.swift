@@ -24,8 +24,8 @@ extension Scrubber {
     /// assignment whose name ended the earlier piece). The piece is read as it will leave, with `redacted` (merged)
     /// fitted in, and again with what this finds, until nothing new turns up, as a second pass would read it. Where
     /// the piece's own scan found a secret (`own`, its matches' ranges), nothing is reported again, though a secret
-    /// that began in `before` still widens the span; a match that touches the end of what was read, when that end
-    /// cuts the piece, is left to the piece's own scan.
+    /// that began in `before` still widens the span, as a longer one in the piece does; a match that touches the end
+    /// of what was read, when that end cuts the piece, is left to the piece's own scan.
     func jointSpans(
         _ piece: UnsafeBufferPointer<UInt8>, before: [UInt8], redacted: [Span], own: [Range<Int>],
         path: () -> String, session: Session
@@ -56,8 +56,14 @@ extension Scrubber {
                     }) {
                         continue
                     }
-                    let known = own.contains { $0.overlaps(inPiece) }
-                    if known && match.range.lowerBound >= tail.count { continue }
+                    // Found by the piece's own scan already: the same range, or, for a secret that began before
+                    // the piece, whatever the scan saw of its rest.
+                    let straddles = match.range.lowerBound < tail.count
+                    let known = own.contains {
+                        straddles
+                            ? $0.overlaps(inPiece)
+                            : $0.lowerBound <= inPiece.lowerBound && inPiece.upperBound <= $0.upperBound
+                    }
                     let rule = secretsScanner.rules[match.rule]
                     let number = session.number(for: .secret, b[match.range])
                     if !known {
