@@ -152,6 +152,30 @@ import Testing
         #expect(try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .text).output == first.output)
     }
 
+    @Test func aCommandLineIsReadAgainAsItLeaves() throws {
+        // The `&` in the URL's password ends the command for the first reading, so `-u` is not read; once the
+        // password is a placeholder, the line runs on, and a second pass would read `-u admin:…`. The scrubber
+        // reads the line again as it leaves and finds it at once.
+        let text = #"curl https://deploy:Xq7p&Zr9w@example.com/x -u admin:Wq9zT4kP2mXv -H "A: b""#
+        let first = try Scrubber(policy: ScrubPolicy()).scrub(Array(text.utf8), kind: .text)
+        #expect(first.findings.map(\.detector) == ["url-credentials", "command-line-password"])
+        #expect(!String(decoding: first.output, as: UTF8.self).contains("Wq9zT4kP2mXv"))
+        #expect(try Scrubber(policy: ScrubPolicy()).scrub(first.output, kind: .text).findings.isEmpty)
+    }
+
+    @Test func whatASecondPassWouldFindIsMappedBackToTheText() {
+        let token = EncodedPartTests.token
+        let text = Array("ab SECRET cd \(token) ef".utf8)
+        let secret = Span(range: 3..<9, placeholder: "[REDACTED:secret:x:1]")
+        let start = 13
+        for fitted in [false, true] {
+            let found = text.withUnsafeBufferPointer {
+                Scrubber.foundAsItLeaves($0, secrets: [secret], fitted: fitted, .standard)
+            }
+            #expect(found.map(\.range) == [start..<start + token.utf8.count])
+        }
+    }
+
     @Test func aSecretUsedAsAMemberNameIsRedactedAsAName() throws {
         // The member's value is read with its name in front; a match that lies inside the name alone belongs
         // to the name, which is scanned as a name.
