@@ -50,7 +50,7 @@ package final class UploadJoints: Sendable {
             let offset = headers.first(name: "x-goog-upload-offset").flatMap { Int($0) }
             return Piece(upload: host + path, offset: offset, last: command.contains("finalize"))
         case .form:
-            guard let upload = uploadPath(path, ending: ["parts"]) else { return nil }
+            guard let upload = uploadPath(path, ending: ["/parts"]) else { return nil }
             return Piece(upload: host + upload, offset: nil, last: false)
         case .json:
             return nil
@@ -59,16 +59,16 @@ package final class UploadJoints: Sendable {
 
     /// The upload a request to `host` ends (OpenAI's `/v1/uploads/{id}/complete` or `/cancel`), if it ends one.
     package static func finished(host: String, path: String) -> String? {
-        uploadPath(path, ending: ["complete", "cancel"]).map { host + $0 }
+        uploadPath(path, ending: ["/complete", "/cancel"]).map { host + $0 }
     }
 
-    /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `last` is one of `endings`.
+    /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `/{last}` is one of `endings`. Asked of every request, so
+    /// the ending is checked before anything is split.
     private static func uploadPath(_ path: String, ending endings: [String]) -> String? {
         let plain = path.prefix { $0 != "?" }
+        guard endings.contains(where: { plain.hasSuffix($0) }) else { return nil }
         let segments = plain.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count >= 4, segments[segments.count - 3] == "uploads",
-            endings.contains(where: { segments[segments.count - 1] == $0 })
-        else { return nil }
+        guard segments.count >= 4, segments[segments.count - 3] == "uploads" else { return nil }
         return segments.dropLast().joined(separator: "/")
     }
 
