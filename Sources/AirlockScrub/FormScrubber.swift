@@ -46,9 +46,17 @@ extension Scrubber {
             let piece = before != nil && part.filename != nil
             if piece { outcome.fileEnd = [] }
             var language: String?
+            /// A part not read as text is counted, and its bytes searched for secrets all the same.
+            func binary() {
+                session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
+                let spans = binarySecrets(content, path: path, session: session)
+                if !spans.isEmpty {
+                    outcome.edits.append(Edit(range: part.content, replacement: Span.fitted(spans, to: Array(content))))
+                }
+            }
             switch EncodedPart.content(declaredAs: declared) {
             case .binary:
-                session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
+                binary()
                 continue
             case .text(let named):
                 guard EncodedPart.isUTF8(content, piece: piece) else {
@@ -57,7 +65,7 @@ extension Scrubber {
                 language = named
             case .unknown:
                 guard EncodedPart.looksLikeText(content, piece: piece) else {
-                    session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
+                    binary()
                     continue
                 }
             }

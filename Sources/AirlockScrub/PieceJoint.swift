@@ -44,7 +44,7 @@ extension Scrubber {
                     : nil
             }
             let joint = tail + Span.fitted(inReach, to: Array(piece.prefix(reach)))
-            var found = false
+            var newlyFound = false
             joint.withUnsafeBufferPointer { b in
                 for match in secretsScanner.scan(b) {
                     guard match.range.upperBound > tail.count, !(cut && match.range.upperBound == b.count) else {
@@ -64,23 +64,16 @@ extension Scrubber {
                             ? $0.overlaps(inPiece)
                             : $0.lowerBound <= inPiece.lowerBound && inPiece.upperBound <= $0.upperBound
                     }
-                    let rule = secretsScanner.rules[match.rule]
-                    let number = session.number(for: .secret, b[match.range])
-                    if !known {
-                        session.findings.append(
-                            ScrubFinding(
-                                category: .secret, detector: rule.id, path: path(), start: inPiece.lowerBound,
-                                end: inPiece.upperBound, action: policy.secrets))
-                    }
-                    found = true
-                    if policy.secrets == .redact {
-                        let span = Span(range: inPiece, placeholder: "[REDACTED:secret:\(rule.id):\(number)]")
+                    newlyFound = true
+                    if let span = found(
+                        match, b[match.range], at: inPiece, path: path(), report: !known, session: session)
+                    {
                         added.append(span)
                         covered.append(span)
                     }
                 }
             }
-            guard found, policy.secrets == .redact else { break }
+            guard newlyFound, policy.secrets == .redact else { break }
             covered = Span.merged(covered)
         }
         return added

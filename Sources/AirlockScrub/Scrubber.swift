@@ -101,7 +101,10 @@ package struct Scrubber: Sendable {
         let operation = ProviderOperation.from(path: path, kind: kind)
         guard EncodedPart.looksLikeText(body, piece: true) else {
             session.countBinary("file") { "$" }
-            var result = session.result(output: body, changed: false, operation: operation)
+            let spans = body.withUnsafeBufferPointer { binarySecrets($0, path: "$", session: session) }
+            var result = session.result(
+                output: spans.isEmpty ? body : Span.fitted(spans, to: body), changed: !spans.isEmpty,
+                operation: operation)
             result.fileEnd = []
             return result
         }
@@ -186,15 +189,7 @@ package struct Scrubber: Sendable {
             while !matches.isEmpty {
                 for match in matches {
                     own.append(match.range)
-                    let rule = secretsScanner.rules[match.rule]
-                    let number = session.number(for: .secret, b[match.range])
-                    session.findings.append(
-                        ScrubFinding(
-                            category: .secret, detector: rule.id, path: path(), start: match.range.lowerBound,
-                            end: match.range.upperBound, action: policy.secrets))
-                    if policy.secrets == .redact {
-                        spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
-                    }
+                    if let span = found(match, b[match.range], path: path(), session: session) { spans.append(span) }
                 }
                 rounds += 1
                 guard commandLines, policy.secrets == .redact, rounds < 4 else { break }
@@ -249,6 +244,35 @@ package struct Scrubber: Sendable {
 }
 
 extension Scrubber {
+    /// Records a secret that `match` found (`text` is what it matched; `at` where, if not `match.range`, as the
+    /// finding reports it) and returns the span that replaces it when the policy redacts secrets. `report: false`
+    /// only widens what is replaced, for a secret already reported.
+    func found(
+        _ match: SecretMatch, _ text: Slice<UnsafeBufferPointer<UInt8>>, at range: Range<Int>? = nil, path: String,
+        report: Bool = true, session: Session
+    ) -> Span? {
+        let id = secretsScanner.rules[match.rule].id
+        let number = session.number(for: .secret, text)
+        let range = range ?? match.range
+        if report {
+            session.findings.append(
+                ScrubFinding(
+                    category: .secret, detector: id, path: path, start: range.lowerBound, end: range.upperBound,
+                    action: policy.secrets))
+        }
+        return policy.secrets == .redact ? Span(range: range, placeholder: "[REDACTED:secret:\(id):\(number)]") : nil
+    }
+
+    /// The secrets in the bytes of a part that is not read as text (an image's metadata, a PDF's uncompressed
+    /// text, a text file in another character set or with a stray control byte): a secret is ASCII wherever it
+    /// sits, so the rules find it. Each is replaced by a placeholder fitted to its length, so that the part keeps
+    /// its size and every offset inside it. Nothing is looked for when binary parts are blocked anyway.
+    func binarySecrets(_ bytes: UnsafeBufferPointer<UInt8>, path: String, session: Session) -> [Span] {
+        guard policy.binary != .block else { return [] }
+        return Span.merged(
+            secretsScanner.scan(bytes).compactMap { found($0, bytes[$0.range], path: path, session: session) })
+    }
+
     private static let secretPlaceholder = Array("[REDACTED:secret:".utf8)
 
     private static let cutPlaceholder = Array("[REDACTED]".utf8)

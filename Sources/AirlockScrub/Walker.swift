@@ -250,6 +250,14 @@ struct Walker {
         } else if !EncodedPart.looksLikeText(decoded.bytes) {
             guard part.inBase64Field else { return false }
             session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
+            let spans = decoded.bytes.withUnsafeBufferPointer {
+                scrubber.binarySecrets($0, path: renderPath(), session: session)
+            }
+            if !spans.isEmpty {
+                let encoded = Base64.encode(
+                    Span.fitted(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
+                replace(range, with: Array(text[..<part.payloadStart]) + encoded)
+            }
             return true
         }
         let spans = try scrubber.scrubText(
@@ -274,15 +282,10 @@ struct Walker {
         let path = renderPath() + ".{key}"
         var spans: [Span] = []
         for match in matches {
-            let id = scrubber.ruleID(match.rule)
-            let number = keyBytes.withUnsafeBufferPointer { session.number(for: .secret, $0[match.range]) }
-            session.findings.append(
-                ScrubFinding(
-                    category: .secret, detector: id, path: path, start: match.range.lowerBound,
-                    end: match.range.upperBound, action: scrubber.policy.secrets))
-            if scrubber.policy.secrets == .redact {
-                spans.append(Span(range: match.range, placeholder: "[REDACTED:secret:\(id):\(number)]"))
+            let span = keyBytes.withUnsafeBufferPointer {
+                scrubber.found(match, $0[match.range], path: path, session: session)
             }
+            if let span { spans.append(span) }
         }
         guard !spans.isEmpty else { return }
         var encoded: [UInt8] = []
@@ -362,5 +365,4 @@ extension Scrubber {
             && key.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
         return plain && secretMatches(Array(key.utf8)).isEmpty ? "." + key : ".{key}"
     }
-    func ruleID(_ index: Int) -> String { secretsScanner.rules[index].id }
 }

@@ -1,0 +1,141 @@
+"""Mangled requests inside an intercepted tunnel, sent to the real binary: whatever a client sends, the proxy stays
+up, every refusal is JSON, no secret in a body reaches the provider whole, nothing reaches a log, and the ledger
+still verifies. The requests are well-formed ones cut, spliced and sprinkled with framing bytes by a seeded random
+generator (`AIRLOCK_ROBUSTNESS_SEED` picks another seed, `AIRLOCK_ROBUSTNESS_CASES` how many)."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import re
+import socket
+import ssl
+
+from test_ledger import ledger
+from test_proxy import intercepted, proxied_session
+from test_scrub import GITHUB_CANARY
+
+SEED = int(os.environ.get("AIRLOCK_ROBUSTNESS_SEED", "20261203"))
+CASES = int(os.environ.get("AIRLOCK_ROBUSTNESS_CASES", "240"))
+# The canary as a token of its own: a mangled request may glue a letter to it, and then it is not that token.
+LEAKED = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(GITHUB_CANARY.encode()) + rb"(?![A-Za-z0-9_])")
+
+
+def request(path: str, body: bytes, *headers: str) -> bytes:
+    head = [f"POST {path} HTTP/1.1", "Host: api.openai.com", f"Content-Length: {len(body)}", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def chunked(path: str, body: bytes) -> bytes:
+    head = f"POST {path} HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    middle = len(body) // 2
+    parts = [body[:middle], body[middle:]]
+    return head.encode() + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+CHAT = json.dumps({"model": "gpt-test", "messages": [{"role": "user", "content": f"my key is {GITHUB_CANARY} ok"}]}).encode()
+FORM = (b"--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--b\r\n"
+        b"Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+        + f"deploy with {GITHUB_CANARY}\n".encode() + b"\r\n--b--\r\n")
+BASES = [
+    request("/v1/chat/completions", CHAT, "Content-Type: application/json"),
+    request("/v1/files", FORM, "Content-Type: multipart/form-data; boundary=b"),
+    request("/v1/chat/completions", gzip.compress(CHAT), "Content-Type: application/json", "Content-Encoding: gzip"),
+    chunked("/v1/chat/completions", CHAT),
+]
+# Bytes that change how a request is framed or read.
+SPLICES = [
+    b"\r\n", b"\n", b"\r", b":", b" ", b"\t", b"\x00", b"\"", b"\\", b"\xff\xfe", b"0\r\n\r\n", b"\r\n\r\n",
+    b"Transfer-Encoding: chunked\r\n", b"Content-Length: 7\r\n", b"Content-Length: 99999999999999999999\r\n",
+    b"Expect: 100-continue\r\n", b"Connection: close\r\n", b"Host: other.example\r\n", b"Content-Encoding: gzip\r\n",
+    b"Content-Type: text/plain\r\n", b"Upgrade: websocket\r\n", b" folded\r\n", b"GET / HTTP/1.1\r\n",
+]
+
+
+def mangle(data: bytes, rng: random.Random) -> bytes:
+    """One to three cuts, splices, flips or copies, in the head, the body or anywhere; a changed body usually gets
+    its Content-Length fixed, as a client that built the body would have, so that its bytes are read."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    where = rng.choices([0, 1, 2], weights=[3, 6, 1])[0]
+    out = bytearray(head if where == 0 else body if where == 1 else data)
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(out) + 1)
+        op = rng.choices(range(6), weights=[1, 1, 4 if where == 1 else 1, 2, 1, 1])[0]
+        if op == 0 and out:
+            out[min(at, len(out) - 1)] = rng.randrange(256)
+        elif op == 1:
+            out[at:at] = rng.choice(SPLICES)
+        elif op == 2:
+            # Printable text inside the body keeps JSON and forms readable, so these reach the scrubber.
+            out[at:at] = bytes(rng.randrange(0x20, 0x7F) for _ in range(rng.randint(1, 8))).replace(b'"', b"'")
+        elif op == 3:
+            del out[at:at + rng.randint(1, 16)]
+        elif op == 4:
+            out[at:at] = out[rng.randrange(len(out) + 1):][: rng.randint(1, 64)]
+        else:
+            del out[at:]
+    if where == 0:
+        return bytes(out) + b"\r\n\r\n" + body
+    if where == 1:
+        if rng.random() < 0.8:
+            head = re.sub(rb"(?im)^content-length: *\d+", b"Content-Length: %d" % len(out), head)
+        return head + b"\r\n\r\n" + bytes(out)
+    return bytes(out)
+
+
+def exchange(airlock, data: bytes) -> bytes:
+    """Sends `data` inside a fresh intercepted tunnel and returns whatever came back within a short wait."""
+    sock = intercepted(airlock)
+    sock.settimeout(0.4)
+    received = b""
+    try:
+        sock.sendall(data)
+        while chunk := sock.recv(65536):
+            received += chunk
+    except (socket.timeout, ssl.SSLError, ConnectionError):
+        pass
+    finally:
+        sock.close()
+    return received
+
+
+def responses(data: bytes) -> list[tuple[int, bytes]]:
+    """Each HTTP response in `data`: status and body (Airlock's answers carry a Content-Length)."""
+    found = []
+    while data.startswith(b"HTTP/1.1 "):
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                       if line.lower().startswith(b"content-length:")), 0)
+        found.append((status, rest[:length]))
+        data = rest[length:]
+    return found
+
+
+def test_mangled_requests_never_crash_leak_or_go_unanswered_in_json(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    rng = random.Random(SEED)
+    statuses: dict[int, int] = {}
+    reasons: dict[str, int] = {}
+    for case in range(CASES):
+        data = mangle(rng.choice(BASES), rng)
+        for status, body in responses(exchange(airlock, data)):
+            statuses[status] = statuses.get(status, 0) + 1
+            if status >= 400:
+                # The stand-in answers 200; every refusal is Airlock's, and in the error shape SDKs read.
+                error = json.loads(body)["error"]
+                assert error["type"] and error["message"], (SEED, case, body)
+                reasons[error.get("reason")] = reasons.get(error.get("reason"), 0) + 1
+        assert airlock.process.poll() is None, f"the proxy exited on case {case} of seed {SEED}"
+    # Both kinds of outcome were exercised: requests that went through and requests that were refused.
+    assert statuses.get(200, 0) > 0 and sum(n for s, n in statuses.items() if s >= 400) > 0, (statuses, reasons)
+    for received in server.state.requests:
+        assert not LEAKED.search(received.body), (SEED, received.path)
+    # The proxy still serves, wrote nothing of the bodies to its logs, and its ledger is intact.
+    reply = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", data=CHAT,
+                                          headers={"Content-Type": "application/json"}, timeout=10)
+    assert reply.status_code == 200
+    assert GITHUB_CANARY not in airlock.output()
+    assert ledger(airlock, "verify").returncode == 0
