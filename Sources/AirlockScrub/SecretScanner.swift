@@ -70,8 +70,8 @@ package struct SecretScanner: Sendable {
         return scan(text, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
     }
 
-    /// `scan(_:markers:placeholders:)`, also telling whether `text` names a command-line client (`curl`, `mysql`…)
-    /// whose options were read: where a placeholder lands on such a line can change how it splits into words.
+    /// `scan(_:markers:placeholders:)`, also telling whether a command-line client's name (`curl `, `mysql `…) is in
+    /// `text`: where a placeholder lands on such a line can change how the line splits into words.
     package func scan(
         _ text: UnsafeBufferPointer<UInt8>, markers: inout [KeywordAutomaton.Hit], placeholders: inout [Range<Int>],
         commandLines: inout Bool
