@@ -64,7 +64,7 @@ extension Scrubber {
                 }
                 language = named
             case .unknown:
-                guard EncodedPart.looksLikeText(content, piece: piece) else {
+                guard readsAsText(content, piece: piece) else {
                     binary()
                     continue
                 }

@@ -99,7 +99,7 @@ package struct Scrubber: Sendable {
         _ body: [UInt8], path: String, kind: PayloadKind, before: [UInt8], session: Session
     ) throws(ScrubError) -> ScrubResult {
         let operation = ProviderOperation.from(path: path, kind: kind)
-        guard EncodedPart.looksLikeText(body, piece: true) else {
+        guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true) }) else {
             session.countBinary("file") { "$" }
             let spans = body.withUnsafeBufferPointer { binarySecrets($0, path: "$", session: session) }
             var result = session.result(
@@ -174,7 +174,7 @@ package struct Scrubber: Sendable {
             var markers: [KeywordAutomaton.Hit] = []
             var placeholders: [Range<Int>] = []
             var commandLines = false
-            var matches =
+            let matches =
                 if let name {
                     secretsScanner.scan(
                         b, assignedTo: name, markers: &markers, placeholders: &placeholders,
@@ -182,30 +182,25 @@ package struct Scrubber: Sendable {
                 } else {
                     secretsScanner.scan(b, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
                 }
-            // A placeholder can change how a command line splits into words (it may have replaced a quote or a `;`),
-            // so a line with a command-line client is read again as it will leave, until nothing new is found there.
-            var rounds = 0
             var own: [Range<Int>] = []
-            while !matches.isEmpty {
-                for match in matches {
-                    own.append(match.range)
-                    if let span = found(match, b[match.range], path: path(), session: session) { spans.append(span) }
-                }
-                rounds += 1
-                guard commandLines, policy.secrets == .redact, rounds < 4 else { break }
-                let redacted = Span.merged(spans)
-                // What a placeholder already covers (a short one written as asterisks may read as a password) is
-                // not found again.
-                matches = Scrubber.foundAsItLeaves(b, secrets: redacted, fitted: fitted, secretsScanner).filter { m in
-                    !redacted.contains {
-                        $0.range.lowerBound <= m.range.lowerBound && m.range.upperBound <= $0.range.upperBound
-                    }
+            recordSecrets(
+                matches, in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
+                spans: &spans, own: &own)
+            // Secrets that began before this piece of an upload, found before code is looked for, as a second pass
+            // would see the piece; their placeholders can change a command line in the piece in turn.
+            if !before.isEmpty {
+                for _ in 0..<3 {
+                    let joint = jointSpans(
+                        b, before: before, redacted: Span.merged(spans), own: own, path: path, session: session)
+                    guard !joint.isEmpty else { break }
+                    spans += joint
+                    guard
+                        recordSecrets(
+                            [], in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
+                            spans: &spans, own: &own)
+                    else { break }
                 }
             }
-            // Secrets that began before this piece of an upload: found before code is looked for, as a second pass
-            // would see the piece.
-            spans += jointSpans(
-                b, before: before, redacted: Span.merged(spans), own: own, path: path, session: session)
             let regions: [CodeRegion]
             if secretsOnly {
                 regions = []
@@ -263,14 +258,68 @@ extension Scrubber {
         return policy.secrets == .redact ? Span(range: range, placeholder: "[REDACTED:secret:\(id):\(number)]") : nil
     }
 
+    /// Records `matches` (and their ranges in `own`). Then, while the text holds a command line and secrets are
+    /// redacted, reads it again as it will leave with `spans` in place and records what that finds: a placeholder
+    /// can change how a command line splits into words (it may have replaced a quote, a `;` or an `&`). Returns
+    /// whether anything was recorded.
+    @discardableResult
+    func recordSecrets(
+        _ matches: [SecretMatch], in b: UnsafeBufferPointer<UInt8>, commandLines: Bool, fitted: Bool,
+        path: () -> String, session: Session, spans: inout [Span], own: inout [Range<Int>]
+    ) -> Bool {
+        var matches = matches
+        var recorded = false
+        for round in 0..<4 {
+            for match in matches {
+                own.append(match.range)
+                recorded = true
+                if let span = found(match, b[match.range], path: path(), session: session) { spans.append(span) }
+            }
+            guard commandLines, policy.secrets == .redact, round < 3 else { break }
+            let redacted = Span.merged(spans)
+            // What a placeholder already covers (a short one written as asterisks may read as a password) is not
+            // found again.
+            matches = Scrubber.foundAsItLeaves(b, secrets: redacted, fitted: fitted, secretsScanner).filter { m in
+                !redacted.contains {
+                    $0.range.lowerBound <= m.range.lowerBound && m.range.upperBound <= $0.range.upperBound
+                }
+            }
+            if matches.isEmpty { break }
+        }
+        return recorded
+    }
+
+    /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with its secrets taken
+    /// out, since a stray byte inside a secret must not decide it (the redacted part would read as text, and a
+    /// second pass would read it differently).
+    func readsAsText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false) -> Bool {
+        if EncodedPart.looksLikeText(bytes, piece: piece) { return true }
+        let matches = secretsScanner.scan(bytes)
+        guard !matches.isEmpty else { return false }
+        var blanked = Array(bytes)
+        for match in matches {
+            blanked.replaceSubrange(match.range, with: repeatElement(0x20, count: match.range.count))
+        }
+        return EncodedPart.looksLikeText(blanked, piece: piece)
+    }
+
     /// The secrets in the bytes of a part that is not read as text (an image's metadata, a PDF's uncompressed
     /// text, a text file in another character set or with a stray control byte): a secret is ASCII wherever it
     /// sits, so the rules find it. Each is replaced by a placeholder fitted to its length, so that the part keeps
     /// its size and every offset inside it. Nothing is looked for when binary parts are blocked anyway.
     func binarySecrets(_ bytes: UnsafeBufferPointer<UInt8>, path: String, session: Session) -> [Span] {
         guard policy.binary != .block else { return [] }
-        return Span.merged(
-            secretsScanner.scan(bytes).compactMap { found($0, bytes[$0.range], path: path, session: session) })
+        var markers: [KeywordAutomaton.Hit] = []
+        var placeholders: [Range<Int>] = []
+        var commandLines = false
+        let matches = secretsScanner.scan(
+            bytes, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+        var spans: [Span] = []
+        var own: [Range<Int>] = []
+        recordSecrets(
+            matches, in: bytes, commandLines: commandLines, fitted: true, path: { path }, session: session,
+            spans: &spans, own: &own)
+        return Span.merged(spans)
     }
 
     private static let secretPlaceholder = Array("[REDACTED:secret:".utf8)

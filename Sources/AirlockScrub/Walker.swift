@@ -247,7 +247,7 @@ struct Walker {
                     code: "invalid_utf8", message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
             }
             language = named
-        } else if !EncodedPart.looksLikeText(decoded.bytes) {
+        } else if !decoded.bytes.withUnsafeBufferPointer({ scrubber.readsAsText($0) }) {
             guard part.inBase64Field else { return false }
             session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             let spans = decoded.bytes.withUnsafeBufferPointer {

@@ -51,6 +51,20 @@ import Testing
         #expect(decoded.count == Self.log.count && !String(decoding: decoded, as: UTF8.self).contains(Self.token))
     }
 
+    @Test func aStrayByteInsideASecretDoesNotMakeAPartBinary() throws {
+        // The password holds the file's only byte that is not UTF-8: without it the file is text, and it is read as
+        // text (its placeholder is not fitted), as a second pass would read the redacted file.
+        let file = Array("db:\n  password: Vq3-lotus-".utf8) + [0xE9] + Array("-harbor\n  port: 5432\n".utf8)
+        let body = MultipartTests.form([
+            .init("file", filename: "db.yaml", type: "application/octet-stream", bytes: file)
+        ])
+        let result = try MultipartTests.scrub(body)
+        #expect(result.unreadParts.isEmpty && result.findings.map(\.detector) == ["password-assignment"])
+        let content = try #require(try MultipartTests.read(result.output).last).1
+        #expect(content == "db:\n  password: [REDACTED:secret:password-assignment:1]\n  port: 5432\n")
+        #expect(try MultipartTests.scrub(result.output).findings.isEmpty)
+    }
+
     @Test func whenBinaryPartsAreBlockedTheyAreNotSearched() throws {
         var policy = ScrubPolicy()
         policy.binary = .block
