@@ -174,12 +174,30 @@ enum FuzzTarget: String {
         }
     }
 #else
-    /// Replays inputs (files named on the command line) without the fuzzing engine, to debug a crash it found; each
-    /// goes to the harness its directory is named after (`Fuzz/regressions/names/…`), `scrub` otherwise.
+    /// Replays inputs (files named on the command line, or every file in a directory named there) without the
+    /// fuzzing engine, to debug a crash it found; each goes to the harness its directory is named after
+    /// (`Fuzz/regressions/names/…`), `scrub` otherwise.
     @main
     enum ReplayMain {
+        /// `path`, or the files in it (sorted) when it is a directory.
+        static func files(_ path: String) -> [String] {
+            var status = stat()
+            guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, let directory = opendir(path) else {
+                return [path]
+            }
+            defer { closedir(directory) }
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if !name.hasPrefix(".") { names.append(path + "/" + name) }
+            }
+            return names.sorted()
+        }
+
         static func main() {
-            for path in CommandLine.arguments.dropFirst() {
+            for path in CommandLine.arguments.dropFirst().flatMap({ $0 == "-v" ? [$0] : files($0) }) {
                 if path == "-v" {
                     ScrubFuzz.verbose = true
                     continue

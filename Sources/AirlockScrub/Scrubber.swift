@@ -294,8 +294,6 @@ extension Scrubber {
     /// second pass would read it differently).
     func readsAsText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false) -> Bool {
         if EncodedPart.looksLikeText(bytes, piece: piece) { return true }
-        // A NUL is never inside a secret: images, audio and archives, which have them, are not scanned twice.
-        if bytes.contains(0) { return false }
         let matches = secretsScanner.scan(bytes)
         guard !matches.isEmpty else { return false }
         var blanked = Array(bytes)
