@@ -47,9 +47,9 @@ extension Scrubber {
             if piece { outcome.fileEnd = [] }
             var language: String?
             /// A part not read as text is counted, and its bytes searched for secrets all the same.
-            func binary() {
+            func binary(_ scan: BinaryScan? = nil) {
                 session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
-                let spans = binarySecrets(content, path: path, session: session)
+                let spans = binarySecrets(content, scan: scan, path: path, session: session)
                 if !spans.isEmpty {
                     outcome.edits.append(Edit(range: part.content, replacement: Span.fitted(spans, to: Array(content))))
                 }
@@ -64,8 +64,9 @@ extension Scrubber {
                 }
                 language = named
             case .unknown:
-                guard readsAsText(content, piece: piece) else {
-                    binary()
+                var scan: BinaryScan?
+                guard readsAsText(content, piece: piece, scan: &scan) else {
+                    binary(scan)
                     continue
                 }
             }

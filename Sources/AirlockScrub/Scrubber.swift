@@ -99,9 +99,10 @@ package struct Scrubber: Sendable {
         _ body: [UInt8], path: String, kind: PayloadKind, before: [UInt8], session: Session
     ) throws(ScrubError) -> ScrubResult {
         let operation = ProviderOperation.from(path: path, kind: kind)
-        guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true) }) else {
+        var scan: BinaryScan?
+        guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true, scan: &scan) }) else {
             session.countBinary("file") { "$" }
-            let spans = body.withUnsafeBufferPointer { binarySecrets($0, path: "$", session: session) }
+            let spans = body.withUnsafeBufferPointer { binarySecrets($0, scan: scan, path: "$", session: session) }
             var result = session.result(
                 output: spans.isEmpty ? body : Span.fitted(spans, to: body), changed: !spans.isEmpty,
                 operation: operation)
@@ -289,15 +290,32 @@ extension Scrubber {
         return recorded
     }
 
+    /// The secrets in a part's bytes, found by the secret rules alone: what decides whether a part whose type says
+    /// nothing is text, and what is redacted in it if it is not, from one pass.
+    struct BinaryScan {
+        var matches: [SecretMatch]
+        var commandLines: Bool
+    }
+
+    func binaryScan(_ bytes: UnsafeBufferPointer<UInt8>) -> BinaryScan {
+        var markers: [KeywordAutomaton.Hit] = []
+        var placeholders: [Range<Int>] = []
+        var commandLines = false
+        let matches = secretsScanner.scan(
+            bytes, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+        return BinaryScan(matches: matches, commandLines: commandLines)
+    }
+
     /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with its secrets taken
     /// out, since a stray byte inside a secret must not decide it (the redacted part would read as text, and a
-    /// second pass would read it differently).
-    func readsAsText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false) -> Bool {
+    /// second pass would read it differently). When it is not text, `scan` holds its secrets for `binarySecrets`.
+    func readsAsText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false, scan: inout BinaryScan?) -> Bool {
         if EncodedPart.looksLikeText(bytes, piece: piece) { return true }
-        let matches = secretsScanner.scan(bytes)
-        guard !matches.isEmpty else { return false }
+        let found = binaryScan(bytes)
+        scan = found
+        guard !found.matches.isEmpty else { return false }
         var blanked = Array(bytes)
-        for match in matches {
+        for match in found.matches {
             blanked.replaceSubrange(match.range, with: repeatElement(0x20, count: match.range.count))
         }
         return EncodedPart.looksLikeText(blanked, piece: piece)
@@ -305,20 +323,19 @@ extension Scrubber {
 
     /// The secrets in the bytes of a part that is not read as text (an image's metadata, a PDF's uncompressed
     /// text, a text file in another character set or with a stray control byte): a secret is ASCII wherever it
-    /// sits, so the rules find it. Each is replaced by a placeholder fitted to its length, so that the part keeps
-    /// its size and every offset inside it. Nothing is looked for when binary parts are blocked anyway.
-    func binarySecrets(_ bytes: UnsafeBufferPointer<UInt8>, path: String, session: Session) -> [Span] {
+    /// sits, so the rules find it (`scan`, when `readsAsText` already looked). Each is replaced by a placeholder
+    /// fitted to its length, so that the part keeps its size and every offset inside it. Nothing is looked for when
+    /// binary parts are blocked anyway.
+    func binarySecrets(
+        _ bytes: UnsafeBufferPointer<UInt8>, scan: BinaryScan? = nil, path: String, session: Session
+    ) -> [Span] {
         guard policy.binary != .block else { return [] }
-        var markers: [KeywordAutomaton.Hit] = []
-        var placeholders: [Range<Int>] = []
-        var commandLines = false
-        let matches = secretsScanner.scan(
-            bytes, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+        let found = scan ?? binaryScan(bytes)
         var spans: [Span] = []
         var own: [Range<Int>] = []
         recordSecrets(
-            matches, in: bytes, commandLines: commandLines, fitted: true, path: { path }, session: session,
-            spans: &spans, own: &own)
+            found.matches, in: bytes, commandLines: found.commandLines, fitted: true, path: { path },
+            session: session, spans: &spans, own: &own)
         return Span.merged(spans)
     }
 

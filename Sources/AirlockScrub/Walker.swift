@@ -247,11 +247,13 @@ struct Walker {
                     code: "invalid_utf8", message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
             }
             language = named
-        } else if !decoded.bytes.withUnsafeBufferPointer({ scrubber.readsAsText($0) }) {
+        }
+        var scan: Scrubber.BinaryScan?
+        if content == .unknown, !decoded.bytes.withUnsafeBufferPointer({ scrubber.readsAsText($0, scan: &scan) }) {
             guard part.inBase64Field else { return false }
             session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             let spans = decoded.bytes.withUnsafeBufferPointer {
-                scrubber.binarySecrets($0, path: renderPath(), session: session)
+                scrubber.binarySecrets($0, scan: scan, path: renderPath(), session: session)
             }
             if !spans.isEmpty {
                 let encoded = Base64.encode(
