@@ -294,7 +294,7 @@ final class InterceptHandler: ChannelDuplexHandler {
     }
 
     private func forward(_ exchange: Exchange, context: ChannelHandlerContext) {
-        if !exchange.scrubbed, exchange.body.readableBytes > 0 {
+        if !exchange.scrubbed {
             scrub(exchange, context: context)
             return
         }
@@ -371,9 +371,22 @@ final class InterceptHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Every body to an inspected host passes the scrubber before it is forwarded; what cannot be scanned is refused.
+    /// Every request to an inspected host passes the scrubber before it is forwarded, its headers and its body; a
+    /// body that cannot be scanned is refused.
     private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
         exchange.scrubbed = true
+        let policy = runtime.scrubPolicy.overriding(
+            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary)
+        let scrubber = Scrubber(policy: policy)
+        let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
+        let path = exchange.path
+        let headers = exchange.head.headers.map { (name: $0.name, value: $0.value) }
+        guard exchange.body.readableBytes > 0 else {
+            finishScrub(
+                .success(scrubber.scrub(headers: headers, kind: kind, path: path)), exchange, decoded: false,
+                context: context)
+            return
+        }
         let reading: ScrubGate.Reading
         switch ScrubGate.reading(exchange.head.headers, path: exchange.path) {
         case .success(let value): reading = value
@@ -384,11 +397,6 @@ final class InterceptHandler: ChannelDuplexHandler {
                     provider: target.provider), exchange.log, context: context)
             return
         }
-        let policy = runtime.scrubPolicy.overriding(
-            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary)
-        let scrubber = Scrubber(policy: policy)
-        let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
-        let path = exchange.path
         let body = Array(exchange.body.readableBytesView)
         let (coding, format) = (reading.coding, reading.format)
         let limit = runtime.configuration.limits.maxRequestBody
@@ -406,11 +414,12 @@ final class InterceptHandler: ChannelDuplexHandler {
             }
             guard let piece else {
                 return Result { () throws(ScrubError) in
-                    try scrubber.scrub(plain, kind: kind, path: path, format: format)
+                    try scrubber.scrub(plain, kind: kind, path: path, format: format, headers: headers)
                 }.mapError(ScanFailure.scrubbing)
             }
             let result = Result { () throws(ScrubError) in
-                try scrubber.scrub(plain, kind: kind, path: path, format: format, before: uploads.before(piece))
+                try scrubber.scrub(
+                    plain, kind: kind, path: path, format: format, before: uploads.before(piece), headers: headers)
             }.mapError(ScanFailure.scrubbing)
             if case .success(let scrubbed) = result, scrubbed.decision != .blocked, let end = scrubbed.fileEnd {
                 uploads.record(piece, count: plain.count, fileEnd: end)
@@ -461,6 +470,13 @@ final class InterceptHandler: ChannelDuplexHandler {
                     message: "Airlock could not scan this request (\(error.message)), so it was not forwarded",
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
+            if !result.headerValues.isEmpty {
+                var headers = HTTPHeaders()
+                for (index, header) in exchange.head.headers.enumerated() {
+                    headers.add(name: header.name, value: result.headerValues[index] ?? header.value)
+                }
+                exchange.head.headers = headers
+            }
             exchange.log.scrub = ScrubGate.logSummary(result)
             if let metrics = runtime.metrics {
                 for (detector, count) in result.countsByDetector { metrics.finding(detector: detector, count: count) }

@@ -1,11 +1,14 @@
-/// Secrets that straddle two pieces of one upload (Gemini's resumable uploads, OpenAI's upload parts).
+/// Secrets that straddle two pieces of one text: two pieces of one upload (Gemini's resumable uploads, OpenAI's
+/// upload parts), or neighbouring text parts of one body (OpenAI content parts, Anthropic text blocks, Gemini
+/// parts), which the provider reads as one text.
 ///
 /// Each piece is scanned on its own, so a token, key or assignment cut in two by a piece boundary would be seen as
 /// two halves that no rule recognises. The proxy keeps the end of the file as the client sent it, up to `reach`
 /// bytes, and the next piece of the same upload is read once more with that end in front of its own start. A
 /// secret found there that reaches into the piece has its part in the piece redacted (or the piece blocked, as the
 /// policy says). The part in the earlier piece has already left; on its own it matched no rule, and the rest of it
-/// never leaves.
+/// never leaves. Text parts of one body are all at hand, so they are read together (`jointFindings`) and a secret
+/// across a boundary is redacted in every part it touches.
 package enum PieceJoint {
     /// How many bytes of the file's end are kept, and how many of the next piece's start are read with them: more
     /// than the longest secret a rule matches whole (an 8192-bit RSA key in PEM is about 6.3 KB).
@@ -75,6 +78,95 @@ extension Scrubber {
             }
             guard newlyFound, policy.secrets == .redact else { break }
             covered = Span.merged(covered)
+        }
+        return added
+    }
+}
+
+/// A secret found where neighbouring text parts are read as one text, as it falls in one of the parts.
+struct JointFinding {
+    var match: SecretMatch
+    /// The secret's bytes, all of it (placeholders are numbered by them).
+    var text: [UInt8]
+    /// The secret's bytes in this part.
+    var range: Range<Int>
+    /// Whether an earlier part reports it: a secret is reported once, with the part it starts in.
+    var reportedBefore: Bool
+}
+
+extension Scrubber {
+    /// The secrets found when a run of neighbouring text parts, `joined` one after another (each starting at its
+    /// offset in `starts`), is read as the one text the provider reads, listed for each part they fall in. Only the text within `PieceJoint.reach` bytes of a boundary is read
+    /// again, each stretch once, so a run costs at most one more scan of its text however many parts it has; a
+    /// match that touches an end of a stretch where that end cuts the text is left to the parts' own scans. Each
+    /// part's scrub keeps what its own scan did not find (`scrubText(_:joint:)`): a secret across a boundary, and one
+    /// inside the part that only the text before it gives away (an assignment whose name ended the previous part).
+    func jointFindings(_ joined: [UInt8], starts: [Int]) -> [[JointFinding]] {
+        let ends = Array(starts.dropFirst()) + [joined.count]
+        var stretches: [Range<Int>] = []
+        for boundary in starts.dropFirst() {
+            let stretch = max(0, boundary - PieceJoint.reach)..<min(joined.count, boundary + PieceJoint.reach)
+            if let last = stretches.last, last.upperBound >= stretch.lowerBound {
+                stretches[stretches.count - 1] = last.lowerBound..<max(last.upperBound, stretch.upperBound)
+            } else {
+                stretches.append(stretch)
+            }
+        }
+        var found = [[JointFinding]](repeating: [], count: starts.count)
+        joined.withUnsafeBufferPointer { all in
+            for stretch in stretches {
+                for match in secretsScanner.scan(UnsafeBufferPointer(rebasing: all[stretch])) {
+                    let range =
+                        match.range.lowerBound + stretch.lowerBound..<match.range.upperBound + stretch.lowerBound
+                    if (stretch.lowerBound > 0 && range.lowerBound == stretch.lowerBound)
+                        || (stretch.upperBound < all.count && range.upperBound == stretch.upperBound)
+                    {
+                        continue
+                    }
+                    // The part the secret starts in: the last one that starts at or before it.
+                    var low = 0
+                    var high = starts.count
+                    while high - low > 1 {
+                        let mid = (low + high) / 2
+                        if starts[mid] <= range.lowerBound { low = mid } else { high = mid }
+                    }
+                    let text = Array(all[range])
+                    var k = low
+                    while k < starts.count, starts[k] < range.upperBound {
+                        let inPart = max(range.lowerBound, starts[k])..<min(range.upperBound, ends[k])
+                        if !inPart.isEmpty {
+                            found[k].append(
+                                JointFinding(
+                                    match: match, text: text,
+                                    range: inPart.lowerBound - starts[k]..<inPart.upperBound - starts[k],
+                                    reportedBefore: k != low))
+                        }
+                        k += 1
+                    }
+                }
+            }
+        }
+        return found
+    }
+
+    /// The spans of `joint` (a part's `jointFindings`) that the part's own scan did not cover, reported unless the
+    /// scan found one where they are or an earlier part reports them.
+    func jointSpans(
+        _ joint: [JointFinding], redacted: [Span], own: [Range<Int>], path: () -> String, session: Session
+    ) -> [Span] {
+        var added: [Span] = []
+        for finding in joint {
+            let range = finding.range
+            if (redacted + added).contains(where: {
+                $0.range.lowerBound <= range.lowerBound && range.upperBound <= $0.range.upperBound
+            }) {
+                continue
+            }
+            let known = finding.reportedBefore || own.contains { $0.overlaps(range) }
+            let span = finding.text.withUnsafeBufferPointer {
+                found(finding.match, $0[...], at: range, path: path(), report: !known, session: session)
+            }
+            if let span { added.append(span) }
         }
         return added
     }

@@ -44,6 +44,8 @@ package struct ScrubResult: Sendable {
     /// For a piece of an upload: the end of the file so far as the client sent it (at most `PieceJoint.reach`
     /// bytes; empty after a binary piece), which the next piece is read with. Nil for any other body.
     package var fileEnd: [UInt8]?
+    /// New values for the request headers whose secrets were redacted, by their position in the headers given.
+    package var headerValues: [Int: String] = [:]
 
     /// Binary base64 parts (images, audio, PDFs): forwarded unread, or blocked.
     package var binaryParts: Int { unreadParts.count + findings.count { $0.category == .binary } }

@@ -13,10 +13,31 @@ package struct Scrubber: Sendable {
     /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape;
     /// `format` how the body is framed. For a piece of an upload, `before` is the end of the file so far as the
     /// client sent it (the previous piece's `ScrubResult.fileEnd`), so that a secret cut by the boundary is found.
+    /// The request's `headers` (names as sent, in order) are read first (`HeaderScrubber`), numbered with the body.
     package func scrub(
-        _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json, before: [UInt8] = []
+        _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json, before: [UInt8] = [],
+        headers: [(name: String, value: String)] = []
     ) throws(ScrubError) -> ScrubResult {
         let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
+        let values = headers.isEmpty ? [:] : scanHeaders(headers, kind: kind, session: session)
+        var result = try scrubBody(body, kind: kind, path: path, format: format, before: before, session: session)
+        result.headerValues = values
+        return result
+    }
+
+    /// Scrubs the headers of a request without a body: the result's output is empty.
+    package func scrub(headers: [(name: String, value: String)], kind: PayloadKind, path: String) -> ScrubResult {
+        let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
+        let values = scanHeaders(headers, kind: kind, session: session)
+        var result = session.result(
+            output: [], changed: false, operation: ProviderOperation.from(path: path, kind: kind))
+        result.headerValues = values
+        return result
+    }
+
+    private func scrubBody(
+        _ body: [UInt8], kind: PayloadKind, path: String, format: BodyFormat, before: [UInt8], session: Session
+    ) throws(ScrubError) -> ScrubResult {
         switch format {
         case .json: break
         case .form(let boundary):
@@ -160,10 +181,11 @@ package struct Scrubber: Sendable {
     /// Scans one decoded string and returns what to replace in it (in order, overlaps merged; empty when nothing).
     /// `path` is rendered only when there is a finding to report. `name` is what the text was assigned to (a JSON
     /// member's key, a form field's name), if anything. A piece of an upload is `fitted`, and read `after` the end
-    /// of the file before it (`PieceJoint`).
+    /// of the file before it; a text part keeps the secrets found with its neighbours, its `joint` (`PieceJoint`).
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
-        secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false, after before: [UInt8] = []
+        secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false, after before: [UInt8] = [],
+        joint: [JointFinding] = []
     ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
@@ -200,6 +222,16 @@ package struct Scrubber: Sendable {
                             [], in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
                             spans: &spans, own: &own)
                     else { break }
+                }
+            }
+            // Secrets this text part shares with its neighbours, or that they give away.
+            if !joint.isEmpty {
+                let shared = jointSpans(joint, redacted: spans, own: own, path: path, session: session)
+                if !shared.isEmpty {
+                    spans += shared
+                    recordSecrets(
+                        [], in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
+                        spans: &spans, own: &own)
                 }
             }
             let regions: [CodeRegion]

@@ -10,6 +10,8 @@ struct Walker {
     var depthBudget: Int
     private(set) var edits: [Edit] = []
     private var components: [Component] = []
+    /// The string being walked that is a text part read with its neighbours (`textParts`), and what that found.
+    private var joint: (range: Range<Int>, found: [JointFinding])?
 
     private enum Component {
         case key(String)
@@ -119,11 +121,15 @@ struct Walker {
                 components.removeLast()
             }
         case .array(let elements, _):
+            let parts = textParts(elements)
+            let outer = joint
             for (i, element) in elements.enumerated() {
                 components.append(.index(i))
+                joint = parts?[i] ?? outer
                 try walk(element, key: key, container: container, parent: parent)
                 components.removeLast()
             }
+            joint = outer
         case .scalar:
             return
         case .string(let range, let escaped):
@@ -184,8 +190,59 @@ struct Walker {
         }
 
         let spans = try scrubber.scrubText(
-            text, path: { renderPath() }, session: session, assignedTo: isArrayElement ? nil : key)
+            text, path: { renderPath() }, session: session, assignedTo: isArrayElement ? nil : key,
+            joint: joint?.range == range ? joint!.found : [])
         redact(spans, in: text, at: range, escapes: escapes)
+    }
+
+    /// The text parts of an array that share secrets with their neighbours, with what they share: a text part is an
+    /// object's `text` string (OpenAI content parts, Anthropic text blocks, Gemini parts) that is read as text. A
+    /// provider reads a run of neighbouring text parts as one text, so each run is read as one (`jointFindings`);
+    /// anything else between them (an image, a tool call) ends a run. The strings of an array (embedding inputs,
+    /// completion prompts) are separate texts. Nil when no part shares a secret.
+    private func textParts(_ elements: [JSONNode]) -> [(Range<Int>, [JointFinding])?]? {
+        guard elements.count >= 2 else { return nil }
+        var parts: [(Range<Int>, [JointFinding])?]?
+        // The current run: its elements, their text one after another, and where each starts in it.
+        var run: [(index: Int, range: Range<Int>)] = []
+        var joined: [UInt8] = []
+        var starts: [Int] = []
+        func endRun() {
+            if run.count > 1 {
+                for (k, found) in scrubber.jointFindings(joined, starts: starts).enumerated() where !found.isEmpty {
+                    if parts == nil { parts = Array(repeating: nil, count: elements.count) }
+                    parts![run[k].index] = (run[k].range, found)
+                }
+            }
+            run.removeAll(keepingCapacity: true)
+            joined.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+        }
+        for (i, element) in elements.enumerated() {
+            guard case .object = element, case .string(let range, let escaped)? = element["text"], range.count > 2
+            else {
+                endRun()
+                continue
+            }
+            let start = joined.count
+            if escaped {
+                joined += JSONStrings.decode(bytes, range, escaped: true)
+            } else {
+                joined += bytes[range.lowerBound + 1..<range.upperBound - 1]
+            }
+            let text = joined[start...]
+            guard !Walker.looksLikeJSONContainer(text),
+                !text.starts(with: "data:".utf8) || EncodedPart.dataURL(Array(text)) == nil
+            else {
+                joined.removeSubrange(start...)
+                endRun()
+                continue
+            }
+            run.append((i, range))
+            starts.append(start)
+        }
+        endRun()
+        return parts
     }
 
     /// A base64 part in a string: where its payload starts, the media types it declares, and whether the string
@@ -347,7 +404,7 @@ struct Walker {
         return out
     }
 
-    static func looksLikeJSONContainer(_ text: [UInt8]) -> Bool {
+    static func looksLikeJSONContainer(_ text: some BidirectionalCollection<UInt8>) -> Bool {
         guard let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }),
             let last = text.last(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D })
         else { return false }

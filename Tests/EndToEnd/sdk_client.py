@@ -19,10 +19,14 @@ attach = mode == "file"
 # OpenAI upload (Uploads API), whose total length was declared when the upload was created. "upload-pieces": the
 # prompt as a file uploaded in pieces of AIRLOCK_TEST_PIECE bytes (Gemini's resumable upload, OpenAI's
 # `upload_file_chunked`). "transcribe": an OpenAI transcription of a short WAV clip, with the prompt as its `prompt`
-# field.
+# field. "parts": the prompt cut in two at byte AIRLOCK_TEST_CUT, sent as two text parts of one message.
 WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
+cut = int(os.environ.get("AIRLOCK_TEST_CUT", "0"))
+halves = [prompt[:cut], prompt[cut:]]
+# The API key the SDK sends, when a test sets one.
+api_key = os.environ.get("AIRLOCK_TEST_API_KEY")
 result: dict = {}
 
 
@@ -44,12 +48,14 @@ def run() -> None:
     if provider == "openai":
         import openai
 
-        client = openai.OpenAI(api_key="sk-test-not-a-real-key", max_retries=0)
+        client = openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
         if attach:
             data_url = "data:text/plain;base64," + base64.b64encode(prompt.encode()).decode()
             file_part = {"type": "file", "file": {"filename": "notes.txt", "file_data": data_url}}
             messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise the file."}, file_part]}]
+        if mode == "parts":
+            messages = [{"role": "user", "content": [{"type": "text", "text": half} for half in halves]}]
         if mode == "image":
             image_part = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + PNG}}
             messages = [{"role": "user", "content": [{"type": "text", "text": prompt}, image_part]}]
@@ -76,8 +82,10 @@ def run() -> None:
     elif provider == "anthropic":
         import anthropic
 
-        client = anthropic.Anthropic(api_key="sk-ant-test-not-a-real-key", max_retries=0)
+        client = anthropic.Anthropic(api_key=api_key or "sk-ant-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
+        if mode == "parts":
+            messages = [{"role": "user", "content": [{"type": "text", "text": half} for half in halves]}]
         if mode == "upload":
             result["text"] = client.beta.files.upload(file=("notes.txt", prompt.encode(), "text/plain")).id
         elif stream:
@@ -89,7 +97,7 @@ def run() -> None:
     elif provider == "gemini":
         from google import genai
 
-        client = genai.Client(api_key="test-not-a-real-key")
+        client = genai.Client(api_key=api_key or "test-not-a-real-key")
         if mode in ("upload", "upload-pieces"):
             import io
 
@@ -103,6 +111,11 @@ def run() -> None:
 
             file_part = types.Part.from_bytes(data=prompt.encode(), mime_type="text/plain")
             result["text"] = client.models.generate_content(model="gemini-test", contents=[file_part, "Summarise the file."]).text
+        elif mode == "parts":
+            from google.genai import types
+
+            content = types.Content(role="user", parts=[types.Part.from_text(text=half) for half in halves])
+            result["text"] = client.models.generate_content(model="gemini-test", contents=[content]).text
         elif stream:
             result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents=prompt))
         else:

@@ -124,6 +124,58 @@ def test_streaming_requests_are_scrubbed_too(airlock, standin, provider):
     assert b"[REDACTED:secret:github-pat:1]" in server.state.requests[-1].body
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_a_secret_cut_between_two_text_parts_is_redacted_in_both(airlock, standin, provider):
+    """The provider reads a message's text parts as one text, so a token cut in two by a part boundary is a token."""
+    server, _ = standin
+    cut = PROMPT.index(GITHUB_CANARY) + 12
+    server.state.reset()
+    result = with_airlock_env(airlock, f"export AIRLOCK_TEST_CUT={cut}\n" + sdk_command(provider, "parts"))
+    assert result.returncode == 0, result.stderr
+    body = server.state.requests[-1].body.decode()
+    assert GITHUB_CANARY[4:12] not in body and GITHUB_CANARY[12:] not in body
+    assert body.count("[REDACTED:secret:github-pat:1]") == 2
+    assert_no_canary(body)
+    log = log_after(airlock, "decision=redacted")
+    assert "findings=github-pat:1," in log
+    assert_no_canary(log)
+
+
+def test_secrets_in_request_headers_are_redacted_in_their_values(airlock, standin):
+    """A tracing or gateway header travels to the provider too; with or without a body, it is read like the body."""
+    server, _ = standin
+    session = proxied_session(airlock)
+    for method, body in (("POST", chat_body()), ("GET", None)):
+        server.state.reset()
+        response = session.request(
+            method, "https://api.openai.com/v1/chat/completions", json=body, timeout=20,
+            headers={"X-Debug-Token": f"run-7 {GITHUB_CANARY}", "X-Trace-Id": "4bf92f3577b34da6a3ce929d0e0e4736"})
+        assert response.status_code == 200
+        received = server.state.requests[-1]
+        assert received.headers["x-debug-token"] == "run-7 [REDACTED:secret:github-pat:1]"
+        assert received.headers["x-trace-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert_no_canary(received.body)
+    log = log_after(airlock, "decision=redacted")
+    assert "findings=github-pat:1" in log
+    assert_no_canary(log)
+    assert all(GITHUB_CANARY not in json.dumps(r) for r in records(airlock))
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_another_services_secret_sent_as_the_api_key_is_refused(airlock, standin, provider):
+    """An application that mixed up its environment sends a GitHub token where its provider key belongs."""
+    server, _ = standin
+    server.state.reset()
+    result = with_airlock_env(airlock, f"export AIRLOCK_TEST_API_KEY={GITHUB_CANARY}\n" + sdk_command(provider, "plain"))
+    assert result.returncode == 0, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["status"] == 403 and "github-pat at header." in error["message"]
+    assert error["class"] in ("PermissionDeniedError", "ClientError")
+    assert server.state.requests == []
+    assert_no_canary(result.stdout)
+    assert_no_canary(log_after(airlock, "reason=scrubber_blocked"))
+
+
 def attached_file(body: bytes, provider: str) -> str:
     """The text of the file the SDK attached (base64, in a data URL or Gemini inline data), as it arrived."""
     payload = json.loads(body)
