@@ -56,6 +56,27 @@ func chatBody(_ text: String) -> [UInt8] {
     return Array(body)
 }
 
+/// `text` as `parts` text parts of one chat message.
+func partsBody(_ text: [UInt8], parts: Int) -> [UInt8] {
+    let size = text.count / parts
+    let content = stride(from: 0, to: text.count, by: size).map { start in
+        ["type": "text", "text": String(decoding: text[start..<min(start + size, text.count)], as: UTF8.self)]
+    }
+    let body = try! JSONSerialization.data(
+        withJSONObject: ["model": "gpt-bench", "messages": [["role": "user", "content": content]]])
+    return Array(body)
+}
+
+/// The headers the OpenAI Python SDK sends with a chat request.
+let sdkHeaders: [(name: String, value: String)] = [
+    ("Host", "api.openai.com"), ("Accept-Encoding", "gzip, deflate"), ("Connection", "keep-alive"),
+    ("Accept", "application/json"), ("Content-Type", "application/json"), ("User-Agent", "OpenAI/Python 1.54.0"),
+    ("X-Stainless-Lang", "python"), ("X-Stainless-Package-Version", "1.54.0"), ("X-Stainless-OS", "Linux"),
+    ("X-Stainless-Arch", "x64"), ("X-Stainless-Runtime", "CPython"), ("X-Stainless-Runtime-Version", "3.11.2"),
+    ("Authorization", "Bearer sk-proj-" + String(repeating: "Zq8RkT3vW9xY2bN5", count: 3)),
+    ("X-Stainless-Async", "false"), ("X-Stainless-Retry-Count", "0"), ("Content-Length", "1024"),
+]
+
 /// Runs `work` at least five times and for at least `seconds`; returns the median seconds per run. The host's
 /// speed drifts by tens of percent from one second to the next, which a median of many runs rides out better
 /// than a mean.
@@ -211,9 +232,10 @@ if CommandLine.arguments.dropFirst().first == "ledger" {
 
 if CommandLine.arguments.count > 1 {
     // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`), the 1 KiB
-    // proxy load body (`small`), or the 100 KiB chat request of the latency figures (`request`).
+    // proxy load body (`small`), the 100 KiB chat request of the latency figures (`request`), or 100 KiB of text
+    // as 20 text parts of one message (`parts`), or the OpenAI SDK's headers alone (`headers`).
     let mode = CommandLine.arguments[1]
-    let large = mode != "small" && mode != "request"  // the 10 MiB payload takes seconds to build
+    let large = !["small", "request", "parts", "headers"].contains(mode)  // the 10 MiB payload takes seconds to build
     let text = large ? Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8) : []
     let body = large ? chatBody(String(decoding: text, as: UTF8.self)) : []
     var sink = 0
@@ -221,11 +243,22 @@ if CommandLine.arguments.count > 1 {
         switch mode {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count
+        case "headers":
+            for _ in 0..<20000 {
+                sink &+=
+                    Scrubber(policy: ScrubPolicy()).scrub(headers: sdkHeaders, kind: .openai, path: "/").findings.count
+            }
         case "small":
             let body = Array(
                 #"{"model": "gpt-bench", "messages": [{"role": "user", "content": "\#(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 21))"}]}"#
                     .utf8)
             for _ in 0..<20000 {
+                sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+            }
+        case "parts":
+            let text = Array(mixedText(size: 100 * 1024, seed: 11).utf8)
+            let body = partsBody(text, parts: 20)
+            for _ in 0..<100 {
                 sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
             }
         case "request":
@@ -268,6 +301,11 @@ let loadBody: [UInt8] = {
 }()
 let perRequest = measure { _ = try? scrubber.scrub(loadBody, kind: .openai, path: "/v1/chat/completions") }
 print(String(format: "1 KiB prose chat request (the proxy load body): %.1f µs per scrub", perRequest * 1e6))
+// The same with the headers the OpenAI Python SDK sends, which are read too.
+let withHeaders = measure {
+    _ = try? scrubber.scrub(loadBody, kind: .openai, path: "/v1/chat/completions", headers: sdkHeaders)
+}
+print(String(format: "  with the 16 headers the OpenAI Python SDK sends: %.1f µs per scrub", withHeaders * 1e6))
 
 // A 100 KiB text file attached as base64 (Gemini inline data): decoded, scanned, and written back as base64.
 let attachedText = Array(mixedText(size: 100 * 1024, seed: 11).utf8)
@@ -281,6 +319,22 @@ print(
     String(
         format: "100 KiB text file as base64 inline data: %.0f µs per scrub (the same text as a chat message: %.0f µs)",
         attachedTime * 1e6, plainTime * 1e6))
+
+// The same 100 KiB text as 20 text parts of one message, which are also read as one text (`PieceJoint`); and 2,048
+// short embedding inputs, separate texts read one by one.
+let partedBody = partsBody(attachedText, parts: 20)
+let inputsBody = try! JSONSerialization.data(
+    withJSONObject: [
+        "model": "text-embedding-3-small",
+        "input": (0..<2048).map { "Customer \($0) asked why the invoice total changed after the March release." },
+    ])
+let partsTime = measure { _ = try? scrubber.scrub(partedBody, kind: .openai) }
+let inputsTime = measure { _ = try? scrubber.scrub(Array(inputsBody), kind: .openai, path: "/v1/embeddings") }
+print(
+    String(
+        format:
+            "the same 100 KiB as 20 text parts of one message: %.0f µs per scrub; 2,048 embedding inputs (%d KiB): %.0f µs",
+        partsTime * 1e6, inputsBody.count / 1024, inputsTime * 1e6))
 
 // Uploads: a 10 MiB batch input file (JSON Lines of chat requests) and a 10 MiB audio clip as multipart/form-data
 // parts, and 10 MiB of text as one piece of a resumable upload.
