@@ -96,11 +96,12 @@ struct JointFinding {
 
 extension Scrubber {
     /// The secrets found when a run of neighbouring text parts, `joined` one after another (each starting at its
-    /// offset in `starts`), is read as the one text the provider reads, listed for each part they fall in. Only the text within `PieceJoint.reach` bytes of a boundary is read
-    /// again, each stretch once, so a run costs at most one more scan of its text however many parts it has; a
-    /// match that touches an end of a stretch where that end cuts the text is left to the parts' own scans. Each
-    /// part's scrub keeps what its own scan did not find (`scrubText(_:joint:)`): a secret across a boundary, and one
-    /// inside the part that only the text before it gives away (an assignment whose name ended the previous part).
+    /// offset in `starts`), is read as the one text the provider reads, listed for each part they fall in. Only the
+    /// text within `PieceJoint.reach` bytes of a boundary is read again, each stretch once, so a run costs at most
+    /// one more scan of its text however many parts it has; a match that touches an end of a stretch where that end
+    /// cuts the text is left to the parts' own scans. Each part's scrub keeps what its own scan did not find
+    /// (`scrubText(_:joint:)`): a secret across a boundary, and one inside the part that only the text before it
+    /// gives away (an assignment whose name ended the previous part).
     func jointFindings(_ joined: [UInt8], starts: [Int]) -> [[JointFinding]] {
         let ends = Array(starts.dropFirst()) + [joined.count]
         var stretches: [Range<Int>] = []
