@@ -132,6 +132,41 @@ enum NamesFuzz {
     }
 }
 
+/// Request headers, one `name: value` per line after a selector byte (the destination's provider shape and whether
+/// secrets are redacted or only counted): every list is read, never a crash; no finding's path holds more than a
+/// header's name; and headers that were redacted come back unchanged when read again.
+enum HeadersFuzz {
+    static func run(_ input: UnsafeRawBufferPointer) {
+        guard let selector = input.first else { return }
+        let kinds: [PayloadKind] = [.openai, .anthropic, .gemini, .json]
+        let kind = kinds[Int(selector & 0x03)]
+        var policy = ScrubPolicy()
+        policy.secrets = selector & 0x04 != 0 ? .monitor : .redact
+        let headers = String(decoding: input.dropFirst(), as: UTF8.self).split(separator: "\n").map {
+            line -> (name: String, value: String) in
+            guard let colon = line.firstIndex(of: ":") else { return (String(line), "") }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
+        }
+        let scrubber = Scrubber(policy: policy)
+        let path = "/v1/chat/completions"
+        let first = scrubber.scrub(headers: headers, kind: kind, path: path)
+        for finding in first.findings where !finding.path.hasPrefix("header.") {
+            ScrubFuzz.fail("a header finding's path is not a header's")
+        }
+        guard ScrubFuzz.checkIdempotence, !first.headerValues.isEmpty else { return }
+        var redacted = headers
+        for (index, value) in first.headerValues { redacted[index].value = value }
+        let second = scrubber.scrub(headers: redacted, kind: kind, path: path)
+        if !second.headerValues.isEmpty {
+            if ScrubFuzz.verbose {
+                print("first:  \(first.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
+                print("second: \(second.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
+            }
+            ScrubFuzz.fail("reading redacted headers again changed them")
+        }
+    }
+}
+
 /// Allowlist files: every text loads or gets diagnostics, never a crash.
 enum AllowlistFuzz {
     static func run(_ input: UnsafeRawBufferPointer) {
@@ -139,16 +174,17 @@ enum AllowlistFuzz {
     }
 }
 
-/// The harness to run: `AIRLOCK_FUZZ_TARGET` (`scrub`, `names`, `allowlist`), or for the replay driver the name
-/// of the directory an input sits in.
+/// The harness to run: `AIRLOCK_FUZZ_TARGET` (`scrub`, `headers`, `names`, `allowlist`), or for the replay driver
+/// the name of the directory an input sits in.
 enum FuzzTarget: String {
-    case scrub, names, allowlist
+    case scrub, headers, names, allowlist
 
     static let fromEnvironment = getenv("AIRLOCK_FUZZ_TARGET").flatMap { FuzzTarget(rawValue: String(cString: $0)) }
 
     func run(_ input: UnsafeRawBufferPointer) {
         switch self {
         case .scrub: ScrubFuzz.run(input)
+        case .headers: HeadersFuzz.run(input)
         case .names: NamesFuzz.run(input)
         case .allowlist: AllowlistFuzz.run(input)
         }

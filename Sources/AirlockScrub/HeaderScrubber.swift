@@ -65,8 +65,25 @@ extension Scrubber {
     /// Reads `headers` (names as sent, in order) for secrets and records what it finds in `session`, with findings
     /// at `header.<name>` and offsets in the value. Returns the new value of each header whose secrets are
     /// redacted, by its position in `headers`. `kind` is the destination's provider shape: only a provider's
-    /// credential header is judged by what it holds.
+    /// credential header is judged by what it holds. Redacted headers are read again as they will leave, until
+    /// nothing new turns up (a placeholder can change how a command line in a value splits into words).
     func scanHeaders(_ headers: [(name: String, value: String)], kind: PayloadKind, session: Session) -> [Int: String] {
+        var leaving = headers
+        var values: [Int: String] = [:]
+        for _ in 0..<4 {
+            let redacted = scanHeadersOnce(leaving, kind: kind, session: session)
+            guard !redacted.isEmpty else { break }
+            for (index, value) in redacted {
+                leaving[index].value = value
+                values[index] = value
+            }
+        }
+        return values
+    }
+
+    private func scanHeadersOnce(
+        _ headers: [(name: String, value: String)], kind: PayloadKind, session: Session
+    ) -> [Int: String] {
         let own = HeaderScrubber.ownCredentialRules(kind)
         // All the lines read go into one buffer and one scan; each line's place in it is kept.
         var text: [UInt8] = []
@@ -106,35 +123,37 @@ extension Scrubber {
         var spans: [Int: [Span]] = [:]
         text.withUnsafeBufferPointer { b in
             for match in secretsScanner.scan(b) {
-                // The line the match starts in: the last one that starts at or before it.
+                let rule = secretsScanner.rules[match.rule]
+                // The first line the match is in, the last one that starts at or before it; a match may run on.
                 var low = 0
                 var high = lines.count
                 while high - low > 1 {
                     let mid = (low + high) / 2
                     if lines[mid].start <= match.range.lowerBound { low = mid } else { high = mid }
                 }
-                let (header, _, valueStart, end, credential) = lines[low]
-                let rule = secretsScanner.rules[match.rule]
-                if credential, own.contains(rule.id) || HeaderScrubber.isPositional(rule) { continue }
-                // The part of the match in this header's value; a secret in a header's name is in all of it.
-                let inName = match.range.lowerBound < valueStart - 2
-                let range =
-                    inName
-                    ? valueStart..<valueStart
-                    : max(match.range.lowerBound, valueStart)..<min(match.range.upperBound, end)
-                let path = "header" + pathComponent(headers[header].name)
-                let number = session.number(for: .secret, b[match.range])
-                // A credential, or a header's name, can be kept or refused, not rewritten.
-                let action: ScrubAction = (credential || inName) && policy.secrets == .redact ? .block : policy.secrets
-                session.findings.append(
-                    ScrubFinding(
-                        category: .secret, detector: rule.id, path: path, start: range.lowerBound - valueStart,
-                        end: range.upperBound - valueStart, action: action))
-                if action == .redact {
-                    spans[header, default: []].append(
-                        Span(
-                            range: range.lowerBound - valueStart..<range.upperBound - valueStart,
-                            placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                for (header, start, valueStart, end, credential) in lines[low...]
+                where start < match.range.upperBound {
+                    if credential, own.contains(rule.id) || HeaderScrubber.isPositional(rule) { continue }
+                    // The part of the match in this header's value. A secret that starts in a header's name is in
+                    // all of it; one that runs on from the lines before takes only the values it runs through.
+                    let inName = match.range.lowerBound >= start && match.range.lowerBound < valueStart - 2
+                    let from = max(match.range.lowerBound, valueStart, start)
+                    let range = from..<max(from, min(match.range.upperBound, end))
+                    guard inName || !range.isEmpty else { continue }
+                    let path = "header" + pathComponent(headers[header].name)
+                    // A credential, or a header's name, can be kept or refused, not rewritten.
+                    let action: ScrubAction =
+                        (credential || inName) && policy.secrets == .redact ? .block : policy.secrets
+                    let offsets = inName ? 0..<0 : range.lowerBound - valueStart..<range.upperBound - valueStart
+                    session.findings.append(
+                        ScrubFinding(
+                            category: .secret, detector: rule.id, path: path, start: offsets.lowerBound,
+                            end: offsets.upperBound, action: action))
+                    if action == .redact {
+                        let number = session.number(for: .secret, b[match.range])
+                        spans[header, default: []].append(
+                            Span(range: offsets, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                    }
                 }
             }
         }

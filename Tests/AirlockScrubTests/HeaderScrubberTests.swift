@@ -103,4 +103,15 @@ import Testing
         let result = try Self.scrub([(Self.token, "1")])
         #expect(result.decision == .blocked && result.findings.map(\.path) == ["header.{key}"])
     }
+
+    @Test func aSecretThatRunsOverSeveralHeadersIsRedactedInEach() throws {
+        let body = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo5", count: 2)
+        let result = try Self.scrub([
+            ("X-Key", "-----BEGIN OPENSSH PRIVATE KEY-----"), ("X-Key-Body", body),
+            ("X-Key-End", "-----END OPENSSH PRIVATE KEY-----"), ("X-Other", "plain"),
+        ])
+        #expect(result.decision == .redacted)
+        #expect(Set(result.headerValues.keys) == [0, 1, 2])
+        #expect(result.headerValues.values.allSatisfy { !$0.contains("QUJDREVG") && !$0.contains("BEGIN OPENSSH") })
+    }
 }

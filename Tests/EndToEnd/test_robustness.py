@@ -1,5 +1,5 @@
 """Mangled requests inside an intercepted tunnel, sent to the real binary: whatever a client sends, the proxy stays
-up, every refusal is JSON, no secret in a body reaches the provider whole, nothing reaches a log, and the ledger
+up, every refusal is JSON, no secret in a body or a header reaches the provider whole, nothing reaches a log, and the ledger
 still verifies. The requests are well-formed ones cut, spliced and sprinkled with framing bytes by a seeded random
 generator (`AIRLOCK_ROBUSTNESS_SEED` picks another seed, `AIRLOCK_ROBUSTNESS_CASES` how many)."""
 from __future__ import annotations
@@ -39,7 +39,7 @@ FORM = (b"--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r
         b"Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n"
         + f"deploy with {GITHUB_CANARY}\n".encode() + b"\r\n--b--\r\n")
 BASES = [
-    request("/v1/chat/completions", CHAT, "Content-Type: application/json"),
+    request("/v1/chat/completions", CHAT, "Content-Type: application/json", f"X-Debug-Token: run-7 {GITHUB_CANARY}"),
     request("/v1/files", FORM, "Content-Type: multipart/form-data; boundary=b"),
     request("/v1/chat/completions", gzip.compress(CHAT), "Content-Type: application/json", "Content-Encoding: gzip"),
     chunked("/v1/chat/completions", CHAT),
@@ -134,6 +134,8 @@ def test_mangled_requests_never_crash_leak_or_go_unanswered_in_json(airlock, sta
     for index, received in enumerate(server.state.requests):
         # Named by seed and position only: a mangled request line may hold the canary too.
         assert not LEAKED.search(received.body), f"request {index} of seed {SEED} reached the stand-in with the canary"
+        for name, value in received.headers.items():
+            assert not LEAKED.search(f"{name}: {value}".encode()), f"request {index} of seed {SEED}: canary in a header"
     # The proxy still serves, wrote nothing of the bodies to its logs, and its ledger is intact.
     reply = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", data=CHAT,
                                           headers={"Content-Type": "application/json"}, timeout=10)
