@@ -63,12 +63,17 @@ enum ScrubFuzz {
         if second.output != first.output {
             if verbose {
                 print("first:  \(String(decoding: first.output, as: UTF8.self).debugDescription)")
-                print("        \(first.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
+                print("        \(describe(first.findings))")
                 print("second: \(String(decoding: second.output, as: UTF8.self).debugDescription)")
-                print("        \(second.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
+                print("        \(describe(second.findings))")
             }
             fail("scrubbing a redacted body again changed it")
         }
+    }
+
+    /// Findings as the replay driver's `-v` prints them: detector, path and offsets, never text.
+    static func describe(_ findings: [ScrubFinding]) -> [String] {
+        findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" }
     }
 
     static func fail(_ message: String) -> Never {
@@ -159,8 +164,8 @@ enum HeadersFuzz {
         let second = scrubber.scrub(headers: redacted, kind: kind, path: path)
         if !second.headerValues.isEmpty {
             if ScrubFuzz.verbose {
-                print("first:  \(first.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
-                print("second: \(second.findings.map { "\($0.detector) \($0.path) \($0.start)-\($0.end)" })")
+                print("first:  \(ScrubFuzz.describe(first.findings))")
+                print("second: \(ScrubFuzz.describe(second.findings))")
             }
             ScrubFuzz.fail("reading redacted headers again changed them")
         }

@@ -150,9 +150,9 @@ extension Scrubber {
         return found
     }
 
-    /// The spans of `joint` (a part's `jointFindings`) that the part's own scan did not cover, reported unless the
-    /// scan found one where they are or an earlier part reports them.
-    func jointSpans(
+    /// The spans of `joint` (a part's `jointFindings`, the secrets it shares with its neighbours) that the part's
+    /// own scan did not cover, reported unless the scan found one where they are or an earlier part reports them.
+    func sharedSpans(
         _ joint: [JointFinding], redacted: [Span], own: [Range<Int>], path: () -> String, session: Session
     ) -> [Span] {
         var added: [Span] = []

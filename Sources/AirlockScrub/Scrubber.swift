@@ -226,7 +226,7 @@ package struct Scrubber: Sendable {
             }
             // Secrets this text part shares with its neighbours, or that they give away.
             if !joint.isEmpty {
-                let shared = jointSpans(joint, redacted: spans, own: own, path: path, session: session)
+                let shared = sharedSpans(joint, redacted: spans, own: own, path: path, session: session)
                 if !shared.isEmpty {
                     spans += shared
                     recordSecrets(

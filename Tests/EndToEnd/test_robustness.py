@@ -1,7 +1,7 @@
 """Mangled requests inside an intercepted tunnel, sent to the real binary: whatever a client sends, the proxy stays
-up, every refusal is JSON, no secret in a body or a header reaches the provider whole, nothing reaches a log, and the ledger
-still verifies. The requests are well-formed ones cut, spliced and sprinkled with framing bytes by a seeded random
-generator (`AIRLOCK_ROBUSTNESS_SEED` picks another seed, `AIRLOCK_ROBUSTNESS_CASES` how many)."""
+up, every refusal is JSON, no secret in a body or a header reaches the provider whole, nothing reaches a log, and
+the ledger still verifies. The requests are well-formed ones cut, spliced and sprinkled with framing bytes by a
+seeded random generator (`AIRLOCK_ROBUSTNESS_SEED` picks another seed, `AIRLOCK_ROBUSTNESS_CASES` how many)."""
 from __future__ import annotations
 
 import gzip
