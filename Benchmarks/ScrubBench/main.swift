@@ -246,7 +246,9 @@ if CommandLine.arguments.count > 1 {
         case "headers":
             for _ in 0..<20000 {
                 sink &+=
-                    Scrubber(policy: ScrubPolicy()).scrub(headers: sdkHeaders, kind: .openai, path: "/").findings.count
+                    (try? Scrubber(policy: ScrubPolicy()).scrub(
+                        headers: sdkHeaders, kind: .openai, path: "/v1/chat/completions"))?
+                    .findings.count ?? 0
             }
         case "small":
             let body = Array(

@@ -137,9 +137,10 @@ enum NamesFuzz {
     }
 }
 
-/// Request headers, one `name: value` per line after a selector byte (the destination's provider shape and whether
-/// secrets are redacted or only counted): every list is read, never a crash; no finding's path holds more than a
-/// header's name; and headers that were redacted come back unchanged when read again.
+/// Request heads: an optional request target on the first line (when it starts with `/`), then one `name: value`
+/// header per line, after a selector byte (the destination's provider shape and whether secrets are redacted or only
+/// counted). Every head is read or refused with an error, never a crash; no finding's path holds more than the
+/// path's place, a parameter's or a header's name; and a head that was redacted comes back unchanged when read again.
 enum HeadersFuzz {
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
@@ -147,27 +148,28 @@ enum HeadersFuzz {
         let kind = kinds[Int(selector & 0x03)]
         var policy = ScrubPolicy()
         policy.secrets = selector & 0x04 != 0 ? .monitor : .redact
-        let headers = String(decoding: input.dropFirst(), as: UTF8.self).split(separator: "\n").map {
-            line -> (name: String, value: String) in
+        var lines = String(decoding: input.dropFirst(), as: UTF8.self).split(separator: "\n")[...]
+        let path = lines.first?.hasPrefix("/") == true ? String(lines.removeFirst()) : "/v1/chat/completions"
+        let headers = lines.map { line -> (name: String, value: String) in
             guard let colon = line.firstIndex(of: ":") else { return (String(line), "") }
             return (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
         }
         let scrubber = Scrubber(policy: policy)
-        let path = "/v1/chat/completions"
-        let first = scrubber.scrub(headers: headers, kind: kind, path: path)
-        for finding in first.findings where !finding.path.hasPrefix("header.") {
-            ScrubFuzz.fail("a header finding's path is not a header's")
+        guard let first = try? scrubber.scrub(headers: headers, kind: kind, path: path) else { return }
+        for finding in first.findings
+        where !(finding.path == "path" || finding.path.hasPrefix("query.") || finding.path.hasPrefix("header.")) {
+            ScrubFuzz.fail("a finding's path is not the request path's, a parameter's or a header's")
         }
-        guard ScrubFuzz.checkIdempotence, !first.headerValues.isEmpty else { return }
+        guard ScrubFuzz.checkIdempotence, first.target != nil || !first.headerValues.isEmpty else { return }
         var redacted = headers
         for (index, value) in first.headerValues { redacted[index].value = value }
-        let second = scrubber.scrub(headers: redacted, kind: kind, path: path)
-        if !second.headerValues.isEmpty {
+        let second = try? scrubber.scrub(headers: redacted, kind: kind, path: first.target ?? path)
+        if second.map({ $0.target != nil || !$0.headerValues.isEmpty }) ?? true {
             if ScrubFuzz.verbose {
                 print("first:  \(ScrubFuzz.describe(first.findings))")
-                print("second: \(ScrubFuzz.describe(second.findings))")
+                print("second: \(second.map { ScrubFuzz.describe($0.findings).description } ?? "refused")")
             }
-            ScrubFuzz.fail("reading redacted headers again changed them")
+            ScrubFuzz.fail("reading a redacted head again changed it")
         }
     }
 }

@@ -30,7 +30,8 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// callbacks costs one reference count rather than one for every string and buffer it holds.
     private final class Exchange {
         var head: HTTPRequestHead
-        let path: String
+        /// The request target to forward: origin-form, with a secret in its query string redacted.
+        var path: String
         var body: ByteBuffer
         var log: DecisionLog
         let keepAlive: Bool
@@ -382,9 +383,10 @@ final class InterceptHandler: ChannelDuplexHandler {
         let path = exchange.path
         let headers = exchange.head.headers.map { (name: $0.name, value: $0.value) }
         guard exchange.body.readableBytes > 0 else {
-            finishScrub(
-                .success(scrubber.scrub(headers: headers, kind: kind, path: path)), exchange, decoded: false,
-                context: context)
+            let result = Result { () throws(ScrubError) in
+                try scrubber.scrub(headers: headers, kind: kind, path: path)
+            }
+            finishScrub(result.mapError(ScanFailure.scrubbing), exchange, decoded: false, context: context)
             return
         }
         let reading: ScrubGate.Reading
@@ -470,6 +472,7 @@ final class InterceptHandler: ChannelDuplexHandler {
                     message: "Airlock could not scan this request (\(error.message)), so it was not forwarded",
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
+            if let target = result.target { exchange.path = target }
             if !result.headerValues.isEmpty {
                 var headers = HTTPHeaders()
                 for (index, header) in exchange.head.headers.enumerated() {

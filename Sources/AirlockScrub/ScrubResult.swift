@@ -44,6 +44,8 @@ package struct ScrubResult: Sendable {
     /// For a piece of an upload: the end of the file so far as the client sent it (at most `PieceJoint.reach`
     /// bytes; empty after a binary piece), which the next piece is read with. Nil for any other body.
     package var fileEnd: [UInt8]?
+    /// The request target to forward instead of the one given, when a secret in its query string was redacted.
+    package var target: String?
     /// New values for the request headers whose secrets were redacted, by their position in the headers given.
     package var headerValues: [Int: String] = [:]
 
@@ -79,7 +81,7 @@ package struct ScrubResult: Sendable {
 /// Why a body could not be scanned. The message describes the problem, never the content.
 package struct ScrubError: Error, Sendable, Equatable {
     /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `invalid_multipart`, `nesting_too_deep`,
-    /// `time_budget_exceeded`.
+    /// `invalid_request_target`, `time_budget_exceeded`.
     package var code: String
     package var message: String
 

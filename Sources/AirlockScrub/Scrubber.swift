@@ -10,28 +10,33 @@ package struct Scrubber: Sendable {
         self.secretsScanner = secrets
     }
 
-    /// Scrubs one request body. `path` is the request path (it picks the operation); `kind` the provider shape;
+    /// Scrubs one request body. `path` is the request target (it picks the operation); `kind` the provider shape;
     /// `format` how the body is framed. For a piece of an upload, `before` is the end of the file so far as the
     /// client sent it (the previous piece's `ScrubResult.fileEnd`), so that a secret cut by the boundary is found.
-    /// The request's `headers` (names as sent, in order) are read first (`HeaderScrubber`), numbered with the body.
+    /// The request's target and `headers` (names as sent, in order) are read first (`HeadScrubber`), numbered with
+    /// the body.
     package func scrub(
         _ body: [UInt8], kind: PayloadKind, path: String = "", format: BodyFormat = .json, before: [UInt8] = [],
         headers: [(name: String, value: String)] = []
     ) throws(ScrubError) -> ScrubResult {
         let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
-        let values = headers.isEmpty ? [:] : scanHeaders(headers, kind: kind, session: session)
+        let head = try scanHead(target: path, headers: headers, kind: kind, session: session)
         var result = try scrubBody(body, kind: kind, path: path, format: format, before: before, session: session)
-        result.headerValues = values
+        result.target = head.target
+        result.headerValues = head.headerValues
         return result
     }
 
-    /// Scrubs the headers of a request without a body: the result's output is empty.
-    package func scrub(headers: [(name: String, value: String)], kind: PayloadKind, path: String) -> ScrubResult {
+    /// Scrubs the target and headers of a request without a body: the result's output is empty.
+    package func scrub(
+        headers: [(name: String, value: String)], kind: PayloadKind, path: String
+    ) throws(ScrubError) -> ScrubResult {
         let session = Session(policy: policy, deadline: ContinuousClock.now.advanced(by: policy.timeBudget))
-        let values = scanHeaders(headers, kind: kind, session: session)
+        let head = try scanHead(target: path, headers: headers, kind: kind, session: session)
         var result = session.result(
             output: [], changed: false, operation: ProviderOperation.from(path: path, kind: kind))
-        result.headerValues = values
+        result.target = head.target
+        result.headerValues = head.headerValues
         return result
     }
 

@@ -11,6 +11,7 @@ import random
 import re
 import socket
 import ssl
+import urllib.parse
 
 from test_ledger import ledger
 from test_proxy import intercepted, proxied_session
@@ -39,7 +40,8 @@ FORM = (b"--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r
         b"Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n"
         + f"deploy with {GITHUB_CANARY}\n".encode() + b"\r\n--b--\r\n")
 BASES = [
-    request("/v1/chat/completions", CHAT, "Content-Type: application/json", f"X-Debug-Token: run-7 {GITHUB_CANARY}"),
+    request(f"/v1/chat/completions?trace=run-7+{GITHUB_CANARY}", CHAT, "Content-Type: application/json",
+            f"X-Debug-Token: run-7 {GITHUB_CANARY}"),
     request("/v1/files", FORM, "Content-Type: multipart/form-data; boundary=b"),
     request("/v1/chat/completions", gzip.compress(CHAT), "Content-Type: application/json", "Content-Encoding: gzip"),
     chunked("/v1/chat/completions", CHAT),
@@ -134,6 +136,8 @@ def test_mangled_requests_never_crash_leak_or_go_unanswered_in_json(airlock, sta
     for index, received in enumerate(server.state.requests):
         # Named by seed and position only: a mangled request line may hold the canary too.
         assert not LEAKED.search(received.body), f"request {index} of seed {SEED} reached the stand-in with the canary"
+        target = urllib.parse.unquote_to_bytes(received.path.replace("+", " "))
+        assert not LEAKED.search(target), f"request {index} of seed {SEED}: canary in the request target"
         for name, value in received.headers.items():
             assert not LEAKED.search(f"{name}: {value}".encode()), f"request {index} of seed {SEED}: canary in a header"
     # The proxy still serves, wrote nothing of the bodies to its logs, and its ledger is intact.

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import zlib
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from conftest import BINARY, TEST_ALLOWLIST, launched
 from test_clients import with_airlock_env
 from test_ledger import records
-from test_proxy import proxied_session
+from test_proxy import curl, proxied_session, split
 
 HERE = Path(__file__).parent
 # Unique canaries: random-shaped, never real credentials.
@@ -175,6 +176,63 @@ def test_another_services_secret_sent_as_the_api_key_is_refused(airlock, standin
     assert server.state.requests == []
     assert_no_canary(result.stdout)
     assert_no_canary(log_after(airlock, "reason=scrubber_blocked"))
+
+
+GEMINI_KEY = "AIza" + "Zq8RkT3vW" * 4 + "b2N"
+
+
+def test_secrets_in_the_query_string_are_redacted_in_their_values(airlock, standin):
+    """A query parameter travels to the provider too: it is read decoded, and a secret in it is redacted in place."""
+    server, _ = standin
+    session = proxied_session(airlock)
+    url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-test:generateContent"
+    body = {"contents": [{"parts": [{"text": "hello"}]}]}
+    for method, json_body in (("POST", body), ("GET", None)):
+        server.state.reset()
+        params = {"key": GEMINI_KEY, "trace": f"run 7 {GITHUB_CANARY}", "pageToken": "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3"}
+        response = session.request(method, url, params=params, json=json_body, timeout=20)
+        assert response.status_code == 200
+        received = server.state.requests[-1]
+        path, _, query = received.path.partition("?")
+        assert path == "/v1beta/models/gemini-test:generateContent"
+        # The provider's key and its own cursor leave as they came; only the secret is replaced.
+        assert urllib.parse.parse_qs(query) == {**{k: [v] for k, v in params.items()}, "trace": ["run 7 [REDACTED:secret:github-pat:1]"]}
+        assert_no_canary(received.path)
+    log = log_after(airlock, "findings=github-pat:1")
+    assert_no_canary(log)
+    assert all(GITHUB_CANARY not in json.dumps(r) for r in records(airlock))
+
+
+def test_a_secret_in_the_key_parameter_or_the_path_is_refused(airlock, standin):
+    """Another service's token as Gemini's `key`, or a token in the path, cannot be rewritten: the request is refused
+    in the provider's error shape, naming where the secret was and never the secret."""
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    response = session.post(
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-test:generateContent",
+        params={"key": GITHUB_CANARY}, json={"contents": [{"parts": [{"text": "hello"}]}]}, timeout=20)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["status"] == "PERMISSION_DENIED" and "github-pat at query.key" in error["message"]
+    response = session.get(f"https://api.openai.com/v1/files/{GITHUB_CANARY}/content", timeout=20)
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "scrubber_blocked" and "github-pat at path" in error["message"]
+    assert server.state.requests == []
+    assert_no_canary(response.text)
+    assert_no_canary(log_after(airlock, "reason=scrubber_blocked"))
+
+
+def test_a_query_string_that_cannot_be_decoded_is_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    body, code = split(curl(airlock, f"https://api.openai.com/v1/models?note=%zz{GITHUB_CANARY}"))
+    assert code == 400
+    error = json.loads(body)["error"]
+    assert error["code"] == "invalid_request_target" and "two hex digits" in error["message"]
+    assert_no_canary(body)
+    assert server.state.requests == []
 
 
 def attached_file(body: bytes, provider: str) -> str:

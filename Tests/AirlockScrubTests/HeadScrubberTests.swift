@@ -3,9 +3,9 @@ import Testing
 
 @testable import AirlockScrub
 
-/// Secrets in request headers: redacted in their values like secrets in a body, and a credential header that holds
-/// another service's secret refused.
-@Suite struct HeaderScrubberTests {
+/// Secrets in the request head: in headers and query parameters redacted in their values like secrets in a body, a
+/// credential that holds another service's secret refused, and a secret in the path refused.
+@Suite struct HeadScrubberTests {
     static let token = EncodedPartTests.token
     static let body = Array(#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}"#.utf8)
     static let sdkHeaders: [(name: String, value: String)] = [
@@ -92,8 +92,8 @@ import Testing
         #expect(result.decision == .blocked && result.headerValues.isEmpty)
     }
 
-    @Test func aRequestWithoutABodyHasItsHeadersRead() {
-        let result = Scrubber(policy: ScrubPolicy()).scrub(
+    @Test func aRequestWithoutABodyHasItsHeadersRead() throws {
+        let result = try Scrubber(policy: ScrubPolicy()).scrub(
             headers: [("X-Api-Token", Self.token)], kind: .openai, path: "/v1/models")
         #expect(result.decision == .redacted && result.output.isEmpty)
         #expect(result.headerValues == [0: "[REDACTED:secret:github-pat:1]"])
@@ -113,5 +113,99 @@ import Testing
         #expect(result.decision == .redacted)
         #expect(Set(result.headerValues.keys) == [0, 1, 2])
         #expect(result.headerValues.values.allSatisfy { !$0.contains("QUJDREVG") && !$0.contains("BEGIN OPENSSH") })
+    }
+
+    // MARK: The request target
+
+    static func scrub(
+        target: String, kind: PayloadKind = .gemini, policy: ScrubPolicy = ScrubPolicy()
+    ) throws(ScrubError) -> ScrubResult {
+        try Scrubber(policy: policy).scrub(headers: [("Content-Type", "application/json")], kind: kind, path: target)
+    }
+
+    static let geminiKey = "AIza" + String(repeating: "Zq8RkT3vW", count: 4) + "b2N"
+
+    @Test func aProvidersOwnTargetPasses() throws {
+        for (kind, target) in [
+            (PayloadKind.gemini, "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=\(Self.geminiKey)"),
+            (.gemini, "/v1beta/models?pageSize=50&pageToken=CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA3"),
+            (.gemini, "/upload/v1beta/files?upload_id=AHxI1nNq8Zk3pQw7vR2sT9uY4bC6dE1fG&upload_protocol=resumable"),
+            (.openai, "/v1/files?purpose=assistants&limit=100&after=file-Zq8RkT3vW9xY2bN5mC7dF1gH&order=desc"),
+            (.openai, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"),
+            (.anthropic, "/v1/messages?beta=true"),
+        ] {
+            let result = try Self.scrub(target: target, kind: kind)
+            #expect(result.findings.isEmpty && result.target == nil, "\(target)")
+        }
+    }
+
+    @Test func aSecretInAQueryValueIsRedactedAndTheRestLeavesAsSent() throws {
+        let target =
+            "/v1beta/models/gemini-2.0-flash:generateContent?alt=sse&key=\(Self.geminiKey)"
+            + "&debug_token=Zq8RkT3vW9xY2bN5mC7dF1gH4jK6lP0s&trace=run+7+\(Self.token)&q=a%20b"
+        let result = try Self.scrub(target: target)
+        #expect(result.decision == .redacted)
+        #expect(result.findings.map(\.path) == ["query.debug_token", "query.trace"])
+        #expect(result.findings.map(\.detector) == ["token-assignment", "github-pat"])
+        // Offsets are in the decoded value.
+        #expect(result.findings[1].start == 6 && result.findings[1].end == 6 + Self.token.utf8.count)
+        #expect(
+            result.target
+                == "/v1beta/models/gemini-2.0-flash:generateContent?alt=sse&key=\(Self.geminiKey)"
+                + "&debug_token=%5BREDACTED%3Asecret%3Atoken-assignment%3A1%5D"
+                + "&trace=run%207%20%5BREDACTED%3Asecret%3Agithub-pat%3A2%5D&q=a%20b")
+        // Read again as it leaves, nothing is left to find.
+        let again = try Self.scrub(target: result.target!)
+        #expect(again.target == nil && again.decision == .allowed)
+    }
+
+    @Test func aPercentEncodedSecretIsFoundDecoded() throws {
+        let encoded = Self.token.utf8.map { "%" + String($0, radix: 16, uppercase: true) }.joined()
+        let result = try Self.scrub(target: "/v1/models?note=\(encoded)", kind: .openai)
+        #expect(result.findings.map(\.detector) == ["github-pat"])
+        #expect(result.target == "/v1/models?note=%5BREDACTED%3Asecret%3Agithub-pat%3A1%5D")
+    }
+
+    @Test func queryAndBodyShareTheNumbering() throws {
+        let body = Array(#"{"contents":[{"parts":[{"text":"key \#(Self.token)"}]}]}"#.utf8)
+        let result = try Scrubber(policy: ScrubPolicy()).scrub(
+            body, kind: .gemini, path: "/v1beta/models/m:generateContent?trace=\(Self.token)")
+        #expect(result.target == "/v1beta/models/m:generateContent?trace=%5BREDACTED%3Asecret%3Agithub-pat%3A1%5D")
+        #expect(String(decoding: result.output, as: UTF8.self).contains("key [REDACTED:secret:github-pat:1]"))
+    }
+
+    @Test func anotherServicesSecretAsTheKeyParameterIsBlocked() throws {
+        let result = try Self.scrub(target: "/v1beta/models/m:generateContent?key=\(Self.token)")
+        #expect(result.decision == .blocked && result.target == nil)
+        #expect(result.findings.map(\.path) == ["query.key"] && result.findings.allSatisfy { $0.action == .block })
+    }
+
+    @Test func aSecretInThePathOrAParameterNameIsRefusedAndNotEchoed() throws {
+        for target in [
+            "/v1/files/\(Self.token)/content", "/v1/models?\(Self.token)", "/v1/models?\(Self.token)=1",
+            "/v1/files/%67hp_\(Self.token.dropFirst(4))",
+        ] {
+            let result = try Self.scrub(target: target, kind: .openai)
+            #expect(result.decision == .blocked && result.target == nil, "\(target)")
+            #expect(result.findings.allSatisfy { $0.path == "path" || $0.path == "query.{key}" })
+            #expect(result.findings.allSatisfy { $0.start == 0 && $0.end == 0 })
+        }
+    }
+
+    @Test func aPageTokenIsReadForSecretsByTheirShapeOnly() throws {
+        let result = try Self.scrub(target: "/v1beta/files?pageToken=\(Self.token)")
+        #expect(result.findings.map(\.detector) == ["github-pat"] && result.decision == .redacted)
+    }
+
+    @Test func anUndecodableTargetIsRefusedClearly() {
+        for target in ["/v1/models?q=%zz", "/v1/models?q=%4", "/v1/mod%els"] {
+            do throws(ScrubError) {
+                _ = try Self.scrub(target: target, kind: .openai)
+                Issue.record("\(target) was read")
+            } catch {
+                #expect(error.code == "invalid_request_target")
+                #expect(error.message.contains("two hex digits"))
+            }
+        }
     }
 }

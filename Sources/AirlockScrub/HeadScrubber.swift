@@ -1,0 +1,338 @@
+/// Secrets in the request head: its path, its query string and its headers. A body is not the only thing that
+/// leaves: a tracing or gateway header (`X-Debug-Token`, `X-Portkey-Api-Key`) or a query parameter
+/// (`?debug_token=…`) travels to the provider too, and an application that mixed up its environment sends a GitHub
+/// token where its OpenAI key belongs.
+///
+/// Every header is read as the line `name: value` and every query parameter, percent-decoded, as `name=value`, so
+/// that one named like a credential is read as an assignment. A secret there is redacted in its value, blocked or
+/// counted as `scrub.secrets` says, as a secret in the body is. The header or parameter that carries the client's
+/// credential for the provider (`Authorization`, `x-api-key`, `x-goog-api-key`, `api-key`; `key`, `access_token`)
+/// is read as its value alone, without a `Bearer ` scheme, and must hold a credential of that provider: one that a
+/// rule recognises as another service's secret (a GitHub token sent as an OpenAI key) blocks the request, since
+/// replacing a credential would only turn the leak into a failed request; so does a secret in a header's or
+/// parameter's name, or in the path. A page token (`pageToken`) is the provider's own cursor: it is read alone, so
+/// that only a secret recognised by its shape counts. `Cookie` is the destination's own state and Airlock's
+/// `Proxy-Authorization` never leaves, so neither is read.
+enum HeadScrubber {
+    enum Role { case plain, credential, cursor, skipped }
+
+    /// Headers that carry the client's credential for the destination.
+    static let credentialHeaders: [StaticString] = ["authorization", "x-api-key", "x-goog-api-key", "api-key"]
+    /// Headers that are not read at all.
+    static let skippedHeaders: [StaticString] = ["cookie", "proxy-authorization"]
+    /// Query parameters that carry the client's credential (Google's APIs take `key` and `access_token`).
+    static let credentialParameters: [StaticString] = ["key", "access_token", "api_key", "api-key"]
+    /// Query parameters that hold a cursor the provider handed out.
+    static let cursorParameters: [StaticString] = ["pagetoken", "page_token"]
+
+    /// What a header is, by its name in any case. Compared in place: this runs for every header of every request.
+    static func role(ofHeader name: String) -> Role {
+        var name = name
+        return name.withUTF8 { bytes in
+            if credentialHeaders.contains(where: { named(bytes, $0) }) { return .credential }
+            if skippedHeaders.contains(where: { named(bytes, $0) }) { return .skipped }
+            return .plain
+        }
+    }
+
+    /// What a query parameter is, by its decoded name in any case.
+    static func role(ofParameter name: [UInt8]) -> Role {
+        name.withUnsafeBufferPointer { bytes in
+            if credentialParameters.contains(where: { named(bytes, $0) }) { return .credential }
+            if cursorParameters.contains(where: { named(bytes, $0) }) { return .cursor }
+            return .plain
+        }
+    }
+
+    private static func named(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let expected = lower.utf8Start
+        for i in 0..<bytes.count where (bytes[i] &- 0x41 < 26 ? bytes[i] | 0x20 : bytes[i]) != expected[i] {
+            return false
+        }
+        return true
+    }
+
+    /// The rules a provider's own credentials match.
+    static func ownCredentialRules(_ kind: PayloadKind) -> Set<String> {
+        switch kind {
+        case .openai: openAIRules
+        case .anthropic: anthropicRules
+        case .gemini: geminiRules
+        default: []
+        }
+    }
+    private static let openAIRules: Set = [
+        "openai-api-key", "openai-project-key", "openai-service-account-key", "openai-admin-key",
+    ]
+    private static let anthropicRules: Set = ["anthropic-api-key", "anthropic-admin-key", "anthropic-oauth-token"]
+    private static let geminiRules: Set = ["gcp-api-key", "gcp-oauth-access-token"]
+
+    /// Whether a rule recognises a credential by where it sits rather than by what it is (`Bearer …`, an
+    /// `Authorization` line, a JWT, an assignment): every credential header matches such a rule.
+    static func isPositional(_ rule: SecretRule) -> Bool {
+        switch rule.matcher {
+        case .bearer, .basicAuth, .authorizationHeader, .jwt, .assignment: true
+        default: false
+        }
+    }
+}
+
+/// One line of the request head as the scanner reads it: the decoded path alone, a header as `name: value`, a query
+/// parameter as `name=value`, or a credential or cursor as its value alone.
+struct HeadLine {
+    enum Place { case path, query, header }
+    var place: Place
+    var role: HeadScrubber.Role
+    /// The header's name as sent, or the parameter's name decoded; the decoded path for the path's line.
+    var name: [UInt8]
+    /// The value, decoded for a parameter; what is redacted.
+    var value: [UInt8]
+    /// Where the line came from: the header's position, or the parameter's among the query's `&`-separated pieces.
+    var index: Int
+}
+
+/// A request target split so that its query parameters can be read decoded and written back.
+struct RequestTarget {
+    /// The path as sent, without the query.
+    var path: Substring
+    /// The query's `&`-separated pieces as sent, nil when the target has no `?`.
+    var pieces: [Substring]?
+
+    init(_ target: String) {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else {
+            (path, pieces) = (target[...], nil)
+            return
+        }
+        path = target[..<mark]
+        pieces = target[target.utf8.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false)
+    }
+
+    /// The decoded path, then each parameter's decoded name and value (nil without `=`); `+` is a space in a query.
+    func decoded() throws(ScrubError) -> (path: [UInt8], parameters: [(name: [UInt8], value: [UInt8]?)]) {
+        let path = try Self.percentDecoded(path.utf8, plusIsSpace: false, what: "path")
+        var parameters: [(name: [UInt8], value: [UInt8]?)] = []
+        let query = "query string"
+        for piece in pieces ?? [] {
+            let utf8 = piece.utf8
+            let equals = utf8.firstIndex(of: UInt8(ascii: "="))
+            let name = try Self.percentDecoded(utf8[..<(equals ?? utf8.endIndex)], plusIsSpace: true, what: query)
+            var value: [UInt8]?
+            if let equals {
+                value = try Self.percentDecoded(utf8[utf8.index(after: equals)...], plusIsSpace: true, what: query)
+            }
+            parameters.append((name, value))
+        }
+        return (path, parameters)
+    }
+
+    /// The target with the values of some parameters replaced (decoded; they are percent-encoded here). The
+    /// other pieces leave exactly as they came.
+    func replacing(_ values: [Int: [UInt8]]) -> String {
+        var target = String(path)
+        guard let pieces else { return target }
+        target += "?"
+        for (index, piece) in pieces.enumerated() {
+            if index > 0 { target += "&" }
+            guard let value = values[index] else {
+                target += piece
+                continue
+            }
+            let name = piece.utf8.firstIndex(of: UInt8(ascii: "=")).map { piece[..<$0] } ?? piece
+            target += name + "=" + Self.percentEncoded(value)
+        }
+        return target
+    }
+
+    static func percentDecoded<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, plusIsSpace: Bool, what: String
+    ) throws(ScrubError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var iterator = bytes.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    throw ScrubError(
+                        code: "invalid_request_target",
+                        message: "the \(what) has a '%' that is not followed by two hex digits")
+                }
+                out.append(high << 4 | low)
+            case UInt8(ascii: "+") where plusIsSpace: out.append(0x20)
+            default: out.append(byte)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Everything but the unreserved characters is percent-encoded, so a placeholder's brackets and colons survive.
+    static func percentEncoded(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3)
+        for byte in bytes {
+            if byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+            {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Scrubber {
+    /// What reading the request head changed: the target to forward instead, when a query value was redacted, and
+    /// the new value of each header whose secrets were redacted, by its position in the headers given.
+    struct HeadRewrite {
+        var target: String?
+        var headerValues: [Int: String] = [:]
+    }
+
+    /// Reads the request `target` (origin-form, or empty for none) and `headers` (names as sent, in order) for
+    /// secrets and records what it finds in `session`: at `path`, `query.<name>` and `header.<name>`, with offsets
+    /// in the decoded value. `kind` is the destination's provider shape: only a provider's credential is judged by
+    /// what it holds. Redacted values are read again as they will leave, until nothing new turns up (a placeholder
+    /// can change how a command line in a value splits into words).
+    func scanHead(
+        target: String, headers: [(name: String, value: String)], kind: PayloadKind, session: Session
+    ) throws(ScrubError) -> HeadRewrite {
+        var lines: [HeadLine] = []
+        lines.reserveCapacity(headers.count + 2)
+        let request = RequestTarget(target)
+        if !target.isEmpty {
+            let (path, parameters) = try request.decoded()
+            lines.append(HeadLine(place: .path, role: .plain, name: path, value: [], index: 0))
+            for (index, parameter) in parameters.enumerated() where !parameter.name.isEmpty || parameter.value != nil {
+                let role = parameter.value == nil ? .plain : HeadScrubber.role(ofParameter: parameter.name)
+                lines.append(
+                    HeadLine(
+                        place: .query, role: role, name: parameter.name, value: parameter.value ?? [], index: index))
+            }
+        }
+        for (index, header) in headers.enumerated() {
+            let role = HeadScrubber.role(ofHeader: header.name)
+            if role == .skipped { continue }
+            lines.append(
+                HeadLine(
+                    place: .header, role: role, name: Array(header.name.utf8), value: Array(header.value.utf8),
+                    index: index))
+        }
+        var changed = Set<Int>()
+        for _ in 0..<4 {
+            let redacted = scanHeadOnce(lines, kind: kind, session: session)
+            guard !redacted.isEmpty else { break }
+            for (line, value) in redacted {
+                lines[line].value = value
+                changed.insert(line)
+            }
+        }
+        var rewrite = HeadRewrite()
+        var parameters: [Int: [UInt8]] = [:]
+        for line in changed {
+            switch lines[line].place {
+            case .query: parameters[lines[line].index] = lines[line].value
+            case .header: rewrite.headerValues[lines[line].index] = String(decoding: lines[line].value, as: UTF8.self)
+            case .path: break
+            }
+        }
+        if !parameters.isEmpty { rewrite.target = request.replacing(parameters) }
+        return rewrite
+    }
+
+    /// One reading of the head's lines; returns the new value of each line whose value has a redacted secret.
+    private func scanHeadOnce(_ head: [HeadLine], kind: PayloadKind, session: Session) -> [Int: [UInt8]] {
+        let own = HeadScrubber.ownCredentialRules(kind)
+        // All the lines read go into one buffer and one scan; each line's place in it is kept. `valueStart` is
+        // where its value starts (before a `Bearer ` that is not read), `nameEnd` where its name ends.
+        var text: [UInt8] = []
+        text.reserveCapacity(head.reduce(0) { $0 + $1.name.count + $1.value.count + 3 })
+        var lines: [(line: Int, start: Int, nameEnd: Int, valueStart: Int, end: Int)] = []
+        lines.reserveCapacity(head.count)
+        for (index, line) in head.enumerated() {
+            // A credential of a host without a provider holds whatever that host's credentials are.
+            if line.role == .credential, own.isEmpty { continue }
+            let start = text.count
+            switch line.role {
+            case .credential, .cursor:
+                // A credential is read alone: what matters is what it is, not where it sits.
+                let scheme = "bearer ".utf8
+                let bearer =
+                    line.place == .header && line.value.count > scheme.count
+                    && zip(line.value, scheme).allSatisfy { ($0 &- 0x41 < 26 ? $0 | 0x20 : $0) == $1 }
+                text.append(contentsOf: line.value[(bearer ? scheme.count : 0)...])
+                lines.append((index, start, start, start - (bearer ? scheme.count : 0), text.count))
+            case .plain, .skipped:
+                text.append(contentsOf: line.name)
+                let nameEnd = text.count
+                switch line.place {
+                case .header: text.append(contentsOf: [UInt8(ascii: ":"), 0x20])
+                case .query: text.append(UInt8(ascii: "="))
+                case .path: break
+                }
+                lines.append((index, start, nameEnd, text.count, text.count + line.value.count))
+                text.append(contentsOf: line.value)
+            }
+            text.append(0x0A)
+        }
+        guard !lines.isEmpty else { return [:] }
+        var spans: [Int: [Span]] = [:]
+        text.withUnsafeBufferPointer { b in
+            for match in secretsScanner.scan(b) {
+                let rule = secretsScanner.rules[match.rule]
+                // The first line the match is in, the last one that starts at or before it; a match may run on.
+                var low = 0
+                var high = lines.count
+                while high - low > 1 {
+                    let mid = (low + high) / 2
+                    if lines[mid].start <= match.range.lowerBound { low = mid } else { high = mid }
+                }
+                for (index, start, nameEnd, valueStart, end) in lines[low...] where start < match.range.upperBound {
+                    let line = head[index]
+                    if line.role == .credential, own.contains(rule.id) || HeadScrubber.isPositional(rule) { continue }
+                    if line.role == .cursor, HeadScrubber.isPositional(rule) { continue }
+                    // The part of the match in this line's value. A secret that starts in a name (or the path) is
+                    // in all of it; one that runs on from the lines before takes only the values it runs through.
+                    let inName = match.range.lowerBound >= start && match.range.lowerBound < nameEnd
+                    let from = max(match.range.lowerBound, valueStart, start)
+                    let range = from..<max(from, min(match.range.upperBound, end))
+                    guard inName || !range.isEmpty else { continue }
+                    let path: String
+                    switch line.place {
+                    case .path: path = "path"
+                    case .query: path = "query" + pathComponent(String(decoding: line.name, as: UTF8.self))
+                    case .header: path = "header" + pathComponent(String(decoding: line.name, as: UTF8.self))
+                    }
+                    // A credential, a name or the path can be kept or refused, not rewritten.
+                    let action: ScrubAction =
+                        (line.role == .credential || inName) && policy.secrets == .redact ? .block : policy.secrets
+                    let offsets = inName ? 0..<0 : range.lowerBound - valueStart..<range.upperBound - valueStart
+                    session.findings.append(
+                        ScrubFinding(
+                            category: .secret, detector: rule.id, path: path, start: offsets.lowerBound,
+                            end: offsets.upperBound, action: action))
+                    if action == .redact {
+                        let number = session.number(for: .secret, b[match.range])
+                        spans[index, default: []].append(
+                            Span(range: offsets, placeholder: "[REDACTED:secret:\(rule.id):\(number)]"))
+                    }
+                }
+            }
+        }
+        var values: [Int: [UInt8]] = [:]
+        for (line, spans) in spans { values[line] = Span.apply(Span.merged(spans), to: head[line].value) }
+        return values
+    }
+}
