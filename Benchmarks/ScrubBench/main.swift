@@ -67,6 +67,21 @@ func partsBody(_ text: [UInt8], parts: Int) -> [UInt8] {
     return Array(body)
 }
 
+/// A Gemini request with a `size`-byte PNG sent as base64 inline data: the PNG signature, then bytes as varied as a
+/// compressed image's.
+func imageBody(size: Int) -> [UInt8] {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var image: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    image.reserveCapacity(size)
+    while image.count < size {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        image.append(UInt8(truncatingIfNeeded: state >> 33))
+    }
+    return Array(
+        #"{"contents":[{"role":"user","parts":[{"text":"What is in this picture?"},{"inlineData":{"mimeType":"image/png","data":"\#(Data(image).base64EncodedString())"}}]}]}"#
+            .utf8)
+}
+
 /// The headers the OpenAI Python SDK sends with a chat request.
 let sdkHeaders: [(name: String, value: String)] = [
     ("Host", "api.openai.com"), ("Accept-Encoding", "gzip, deflate"), ("Connection", "keep-alive"),
@@ -233,9 +248,11 @@ if CommandLine.arguments.dropFirst().first == "ledger" {
 if CommandLine.arguments.count > 1 {
     // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`), the 1 KiB
     // proxy load body (`small`), the 100 KiB chat request of the latency figures (`request`), or 100 KiB of text
-    // as 20 text parts of one message (`parts`), or the OpenAI SDK's headers alone (`headers`).
+    // as 20 text parts of one message (`parts`), the OpenAI SDK's headers alone (`headers`), or a request with a
+    // 1 MiB PNG (`image`).
     let mode = CommandLine.arguments[1]
-    let large = !["small", "request", "parts", "headers"].contains(mode)  // the 10 MiB payload takes seconds to build
+    // The 10 MiB payload takes seconds to build.
+    let large = !["small", "request", "parts", "headers", "image"].contains(mode)
     let text = large ? Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8) : []
     let body = large ? chatBody(String(decoding: text, as: UTF8.self)) : []
     var sink = 0
@@ -244,10 +261,11 @@ if CommandLine.arguments.count > 1 {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count
         case "headers":
+            let benchPath = ProcessInfo.processInfo.environment["BENCH_PATH"] ?? "/v1/chat/completions"
             for _ in 0..<20000 {
                 sink &+=
                     (try? Scrubber(policy: ScrubPolicy()).scrub(
-                        headers: sdkHeaders, kind: .openai, path: "/v1/chat/completions"))?
+                        headers: sdkHeaders, kind: .openai, path: benchPath))?
                     .findings.count ?? 0
             }
         case "small":
@@ -262,6 +280,11 @@ if CommandLine.arguments.count > 1 {
             let body = partsBody(text, parts: 20)
             for _ in 0..<100 {
                 sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+            }
+        case "image":
+            let body = imageBody(size: 1 << 20)
+            for _ in 0..<10 {
+                sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .gemini))?.output.count ?? 0
             }
         case "request":
             let request = chatBody(mixedText(size: 100 * 1024, seed: 7))
@@ -321,6 +344,18 @@ print(
     String(
         format: "100 KiB text file as base64 inline data: %.0f µs per scrub (the same text as a chat message: %.0f µs)",
         attachedTime * 1e6, plainTime * 1e6))
+
+// A 1 MiB PNG as base64 inline data: decoded, and its bytes searched for secrets; with `binary: block` it is refused
+// without being decoded, which is what reading the request costs without the image's bytes.
+let image = imageBody(size: 1 << 20)
+var blocking = ScrubPolicy()
+blocking.binary = .block
+let imageTime = measure { _ = try? scrubber.scrub(image, kind: .gemini) }
+let imageBlockedTime = measure { _ = try? Scrubber(policy: blocking).scrub(image, kind: .gemini) }
+print(
+    String(
+        format: "1 MiB PNG as base64 inline data: %.0f µs per scrub (%.0f µs refused undecoded with binary: block)",
+        imageTime * 1e6, imageBlockedTime * 1e6))
 
 // The same 100 KiB text as 20 text parts of one message, which are also read as one text (`PieceJoint`); and 2,048
 // short embedding inputs, separate texts read one by one.

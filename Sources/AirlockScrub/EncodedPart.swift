@@ -3,7 +3,7 @@
 enum EncodedPart {
     /// What a part's declared media type says about its bytes.
     enum Content: Equatable {
-        /// Images, audio, video, fonts, PDF, archives: never decoded.
+        /// Images, audio, video, fonts, PDF, archives: not text, if the bytes agree.
         case binary
         /// Text; a programming language's media type names the language of a file that is code as a whole.
         case text(language: String?)

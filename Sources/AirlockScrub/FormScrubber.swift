@@ -55,7 +55,7 @@ extension Scrubber {
                 }
             }
             switch EncodedPart.content(declaredAs: declared) {
-            case .binary:
+            case .binary where policy.binary == .block:
                 binary()
                 continue
             case .text(let named):
@@ -63,7 +63,8 @@ extension Scrubber {
                     throw ScrubError(code: "invalid_utf8", message: "the text part at \(path) is not valid UTF-8")
                 }
                 language = named
-            case .unknown:
+            case .unknown, .binary:
+                // A type says what the client claims: a text file sent as `image/png` is read as text.
                 var scan: BinaryScan?
                 guard readsAsText(content, piece: piece, scan: &scan) else {
                     binary(scan)

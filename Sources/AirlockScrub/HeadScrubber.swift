@@ -84,81 +84,93 @@ struct HeadLine {
     enum Place { case path, query, header }
     var place: Place
     var role: HeadScrubber.Role
-    /// The header's name as sent, or the parameter's name decoded; the decoded path for the path's line.
-    var name: [UInt8]
-    /// The value, decoded for a parameter; what is redacted.
-    var value: [UInt8]
     /// Where the line came from: the header's position, or the parameter's among the query's `&`-separated pieces.
     var index: Int
+    /// The target's lines hold their decoded text: the parameter's name and value, or the path as the name. A
+    /// header's text is read from the header itself, so that reading a request's headers copies none of them, until
+    /// its value is redacted and held here (`rewritten`).
+    var name: [UInt8] = []
+    var value: [UInt8] = []
+    var rewritten = false
 }
 
 /// A request target split so that its query parameters can be read decoded and written back.
 struct RequestTarget {
-    /// The path as sent, without the query.
-    var path: Substring
-    /// The query's `&`-separated pieces as sent, nil when the target has no `?`.
-    var pieces: [Substring]?
+    let bytes: [UInt8]
+    /// Where the path ends: at the `?`, or at the end.
+    let pathEnd: Int
+    /// The query's `&`-separated pieces, empty when the target has no `?`.
+    let pieces: [Range<Int>]
 
     init(_ target: String) {
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else {
-            (path, pieces) = (target[...], nil)
-            return
+        bytes = Array(target.utf8)
+        pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        var pieces: [Range<Int>] = []
+        var start = pathEnd + 1
+        while start <= bytes.count, pathEnd < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+            pieces.append(start..<end)
+            start = end + 1
         }
-        path = target[..<mark]
-        pieces = target[target.utf8.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false)
+        self.pieces = pieces
     }
 
     /// The decoded path, then each parameter's decoded name and value (nil without `=`); `+` is a space in a query.
     func decoded() throws(ScrubError) -> (path: [UInt8], parameters: [(name: [UInt8], value: [UInt8]?)]) {
-        let path = try Self.percentDecoded(path.utf8, plusIsSpace: false, what: "path")
-        var parameters: [(name: [UInt8], value: [UInt8]?)] = []
-        let query = "query string"
-        for piece in pieces ?? [] {
-            let utf8 = piece.utf8
-            let equals = utf8.firstIndex(of: UInt8(ascii: "="))
-            let name = try Self.percentDecoded(utf8[..<(equals ?? utf8.endIndex)], plusIsSpace: true, what: query)
-            var value: [UInt8]?
-            if let equals {
-                value = try Self.percentDecoded(utf8[utf8.index(after: equals)...], plusIsSpace: true, what: query)
+        try bytes.withUnsafeBufferPointer { bytes throws(ScrubError) in
+            let path = try Self.percentDecoded(bytes[..<pathEnd], plusIsSpace: false, what: "path")
+            var parameters: [(name: [UInt8], value: [UInt8]?)] = []
+            let query = "query string"
+            for piece in pieces {
+                let equals = bytes[piece].firstIndex(of: UInt8(ascii: "="))
+                let name = try Self.percentDecoded(
+                    bytes[piece.lowerBound..<(equals ?? piece.upperBound)], plusIsSpace: true, what: query)
+                var value: [UInt8]?
+                if let equals {
+                    value = try Self.percentDecoded(
+                        bytes[(equals + 1)..<piece.upperBound], plusIsSpace: true, what: query)
+                }
+                parameters.append((name, value))
             }
-            parameters.append((name, value))
+            return (path, parameters)
         }
-        return (path, parameters)
     }
 
     /// The target with the values of some parameters replaced (decoded; they are percent-encoded here). The
     /// other pieces leave exactly as they came.
     func replacing(_ values: [Int: [UInt8]]) -> String {
-        var target = String(path)
-        guard let pieces else { return target }
-        target += "?"
+        var target = Array(bytes[..<pathEnd])
         for (index, piece) in pieces.enumerated() {
-            if index > 0 { target += "&" }
+            target.append(UInt8(ascii: index == 0 ? "?" : "&"))
             guard let value = values[index] else {
-                target += piece
+                target += bytes[piece]
                 continue
             }
-            let name = piece.utf8.firstIndex(of: UInt8(ascii: "=")).map { piece[..<$0] } ?? piece
-            target += name + "=" + Self.percentEncoded(value)
+            target += bytes[piece.lowerBound..<(bytes[piece].firstIndex(of: UInt8(ascii: "=")) ?? piece.upperBound)]
+            target.append(UInt8(ascii: "="))
+            target += Self.percentEncoded(value)
         }
-        return target
+        return String(decoding: target, as: UTF8.self)
     }
 
-    static func percentDecoded<Bytes: Collection<UInt8>>(
-        _ bytes: Bytes, plusIsSpace: Bool, what: String
+    static func percentDecoded(
+        _ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusIsSpace: Bool, what: String
     ) throws(ScrubError) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        var iterator = bytes.makeIterator()
-        while let byte = iterator.next() {
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            i += 1
             switch byte {
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard i + 2 <= bytes.endIndex, let high = hexValue(bytes[i]), let low = hexValue(bytes[i + 1]) else {
                     throw ScrubError(
                         code: "invalid_request_target",
                         message: "the \(what) has a '%' that is not followed by two hex digits")
                 }
                 out.append(high << 4 | low)
+                i += 2
             case UInt8(ascii: "+") where plusIsSpace: out.append(0x20)
             default: out.append(byte)
             }
@@ -176,7 +188,7 @@ struct RequestTarget {
     }
 
     /// Everything but the unreserved characters is percent-encoded, so a placeholder's brackets and colons survive.
-    static func percentEncoded(_ bytes: [UInt8]) -> String {
+    static func percentEncoded(_ bytes: [UInt8]) -> [UInt8] {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 3)
@@ -189,7 +201,7 @@ struct RequestTarget {
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }
 
@@ -209,42 +221,41 @@ extension Scrubber {
     func scanHead(
         target: String, headers: [(name: String, value: String)], kind: PayloadKind, session: Session
     ) throws(ScrubError) -> HeadRewrite {
+        guard !target.isEmpty || !headers.isEmpty else { return HeadRewrite() }
         var lines: [HeadLine] = []
         lines.reserveCapacity(headers.count + 2)
         let request = RequestTarget(target)
         if !target.isEmpty {
             let (path, parameters) = try request.decoded()
-            lines.append(HeadLine(place: .path, role: .plain, name: path, value: [], index: 0))
+            lines.append(HeadLine(place: .path, role: .plain, index: 0, name: path))
             for (index, parameter) in parameters.enumerated() where !parameter.name.isEmpty || parameter.value != nil {
                 let role = parameter.value == nil ? .plain : HeadScrubber.role(ofParameter: parameter.name)
                 lines.append(
                     HeadLine(
-                        place: .query, role: role, name: parameter.name, value: parameter.value ?? [], index: index))
+                        place: .query, role: role, index: index, name: parameter.name, value: parameter.value ?? []))
             }
         }
         for (index, header) in headers.enumerated() {
             let role = HeadScrubber.role(ofHeader: header.name)
-            if role == .skipped { continue }
-            lines.append(
-                HeadLine(
-                    place: .header, role: role, name: Array(header.name.utf8), value: Array(header.value.utf8),
-                    index: index))
+            if role != .skipped { lines.append(HeadLine(place: .header, role: role, index: index)) }
         }
-        var changed = Set<Int>()
+        var changed = false
         for _ in 0..<4 {
-            let redacted = scanHeadOnce(lines, kind: kind, session: session)
+            let redacted = scanHeadOnce(lines, headers: headers, kind: kind, session: session)
             guard !redacted.isEmpty else { break }
             for (line, value) in redacted {
                 lines[line].value = value
-                changed.insert(line)
+                lines[line].rewritten = true
             }
+            changed = true
         }
         var rewrite = HeadRewrite()
+        guard changed else { return rewrite }
         var parameters: [Int: [UInt8]] = [:]
-        for line in changed {
-            switch lines[line].place {
-            case .query: parameters[lines[line].index] = lines[line].value
-            case .header: rewrite.headerValues[lines[line].index] = String(decoding: lines[line].value, as: UTF8.self)
+        for line in lines where line.rewritten {
+            switch line.place {
+            case .query: parameters[line.index] = line.value
+            case .header: rewrite.headerValues[line.index] = String(decoding: line.value, as: UTF8.self)
             case .path: break
             }
         }
@@ -253,37 +264,55 @@ extension Scrubber {
     }
 
     /// One reading of the head's lines; returns the new value of each line whose value has a redacted secret.
-    private func scanHeadOnce(_ head: [HeadLine], kind: PayloadKind, session: Session) -> [Int: [UInt8]] {
+    private func scanHeadOnce(
+        _ head: [HeadLine], headers: [(name: String, value: String)], kind: PayloadKind, session: Session
+    ) -> [Int: [UInt8]] {
         let own = HeadScrubber.ownCredentialRules(kind)
+        func withName<R>(_ line: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            guard head[line].place == .header else { return head[line].name.withUnsafeBufferPointer(body) }
+            var name = headers[head[line].index].name
+            return name.withUTF8(body)
+        }
+        func withValue<R>(_ line: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            guard head[line].place == .header, !head[line].rewritten else {
+                return head[line].value.withUnsafeBufferPointer(body)
+            }
+            var value = headers[head[line].index].value
+            return value.withUTF8(body)
+        }
         // All the lines read go into one buffer and one scan; each line's place in it is kept. `valueStart` is
         // where its value starts (before a `Bearer ` that is not read), `nameEnd` where its name ends.
         var text: [UInt8] = []
-        text.reserveCapacity(head.reduce(0) { $0 + $1.name.count + $1.value.count + 3 })
+        text.reserveCapacity(head.count * 64)
         var lines: [(line: Int, start: Int, nameEnd: Int, valueStart: Int, end: Int)] = []
         lines.reserveCapacity(head.count)
-        for (index, line) in head.enumerated() {
+        for index in head.indices {
+            let (place, role) = (head[index].place, head[index].role)
             // A credential of a host without a provider holds whatever that host's credentials are.
-            if line.role == .credential, own.isEmpty { continue }
+            if role == .credential, own.isEmpty { continue }
             let start = text.count
-            switch line.role {
+            switch role {
             case .credential, .cursor:
                 // A credential is read alone: what matters is what it is, not where it sits.
                 let scheme = "bearer ".utf8
-                let bearer =
-                    line.place == .header && line.value.count > scheme.count
-                    && zip(line.value, scheme).allSatisfy { ($0 &- 0x41 < 26 ? $0 | 0x20 : $0) == $1 }
-                text.append(contentsOf: line.value[(bearer ? scheme.count : 0)...])
-                lines.append((index, start, start, start - (bearer ? scheme.count : 0), text.count))
+                withValue(index) { value in
+                    let bearer =
+                        place == .header && value.count > scheme.count
+                        && zip(value, scheme).allSatisfy { ($0 &- 0x41 < 26 ? $0 | 0x20 : $0) == $1 }
+                    text.append(contentsOf: value[(bearer ? scheme.count : 0)...])
+                    lines.append((index, start, start, start - (bearer ? scheme.count : 0), text.count))
+                }
             case .plain, .skipped:
-                text.append(contentsOf: line.name)
+                withName(index) { text.append(contentsOf: $0) }
                 let nameEnd = text.count
-                switch line.place {
+                switch place {
                 case .header: text.append(contentsOf: [UInt8(ascii: ":"), 0x20])
                 case .query: text.append(UInt8(ascii: "="))
                 case .path: break
                 }
-                lines.append((index, start, nameEnd, text.count, text.count + line.value.count))
-                text.append(contentsOf: line.value)
+                let valueStart = text.count
+                withValue(index) { text.append(contentsOf: $0) }
+                lines.append((index, start, nameEnd, valueStart, text.count))
             }
             text.append(0x0A)
         }
@@ -312,8 +341,9 @@ extension Scrubber {
                     let path: String
                     switch line.place {
                     case .path: path = "path"
-                    case .query: path = "query" + pathComponent(String(decoding: line.name, as: UTF8.self))
-                    case .header: path = "header" + pathComponent(String(decoding: line.name, as: UTF8.self))
+                    case .query, .header:
+                        let name = withName(index) { String(decoding: $0, as: UTF8.self) }
+                        path = (line.place == .query ? "query" : "header") + pathComponent(name)
                     }
                     // A credential, a name or the path can be kept or refused, not rewritten.
                     let action: ScrubAction =
@@ -332,7 +362,9 @@ extension Scrubber {
             }
         }
         var values: [Int: [UInt8]] = [:]
-        for (line, spans) in spans { values[line] = Span.apply(Span.merged(spans), to: head[line].value) }
+        for (line, spans) in spans {
+            values[line] = withValue(line) { Span.apply(Span.merged(spans), to: Array($0)) }
+        }
         return values
     }
 }

@@ -279,18 +279,23 @@ struct Walker {
         return members.compactMap { keys.contains($0.key) ? stringValue($0.value) : nil }
     }
 
-    /// A base64 part in a base64 field: binary ones are counted; text (by its declared media type, or by its bytes
-    /// when the type says nothing) is decoded, scanned like any other text, and written back in the same base64
-    /// alphabet. Base64 that does not decode, or a declared text that is not UTF-8, cannot be read and so is
-    /// refused. Anywhere else the model reads the string as it is: a `data:` URL there is decoded only when it may
-    /// be text and turns out to be, and false leaves every other string to be scanned as text.
+    /// A base64 part in a base64 field is decoded. Text (by its declared media type, or by its bytes when the type
+    /// says nothing or says binary) is scanned like any other text and written back in the same base64 alphabet.
+    /// Binary parts are counted, and their secrets replaced in place: a type is what the client says, not what the
+    /// bytes are, so a text file sent as `image/png`, or text after an image's first bytes, does not leave unread.
+    /// Base64 that does not decode, or a declared text that is not UTF-8, cannot be read and so is refused.
+    /// Anywhere else the model reads the string as it is: a `data:` URL there is decoded only when it may be text
+    /// and turns out to be, and false leaves every other string to be scanned as text.
     private mutating func scrubEncoded(_ text: [UInt8], _ part: Part, at range: Range<Int>) throws(ScrubError) -> Bool {
-        let content = EncodedPart.content(declaredAs: part.mediaTypes)
+        var content = EncodedPart.content(declaredAs: part.mediaTypes)
         guard part.inBase64Field || content != .binary else { return false }
-        // Binary parts are not decoded: an image costs one look at its type.
         if content == .binary {
-            session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
-            return true
+            // Where binary parts are refused, one declared binary is refused without being decoded.
+            guard scrubber.policy.binary != .block else {
+                session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
+                return true
+            }
+            content = .unknown
         }
         guard let decoded = Base64.decode(text[part.payloadStart...]) else {
             guard part.inBase64Field else { return false }

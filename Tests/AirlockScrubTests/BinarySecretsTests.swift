@@ -26,6 +26,21 @@ import Testing
         #expect(try MultipartTests.scrub(result.output).findings.isEmpty)
     }
 
+    @Test func aTextFileUploadedAsAnImageIsReadAsText() throws {
+        let body = MultipartTests.form([
+            .init("purpose", "vision"),
+            .init("file", filename: "photo.png", type: "image/png", bytes: Array(EncodedPartTests.envFile.utf8)),
+        ])
+        let result = try MultipartTests.scrub(body)
+        #expect(result.decision == .redacted && result.unreadParts.isEmpty)
+        let file = try #require(try MultipartTests.read(result.output).last)
+        #expect(file.1 == "# settings\nGITHUB_TOKEN=[REDACTED:secret:github-pat:1]\nREGION=eu-west-1\n")
+        // Where binary parts are refused, a part declared binary is refused whatever it holds.
+        var policy = ScrubPolicy()
+        policy.binary = .block
+        #expect(try MultipartTests.scrub(body, policy: policy).findingsSummary == "binary-image:1")
+    }
+
     @Test func aBinaryUploadPieceHasItsSecretsRedactedInPlace() throws {
         // A PNG whose text chunk carries a token.
         let png = EncodedPartTests.pngBytes + Array("tEXtComment\u{0}\(Self.token)".utf8) + [0, 0, 0, 0]

@@ -24,6 +24,10 @@ import Testing
 
     /// The decoded bytes of the base64 string at `path` (keys and indexes) in a JSON body, after any data URL prefix.
     static func decodedPart(_ body: [UInt8], _ path: [Any]) throws -> String {
+        String(decoding: try decodedBytes(body, path), as: UTF8.self)
+    }
+
+    static func decodedBytes(_ body: [UInt8], _ path: [Any]) throws -> [UInt8] {
         var value = try Scan.parse(body)
         for step in path {
             if let key = step as? String {
@@ -38,7 +42,7 @@ import Testing
         }
         text = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         text += String(repeating: "=", count: (4 - text.count % 4) % 4)
-        return String(decoding: try #require(Data(base64Encoded: text)), as: UTF8.self)
+        return Array(try #require(Data(base64Encoded: text)))
     }
 
     // MARK: Base64
@@ -176,7 +180,7 @@ import Testing
 
     @Test func binaryPartsAreCountedAndLeftAlone() throws {
         let png = Self.b64(Self.pngBytes)
-        let pdf = Self.b64(Array("%PDF-1.7\n%".utf8) + [0xE2, 0xE3, 0xCF, 0xD3] + Array("\n\(Self.token)\n".utf8))
+        let pdf = Self.b64(Array("%PDF-1.7\n%".utf8) + [0xE2, 0xE3, 0xCF, 0xD3] + Array("\nBT /F1 12 Tf ET\n".utf8))
         let bodies: [(String, PayloadKind)] = [
             (#"{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":"\#(png)"}}]}]}"#, .gemini),
             (#"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/pdf","data":"\#(pdf)"}}]}]}"#, .gemini),
@@ -206,6 +210,33 @@ import Testing
             #expect(result.binaryParts == 1, "\(body.prefix(60))")
             #expect(result.findings.isEmpty && result.output == Array(body.utf8), "\(body.prefix(60))")
             #expect(result.decision == .allowed && result.findingsSummary == "binary-\(expected):1")
+        }
+    }
+
+    /// A media type is what the client says, not what the bytes are: a part declared binary is decoded all the same.
+    @Test func aPartDeclaredBinaryIsReadByItsBytes() throws {
+        // A text file sent as an image is text: scanned as text, not counted as an image.
+        let mislabelled =
+            #"{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":"\#(Self.b64(Self.envFile))"}}]}]}"#
+        let text = try Scan.json(mislabelled, kind: .gemini)
+        #expect(text.findings.map(\.detector) == ["github-pat"] && text.binaryParts == 0)
+        let decoded = try Self.decodedPart(text.output, ["contents", 0, "parts", 0, "inlineData", "data"])
+        #expect(decoded == "# settings\nGITHUB_TOKEN=[REDACTED:secret:github-pat:1]\nREGION=eu-west-1\n")
+
+        // Text after a real file's first bytes: counted as that file, its secret replaced in place, its size kept.
+        let bytes = Array("%PDF-1.7\n%".utf8) + [0xE2, 0xE3, 0xCF, 0xD3] + Array("\n\(Self.token)\n".utf8)
+        let pdf =
+            #"{"contents":[{"parts":[{"inlineData":{"mimeType":"application/pdf","data":"\#(Self.b64(bytes))"}}]}]}"#
+        let binary = try Scan.json(pdf, kind: .gemini)
+        #expect(binary.findingsSummary == "github-pat:1,binary-pdf:1" && binary.decision == .redacted)
+        let out = try Self.decodedBytes(binary.output, ["contents", 0, "parts", 0, "inlineData", "data"])
+        #expect(out.count == bytes.count && out.prefix(15) == bytes.prefix(15))
+        #expect(!String(decoding: out, as: UTF8.self).contains(Self.token))
+
+        // A declared image whose base64 does not decode cannot be read.
+        #expect(throws: ScrubError.self) {
+            try Scan.json(
+                #"{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":"iVBOR!"}}]}]}"#, kind: .gemini)
         }
     }
 

@@ -10,8 +10,10 @@ import sys
 # Run as a script; the tests import it only for its constants.
 provider, mode = (sys.argv[1], sys.argv[2]) if __name__ == "__main__" else ("", "")
 stream = mode == "stream"
-# "file": the prompt goes as an attached text file (base64), the way each SDK attaches documents.
-attach = mode == "file"
+# "file": the prompt goes as an attached text file (base64), the way each SDK attaches documents; "file-as-image":
+# the same file declared as a PNG image.
+attach = mode in ("file", "file-as-image")
+file_type = "image/png" if mode == "file-as-image" else "text/plain"
 # "image": the prompt with a one-pixel PNG attached as a data URL.
 # "upload": the prompt goes in a file uploaded with the SDK's files API (multipart/form-data): for OpenAI a batch
 # input file (JSON Lines), for Anthropic a text file; for Gemini a text file sent with its resumable upload protocol
@@ -51,7 +53,7 @@ def run() -> None:
         client = openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
         if attach:
-            data_url = "data:text/plain;base64," + base64.b64encode(prompt.encode()).decode()
+            data_url = f"data:{file_type};base64," + base64.b64encode(prompt.encode()).decode()
             file_part = {"type": "file", "file": {"filename": "notes.txt", "file_data": data_url}}
             messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise the file."}, file_part]}]
         if mode == "parts":
@@ -109,7 +111,7 @@ def run() -> None:
         elif attach:
             from google.genai import types
 
-            file_part = types.Part.from_bytes(data=prompt.encode(), mime_type="text/plain")
+            file_part = types.Part.from_bytes(data=prompt.encode(), mime_type=file_type)
             result["text"] = client.models.generate_content(model="gemini-test", contents=[file_part, "Summarise the file."]).text
         elif mode == "parts":
             from google.genai import types

@@ -235,26 +235,30 @@ def test_a_query_string_that_cannot_be_decoded_is_refused(airlock, standin):
     assert server.state.requests == []
 
 
-def attached_file(body: bytes, provider: str) -> str:
+def attached_file(body: bytes, provider: str, media_type: str = "text/plain") -> str:
     """The text of the file the SDK attached (base64, in a data URL or Gemini inline data), as it arrived."""
     payload = json.loads(body)
     if provider == "openai":
         data_url = payload["messages"][0]["content"][1]["file"]["file_data"]
-        assert data_url.startswith("data:text/plain;base64,")
+        assert data_url.startswith(f"data:{media_type};base64,")
         data = data_url.split(",", 1)[1]
     else:
         part = payload["contents"][0]["parts"][0]
-        data = (part.get("inlineData") or part["inline_data"])["data"]
+        inline = part.get("inlineData") or part["inline_data"]
+        assert (inline.get("mimeType") or inline["mime_type"]) == media_type
+        data = inline["data"]
     url_safe = "-" in data or "_" in data
     return base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_" if url_safe else None).decode()
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini"])
-def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider):
+@pytest.mark.parametrize("mode", ["file", "file-as-image"])
+def test_text_files_attached_as_base64_are_scanned(airlock, standin, provider, mode):
+    """A text file is read as text whatever type the client declares for it."""
     server, _ = standin
-    sdk_reply(airlock, server, provider, "file")
+    sdk_reply(airlock, server, provider, mode)
     received = server.state.requests[-1]
-    text = attached_file(received.body, provider)
+    text = attached_file(received.body, provider, "image/png" if mode == "file-as-image" else "text/plain")
     assert "[REDACTED:secret:github-pat:1]" in text and "[REDACTED:code:python:5-lines:1]" in text
     assert text.startswith("My key is ") and text.endswith("Thanks!")
     assert_no_canary(text)
