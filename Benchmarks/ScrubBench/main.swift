@@ -248,8 +248,8 @@ if CommandLine.arguments.dropFirst().first == "ledger" {
 if CommandLine.arguments.count > 1 {
     // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`), the 1 KiB
     // proxy load body (`small`), the 100 KiB chat request of the latency figures (`request`), or 100 KiB of text
-    // as 20 text parts of one message (`parts`), the OpenAI SDK's headers alone (`headers`), or a request with a
-    // 1 MiB PNG (`image`).
+    // as 20 text parts of one message (`parts`), the OpenAI SDK's headers and a path (`headers`; `BENCH_PATH` sets
+    // the request target, empty for none), or a request with a 1 MiB PNG (`image`).
     let mode = CommandLine.arguments[1]
     // The 10 MiB payload takes seconds to build.
     let large = !["small", "request", "parts", "headers", "image"].contains(mode)

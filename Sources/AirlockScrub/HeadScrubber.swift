@@ -69,7 +69,7 @@ enum HeadScrubber {
     private static let geminiRules: Set = ["gcp-api-key", "gcp-oauth-access-token"]
 
     /// Whether a rule recognises a credential by where it sits rather than by what it is (`Bearer …`, an
-    /// `Authorization` line, a JWT, an assignment): every credential header matches such a rule.
+    /// `Authorization` line, a JWT, an assignment): every credential header or parameter matches such a rule.
     static func isPositional(_ rule: SecretRule) -> Bool {
         switch rule.matcher {
         case .bearer, .basicAuth, .authorizationHeader, .jwt, .assignment: true
@@ -106,11 +106,13 @@ struct RequestTarget {
         bytes = Array(target.utf8)
         pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
         var pieces: [Range<Int>] = []
-        var start = pathEnd + 1
-        while start <= bytes.count, pathEnd < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
-            pieces.append(start..<end)
-            start = end + 1
+        if pathEnd < bytes.count {
+            var start = pathEnd + 1
+            while start <= bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                pieces.append(start..<end)
+                start = end + 1
+            }
         }
         self.pieces = pieces
     }
@@ -293,7 +295,7 @@ extension Scrubber {
             let start = text.count
             switch role {
             case .credential, .cursor:
-                // A credential is read alone: what matters is what it is, not where it sits.
+                // A credential or a cursor is read alone: what matters is what it is, not where it sits.
                 let scheme = "bearer ".utf8
                 withValue(index) { value in
                     let bearer =

@@ -40,6 +40,14 @@ entries:
 """
 
 
+def assert_absent(text: bytes | str, *canaries: str) -> None:
+    """Fails when any canary is in `text`, naming it by position: a failure prints neither the canary nor the text."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = [index for index, canary in enumerate(canaries) if canary in text]
+    assert not found, f"canary {found} reached the output"
+
+
 @pytest.fixture(scope="session")
 def standin(tmp_path_factory) -> tuple[StandinServer, Path]:
     directory = tmp_path_factory.mktemp("standin")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BINARY, TEST_ALLOWLIST, launch, launched
+from conftest import BINARY, TEST_ALLOWLIST, assert_absent, launch, launched
 from test_proxy import proxied_session, read_response
 
 # Unique canaries, one per place a client can put something sensitive.
@@ -361,7 +361,7 @@ def test_admin_listener_serves_health_and_metrics(airlock, standin):
     assert 'airlock_scrub_findings_total{detector="github-pat"} 1' in text
     assert "airlock_open_connections" in text and "airlock_ledger_write_failures_total 0" in text
     assert "airlock_ledger_unwritten_records 0" in text
-    assert BODY_CANARY not in text
+    assert_absent(text, BODY_CANARY)
     assert admin.get(f"{base}/other", timeout=5).status_code == 404
 
 

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import launch, launched
+from conftest import assert_absent, launch, launched
 
 
 def proxied_session(airlock) -> requests.Session:
@@ -430,8 +430,7 @@ def send_log_canaries(airlock) -> None:
 
 
 def assert_no_canaries(output: str) -> None:
-    for canary in (LOG_CANARY, PATH_TOKEN, SECRET_CANARY, SECRET_CANARY[4:]):
-        assert canary not in output
+    assert_absent(output, LOG_CANARY, PATH_TOKEN, SECRET_CANARY, SECRET_CANARY[4:])
 
 
 def test_logs_hold_no_query_strings_bodies_or_credentials(airlock, standin):
