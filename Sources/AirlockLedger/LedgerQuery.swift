@@ -80,7 +80,8 @@ package enum LedgerQuery {
         let order = limit == nil ? "ASC" : "DESC"
         let sql = """
             SELECT r.*, o.seq AS o_seq, o.decision AS o_decision, o.reason AS o_reason, o.duration_ms AS o_duration_ms,
-                   o.upstream_status AS o_upstream_status, o.response_bytes AS o_response_bytes,
+                   o.upstream_status AS o_upstream_status, o.request_bytes AS o_request_bytes,
+                   o.forwarded_bytes AS o_forwarded_bytes, o.response_bytes AS o_response_bytes,
                    o.response_model AS o_response_model, o.input_tokens AS o_input_tokens,
                    o.output_tokens AS o_output_tokens, o.tls_version AS o_tls_version, o.error_type AS o_error_type
             FROM events r LEFT JOIN events o ON o.kind = 'outcome' AND o.request_id = r.request_id
@@ -121,8 +122,8 @@ package enum LedgerQuery {
                 case "id": .column(at("request_id"))
                 case "time": .time(at("time_ms"))
                 case "decision": .decision
-                case "reason", "duration_ms", "upstream_status", "response_bytes", "response_model", "input_tokens",
-                    "output_tokens", "tls_version", "error_type":
+                case "reason", "duration_ms", "upstream_status", "request_bytes", "forwarded_bytes", "response_bytes",
+                    "response_model", "input_tokens", "output_tokens", "tls_version", "error_type":
                     .merged(outcome: at("o_" + name), request: at(name))
                 default: .column(at(name))
                 }
@@ -425,8 +426,11 @@ package enum LedgerQuery {
             for key in keys {
                 var t = groups[key, default: Totals()]
                 t.requests += 1
-                t.requestBytes += int(r["request_bytes"])
-                t.forwardedBytes += int(r["forwarded_bytes"])
+                // A WebSocket message's bytes are in its session's totals already.
+                if r["method"] != .text("WEBSOCKET") {
+                    t.requestBytes += int(r["request_bytes"])
+                    t.forwardedBytes += int(r["forwarded_bytes"])
+                }
                 t.responseBytes += int(r["response_bytes"])
                 t.input += int(r["input_tokens"])
                 t.output += int(r["output_tokens"])

@@ -48,6 +48,26 @@ package struct ErrorResponse: Error, Sendable {
         return "{\"error\":\(error)}"
     }
 
+    /// The refusal of one WebSocket message as an OpenAI Realtime `error` event, which the SDK yields to the
+    /// application while the session goes on.
+    package func realtimeErrorEvent() -> String {
+        let fields = [
+            ("type", JSON.string(type)), ("code", JSON.string(reason)), ("message", JSON.string(message)),
+            ("param", "null"), ("event_id", "null"), ("host", JSON.string(host)), ("reason", JSON.string(reason)),
+        ]
+        let error = "{" + fields.map { "\(JSON.string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        return
+            "{\"type\":\"error\",\"event_id\":\"event_airlock_\(UInt64.random(in: 0...UInt64.max))\",\"error\":\(error)}"
+    }
+
+    /// The refusal as a WebSocket close frame's reason: the reason code, then as much of the message as fits in
+    /// the frame's 123 bytes, cut at a character boundary.
+    package func closeReason() -> String {
+        var text = reason + ": " + message
+        while text.utf8.count > 123 { text.removeLast() }
+        return text
+    }
+
     package static func googleStatus(_ status: HTTPResponseStatus) -> String {
         switch status.code {
         case 400: "INVALID_ARGUMENT"

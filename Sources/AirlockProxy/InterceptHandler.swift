@@ -10,7 +10,7 @@ import NIOSSL
 
 /// Serves HTTP/1.1 requests inside an intercepted connection: checks each request against its target and entry,
 /// collects the body (bounded), forwards it over a pooled upstream connection and streams the response back.
-final class InterceptHandler: ChannelDuplexHandler {
+final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -35,6 +35,8 @@ final class InterceptHandler: ChannelDuplexHandler {
         var body: ByteBuffer
         var log: DecisionLog
         let keepAlive: Bool
+        /// A WebSocket upgrade: after the upstream's 101 the connection carries a `WebSocketSession`.
+        let webSocket: Bool
         var reused = false
         var retried = false
         var responseStarted = false
@@ -45,12 +47,17 @@ final class InterceptHandler: ChannelDuplexHandler {
         /// `allowed` or `redacted`, for the decision log.
         var decision = "allowed"
 
-        init(head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, keepAlive: Bool) {
+        init(
+            head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, keepAlive: Bool,
+            webSocket: Bool = false
+        ) {
             self.head = head
             self.path = path
             self.body = body
             self.log = log
-            self.keepAlive = keepAlive
+            // After an upgrade request the connection either switches protocols or ends with the response.
+            self.keepAlive = keepAlive && !webSocket
+            self.webSocket = webSocket
         }
     }
 
@@ -217,15 +224,25 @@ final class InterceptHandler: ChannelDuplexHandler {
             refuse(.denied(reason, host: target.host, provider: target.provider), log, context: context)
             return
         }
-        // A protocol upgrade (a WebSocket, such as a realtime API) would carry messages that are never scanned.
+        // A WebSocket (a realtime API) is relayed message by message through the scrubber; any other upgrade
+        // would carry bytes that are never scanned.
+        var webSocket = false
         if head.headers.contains(name: "upgrade") {
-            refuse(
-                .failure(
-                    .notImplemented, reason: "upgrade_not_supported",
-                    message:
-                        "Airlock does not relay protocol upgrades (WebSocket) to inspected hosts: their messages could not be scanned",
-                    host: target.host, provider: target.provider), log, context: context)
-            return
+            switch WebSocketUpgrade.check(head) {
+            case .webSocket:
+                webSocket = true
+            case .invalid(let problem):
+                refuse(badRequest("invalid_websocket_upgrade", problem), log, context: context)
+                return
+            case .otherProtocol:
+                refuse(
+                    .failure(
+                        .notImplemented, reason: "upgrade_not_supported",
+                        message:
+                            "Airlock relays only WebSocket upgrades to inspected hosts: the bytes of another protocol could not be scanned",
+                        host: target.host, provider: target.provider), log, context: context)
+                return
+            }
         }
         let declaredLength = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
         if declaredLength > runtime.configuration.limits.maxRequestBody {
@@ -236,8 +253,11 @@ final class InterceptHandler: ChannelDuplexHandler {
             context.writeAndFlush(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
+        if webSocket, log.event != nil { LedgerRecords.webSocketSession(&log.event!, path: path) }
         let body = context.channel.allocator.buffer(capacity: min(declaredLength, 1 << 20))
-        state = .collecting(Exchange(head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive))
+        state = .collecting(
+            Exchange(
+                head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive, webSocket: webSocket))
     }
 
     /// Origin-form path of a request; absolute-form must name the target.
@@ -306,6 +326,7 @@ final class InterceptHandler: ChannelDuplexHandler {
         var headers = exchange.head.headers
         HopByHop.strip(&headers)
         if headers.contains(name: "expect") { headers.remove(name: "expect") }
+        if exchange.webSocket { WebSocketUpgrade.prepareUpstreamRequest(&headers) }
         // A provider's response is read for its token usage on the way back: ask only for codings that can be.
         if target.provider != nil, let acceptable = UsageTap.readableAcceptEncoding(headers) {
             headers.replaceOrAdd(name: "accept-encoding", value: acceptable)
@@ -376,10 +397,8 @@ final class InterceptHandler: ChannelDuplexHandler {
     /// body that cannot be scanned is refused.
     private func scrub(_ exchange: Exchange, context: ChannelHandlerContext) {
         exchange.scrubbed = true
-        let policy = runtime.scrubPolicy.overriding(
-            secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary)
-        let scrubber = Scrubber(policy: policy)
-        let kind = target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json
+        let scrubber = self.scrubber
+        let kind = payloadKind
         let path = exchange.path
         let headers = exchange.head.headers.map { (name: $0.name, value: $0.value) }
         guard exchange.body.readableBytes > 0 else {
@@ -449,6 +468,15 @@ final class InterceptHandler: ChannelDuplexHandler {
             }
         }
     }
+
+    /// The scrubber with this entry's overrides of the current policy.
+    private var scrubber: Scrubber {
+        Scrubber(
+            policy: runtime.scrubPolicy.overriding(
+                secrets: target.entry.scrubSecrets, code: target.entry.scrubCode, binary: target.entry.scrubBinary))
+    }
+
+    private var payloadKind: PayloadKind { target.provider.flatMap { PayloadKind(rawValue: $0.rawValue) } ?? .json }
 
     /// `decoded`: the body was compressed and the scrubber read it decoded.
     private func finishScrub(
@@ -653,7 +681,20 @@ extension InterceptHandler: UpstreamResponseReceiver {
         }
         var headers = head.headers
         HopByHop.stripResponse(&headers)
-        if !exchange.keepAlive || quiescing { headers.add(name: "connection", value: "close") }
+        if exchange.webSocket && head.status == .switchingProtocols {
+            if let problem = WebSocketUpgrade.problem(inResponse: head.headers) {
+                exchange.upstream?.close()
+                refuse(
+                    .failure(
+                        .badGateway, reason: "upstream_upgrade_invalid", message: problem, host: target.host,
+                        provider: target.provider), exchange.log, context: context)
+                return
+            }
+            headers.add(name: "connection", value: "Upgrade")
+            headers.add(name: "upgrade", value: "websocket")
+        } else if !exchange.keepAlive || quiescing {
+            headers.add(name: "connection", value: "close")
+        }
         context.write(
             wrapOutboundOut(
                 .head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))),
@@ -675,6 +716,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
 
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
         guard case .forwarding(let exchange) = state, let context else { return }
+        if exchange.webSocket && exchange.status == 101 {
+            startWebSocket(exchange, context: context)
+            return
+        }
         responseLog(exchange).emit(runtime, decision: exchange.decision, status: exchange.status)
         state = .idle
         let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
@@ -700,6 +745,59 @@ extension InterceptHandler: UpstreamResponseReceiver {
             return
         }
         failExchange(error, context: context)
+    }
+}
+
+extension InterceptHandler {
+    /// The upstream switched protocols: both connections leave HTTP for WebSocket frames, and a session relays
+    /// them. The pipelines change once the current read has been handled.
+    private func startWebSocket(_ exchange: Exchange, context: ChannelHandlerContext) {
+        state = .refused
+        responseDeadline = nil
+        guard let upstreamHandler = exchange.upstream, let upstream = upstreamHandler.handOver() else {
+            exchange.log.emit(runtime, decision: "error", status: 101, reason: "upstream_closed")
+            context.close(promise: nil)
+            return
+        }
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        let log = exchange.log
+        let session = WebSocketSession(
+            runtime: runtime, target: target, path: exchange.path, kind: payloadKind, scrubber: scrubber, log: log)
+        let handlers = WebSocketSession.handlers(
+            for: session, maxMessage: runtime.configuration.limits.maxRequestBody)
+        let runtime = self.runtime
+        let sessionLog = log
+        context.eventLoop.assumeIsolated().execute {
+            do {
+                guard context.channel.isActive, upstream.isActive else { throw UpstreamError.connectionClosed }
+                let clientSync = context.pipeline.syncOperations
+                let upstreamSync = upstream.pipeline.syncOperations
+                try clientSync.addHandlers(handlers.client, position: .last)
+                try upstreamSync.addHandlers(handlers.upstream, position: .last)
+                // The HTTP decoders go last: bytes either side sent after the upgrade pass on to the frame decoders.
+                upstreamSync.removeHandler(upstreamHandler, promise: nil)
+                if let validator = try? upstreamSync.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                    upstreamSync.removeHandler(validator, promise: nil)
+                }
+                upstreamSync.removeHandler(try upstreamSync.handler(type: HTTPRequestEncoder.self), promise: nil)
+                // Frames that came with the 101 are relayed when the decoder leaves; they go out then.
+                let decoderGone = upstream.eventLoop.makePromise(of: Void.self)
+                upstreamSync.removeHandler(
+                    try upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self),
+                    promise: decoderGone)
+                let client = context.channel
+                decoderGone.futureResult.whenComplete { _ in client.flush() }
+                clientSync.removeHandler(context: context, promise: nil)
+                clientSync.removeHandler(try clientSync.handler(type: HTTPResponseEncoder.self), promise: nil)
+                clientSync.removeHandler(
+                    try clientSync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+                context.channel.flush()
+            } catch {
+                sessionLog.emit(runtime, decision: "error", status: 101, reason: "upstream_closed")
+                upstream.close(promise: nil)
+                context.close(promise: nil)
+            }
+        }
     }
 }
 

@@ -101,6 +101,17 @@ enum LedgerRecords {
         return RequestPath.redactedForLog(raw) == raw ? LedgerEvent.safeIdentifier(raw) : LedgerEvent.unsafeIdentifier
     }
 
+    /// A WebSocket session's record: the operation is `realtime`, and OpenAI names the model in the query
+    /// (`?model=`).
+    static func webSocketSession(_ event: inout LedgerEvent, path: String) {
+        event.operation = "realtime"
+        guard event.requestModel == nil, let query = path.split(separator: "?", maxSplits: 1).dropFirst().first
+        else { return }
+        for pair in query.split(separator: "&") where pair.hasPrefix("model=") {
+            event.requestModel = modelName(String(pair.dropFirst(6)).removingPercentEncoding)
+        }
+    }
+
     /// What the scrubber learned: operation, model, stream flag, sizes and findings.
     static func scrubbed(_ event: inout LedgerEvent, _ result: ScrubResult, received: Int) {
         if result.operation != .other { event.operation = result.operation.rawValue }

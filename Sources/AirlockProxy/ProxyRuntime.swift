@@ -102,6 +102,9 @@ struct DecisionLog {
     var event: LedgerEvent?
     var intentWritten = false
     var responseBytes = 0
+    /// A WebSocket session's totals of its client's messages: bytes received and forwarded (its outcome carries
+    /// them; the request record was written before any message).
+    var messageBytes: (received: Int, forwarded: Int)?
     var tlsVersion: String?
     var usage: TokenUsage?
 
@@ -149,6 +152,8 @@ struct DecisionLog {
             outcome.durationMs = Int(elapsed.nanoseconds / 1_000_000)
             outcome.upstreamStatus = status > 0 ? Int(status) : nil
             outcome.responseBytes = responseBytes
+            outcome.requestBytes = messageBytes?.received
+            outcome.forwardedBytes = messageBytes?.forwarded
             outcome.tlsVersion = tlsVersion
             outcome.inputTokens = usage?.inputTokens
             outcome.outputTokens = usage?.outputTokens
@@ -157,6 +162,9 @@ struct DecisionLog {
                 outcome.decision = .error
                 outcome.reason = reason
                 outcome.errorType = reason
+            } else if decision == "redacted" && record.decision != .redacted {
+                // A WebSocket session whose messages the scrubber changed after its record was written.
+                outcome.decision = .redacted
             }
             ledger.append(outcome)
         } else {

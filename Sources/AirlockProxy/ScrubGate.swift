@@ -69,7 +69,10 @@ enum ScrubGate {
             || (media.count > 5 && media.suffix(5).equalsIgnoringASCIICase("+json"))
     }
 
-    static func blockedResponse(_ result: ScrubResult, host: String, provider: Provider?) -> ErrorResponse {
+    /// `unit`: what was blocked, as the client is told (`request`, or a WebSocket `message`).
+    static func blockedResponse(
+        _ result: ScrubResult, host: String, provider: Provider?, unit: String = "request"
+    ) -> ErrorResponse {
         let blocked = result.findings.filter { $0.action == .block }
         var named = blocked.prefix(8).map { "\($0.detector) at \($0.path)" }.joined(separator: ", ")
         if blocked.count > 8 { named += " and \(blocked.count - 8) more" }
@@ -80,7 +83,7 @@ enum ScrubGate {
         let what = names.filter { kinds.contains($0.0) }.map(\.1).joined(separator: " and ")
         return ErrorResponse(
             status: .forbidden, type: "airlock_denied", reason: "scrubber_blocked",
-            message: "Airlock blocked this request because it contains \(what): \(named). Nothing was sent.",
+            message: "Airlock blocked this \(unit) because it contains \(what): \(named). Nothing was sent.",
             host: host, provider: provider)
     }
 

@@ -150,7 +150,8 @@ final class UpstreamPool {
                             try NIOSSLClientHandler(context: runtime.upstreamTLS, serverHostname: key.host))
                         try sync.addHandler(RecordCoalescer())
                     }
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .dropBytes)
+                    // After a WebSocket upgrade, frames that came with the 101 pass on to the frame decoder.
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try sync.addHandler(UpstreamConnectionHandler(key: key))
                 }
             }
@@ -189,7 +190,7 @@ extension UpstreamError {
 
 /// The handler at the end of an upstream connection's pipeline: sends one request at a time and relays the
 /// response to its receiver, reading from the upstream only while the client can take more bytes.
-final class UpstreamConnectionHandler: ChannelDuplexHandler {
+final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
@@ -201,6 +202,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var responseKeepAlive = true
     private var active = true
+    /// Switched to WebSocket: the connection belongs to a session now.
+    private var upgraded = false
     /// When the connection last went back to the pool.
     var idleSince = NIODeadline.now()
 
@@ -261,6 +264,17 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         context?.close(promise: nil)
     }
 
+    /// After a 101 the connection is handed to a WebSocket session: it never returns to the pool, and this handler
+    /// lets go of it.
+    func handOver() -> (any Channel)? {
+        guard let context, active else { return nil }
+        upgraded = true
+        active = false
+        receiver = nil
+        pool?.remove(self)
+        return context.channel
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         guard let receiver else { return }
@@ -273,6 +287,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         case .end(let trailers):
             self.receiver = nil
             receiver.upstreamResponseEnd(trailers)
+            if upgraded { return }
             if responseKeepAlive && active {
                 pool?.release(self)
             } else {

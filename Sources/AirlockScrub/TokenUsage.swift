@@ -1,6 +1,6 @@
 /// Token usage and the response model, read from provider responses: OpenAI's `usage` (also the final streamed
 /// chunk and Responses' `response.completed`), Anthropic's `usage` (`message_start` and `message_delta` when
-/// streamed; input counts cache reads and writes) and Gemini's `usageMetadata`.
+/// streamed; input counts cache reads and writes) and Gemini's `usageMetadata` (also the Live API's).
 package struct TokenUsage: Sendable, Equatable {
     package var inputTokens: Int?
     package var outputTokens: Int?
@@ -45,8 +45,9 @@ package struct TokenUsage: Sendable, Equatable {
         }
         if let metadata = object["usageMetadata"], case .object = metadata {
             if let input = integer(metadata["promptTokenCount"]) { inputTokens = input }
-            let output =
-                (integer(metadata["candidatesTokenCount"]) ?? 0) + (integer(metadata["thoughtsTokenCount"]) ?? 0)
+            // `responseTokenCount` in the Live API's messages.
+            let candidates = integer(metadata["candidatesTokenCount"]) ?? integer(metadata["responseTokenCount"])
+            let output = (candidates ?? 0) + (integer(metadata["thoughtsTokenCount"]) ?? 0)
             if output > 0 { outputTokens = output }
         }
         // Anthropic's message_start and OpenAI Responses' events nest the message.

@@ -146,6 +146,47 @@ import Testing
         #expect(userRows.map { $0.joined(separator: " ") } == ["user requests", "- 3", "alice 1"])
     }
 
+    /// A WebSocket session's outcome carries the bytes of all its messages; the records of the messages the
+    /// scrubber changed carry their own findings, and their bytes are not counted twice.
+    @Test func webSocketSessionsAreCountedOnce() throws {
+        let (store, _) = try Self.temporaryStore()
+        var session = Self.event(1)
+        session.method = "GET"
+        session.operation = "realtime"
+        session.requestBytes = 0
+        var message = Self.event(2)
+        message.method = "WEBSOCKET"
+        message.decision = .redacted
+        message.findings = "github-pat:1"
+        message.requestBytes = 300
+        message.forwardedBytes = 290
+        var messageOutcome = LedgerEvent(kind: .outcome, requestID: "r2", time: 1_700_000_000_003)
+        messageOutcome.durationMs = 1
+        var sessionOutcome = LedgerEvent(kind: .outcome, requestID: "r1", time: 1_700_000_000_009)
+        sessionOutcome.upstreamStatus = 101
+        sessionOutcome.decision = .redacted
+        sessionOutcome.requestBytes = 1000
+        sessionOutcome.forwardedBytes = 990
+        sessionOutcome.responseBytes = 4000
+        _ = try store.append([session, message, messageOutcome, sessionOutcome])
+        let rows = try LedgerQuery.requests(store, LedgerFilter())
+        #expect(rows[0]["request_bytes"] == .int(1000) && rows[0]["forwarded_bytes"] == .int(990))
+        #expect(rows[0]["decision"] == .text("redacted") && rows[0]["upstream_status"] == .int(101))
+        #expect(rows[1]["request_bytes"] == .int(300) && rows[1]["decision"] == .text("redacted"))
+        var byHost = LedgerQuery.Stats(by: .host)
+        var byDetector = LedgerQuery.Stats(by: .detector)
+        try LedgerQuery.forEachRequest(store, LedgerFilter()) {
+            byHost.add($0)
+            byDetector.add($0)
+        }
+        let host = byHost.render().split(separator: "\n")[1].split(separator: " ")
+        // requests, redacted, bytes in, bytes forwarded, bytes out
+        #expect(Array(host[1...5]) == ["2", "2", "1000", "990", "4000"])
+        let detector = byDetector.render().split(separator: "\n").first { $0.hasPrefix("github-pat") }
+        // The message's bytes are its session's (under "(none)" here).
+        #expect(detector?.split(separator: " ").prefix(5) == ["github-pat", "1", "1", "0", "0"])
+    }
+
     /// JSON output: every field in documented order, text escaped, `stream` a boolean, `findings` an object.
     @Test func jsonOutputIsStableAndEscaped() throws {
         let tricky = "quote \" backslash \\ tab \t newline \n bell \u{07} é 日本"

@@ -24,6 +24,18 @@ import Testing
                 #"{"type":"response.completed","response":{"model":"m","usage":{"input_tokens":5,"output_tokens":6}}}"#
                     .utf8))
         #expect(responses.inputTokens == 5 && responses.outputTokens == 6)
+        var live = TokenUsage()
+        live.absorb(
+            json: Array(
+                #"{"serverContent":{"turnComplete":true},"usageMetadata":{"promptTokenCount":5,"responseTokenCount":2}}"#
+                    .utf8))
+        #expect(live.inputTokens == 5 && live.outputTokens == 2)
+        var realtime = TokenUsage()
+        realtime.absorb(
+            json: Array(
+                #"{"type":"response.done","response":{"usage":{"total_tokens":12,"input_tokens":9,"output_tokens":3}}}"#
+                    .utf8))
+        #expect(realtime.inputTokens == 9 && realtime.outputTokens == 3)
     }
 
     @Test func ignoresWhatIsNotUsage() {

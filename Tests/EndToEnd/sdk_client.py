@@ -22,6 +22,8 @@ file_type = "image/png" if mode == "file-as-image" else "text/plain"
 # prompt as a file uploaded in pieces of AIRLOCK_TEST_PIECE bytes (Gemini's resumable upload, OpenAI's
 # `upload_file_chunked`). "transcribe": an OpenAI transcription of a short WAV clip, with the prompt as its `prompt`
 # field. "parts": the prompt cut in two at byte AIRLOCK_TEST_CUT, sent as two text parts of one message.
+# "realtime": OpenAI's Realtime API over a WebSocket (the prompt as the session's instructions and as a user message,
+# then a response); "live": Gemini's Live API over a WebSocket (the prompt as the system instruction and as a turn).
 WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
@@ -35,7 +37,9 @@ result: dict = {}
 def sdk_error(error: Exception) -> None:
     """What the SDK made of a refusal: status, the message it parsed out of the error JSON, and its type."""
     status = getattr(error, "status_code", None) or getattr(error, "code", None)
-    result["error"] = {"status": status, "message": str(getattr(error, "message", error)), "class": type(error).__name__}
+    # Gemini's Live API errors are a close frame's code and reason: the reason is the SDK's `details`.
+    message = getattr(error, "message", None) or getattr(error, "details", None) or error
+    result["error"] = {"status": status, "message": str(message), "class": type(error).__name__}
 
 
 try:
@@ -46,8 +50,54 @@ try:
 except ImportError:  # pragma: no cover
     SDK_ERRORS = ()
 
+def realtime(client) -> None:
+    """One Realtime session: every event the SDK yields until the response is done, by type; errors in full."""
+    events = []
+    with client.realtime.connect(model="gpt-realtime") as connection:
+        connection.session.update(session={"type": "realtime", "instructions": prompt})
+        connection.conversation.item.create(item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
+        connection.response.create()
+        for event in connection:
+            events.append(event.type)
+            if event.type == "error":
+                result.setdefault("errors", []).append({"code": event.error.code, "type": event.error.type, "message": event.error.message})
+            if event.type == "response.done":
+                result["usage"] = event.response.usage.model_dump(exclude_none=True)
+                break
+    result["text"] = ",".join(events)
+
+
+def live(client) -> None:
+    """One Live session with a text turn: the messages' text and usage, or the error the SDK raised."""
+    import asyncio
+
+    async def session() -> None:
+        config = {"response_modalities": ["TEXT"], "system_instruction": prompt}
+        async with client.aio.live.connect(model="gemini-live-test", config=config) as live_session:
+            await live_session.send_client_content(turns={"role": "user", "parts": [{"text": prompt}]}, turn_complete=True)
+            text = ""
+            async for message in live_session.receive():
+                if message.text:
+                    text += message.text
+                if message.usage_metadata:
+                    result["usage"] = message.usage_metadata.model_dump(exclude_none=True)
+                if message.server_content and message.server_content.turn_complete:
+                    break
+            result["text"] = text
+
+    asyncio.run(session())
+
+
 def run() -> None:
-    if provider == "openai":
+    if provider == "openai" and mode == "realtime":
+        import openai
+
+        realtime(openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=0))
+    elif provider == "gemini" and mode == "live":
+        from google import genai
+
+        live(genai.Client(api_key=api_key or "test-not-a-real-key"))
+    elif provider == "openai":
         import openai
 
         client = openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import gzip
+import hashlib
 import json
 import socket
 import ssl
+import struct
 import threading
 import time
 import zlib
@@ -72,8 +75,20 @@ class Recorded:
 
 
 @dataclass
+class Frame:
+    """One WebSocket frame as it reached the stand-in."""
+
+    path: str
+    opcode: int
+    data: bytes
+    masked: bool
+    rsv: int
+
+
+@dataclass
 class StandinState:
     requests: list[Recorded] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
     connections: int = 0
     sse_release: threading.Event = field(default_factory=threading.Event)
     sse_first_sent: threading.Event = field(default_factory=threading.Event)
@@ -84,6 +99,7 @@ class StandinState:
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.frames.clear()
             self.connections = 0
         self.compress = False
         self.sse_release.clear()
@@ -130,6 +146,10 @@ class Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
+        if (self.headers.get("Upgrade") or "").lower() == "websocket":
+            self._record(b"")
+            self._websocket(self.path.split("?", 1)[0])
+            return
         body = self._body()
         self._record(body)
         path = self.path.split("?", 1)[0]
@@ -161,6 +181,30 @@ class Handler(BaseHTTPRequestHandler):
                 "body": body.decode("utf-8", "replace"),
             }
             self._send(200, json.dumps(echo).encode(), extra={"X-Standin": "1"})
+
+    def _websocket(self, path: str) -> None:
+        """A WebSocket endpoint: OpenAI's Realtime API (`/v1/realtime`), Gemini's Live API (`…BidiGenerateContent`),
+        or else an echo."""
+        self.close_connection = True
+        if path == "/ws-refused":
+            self._send(403, json.dumps({"error": {"message": "no realtime for this key", "type": "invalid_request_error"}}).encode())
+            return
+        accept = base64.b64encode(hashlib.sha1((self.headers["Sec-WebSocket-Key"] + WS_GUID).encode()).digest()).decode()
+        head = f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        # The Realtime API speaks first; its first event comes in the same write as the 101.
+        first = ws_event({"type": "session.created", "event_id": "event_1", "session": {"id": "sess_1"}}) if path == "/v1/realtime" else b""
+        self.wfile.write(head.encode() + first)
+        while (frame := ws_read(self.rfile)) is not None:
+            fin, opcode, data, masked, rsv = frame
+            with self.server.state.lock:
+                self.server.state.frames.append(Frame(path, opcode, data, masked, rsv))
+            if opcode == 8:
+                self.wfile.write(ws_frame(8, data[:2]))
+                return
+            if opcode == 9:
+                self.wfile.write(ws_frame(10, data))
+            elif opcode in (1, 2):
+                self.wfile.write(ws_reply(path, opcode, data))
 
     def _provider(self, provider: str, path: str, body: bytes) -> None:
         request = json.loads(body or b"{}")
@@ -322,6 +366,69 @@ UPLOAD_REPLIES = {
         "id": "file_standin", "type": "file", "filename": "upload", "mime_type": "text/plain", "size_bytes": size,
         "created_at": "2026-01-01T00:00:00Z", "downloadable": False},
 }
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_read(rfile):
+    """One frame: (fin, opcode, unmasked data, whether it was masked, reserved bits), or None at the end."""
+    header = rfile.read(2)
+    if len(header) < 2:
+        return None
+    length = header[1] & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", rfile.read(2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", rfile.read(8))[0]
+    key = rfile.read(4) if header[1] & 0x80 else b""
+    data = rfile.read(length)
+    if key:
+        mask = (key * (length // 4 + 1))[:length]
+        data = (int.from_bytes(data, "big") ^ int.from_bytes(mask, "big")).to_bytes(length, "big")
+    return bool(header[0] & 0x80), header[0] & 0x0F, data, bool(key), header[0] & 0x70
+
+
+def ws_frame(opcode: int, data: bytes, fin: bool = True) -> bytes:
+    """A server frame (unmasked)."""
+    first = bytes([(0x80 if fin else 0) | opcode])
+    if len(data) < 126:
+        return first + bytes([len(data)]) + data
+    if len(data) < 65536:
+        return first + bytes([126]) + struct.pack(">H", len(data)) + data
+    return first + bytes([127]) + struct.pack(">Q", len(data)) + data
+
+
+def ws_event(event: dict) -> bytes:
+    return ws_frame(1, json.dumps(event).encode())
+
+
+def ws_reply(path: str, opcode: int, data: bytes) -> bytes:
+    if path == "/v1/realtime":
+        event = json.loads(data)
+        if event.get("type") != "response.create":
+            return b""
+        done = json.dumps({
+            "type": "response.done", "event_id": "event_2",
+            "response": {"id": "resp_1", "object": "realtime.response", "status": "completed", "output": [],
+                         "usage": {"total_tokens": 12, "input_tokens": 9, "output_tokens": 3}},
+        }).encode()
+        # Sent in three fragments, as a server may, to show that usage is read across them.
+        third = len(done) // 3
+        return ws_frame(1, done[:third], fin=False) + ws_frame(0, done[third:2 * third], fin=False) + ws_frame(0, done[2 * third:])
+    if path.endswith("GenerativeService.BidiGenerateContent"):
+        message = json.loads(data)
+        if "setup" in message:
+            return ws_event({"setupComplete": {}})
+        # The Live API reads both spellings; Google's SDK sends snake_case.
+        content = message.get("clientContent") or message.get("client_content") or {}
+        if content.get("turnComplete") or content.get("turn_complete"):
+            return ws_event({
+                "serverContent": {"modelTurn": {"parts": [{"text": "ok"}]}, "turnComplete": True},
+                "usageMetadata": {"promptTokenCount": 5, "responseTokenCount": 2, "totalTokenCount": 7},
+            })
+        return b""
+    return ws_frame(opcode, data)
+
+
 PROVIDER_ROUTES = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
 PROVIDER_REPLIES = {"openai": _openai, "anthropic": _anthropic, "gemini": _gemini}
 

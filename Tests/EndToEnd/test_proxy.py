@@ -159,23 +159,6 @@ def test_host_header_mismatch_is_refused(airlock, standin):
     assert not server.state.requests
 
 
-def test_websocket_upgrades_are_refused_clearly(airlock, standin):
-    """A realtime WebSocket would carry messages the scrubber never sees: refused before anything goes upstream."""
-    from websockets.exceptions import InvalidStatus
-    from websockets.sync.client import connect
-
-    server, _ = standin
-    server.state.reset()
-    context = ssl.create_default_context(cafile=str(airlock.ca))
-    with pytest.raises(InvalidStatus) as refused:
-        connect("wss://api.openai.com/v1/realtime?model=gpt-realtime", proxy=airlock.proxy, ssl=context, open_timeout=10)
-    response = refused.value.response
-    assert response.status_code == 501
-    error = json.loads(response.body)["error"]
-    assert error["type"] == "airlock_error" and error["reason"] == "upgrade_not_supported"
-    assert not server.state.requests
-
-
 @pytest.mark.parametrize("server_name,reason", [("api.anthropic.com", "sni_mismatch"), (None, "sni_missing")])
 def test_sni_must_name_the_connect_host(airlock, standin, server_name, reason):
     server, _ = standin

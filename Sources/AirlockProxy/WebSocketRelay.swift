@@ -1,0 +1,565 @@
+import AirlockLedger
+import AirlockPolicy
+import AirlockScrub
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// One intercepted WebSocket session to an inspected host (OpenAI's Realtime API, Gemini's Live API): every message
+/// the client sends is scanned by the scrubber before it leaves, like a request body; what the provider sends back
+/// is relayed frame by frame and read for token usage.
+///
+/// - Client messages are taken one at a time, in order: the next is not read while one is being scanned or
+///   recorded. A message the scrubber changes or blocks gets its own ledger record, durable before the message is
+///   forwarded; the session itself was recorded before the upgrade was forwarded, and its outcome (bytes, token
+///   usage, the findings of all its messages) is written when it ends.
+/// - A message that is blocked or cannot be scanned is never forwarded. An OpenAI client gets an `error` event in
+///   the Realtime API's shape and the session goes on; other clients get a close frame (1008, or 1007 for a message
+///   that is not JSON) with the reason code, and the session ends.
+/// - Compression (`permessage-deflate`) is never negotiated: the offer is taken out of the upgrade request, and a
+///   frame with a reserved bit set ends the session as a protocol error.
+/// - A close frame from the client is forwarded with its code only; its reason text is not scanned, so it stays.
+///
+/// Lives on the event loop that the client and upstream connections share.
+final class WebSocketSession {
+    private let runtime: ProxyRuntime
+    private let target: InterceptTarget
+    private let path: String
+    private let kind: PayloadKind
+    private let scrubber: Scrubber
+    private var log: DecisionLog
+    private var client: ChannelHandlerContext?
+    private var upstream: ChannelHandlerContext?
+    /// Client frames waiting for their turn: messages are scanned one at a time, in order.
+    private var pending = CircularBuffer<WebSocketFrame>()
+    /// A message is being scanned or its record written.
+    private var busy = false
+    private var clientReadHeld = false
+    private var upstreamReadHeld = false
+    /// The upstream is in the middle of a fragmented message: frames Airlock sends the client wait for its end.
+    private var upstreamMidMessage = false
+    private var heldForClient: [WebSocketFrame] = []
+    /// A fragmented text message from the upstream, gathered (up to a bound) to read its token usage.
+    private var upstreamText: [UInt8] = []
+    private var closeSentUpstream = false
+    private var closeSentToClient = false
+    /// The close frames written to each side: the connections close once these are out.
+    private var clientClosed: EventLoopFuture<Void>?
+    private var upstreamClosed: EventLoopFuture<Void>?
+    private var finished = false
+    private var failure: String?
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: RepeatedTask?
+    private let idleTimeout: TimeAmount
+
+    // What the session's outcome records.
+    private var clientBytes = 0
+    private var forwardedBytes = 0
+    private var upstreamBytes = 0
+    private var usage = TokenUsage()
+    private var findings: [String: Int] = [:]
+    private var binaryParts = 0
+    private var redacted = false
+
+    /// Text messages larger than this are scanned on the thread pool rather than on the event loop.
+    private static let inlineScanLimit = 256 * 1024
+    /// How much of one fragmented upstream text message is gathered to read its usage.
+    private static let usageReadLimit = 1 << 20
+
+    init(
+        runtime: ProxyRuntime, target: InterceptTarget, path: String, kind: PayloadKind, scrubber: Scrubber,
+        log: DecisionLog
+    ) {
+        self.runtime = runtime
+        self.target = target
+        self.path = path
+        self.kind = kind
+        self.scrubber = scrubber
+        self.log = log
+        self.idleTimeout = .milliseconds(Int64(runtime.configuration.timeouts.idle * 1000))
+    }
+
+    /// The frame codecs and handlers that replace HTTP on each side once the upstream has answered 101.
+    static func handlers(for session: WebSocketSession, maxMessage: Int) -> (
+        client: [any ChannelHandler], upstream: [any ChannelHandler]
+    ) {
+        let frameLimit = min(maxMessage, Int(UInt32.max))
+        let client: [any ChannelHandler] = [
+            WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)),
+            NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: frameLimit),
+            WebSocketClientSide(session: session),
+        ]
+        let upstream: [any ChannelHandler] = [
+            WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)),
+            WebSocketUpstreamSide(session: session),
+        ]
+        return (client, upstream)
+    }
+
+    fileprivate func attach(client context: ChannelHandlerContext) {
+        client = context
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let period = TimeAmount.milliseconds(max(100, min(5_000, idleTimeout.nanoseconds / 2_000_000)))
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            bound.value.checkIdle()
+        }
+    }
+
+    fileprivate func attach(upstream context: ChannelHandlerContext) { upstream = context }
+
+    private func checkIdle() {
+        guard !finished, NIODeadline.now() > lastActivity + idleTimeout else { return }
+        end(code: .goingAway, failure: nil)
+    }
+
+    // MARK: Client to upstream
+
+    fileprivate func fromClient(_ frame: WebSocketFrame) {
+        guard !finished else { return }
+        lastActivity = .now()
+        switch frame.opcode {
+        case .ping, .pong:
+            sendUpstream(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.unmaskedData))
+        case .text, .binary, .connectionClose:
+            pending.append(frame)
+            processNext()
+        default:
+            end(code: .protocolError, failure: "websocket_protocol_error")
+        }
+    }
+
+    fileprivate var holdsClientReads: Bool {
+        busy || !pending.isEmpty || !(upstream?.channel.isWritable ?? true)
+    }
+
+    private func processNext() {
+        while !busy, !finished, let frame = pending.popFirst() {
+            if frame.opcode == .connectionClose {
+                // The code only: the reason is free text the scrubber has not read.
+                var data = ByteBuffer()
+                var payload = frame.unmaskedData
+                if let code = payload.readWebSocketErrorCode() { data.write(webSocketErrorCode: code) }
+                closeSentUpstream = true
+                upstreamClosed = sendUpstream(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+                if closeSentToClient { finish() }
+                continue
+            }
+            scan(frame)
+        }
+        if !holdsClientReads, clientReadHeld, let client {
+            clientReadHeld = false
+            client.read()
+        }
+    }
+
+    private func scan(_ frame: WebSocketFrame) {
+        let bytes = Array(frame.unmaskedData.readableBytesView)
+        clientBytes += bytes.count
+        let (scrubber, kind, path) = (self.scrubber, self.kind, self.path)
+        let work: @Sendable () -> Result<ScrubResult, ScrubError> = {
+            Result { () throws(ScrubError) in try scrubber.scrub(bytes, kind: kind, path: path) }
+        }
+        guard bytes.count > WebSocketSession.inlineScanLimit, let threadPool = runtime.threadPool,
+            let eventLoop = client?.eventLoop
+        else {
+            scanned(work(), frame: frame, size: bytes.count)
+            return
+        }
+        busy = true
+        threadPool.runIfActive(eventLoop: eventLoop, work).assumeIsolated().whenComplete { outcome in
+            self.busy = false
+            switch outcome {
+            case .success(let result): self.scanned(result, frame: frame, size: bytes.count)
+            case .failure:
+                self.refuse(
+                    .failure(
+                        .serviceUnavailable, reason: "scanner_unavailable",
+                        message: "Airlock could not scan this message, so it was not forwarded", host: self.target.host,
+                        provider: self.target.provider), code: .unexpectedServerError,
+                    messageLog: self.messageLog(size: bytes.count))
+            }
+            self.processNext()
+        }
+    }
+
+    /// A record of its own for a message the scrubber changed or refused, as for a request.
+    private func messageLog(size: Int) -> DecisionLog {
+        var message = DecisionLog(method: "WEBSOCKET", host: log.host, uri: path)
+        message.entry = log.entry
+        if var event = log.event {
+            let session = event
+            event = LedgerRecords.skeleton(method: "WEBSOCKET", host: target.host, path: path)
+            event.clientAddress = session.clientAddress
+            event.proxyUser = session.proxyUser
+            event.scheme = session.scheme
+            event.port = session.port
+            event.provider = session.provider
+            event.operation = session.operation
+            event.requestModel = session.requestModel
+            event.credentialID = session.credentialID
+            event.requestBytes = size
+            message.event = event
+        }
+        return message
+    }
+
+    private func scanned(_ outcome: Result<ScrubResult, ScrubError>, frame: WebSocketFrame, size: Int) {
+        guard !finished else { return }
+        let result: ScrubResult
+        switch outcome {
+        case .failure(let error):
+            let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
+            refuse(
+                .failure(
+                    status, reason: error.code,
+                    message: "Airlock could not scan this message (\(error.message)), so it was not forwarded",
+                    host: target.host, provider: target.provider),
+                code: error.code == "invalid_json" ? .dataInconsistentWithMessage : .policyViolation,
+                messageLog: messageLog(size: size))
+            return
+        case .success(let value):
+            result = value
+        }
+        binaryParts += result.binaryParts
+        for (detector, count) in result.countsByDetector {
+            findings[detector, default: 0] += count
+            runtime.metrics?.finding(detector: detector, count: count)
+        }
+        guard !result.findings.isEmpty else {
+            forward(frame.unmaskedData, opcode: frame.opcode)
+            return
+        }
+        var message = messageLog(size: size)
+        message.scrub = ScrubGate.logSummary(result)
+        if message.event != nil { LedgerRecords.scrubbed(&message.event!, result, received: size) }
+        if result.decision == .blocked {
+            refuse(
+                ScrubGate.blockedResponse(result, host: target.host, provider: target.provider, unit: "message"),
+                code: .policyViolation,
+                messageLog: message)
+            return
+        }
+        redacted = redacted || result.decision == .redacted
+        var data = ByteBuffer()
+        if result.changed { data.writeBytes(result.output) } else { data = frame.unmaskedData }
+        guard let ledger = runtime.ledger, var event = message.event, let eventLoop = client?.eventLoop else {
+            message.emit(runtime, decision: result.decision.rawValue, status: 0)
+            forward(data, opcode: frame.opcode)
+            return
+        }
+        // As for a request: the record is durable before the message leaves.
+        event.decision = LedgerRecords.decision(result.decision.rawValue)
+        message.event = event
+        message.intentWritten = true
+        busy = true
+        let promise = eventLoop.makePromise(of: Int64.self)
+        ledger.append(event) { promise.completeWith($0.mapError { $0 as any Error }) }
+        promise.futureResult.assumeIsolated().whenComplete { written in
+            self.busy = false
+            guard !self.finished else { return }
+            switch written {
+            case .success:
+                message.emit(self.runtime, decision: result.decision.rawValue, status: 0)
+                self.forward(data, opcode: frame.opcode)
+            case .failure:
+                message.intentWritten = false
+                self.refuse(
+                    .failure(
+                        .serviceUnavailable, reason: "ledger_unavailable",
+                        message: "Airlock could not record this message in its ledger, so it was not forwarded",
+                        host: self.target.host, provider: self.target.provider), code: .unexpectedServerError,
+                    messageLog: message)
+            }
+            self.processNext()
+        }
+    }
+
+    private func forward(_ data: ByteBuffer, opcode: WebSocketOpcode) {
+        forwardedBytes += data.readableBytes
+        sendUpstream(WebSocketFrame(fin: true, opcode: opcode, data: data))
+    }
+
+    /// Frames to the upstream are masked with a fresh key, as a client's must be.
+    @discardableResult
+    private func sendUpstream(_ frame: WebSocketFrame) -> EventLoopFuture<Void>? {
+        guard let upstream else { return nil }
+        var frame = frame
+        frame.maskKey = .random()
+        return upstream.writeAndFlush(NIOAny(frame))
+    }
+
+    /// A message that is not forwarded. OpenAI's Realtime clients read an `error` event and go on; others are told
+    /// in a close frame, and the session ends.
+    private func refuse(_ response: ErrorResponse, code: WebSocketErrorCode, messageLog: DecisionLog) {
+        let decision = response.reason == "scrubber_blocked" ? "blocked" : "error"
+        messageLog.emit(runtime, decision: decision, status: response.status.code, reason: response.reason)
+        if target.provider == .openai {
+            var data = ByteBuffer()
+            data.writeString(response.realtimeErrorEvent())
+            sendToClient(WebSocketFrame(fin: true, opcode: .text, data: data))
+            return
+        }
+        end(code: code, failure: response.reason, reason: response.closeReason())
+    }
+
+    // MARK: Upstream to client
+
+    fileprivate func fromUpstream(_ frame: WebSocketFrame) {
+        guard !finished else { return }
+        lastActivity = .now()
+        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+            end(code: .protocolError, failure: "upstream_protocol_error")
+            return
+        }
+        let data = frame.unmaskedData
+        upstreamBytes += data.readableBytes
+        switch frame.opcode {
+        case .text where frame.fin && !upstreamMidMessage:
+            readUsage(data.readableBytesView)
+        case .text:
+            upstreamText = Array(data.readableBytesView.prefix(Self.usageReadLimit))
+        case .continuation where !upstreamText.isEmpty:
+            if upstreamText.count + data.readableBytes <= Self.usageReadLimit {
+                upstreamText += data.readableBytesView
+            } else {
+                upstreamText = [0]  // too long to read: skipped, but still marked as text
+            }
+            if frame.fin {
+                readUsage(upstreamText)
+                upstreamText = []
+            }
+        case .connectionClose:
+            closeSentToClient = true
+        default:
+            break
+        }
+        switch frame.opcode {
+        case .text, .binary: upstreamMidMessage = !frame.fin
+        case .continuation: upstreamMidMessage = !frame.fin
+        default: break
+        }
+        guard let client else { return }
+        let relayed = WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: data)
+        if frame.opcode == .connectionClose {
+            clientClosed = client.writeAndFlush(NIOAny(relayed))
+            if closeSentUpstream { finish() }
+            return
+        }
+        client.write(NIOAny(relayed), promise: nil)
+        if !upstreamMidMessage && !heldForClient.isEmpty {
+            for held in heldForClient { client.write(NIOAny(held), promise: nil) }
+            heldForClient = []
+        }
+    }
+
+    /// Realtime events carry usage in `response.done` (`response.usage`); Gemini's in `usageMetadata`. Each is
+    /// one response's count, so the session adds them up.
+    private func readUsage(_ bytes: some Collection<UInt8>) {
+        let payload = Array(bytes)
+        guard UsageTap.carriesUsage(payload) else { return }
+        var one = TokenUsage()
+        one.absorb(json: payload)
+        if let input = one.inputTokens { usage.inputTokens = (usage.inputTokens ?? 0) + input }
+        if let output = one.outputTokens { usage.outputTokens = (usage.outputTokens ?? 0) + output }
+        if let model = one.responseModel { usage.responseModel = model }
+    }
+
+    fileprivate func upstreamReadComplete() { client?.flush() }
+
+    private func sendToClient(_ frame: WebSocketFrame) {
+        guard let client else { return }
+        if upstreamMidMessage {
+            heldForClient.append(frame)
+            return
+        }
+        client.writeAndFlush(NIOAny(frame), promise: nil)
+    }
+
+    fileprivate var holdsUpstreamReads: Bool { !(client?.channel.isWritable ?? true) }
+
+    fileprivate func holdClientRead() { clientReadHeld = true }
+    fileprivate func holdUpstreamRead() { upstreamReadHeld = true }
+
+    fileprivate func writabilityChanged() {
+        if !holdsUpstreamReads, upstreamReadHeld, let upstream {
+            upstreamReadHeld = false
+            upstream.read()
+        }
+        if !holdsClientReads, clientReadHeld, let client {
+            clientReadHeld = false
+            client.read()
+        }
+    }
+
+    // MARK: Ending
+
+    /// Ends the session from Airlock's side: a close frame to each side that has not had one, then both closed.
+    fileprivate func end(code: WebSocketErrorCode, failure: String?, reason: String = "") {
+        guard !finished else { return }
+        if let failure, self.failure == nil { self.failure = failure }
+        if !closeSentToClient, let client {
+            var data = ByteBuffer()
+            data.write(webSocketErrorCode: code)
+            data.writeString(reason)
+            heldForClient = []
+            upstreamMidMessage = false
+            closeSentToClient = true
+            clientClosed = client.writeAndFlush(
+                NIOAny(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        }
+        if !closeSentUpstream {
+            var data = ByteBuffer()
+            data.write(webSocketErrorCode: code == .goingAway ? .goingAway : .normalClosure)
+            closeSentUpstream = true
+            upstreamClosed = sendUpstream(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        }
+        finish()
+    }
+
+    /// Either side's connection closed.
+    fileprivate func sideClosed(failure: String?) {
+        guard !finished else { return }
+        if let failure, !(closeSentToClient && closeSentUpstream), self.failure == nil { self.failure = failure }
+        finish()
+    }
+
+    /// Writes the session's outcome once and closes both connections after what was written to them.
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        idleCheck?.cancel()
+        pending.removeAll()
+        log.responseBytes = upstreamBytes
+        log.messageBytes = (clientBytes, forwardedBytes)
+        log.usage = usage
+        if !findings.isEmpty || binaryParts > 0 {
+            log.scrub = ScrubLogSummary(
+                decision: redacted ? "redacted" : "allowed", counts: findings.sorted { $0.key < $1.key },
+                binaryParts: binaryParts)
+        }
+        log.emit(
+            runtime, decision: failure == nil ? (redacted ? "redacted" : "allowed") : "error", status: 101,
+            reason: failure)
+        for (context, written) in [(client, clientClosed), (upstream, upstreamClosed)] {
+            guard let channel = context?.channel else { continue }
+            guard let written else {
+                channel.close(promise: nil)
+                continue
+            }
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+        client = nil
+        upstream = nil
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketSession: Sendable {}
+
+/// A client's frames must be masked, and without extension bits (none was agreed to); checked before fragments
+/// are joined, which takes their masks off.
+final class WebSocketClientFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+
+    struct Violation: Error {}
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.maskKey != nil, !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            context.fireErrorCaught(Violation())
+            return
+        }
+        context.fireChannelRead(data)
+    }
+}
+
+/// The client's end of a WebSocket session: whole messages in (fragments joined by the aggregator before it).
+final class WebSocketClientSide: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let session: WebSocketSession
+
+    init(session: WebSocketSession) { self.session = session }
+
+    func handlerAdded(context: ChannelHandlerContext) { session.attach(client: context) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromClient(unwrapInboundIn(data)) }
+
+    func read(context: ChannelHandlerContext) {
+        if session.holdsClientReads { session.holdClientRead() } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session.writabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            session.end(code: .goingAway, failure: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session.sideClosed(failure: "client_closed")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Oversized or malformed frames: the message is not forwarded, and the session ends.
+        let tooLarge =
+            (error as? NIOWebSocketError) == .invalidFrameLength
+            || (error as? NIOWebSocketFrameAggregator.Error) == .accumulatedFrameSizeIsTooLarge
+        session.end(
+            code: tooLarge ? .messageTooLarge : .protocolError,
+            failure: tooLarge ? "message_too_large" : "websocket_protocol_error")
+    }
+}
+
+/// The upstream's end of a WebSocket session: frames relayed to the client as they come.
+final class WebSocketUpstreamSide: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let session: WebSocketSession
+
+    init(session: WebSocketSession) { self.session = session }
+
+    func handlerAdded(context: ChannelHandlerContext) { session.attach(upstream: context) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromUpstream(unwrapInboundIn(data)) }
+
+    func channelReadComplete(context: ChannelHandlerContext) { session.upstreamReadComplete() }
+
+    func read(context: ChannelHandlerContext) {
+        if session.holdsUpstreamReads { session.holdUpstreamRead() } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session.writabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session.sideClosed(failure: "upstream_closed")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        session.end(code: .unexpectedServerError, failure: "upstream_failed")
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketClientSide: Sendable {}
+
+@available(*, unavailable)
+extension WebSocketUpstreamSide: Sendable {}

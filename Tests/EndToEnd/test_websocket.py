@@ -1,0 +1,222 @@
+"""WebSocket sessions through the real proxy (OpenAI's Realtime API, Gemini's Live API): every client message is
+scanned before it leaves, refusals reach the client in the shape its SDK reads, and the ledger records the session,
+each message the scrubber changed, and the session's token usage."""
+from __future__ import annotations
+
+import json
+import ssl
+
+import pytest
+
+from conftest import assert_absent, launched
+from test_clients import with_airlock_env
+from test_ledger import records, wait_for
+from test_proxy import proxied_session
+from test_scrub import AWS_CANARY, GITHUB_CANARY, config, sdk_command
+
+
+LIVE = "GenerativeService.BidiGenerateContent"
+
+
+def text_frames(server, path: str) -> list[bytes]:
+    """Text messages that reached the stand-in at a path (Gemini's SDK writes it with a double slash)."""
+    return [frame.data for frame in server.state.frames if frame.path.endswith(path) and frame.opcode == 1]
+
+
+def sdk_session(airlock, server, provider: str, mode: str) -> dict:
+    server.state.reset()
+    result = with_airlock_env(airlock, sdk_command(provider, mode))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return json.loads(result.stdout)
+
+
+def test_openai_realtime_messages_reach_the_provider_redacted(airlock, standin):
+    server, _ = standin
+    reply = sdk_session(airlock, server, "openai", "realtime")
+    # session.created came in the same write as the 101; response.done in three fragments.
+    assert reply["text"].split(",") == ["session.created", "response.done"], reply
+    assert reply["usage"]["input_tokens"] == 9 and reply["usage"]["output_tokens"] == 3
+    frames = text_frames(server, "/v1/realtime")
+    assert [json.loads(f)["type"] for f in frames] == ["session.update", "conversation.item.create", "response.create"]
+    for frame in frames:
+        assert_absent(frame, GITHUB_CANARY, AWS_CANARY, "vault.lookup(card)")
+    assert "[REDACTED:secret:github-pat:1]" in json.loads(frames[0])["session"]["instructions"]
+    assert "[REDACTED:secret:github-pat:1]" in json.loads(frames[1])["item"]["content"][0]["text"]
+    # Frames to the provider are masked, and no compression was negotiated.
+    assert all(frame.masked and frame.rsv == 0 for frame in server.state.frames)
+    handshake = server.state.requests[-1]
+    assert handshake.path == "/v1/realtime?model=gpt-realtime"
+    assert "sec-websocket-extensions" not in handshake.headers
+
+
+def test_gemini_live_messages_reach_the_provider_redacted(airlock, standin):
+    server, _ = standin
+    reply = sdk_session(airlock, server, "gemini", "live")
+    assert reply.get("text") == "ok", reply.get("error")
+    assert reply["usage"]["prompt_token_count"] == 5
+    frames = [json.loads(f) for f in text_frames(server, LIVE)]
+    assert [next(iter(f)) for f in frames] == ["setup", "client_content"]
+    for frame in frames:
+        assert_absent(json.dumps(frame), GITHUB_CANARY, AWS_CANARY, "vault.lookup(card)")
+    assert "[REDACTED:secret:github-pat:1]" in frames[0]["setup"]["systemInstruction"]["parts"][0]["text"]
+    assert "[REDACTED:secret:github-pat:1]" in frames[1]["client_content"]["turns"][0]["parts"][0]["text"]
+
+
+def test_the_ledger_records_the_session_and_each_message_it_changed(airlock, standin):
+    server, _ = standin
+    sdk_session(airlock, server, "openai", "realtime")
+    rows = wait_for(lambda: [r for r in records(airlock) if r["method"] == "GET" and r["upstream_status"] == 101])
+    assert rows, records(airlock)
+    session = rows[-1]
+    assert session["operation"] == "realtime" and session["request_model"] == "gpt-realtime"
+    assert (session["input_tokens"], session["output_tokens"]) == (9, 3)
+    assert session["decision"] == "redacted"
+    # Bytes of every message the client sent, and of what was forwarded after redaction.
+    sent = [f for f in server.state.frames if f.opcode == 1]
+    assert session["forwarded_bytes"] == sum(len(f.data) for f in sent)
+    assert session["request_bytes"] > 0 and session["response_bytes"] > 0
+    messages = [r for r in records(airlock) if r["method"] == "WEBSOCKET"]
+    # session.update and conversation.item.create each carried the secrets; response.create carried nothing.
+    assert [m["decision"] for m in messages] == ["redacted", "redacted"], messages
+    assert all("github-pat" in m["findings"] and m["credential_id"] == session["credential_id"] for m in messages)
+    assert_absent(json.dumps(records(airlock)), GITHUB_CANARY, AWS_CANARY, "vault.lookup(card)")
+    assert_absent(airlock.output(), GITHUB_CANARY, AWS_CANARY, "vault.lookup(card)")
+
+
+BLOCK = "scrub:\n  secrets: block\n"
+
+
+def test_a_blocked_realtime_message_is_an_error_event_and_the_session_goes_on(tmp_path, standin):
+    server, ca = standin
+    with launched(tmp_path, server, ca, extra=config(tmp_path, BLOCK)) as airlock:
+        reply = sdk_session(airlock, server, "openai", "realtime")
+        # Both messages with secrets were refused; the response was still asked for, and came.
+        assert reply["text"].split(",")[-1] == "response.done", reply
+        assert [e["code"] for e in reply["errors"]] == ["scrubber_blocked", "scrubber_blocked"]
+        assert "github-pat" in reply["errors"][0]["message"]
+        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
+        frames = [json.loads(f)["type"] for f in text_frames(server, "/v1/realtime")]
+        assert frames == ["response.create"]
+        blocked = wait_for(lambda: [r for r in records(airlock) if r["method"] == "WEBSOCKET" and r["decision"] == "blocked"])
+        assert len(blocked) == 2 and blocked[0]["forwarded_bytes"] == 0
+
+
+def test_a_blocked_live_message_closes_the_session_with_the_reason(tmp_path, standin):
+    server, ca = standin
+    with launched(tmp_path, server, ca, extra=config(tmp_path, BLOCK)) as airlock:
+        reply = sdk_session(airlock, server, "gemini", "live")
+        assert reply["error"]["status"] == 1008, reply
+        assert reply["error"]["message"].startswith("scrubber_blocked: "), reply
+        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
+        assert text_frames(server, LIVE) == []
+
+
+def connect(airlock, url: str):
+    """A plain WebSocket client (the `websockets` package) through the proxy, trusting Airlock's CA."""
+    from websockets.sync.client import connect as ws_connect
+
+    context = ssl.create_default_context(cafile=str(airlock.ca))
+    return ws_connect(url, proxy=airlock.proxy, ssl=context, open_timeout=10, compression="deflate")
+
+
+def test_fragmented_binary_and_control_frames_are_relayed_and_scanned(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    secret = json.dumps({"type": "note", "text": f"key {GITHUB_CANARY}"})
+    with connect(airlock, "wss://api.openai.com/v1/echo-ws") as ws:
+        # Fragments are joined and scanned as one message; the echo comes back redacted.
+        ws.send([secret[:20], secret[20:45], secret[45:]])
+        echoed = ws.recv(timeout=10)
+        assert "[REDACTED:secret:github-pat:1]" in json.loads(echoed)["text"]
+        ws.send(secret.encode())
+        echoed = ws.recv(timeout=10)
+        assert isinstance(echoed, bytes) and "[REDACTED:secret:github-pat:1]" in json.loads(echoed)["text"]
+        assert ws.ping(b"airlock").wait(timeout=10)
+        ws.close(code=4000, reason=f"bye {GITHUB_CANARY}")
+    frames = wait_for(lambda: [f for f in server.state.frames if f.opcode == 8])
+    assert frames and frames[0].data == (4000).to_bytes(2, "big")
+    assert [f.opcode for f in server.state.frames] == [1, 2, 9, 8]
+    for frame in server.state.frames:
+        assert_absent(frame.data, GITHUB_CANARY)
+        # The client offered compression; Airlock took the offer out, so every frame is plain.
+        assert frame.masked and frame.rsv == 0
+    assert "sec-websocket-extensions" not in server.state.requests[-1].headers
+
+
+def test_a_message_that_is_not_json_is_not_forwarded(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    with connect(airlock, "wss://api.openai.com/v1/realtime?model=gpt-realtime") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
+        ws.send(f"plain text {GITHUB_CANARY}")
+        event = json.loads(ws.recv(timeout=10))
+        assert event["type"] == "error" and event["error"]["code"] == "invalid_json"
+        assert_absent(json.dumps(event), GITHUB_CANARY)
+    from websockets.exceptions import ConnectionClosedError
+
+    with connect(airlock, f"wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.{LIVE}") as ws:
+        ws.send("not json")
+        with pytest.raises(ConnectionClosedError) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1007 and closed.value.rcvd.reason.startswith("invalid_json: ")
+    assert not [f for f in server.state.frames if f.opcode in (1, 2)]
+
+
+def test_an_upgrade_the_provider_refuses_is_relayed_as_its_response(airlock, standin):
+    from websockets.exceptions import InvalidStatus
+
+    server, _ = standin
+    server.state.reset()
+    with pytest.raises(InvalidStatus) as refused:
+        connect(airlock, "wss://api.openai.com/ws-refused")
+    assert refused.value.response.status_code == 403
+    assert json.loads(refused.value.response.body)["error"]["message"] == "no realtime for this key"
+
+
+def test_other_upgrades_and_malformed_websocket_handshakes_are_refused(airlock, standin):
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    h2c = session.get("https://api.openai.com/v1/models", headers={"Upgrade": "h2c", "Connection": "Upgrade, HTTP2-Settings", "HTTP2-Settings": "AAMAAABkAAQAAP__"}, timeout=20)
+    assert h2c.status_code == 501 and h2c.json()["error"]["reason"] == "upgrade_not_supported"
+    keyless = proxied_session(airlock).get("https://api.openai.com/v1/realtime", headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}, timeout=20)
+    assert keyless.status_code == 400 and keyless.json()["error"]["reason"] == "invalid_websocket_upgrade"
+    posted = proxied_session(airlock).post("https://api.openai.com/v1/realtime", data=b"{}", headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, timeout=20)
+    assert posted.status_code == 400 and "GET" in posted.json()["error"]["message"]
+    assert not server.state.requests
+
+
+def test_a_secret_in_the_upgrade_request_is_read_like_any_request_head(airlock, standin):
+    from websockets.exceptions import InvalidStatus
+
+    server, _ = standin
+    server.state.reset()
+    with pytest.raises(InvalidStatus) as refused:
+        connect(airlock, f"wss://api.openai.com/v1/realtime/{GITHUB_CANARY}")
+    assert refused.value.response.status_code == 403
+    assert_absent(bytes(refused.value.response.body), GITHUB_CANARY)
+    assert not server.state.requests
+
+
+def test_idle_sessions_and_shutdown_end_with_going_away(tmp_path, standin):
+    from websockets.exceptions import ConnectionClosed
+
+    server, ca = standin
+    server.state.reset()
+    for name in ("idle", "stop"):
+        (tmp_path / name).mkdir()
+    with launched(tmp_path / "idle", server, ca, extra=config(tmp_path, "timeouts:\n  idle: 1s\n")) as airlock:
+        with connect(airlock, "wss://api.openai.com/v1/echo-ws") as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == 1001
+    with launched(tmp_path / "stop", server, ca) as airlock:
+        with connect(airlock, "wss://api.openai.com/v1/echo-ws") as ws:
+            ws.send('{"type":"ping"}')
+            assert json.loads(ws.recv(timeout=10)) == {"type": "ping"}
+            assert airlock.stop() == 0
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == 1001
+        rows = records(airlock)
+        assert [(r["method"], r["upstream_status"], r["decision"]) for r in rows] == [("GET", 101, "allowed")]
