@@ -58,6 +58,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (event loops, the ledger writer, the WAL copier, the log writer…)."""
+    totals: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        totals[name] = totals.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return totals
+
+
 def measure(open_session) -> tuple[list[float], float]:
     with open_session() as ws:
         for _ in range(200):  # warm up
@@ -123,11 +136,15 @@ def main() -> None:
                 "wss://api.openai.com/v1/echo-ws", proxy=airlock.proxy, ssl=proxied, compression=None, max_size=None
             )
 
-        before = cpu_seconds(airlock.process.pid)
+        before, threads = cpu_seconds(airlock.process.pid), thread_seconds(airlock.process.pid)
         times, rate = measure(through)
         spent = cpu_seconds(airlock.process.pid) - before
         report("through Airlock", times, rate)
-        print(f"Airlock CPU per message: {spent / (MESSAGES + BURST + 200) * 1e6:.0f} µs (ledger on)")
+        count = MESSAGES + BURST + 200
+        print(f"Airlock CPU per message: {spent / count * 1e6:.0f} µs (ledger on)")
+        after = thread_seconds(airlock.process.pid)
+        by_thread = sorted(((after[n] - threads.get(n, 0)) / count * 1e6, n) for n in after)
+        print("  by thread: " + ", ".join(f"{name} {micros:.0f} µs" for micros, name in reversed(by_thread) if micros >= 1))
     finally:
         airlock.process.terminate()
         airlock.process.wait()

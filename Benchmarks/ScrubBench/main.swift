@@ -136,8 +136,8 @@ func benchEvent() -> LedgerEvent {
 }
 
 /// `airlock-bench ledger`: the store alone, appending 6,400 events in batches of 1, 8, 32 and 128; then the
-/// writer as the proxy drives it, with 32 clients that each wait for a request record to be committed and then
-/// queue its outcome record.
+/// writer as the proxy drives it, with 1 and with 32 clients that each wait for a request record to be committed
+/// and then queue its outcome record (one client: a client that sends its requests one after another).
 func benchLedger() {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -161,14 +161,17 @@ func benchLedger() {
                 batchSize, micros / Double(count), micros / Double(count) * Double(batchSize)))
     }
 
-    let path = directory.appendingPathComponent("writer.sqlite").path
+    for clients in [1, 32] { benchWriter(clients: clients, directory: directory) }
+}
+
+func benchWriter(clients: Int, directory: URL) {
+    let path = directory.appendingPathComponent("writer-\(clients).sqlite").path
     let stats = CommitStats()
     let writer = LedgerWriter(
         store: try! LedgerStore(path: path),
         keys: try! LedgerKeys(signingKey: LedgerKeys.newSigningKey(), credentialKey: LedgerKeys.newCredentialKey()),
         onCommit: { seconds, _, _ in stats.add(seconds) })
     writer.start()
-    let clients = 32
     let duration = 5.0
     let done = DispatchGroup()
     let requests = Counter()
@@ -206,9 +209,9 @@ func benchLedger() {
     print(
         String(
             format:
-                "writer, %d clients: %.0f requests/s, %.1f events per commit, %.1f µs of commit time per request, WAL at most %.1f MiB",
-            clients, Double(total) / duration, Double(total * 2) / Double(commits), commitSeconds * 1e6 / Double(total),
-            Double(largestWAL) / 1_048_576))
+                "writer, %2d clients: %.0f requests/s, %.0f µs waited per request, %.1f events per commit, %.1f µs of commit time per request, WAL at most %.1f MiB",
+            clients, Double(total) / duration, duration * Double(clients) / Double(total) * 1e6,
+            Double(total * 2) / Double(commits), commitSeconds * 1e6 / Double(total), Double(largestWAL) / 1_048_576))
 }
 
 func seconds(_ duration: Duration) -> Double {

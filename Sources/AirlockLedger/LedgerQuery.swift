@@ -73,7 +73,7 @@ package enum LedgerQuery {
         if let v = filter.user { conditions.append("r.proxy_user = ?"); arguments.append(v) }
         if let v = filter.decision {
             conditions.append(
-                "(CASE WHEN o.decision IS NOT NULL THEN o.decision WHEN r.decision IN ('allowed','redacted') AND o.seq IS NULL THEN 'incomplete' ELSE r.decision END) = ?"
+                "(CASE WHEN o.decision IS NOT NULL THEN o.decision WHEN r.decision IN ('allowed','redacted') AND o.seq IS NULL AND r.duration_ms IS NULL THEN 'incomplete' ELSE r.decision END) = ?"
             )
             arguments.append(v)
         }
@@ -110,6 +110,7 @@ package enum LedgerQuery {
         }
         let sources: [Source]
         let decision: Int32
+        let requestDuration: Int32
         let outcomeSeq: Int32
         let outcomeDecision: Int32
 
@@ -129,6 +130,7 @@ package enum LedgerQuery {
                 }
             }
             decision = at("decision")
+            requestDuration = at("duration_ms")
             outcomeSeq = at("o_seq")
             outcomeDecision = at("o_decision")
         }
@@ -146,7 +148,11 @@ package enum LedgerQuery {
 
     private static func merge(_ handle: OpaquePointer, _ plan: Plan) -> LedgerRequest {
         var decision = value(handle, plan.decision)
-        if value(handle, plan.outcomeSeq) == .null, decision == .text("allowed") || decision == .text("redacted") {
+        // A forwarded request's record has no duration until its outcome; one written whole (a WebSocket message)
+        // has one.
+        if value(handle, plan.outcomeSeq) == .null, value(handle, plan.requestDuration) == .null,
+            decision == .text("allowed") || decision == .text("redacted")
+        {
             decision = .text("incomplete")
         }
         if case .text(let outcome) = value(handle, plan.outcomeDecision) { decision = .text(outcome) }

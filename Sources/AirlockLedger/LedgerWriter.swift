@@ -7,7 +7,9 @@ import Foundation
 ///
 /// Batching: an event whose caller waits for it (a request record, which must be durable before the request is
 /// forwarded) is committed at once when the writer has been idle, and otherwise after at most `linger`, so that
-/// under load one transaction carries many records. Events nobody waits for (outcomes, refusals) ride along with
+/// under load one transaction carries many records. When the last batch held only one waiting event, nobody else was
+/// sending: lingering would only delay a client that sends one request after another, so the next one is committed
+/// at once too. Events nobody waits for (outcomes, refusals) ride along with
 /// the next batch, or are committed on their own after `lazyDelay`.
 ///
 /// A failed batch fails every caller waiting in it (their requests are refused, so nothing unrecorded leaves);
@@ -38,6 +40,8 @@ package final class LedgerWriter: @unchecked Sendable {
     /// When the oldest queued event arrived, and when the last batch was committed (uptime, ns).
     private var oldestArrival: UInt64 = 0
     private var lastCommitEnd: UInt64 = 0
+    /// How many events of the last batch had a caller waiting.
+    private var lastBatchWaiting = 0
     private var state = State.busy
     private var closing = false
     private var closed = false
@@ -161,7 +165,7 @@ package final class LedgerWriter: @unchecked Sendable {
         let full = queue.count >= maxBatch
         guard waiting > 0 else { return max(full ? 0 : oldestArrival + lazyDelay, retryNotBefore) }
         // Full, or idle until this request came: commit at once. Busy: let the batch fill for up to `linger`.
-        if full || firstWaitingArrival > lastCommitEnd + linger { return 0 }
+        if full || firstWaitingArrival > lastCommitEnd + linger || lastBatchWaiting <= 1 { return 0 }
         return firstWaitingArrival + linger
     }
 
@@ -202,6 +206,7 @@ package final class LedgerWriter: @unchecked Sendable {
             state = .busy
             let batch = queue
             queue.removeAll(keepingCapacity: true)
+            if !batch.isEmpty { lastBatchWaiting = waiting }
             waiting = 0
             let stopping = closing
             let restartWAL = walRestartDue

@@ -117,7 +117,8 @@ struct DecisionLog {
 
     /// Logs the decision as one preformatted line and records it in the ledger: as the outcome of a request
     /// whose intent is already recorded, else as a complete record of a request that was refused.
-    func emit(_ runtime: ProxyRuntime, decision: String, status: UInt, reason: String? = nil) {
+    /// `recorded`: the ledger already holds this request's complete record (written and waited for by the caller).
+    func emit(_ runtime: ProxyRuntime, decision: String, status: UInt, reason: String? = nil, recorded: Bool = false) {
         let elapsed = NIODeadline.now() - start
         if runtime.logger.logLevel <= .info {
             let micros = elapsed.nanoseconds / 1000
@@ -143,7 +144,7 @@ struct DecisionLog {
         }
         guard decision != "intercept" else { return }
         runtime.metrics?.request(decision: decision, host: entry ?? "(not allowlisted)")
-        guard let ledger = runtime.ledger else { return }
+        guard !recorded, let ledger = runtime.ledger else { return }
         var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
         record.entry = entry
         let now = LedgerRecords.nowMs()

@@ -10,10 +10,11 @@ import NIOWebSocket
 /// the client sends is scanned by the scrubber before it leaves, like a request body; what the provider sends back
 /// is relayed frame by frame and read for token usage.
 ///
-/// - Client messages are taken one at a time, in order: the next is not read while one is being scanned or
-///   recorded. A message the scrubber changes or blocks gets its own ledger record, durable before the message is
-///   forwarded; the session itself was recorded before the upgrade was forwarded, and its outcome (bytes, token
-///   usage, the findings of all its messages) is written when it ends.
+/// - Client messages are scanned one at a time and leave in the order they came. A message the scrubber changes or
+///   blocks gets its own ledger record, durable before the message is forwarded; while one waits for its record, the
+///   next ones are scanned, so their records join the same commit. The session itself was recorded before the
+///   upgrade was forwarded; its outcome (bytes each way, token usage) is written when it ends, and its log line
+///   counts the findings of all its messages.
 /// - A message that is blocked or cannot be scanned is never forwarded. An OpenAI client gets an `error` event in
 ///   the Realtime API's shape and the session goes on; other clients get a close frame (1008, or 1007 for a message
 ///   that is not JSON) with the reason code, and the session ends.
@@ -33,8 +34,14 @@ final class WebSocketSession {
     private var upstream: ChannelHandlerContext?
     /// Client frames waiting for their turn: messages are scanned one at a time, in order.
     private var pending = CircularBuffer<WebSocketFrame>()
-    /// A message is being scanned or its record written.
-    private var busy = false
+    /// A message is being scanned on the thread pool.
+    private var scanning = false
+    /// Scanned messages on their way out, in the order the client sent them: one whose ledger record is being
+    /// written holds back those behind it, while the next messages are scanned and their records join the same
+    /// batch.
+    private var outgoing = CircularBuffer<Outgoing>()
+    /// How many scanned messages may wait to leave before the client's next ones are left unread.
+    private static let outgoingLimit = 64
     private var clientReadHeld = false
     private var upstreamReadHeld = false
     /// The upstream is in the middle of a fragmented message: frames Airlock sends the client wait for its end.
@@ -131,12 +138,18 @@ final class WebSocketSession {
     }
 
     fileprivate var holdsClientReads: Bool {
-        busy || !pending.isEmpty || !(upstream?.channel.isWritable ?? true)
+        scanning || !pending.isEmpty || outgoing.count >= Self.outgoingLimit
+            || !(upstream?.channel.isWritable ?? true)
     }
 
     private func processNext() {
-        while !busy, !finished, let frame = pending.popFirst() {
+        while !scanning, !finished, outgoing.count < Self.outgoingLimit, let frame = pending.popFirst() {
             if frame.opcode == .connectionClose {
+                // After every message before it.
+                guard outgoing.isEmpty else {
+                    pending.prepend(frame)
+                    break
+                }
                 // The code only: the reason is free text the scrubber has not read.
                 var data = ByteBuffer()
                 var payload = frame.unmaskedData
@@ -167,9 +180,9 @@ final class WebSocketSession {
             scanned(work(), frame: frame, size: bytes.count)
             return
         }
-        busy = true
+        scanning = true
         threadPool.runIfActive(eventLoop: eventLoop, work).assumeIsolated().whenComplete { outcome in
-            self.busy = false
+            self.scanning = false
             switch outcome {
             case .success(let result): self.scanned(result, frame: frame, size: bytes.count)
             case .failure:
@@ -228,7 +241,7 @@ final class WebSocketSession {
             runtime.metrics?.finding(detector: detector, count: count)
         }
         guard !result.findings.isEmpty else {
-            forward(frame.unmaskedData, opcode: frame.opcode)
+            send(Outgoing(frame.unmaskedData, opcode: frame.opcode))
             return
         }
         var message = messageLog(size: size)
@@ -246,25 +259,27 @@ final class WebSocketSession {
         if result.changed { data.writeBytes(result.output) } else { data = frame.unmaskedData }
         guard let ledger = runtime.ledger, var event = message.event, let eventLoop = client?.eventLoop else {
             message.emit(runtime, decision: result.decision.rawValue, status: 0)
-            forward(data, opcode: frame.opcode)
+            send(Outgoing(data, opcode: frame.opcode))
             return
         }
-        // As for a request: the record is durable before the message leaves.
+        // As for a request, the record is durable before the message leaves. It is written whole, with its duration
+        // (so it never reads as incomplete): nothing more is learnt about a message once it is forwarded.
         event.decision = LedgerRecords.decision(result.decision.rawValue)
-        message.event = event
-        message.intentWritten = true
-        busy = true
+        event.entry = message.entry
+        event.durationMs = Int((NIODeadline.now() - message.start).nanoseconds / 1_000_000)
+        let waiting = Outgoing(data, opcode: frame.opcode, recorded: false)
+        outgoing.append(waiting)
         let promise = eventLoop.makePromise(of: Int64.self)
         ledger.append(event) { promise.completeWith($0.mapError { $0 as any Error }) }
         promise.futureResult.assumeIsolated().whenComplete { written in
-            self.busy = false
             guard !self.finished else { return }
             switch written {
             case .success:
-                message.emit(self.runtime, decision: result.decision.rawValue, status: 0)
-                self.forward(data, opcode: frame.opcode)
+                message.emit(self.runtime, decision: result.decision.rawValue, status: 0, recorded: true)
+                waiting.recorded = true
             case .failure:
-                message.intentWritten = false
+                waiting.data = nil
+                waiting.recorded = true
                 self.refuse(
                     .failure(
                         .serviceUnavailable, reason: "ledger_unavailable",
@@ -272,13 +287,38 @@ final class WebSocketSession {
                         host: self.target.host, provider: self.target.provider), code: .unexpectedServerError,
                     messageLog: message)
             }
+            self.sendReady()
             self.processNext()
         }
     }
 
-    private func forward(_ data: ByteBuffer, opcode: WebSocketOpcode) {
-        forwardedBytes += data.readableBytes
-        sendUpstream(WebSocketFrame(fin: true, opcode: opcode, data: data))
+    /// A scanned message, to be forwarded once its record (if it needs one) is durable and those before it left.
+    private final class Outgoing {
+        /// Nil for a message that was refused after all (its record could not be written).
+        var data: ByteBuffer?
+        let opcode: WebSocketOpcode
+        var recorded: Bool
+
+        init(_ data: ByteBuffer, opcode: WebSocketOpcode, recorded: Bool = true) {
+            self.data = data
+            self.opcode = opcode
+            self.recorded = recorded
+        }
+    }
+
+    private func send(_ message: Outgoing) {
+        outgoing.append(message)
+        sendReady()
+    }
+
+    /// Forwards the scanned messages at the head of the line whose records are durable.
+    private func sendReady() {
+        while let first = outgoing.first, first.recorded {
+            outgoing.removeFirst()
+            guard let data = first.data else { continue }
+            forwardedBytes += data.readableBytes
+            sendUpstream(WebSocketFrame(fin: true, opcode: first.opcode, data: data))
+        }
     }
 
     /// Frames to the upstream are masked with a fresh key, as a client's must be.
@@ -431,6 +471,7 @@ final class WebSocketSession {
         finished = true
         idleCheck?.cancel()
         pending.removeAll()
+        outgoing.removeAll()
         log.responseBytes = upstreamBytes
         log.messageBytes = (clientBytes, forwardedBytes)
         log.usage = usage

@@ -160,19 +160,22 @@ import Testing
         message.findings = "github-pat:1"
         message.requestBytes = 300
         message.forwardedBytes = 290
-        var messageOutcome = LedgerEvent(kind: .outcome, requestID: "r2", time: 1_700_000_000_003)
-        messageOutcome.durationMs = 1
+        // Written whole: with a duration and no outcome, it is not incomplete.
+        message.durationMs = 1
         var sessionOutcome = LedgerEvent(kind: .outcome, requestID: "r1", time: 1_700_000_000_009)
         sessionOutcome.upstreamStatus = 101
         sessionOutcome.decision = .redacted
         sessionOutcome.requestBytes = 1000
         sessionOutcome.forwardedBytes = 990
         sessionOutcome.responseBytes = 4000
-        _ = try store.append([session, message, messageOutcome, sessionOutcome])
+        _ = try store.append([session, message, sessionOutcome])
         let rows = try LedgerQuery.requests(store, LedgerFilter())
         #expect(rows[0]["request_bytes"] == .int(1000) && rows[0]["forwarded_bytes"] == .int(990))
         #expect(rows[0]["decision"] == .text("redacted") && rows[0]["upstream_status"] == .int(101))
         #expect(rows[1]["request_bytes"] == .int(300) && rows[1]["decision"] == .text("redacted"))
+        var incomplete = LedgerFilter()
+        incomplete.decision = "incomplete"
+        #expect(try LedgerQuery.requests(store, incomplete).isEmpty)
         var byHost = LedgerQuery.Stats(by: .host)
         var byDetector = LedgerQuery.Stats(by: .detector)
         try LedgerQuery.forEachRequest(store, LedgerFilter()) {
