@@ -90,11 +90,11 @@ def test_a_blocked_realtime_message_is_an_error_event_and_the_session_goes_on(tm
     server, ca = standin
     with launched(tmp_path, server, ca, extra=config(tmp_path, BLOCK)) as airlock:
         reply = sdk_session(airlock, server, "openai", "realtime")
+        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
         # Both messages with secrets were refused; the response was still asked for, and came.
         assert reply["text"].split(",")[-1] == "response.done", reply
         assert [e["code"] for e in reply["errors"]] == ["scrubber_blocked", "scrubber_blocked"]
         assert "github-pat" in reply["errors"][0]["message"]
-        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
         frames = [json.loads(f)["type"] for f in text_frames(server, "/v1/realtime")]
         assert frames == ["response.create"]
         blocked = wait_for(lambda: [r for r in records(airlock) if r["method"] == "WEBSOCKET" and r["decision"] == "blocked"])
@@ -105,9 +105,9 @@ def test_a_blocked_live_message_closes_the_session_with_the_reason(tmp_path, sta
     server, ca = standin
     with launched(tmp_path, server, ca, extra=config(tmp_path, BLOCK)) as airlock:
         reply = sdk_session(airlock, server, "gemini", "live")
+        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
         assert reply["error"]["status"] == 1008, reply
         assert reply["error"]["message"].startswith("scrubber_blocked: "), reply
-        assert_absent(json.dumps(reply), GITHUB_CANARY, AWS_CANARY)
         assert text_frames(server, LIVE) == []
 
 
@@ -127,9 +127,11 @@ def test_fragmented_binary_and_control_frames_are_relayed_and_scanned(airlock, s
         # Fragments are joined and scanned as one message; the echo comes back redacted.
         ws.send([secret[:20], secret[20:45], secret[45:]])
         echoed = ws.recv(timeout=10)
+        assert_absent(echoed, GITHUB_CANARY)
         assert "[REDACTED:secret:github-pat:1]" in json.loads(echoed)["text"]
         ws.send(secret.encode())
         echoed = ws.recv(timeout=10)
+        assert_absent(echoed, GITHUB_CANARY)
         assert isinstance(echoed, bytes) and "[REDACTED:secret:github-pat:1]" in json.loads(echoed)["text"]
         assert ws.ping(b"airlock").wait(timeout=10)
         ws.close(code=4000, reason=f"bye {GITHUB_CANARY}")
@@ -150,8 +152,8 @@ def test_a_message_that_is_not_json_is_not_forwarded(airlock, standin):
         assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
         ws.send(f"plain text {GITHUB_CANARY}")
         event = json.loads(ws.recv(timeout=10))
-        assert event["type"] == "error" and event["error"]["code"] == "invalid_json"
         assert_absent(json.dumps(event), GITHUB_CANARY)
+        assert event["type"] == "error" and event["error"]["code"] == "invalid_json"
     from websockets.exceptions import ConnectionClosedError
 
     with connect(airlock, f"wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.{LIVE}") as ws:
