@@ -47,8 +47,9 @@ final class WebSocketSession {
     /// The upstream is in the middle of a fragmented message: frames Airlock sends the client wait for its end.
     private var upstreamMidMessage = false
     private var heldForClient: [WebSocketFrame] = []
-    /// A fragmented text message from the upstream, gathered (up to a bound) to read its token usage.
-    private var upstreamText: [UInt8] = []
+    /// A fragmented text message from the upstream, gathered to read its token usage; nil when none is being
+    /// gathered (the message is binary, or longer than `usageReadLimit`).
+    private var upstreamText: [UInt8]?
     private var closeSentUpstream = false
     private var closeSentToClient = false
     /// The close frames written to each side: the connections close once these are out.
@@ -359,25 +360,21 @@ final class WebSocketSession {
         case .text where frame.fin && !upstreamMidMessage:
             readUsage(data.readableBytesView)
         case .text:
-            upstreamText = Array(data.readableBytesView.prefix(Self.usageReadLimit))
-        case .continuation where !upstreamText.isEmpty:
-            if upstreamText.count + data.readableBytes <= Self.usageReadLimit {
-                upstreamText += data.readableBytesView
-            } else {
-                upstreamText = [0]  // too long to read: skipped, but still marked as text
-            }
-            if frame.fin {
-                readUsage(upstreamText)
-                upstreamText = []
-            }
+            upstreamText = data.readableBytes <= Self.usageReadLimit ? Array(data.readableBytesView) : nil
+        case .continuation:
+            // Taken out while it grows, so that appending does not copy it.
+            guard var text = upstreamText else { break }
+            upstreamText = nil
+            guard text.count + data.readableBytes <= Self.usageReadLimit else { break }
+            text += data.readableBytesView
+            if frame.fin { readUsage(text) } else { upstreamText = text }
         case .connectionClose:
             closeSentToClient = true
         default:
             break
         }
         switch frame.opcode {
-        case .text, .binary: upstreamMidMessage = !frame.fin
-        case .continuation: upstreamMidMessage = !frame.fin
+        case .text, .binary, .continuation: upstreamMidMessage = !frame.fin
         default: break
         }
         guard let client else { return }
