@@ -95,6 +95,7 @@ final class WebSocketSession {
         let frameLimit = min(maxMessage, Int(UInt32.max))
         let client: [any ChannelHandler] = [
             WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)),
+            WebSocketClientFrameCheck(),
             NIOWebSocketFrameAggregator(
                 minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: frameLimit),
             WebSocketClientSide(session: session),
@@ -552,6 +553,12 @@ final class WebSocketClientSide: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Oversized or malformed frames: the message is not forwarded, and the session ends.
+        if error is WebSocketClientFrameCheck.Violation {
+            session.end(
+                code: .protocolError, failure: "websocket_protocol_error",
+                reason: "websocket_protocol_error: client frames must be masked and use no extension bits")
+            return
+        }
         let tooLarge =
             (error as? NIOWebSocketError) == .invalidFrameLength
             || (error as? NIOWebSocketFrameAggregator.Error) == .accumulatedFrameSizeIsTooLarge

@@ -145,6 +145,32 @@ def test_fragmented_binary_and_control_frames_are_relayed_and_scanned(airlock, s
     assert "sec-websocket-extensions" not in server.state.requests[-1].headers
 
 
+def test_unmasked_or_compressed_client_frames_end_the_session_unforwarded(airlock, standin):
+    """A client frame must be masked and use no reserved bit (no extension was agreed to). Such frames are written
+    raw on the client's connection: the session ends with 1002 and the message never reaches the provider."""
+    import os
+
+    from websockets.exceptions import ConnectionClosedError
+
+    server, _ = standin
+    payload = json.dumps({"type": "note", "text": "hello"}).encode()
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    frames = {
+        "unmasked": bytes([0x81, len(payload)]) + payload,
+        "reserved bit": bytes([0xC1, 0x80 | len(payload)]) + mask + masked,
+    }
+    for name, raw in frames.items():
+        server.state.reset()
+        with connect(airlock, "wss://api.openai.com/v1/echo-ws") as ws:
+            ws.socket.sendall(raw)
+            with pytest.raises(ConnectionClosedError) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == 1002, name
+            assert closed.value.rcvd.reason.startswith("websocket_protocol_error: "), name
+        assert not [f for f in server.state.frames if f.opcode in (1, 2)], name
+
+
 def test_a_message_that_is_not_json_is_not_forwarded(airlock, standin):
     server, _ = standin
     server.state.reset()
