@@ -21,6 +21,8 @@ import NIOWebSocket
 /// - Compression (`permessage-deflate`) is never negotiated: the offer is taken out of the upgrade request, and a
 ///   frame with a reserved bit set ends the session as a protocol error.
 /// - A close frame from the client is forwarded with its code only; its reason text is not scanned, so it stays.
+/// - Pings are answered by Airlock on each connection and never relayed: a ping's or pong's payload is free data
+///   that would otherwise leave unscanned.
 ///
 /// Lives on the event loop that the client and upstream connections share.
 final class WebSocketSession {
@@ -129,8 +131,13 @@ final class WebSocketSession {
         guard !finished else { return }
         lastActivity = .now()
         switch frame.opcode {
-        case .ping, .pong:
-            sendUpstream(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.unmaskedData))
+        case .ping:
+            // Answered here: a ping's payload is data the scrubber does not read, so none leaves.
+            guard let client, !closeSentToClient else { return }
+            client.writeAndFlush(
+                NIOAny(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            break  // the provider's pings are answered by Airlock, so a client's pong has nothing to answer
         case .text, .binary, .connectionClose:
             pending.append(frame)
             processNext()
@@ -356,6 +363,16 @@ final class WebSocketSession {
             return
         }
         let data = frame.unmaskedData
+        switch frame.opcode {
+        case .ping:
+            // Answered here, as the client's are: a pong from the client would carry its own payload out.
+            if !closeSentUpstream { sendUpstream(WebSocketFrame(fin: true, opcode: .pong, data: data)) }
+            return
+        case .pong:
+            return
+        default:
+            break
+        }
         upstreamBytes += data.readableBytes
         switch frame.opcode {
         case .text where frame.fin && !upstreamMidMessage:

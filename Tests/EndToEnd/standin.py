@@ -204,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
             if opcode == 9:
                 self.wfile.write(ws_frame(10, data))
             elif opcode in (1, 2):
+                if data == b'{"type":"ping-me"}':
+                    self.wfile.write(ws_frame(9, b"standin"))
                 self.wfile.write(ws_reply(path, opcode, data))
 
     def _provider(self, provider: str, path: str, body: bytes) -> None:

@@ -133,11 +133,16 @@ def test_fragmented_binary_and_control_frames_are_relayed_and_scanned(airlock, s
         echoed = ws.recv(timeout=10)
         assert_absent(echoed, GITHUB_CANARY)
         assert isinstance(echoed, bytes) and "[REDACTED:secret:github-pat:1]" in json.loads(echoed)["text"]
-        assert ws.ping(b"airlock").wait(timeout=10)
+        # A ping is answered by Airlock: its payload is not scanned, so it does not leave. The provider's ping is
+        # answered by Airlock too, so the client's pong cannot carry data out either.
+        assert ws.ping(GITHUB_CANARY.encode()).wait(timeout=10)
+        ws.send('{"type":"ping-me"}')
+        assert json.loads(ws.recv(timeout=10)) == {"type": "ping-me"}
         ws.close(code=4000, reason=f"bye {GITHUB_CANARY}")
     frames = wait_for(lambda: [f for f in server.state.frames if f.opcode == 8])
     assert frames and frames[0].data == (4000).to_bytes(2, "big")
-    assert [f.opcode for f in server.state.frames] == [1, 2, 9, 8]
+    assert [f.opcode for f in server.state.frames] == [1, 2, 1, 10, 8]
+    assert server.state.frames[3].data == b"standin"
     for frame in server.state.frames:
         assert_absent(frame.data, GITHUB_CANARY)
         # The client offered compression; Airlock took the offer out, so every frame is plain.
