@@ -17,7 +17,7 @@ import NIOWebSocket
 ///   counts the findings of all its messages.
 /// - A message that is blocked or cannot be scanned is never forwarded. An OpenAI client gets an `error` event in
 ///   the Realtime API's shape and the session goes on; other clients get a close frame (1008, or 1007 for a message
-///   that is not JSON) with the reason code, and the session ends.
+///   that is not JSON) with the reason code, and the session ends after the messages before it have left.
 /// - Compression (`permessage-deflate`) is never negotiated: the offer is taken out of the upgrade request, and a
 ///   frame with a reserved bit set ends the session as a protocol error.
 /// - A close frame from the client is forwarded with its code only; its reason text is not scanned, so it stays.
@@ -44,6 +44,9 @@ final class WebSocketSession {
     private var outgoing = CircularBuffer<Outgoing>()
     /// How many scanned messages may wait to leave before the client's next ones are left unread.
     private static let outgoingLimit = 64
+    /// The session ends once the messages ahead of its end in `outgoing` have left: nothing more is read from the
+    /// client.
+    private var ending = false
     private var clientReadHeld = false
     private var upstreamReadHeld = false
     /// The upstream is in the middle of a fragmented message: frames Airlock sends the client wait for its end.
@@ -128,7 +131,7 @@ final class WebSocketSession {
     // MARK: Client to upstream
 
     fileprivate func fromClient(_ frame: WebSocketFrame) {
-        guard !finished else { return }
+        guard !finished, !ending else { return }
         lastActivity = .now()
         switch frame.opcode {
         case .ping:
@@ -147,12 +150,12 @@ final class WebSocketSession {
     }
 
     fileprivate var holdsClientReads: Bool {
-        scanning || !pending.isEmpty || outgoing.count >= Self.outgoingLimit
+        scanning || ending || !pending.isEmpty || outgoing.count >= Self.outgoingLimit
             || !(upstream?.channel.isWritable ?? true)
     }
 
     private func processNext() {
-        while !scanning, !finished, outgoing.count < Self.outgoingLimit, let frame = pending.popFirst() {
+        while !scanning, !finished, !ending, outgoing.count < Self.outgoingLimit, let frame = pending.popFirst() {
             if frame.opcode == .connectionClose {
                 // After every message before it.
                 guard outgoing.isEmpty else {
@@ -228,7 +231,7 @@ final class WebSocketSession {
     }
 
     private func scanned(_ outcome: Result<ScrubResult, ScrubError>, frame: WebSocketFrame, size: Int) {
-        guard !finished else { return }
+        guard !finished, !ending else { return }
         let result: ScrubResult
         switch outcome {
         case .failure(let error):
@@ -294,21 +297,29 @@ final class WebSocketSession {
                         .serviceUnavailable, reason: "ledger_unavailable",
                         message: "Airlock could not record this message in its ledger, so it was not forwarded",
                         host: self.target.host, provider: self.target.provider), code: .unexpectedServerError,
-                    messageLog: message)
+                    messageLog: message, at: waiting)
             }
             self.sendReady()
             self.processNext()
         }
     }
 
-    /// A scanned message, to be forwarded once its record (if it needs one) is durable and those before it left.
+    /// A scanned message, to be forwarded once its record (if it needs one) is durable and those before it left;
+    /// or the end of the session, once those before it left.
     private final class Outgoing {
+        struct End {
+            var code: WebSocketErrorCode
+            var failure: String?
+            var reason: String
+        }
+
         /// Nil for a message that was refused after all (its record could not be written).
         var data: ByteBuffer?
         let opcode: WebSocketOpcode
         var recorded: Bool
+        var end: End?
 
-        init(_ data: ByteBuffer, opcode: WebSocketOpcode, recorded: Bool = true) {
+        init(_ data: ByteBuffer?, opcode: WebSocketOpcode, recorded: Bool = true) {
             self.data = data
             self.opcode = opcode
             self.recorded = recorded
@@ -324,6 +335,10 @@ final class WebSocketSession {
     private func sendReady() {
         while let first = outgoing.first, first.recorded {
             outgoing.removeFirst()
+            if let end = first.end {
+                self.end(code: end.code, failure: end.failure, reason: end.reason)
+                return
+            }
             guard let data = first.data else { continue }
             forwardedBytes += data.readableBytes
             sendUpstream(WebSocketFrame(fin: true, opcode: first.opcode, data: data))
@@ -340,8 +355,11 @@ final class WebSocketSession {
     }
 
     /// A message that is not forwarded. OpenAI's Realtime clients read an `error` event and go on; others are told
-    /// in a close frame, and the session ends.
-    private func refuse(_ response: ErrorResponse, code: WebSocketErrorCode, messageLog: DecisionLog) {
+    /// in a close frame, and the session ends after the messages before this one (`place`, when it already waits
+    /// in `outgoing`) have left.
+    private func refuse(
+        _ response: ErrorResponse, code: WebSocketErrorCode, messageLog: DecisionLog, at place: Outgoing? = nil
+    ) {
         let decision = response.reason == "scrubber_blocked" ? "blocked" : "error"
         messageLog.emit(runtime, decision: decision, status: response.status.code, reason: response.reason)
         if target.provider == .openai {
@@ -350,7 +368,28 @@ final class WebSocketSession {
             sendToClient(WebSocketFrame(fin: true, opcode: .text, data: data))
             return
         }
-        end(code: code, failure: response.reason, reason: response.closeReason())
+        endInOrder(Outgoing.End(code: code, failure: response.reason, reason: response.closeReason()), at: place)
+    }
+
+    /// Ends the session once the messages the client sent before this point have left (each waits for its
+    /// record at most): those behind are dropped, and nothing more is read.
+    fileprivate func endInOrder(code: WebSocketErrorCode) {
+        endInOrder(Outgoing.End(code: code, failure: nil, reason: ""), at: nil)
+    }
+
+    private func endInOrder(_ end: Outgoing.End, at place: Outgoing?) {
+        guard !finished, !ending else { return }
+        ending = true
+        pending.removeAll()
+        if let place {
+            place.end = end
+            while let last = outgoing.last, last !== place { outgoing.removeLast() }
+        } else {
+            let marker = Outgoing(nil, opcode: .connectionClose)
+            marker.end = end
+            outgoing.append(marker)
+        }
+        sendReady()
     }
 
     // MARK: Upstream to client
@@ -557,7 +596,7 @@ final class WebSocketClientSide: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            session.end(code: .goingAway, failure: nil)
+            session.endInOrder(code: .goingAway)
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -12,7 +12,7 @@ from conftest import assert_absent, launched
 from test_clients import with_airlock_env
 from test_ledger import records, wait_for
 from test_proxy import proxied_session
-from test_scrub import AWS_CANARY, GITHUB_CANARY, config, sdk_command
+from test_scrub import AWS_CANARY, CODE, GITHUB_CANARY, config, sdk_command
 
 
 LIVE = "GenerativeService.BidiGenerateContent"
@@ -109,6 +109,30 @@ def test_a_blocked_live_message_closes_the_session_with_the_reason(tmp_path, sta
         assert reply["error"]["status"] == 1008, reply
         assert reply["error"]["message"].startswith("scrubber_blocked: "), reply
         assert text_frames(server, LIVE) == []
+
+
+def test_a_session_ended_by_a_refusal_still_forwards_the_messages_before_it(tmp_path, standin):
+    """A redacted message waits for its ledger record; a refused message right behind it ends a Live session, but
+    only after the first has left."""
+    from websockets.exceptions import ConnectionClosedError
+
+    server, ca = standin
+    server.state.reset()
+    with launched(tmp_path, server, ca, extra=config(tmp_path, "scrub:\n  code: block\n")) as airlock:
+        url = f"wss://generativelanguage.googleapis.com/ws/google.ai.generativelanguage.v1beta.{LIVE}"
+        with connect(airlock, url) as ws:
+            ws.send(json.dumps({"setup": {"model": "models/gemini-live", "systemInstruction": {"parts": [{"text": f"key {GITHUB_CANARY}"}]}}}))
+            ws.send(json.dumps({"clientContent": {"turns": [{"role": "user", "parts": [{"text": CODE}]}]}}))
+            with pytest.raises(ConnectionClosedError) as closed:
+                while True:
+                    ws.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason.startswith("scrubber_blocked: ")
+        frames = text_frames(server, LIVE)
+        assert len(frames) == 1, frames
+        assert_absent(frames[0], GITHUB_CANARY)
+        assert "[REDACTED:secret:github-pat:1]" in json.loads(frames[0])["setup"]["systemInstruction"]["parts"][0]["text"]
+        rows = wait_for(lambda: len([r for r in records(airlock) if r["method"] == "WEBSOCKET"]) == 2 and records(airlock))
+        assert sorted(r["decision"] for r in rows if r["method"] == "WEBSOCKET") == ["blocked", "redacted"]
 
 
 def connect(airlock, url: str):
