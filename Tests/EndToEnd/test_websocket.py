@@ -318,3 +318,25 @@ def test_a_plain_websocket_through_a_scheme_http_entry_is_scanned_too(tmp_path, 
         assert_absent(frames[0].data, GITHUB_CANARY)
     finally:
         plain.shutdown()
+
+
+def test_a_browser_style_key_in_the_subprotocol_header(airlock, standin):
+    """A browser names its key in `Sec-WebSocket-Protocol`. An ephemeral client secret passes as it is; a standard
+    API key is read like any secret in a header and redacted."""
+    from websockets.sync.client import connect as ws_connect
+
+    server, _ = standin
+    context = ssl.create_default_context(cafile=str(airlock.ca))
+    ephemeral = "ek_" + "68af296e8e408191a1120ab6383263c2"
+    standard = "sk-" + "Wq4Zt8Ln2Rb6Yc0Hx5Jm" + "T3BlbkFJ" + "Pv7Ks3Dg9Qa1Fu6Ne2Lt"
+    sent = []
+    for key in (ephemeral, standard):
+        server.state.reset()
+        protocols = ["realtime", f"openai-insecure-api-key.{key}", "openai-beta.realtime-v1"]
+        with ws_connect("wss://api.openai.com/v1/realtime?model=gpt-realtime", proxy=airlock.proxy, ssl=context,
+                        open_timeout=10, subprotocols=protocols) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "session.created"
+        sent.append(server.state.requests[-1].headers["sec-websocket-protocol"])
+    assert_absent(sent[1], standard)
+    assert f"openai-insecure-api-key.{ephemeral}" in sent[0]
+    assert "[REDACTED:secret:openai-api-key:1]" in sent[1]
