@@ -547,3 +547,21 @@ def test_large_download_streams_intact(airlock, standin):
             assert chunk == block[: len(chunk)]
             received += len(chunk)
     assert received == size
+
+
+def test_http2_clients_are_answered_in_http1(airlock, standin):
+    """Airlock offers only HTTP/1.1 in ALPN, so a client that prefers HTTP/2 falls back to it; the HTTP/2 preface
+    sent without asking is refused, not forwarded."""
+    server, _ = standin
+    server.state.reset()
+    result = curl(airlock, "https://api.openai.com/v1/echo", "--http2", "--data", "{}", "-w", " %{http_version}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(b" 1.1"), result.stdout[-40:]
+    assert len(server.state.requests) == 1
+    tls = intercepted(airlock)
+    assert tls.selected_alpn_protocol() in (None, "http/1.1")
+    tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    response = read_response(tls)
+    assert response.startswith(b"HTTP/1.1 400 "), response[:200]
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["error"]["reason"] == "malformed_request"
+    assert len(server.state.requests) == 1
