@@ -89,10 +89,6 @@ struct MappingReader {
         }
     }
 
-    func keyNode(_ key: String) -> Node? {
-        mapping.first { $0.key.string == key }?.key
-    }
-
     func value(_ key: String) -> Node? { mapping[key] }
 
     mutating func string(_ key: String) -> String? {

@@ -56,8 +56,6 @@ package struct ByteClass: Sendable, Hashable {
     static let base64URL = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "_-")
     /// `[A-Za-z0-9+/=]`
     static let base64 = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/=")
-    /// `[A-Za-z0-9+/=_-]`
-    static let base64Any = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/=_-")
     /// RFC 4648 base32 upper case.
     static let base32 = ByteClass([0x41...0x5A, 0x32...0x37])
     /// Bech32's data alphabet in upper case.
