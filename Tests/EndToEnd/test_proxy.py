@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -498,7 +499,9 @@ def test_incomplete_request_heads_are_cut_off(tmp_path, standin):
         assert time.time() - started < 5
 
 
-def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
+@contextlib.contextmanager
+def plain_http(tmp_path, standin):
+    """A proxy whose only entry is `plain.test` with scheme http, sent to a plain-HTTP stand-in: (proxy, stand-in)."""
     from standin import PlainStandinServer
 
     server, ca = standin
@@ -508,17 +511,22 @@ def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
     target = f"plain.test:80:127.0.0.1:{plain.server_address[1]}"
     try:
         with launched(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", target]) as instance:
-            body = json.dumps([{"plain": True}] * 100).encode()
-            result = subprocess.run(
-                ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body,
-                 "-H", "Content-Type: application/json"],
-                capture_output=True, timeout=20,
-            )
-        assert json.loads(result.stdout)["body"] == body.decode()
-        assert plain.state.requests[-1].path == "/v1/echo"
-        assert "proxy-authorization" not in plain.state.requests[-1].headers
+            yield instance, plain
     finally:
         plain.shutdown()
+
+
+def test_plain_http_only_where_an_entry_says_so(tmp_path, standin):
+    with plain_http(tmp_path, standin) as (instance, plain):
+        body = json.dumps([{"plain": True}] * 100).encode()
+        result = subprocess.run(
+            ["curl", "-sS", "--proxy", instance.proxy, "http://plain.test/v1/echo", "--data-binary", body,
+             "-H", "Content-Type: application/json"],
+            capture_output=True, timeout=20,
+        )
+    assert json.loads(result.stdout)["body"] == body.decode()
+    assert plain.state.requests[-1].path == "/v1/echo"
+    assert "proxy-authorization" not in plain.state.requests[-1].headers
 
 
 def test_large_upload_with_expect_continue_arrives_intact(standin, tmp_path):

@@ -285,39 +285,31 @@ def test_a_plain_websocket_through_a_scheme_http_entry_is_scanned_too(tmp_path, 
     import base64
     import os
     import socket
-    import threading
 
-    from standin import PlainStandinServer, ws_read
+    from standin import ws_read
+    from test_proxy import plain_http
 
-    server, ca = standin
-    plain = PlainStandinServer()
-    threading.Thread(target=plain.serve_forever, daemon=True).start()
-    allowlist = "version: 1\nentries:\n  - host: plain.test\n    scheme: http\n    ports: [80]\n    purpose: a plain-HTTP service, on purpose\n"
-    target = f"plain.test:80:127.0.0.1:{plain.server_address[1]}"
-    try:
-        with launched(tmp_path, server, ca, allowlist=allowlist, extra=["--connect-to", target]) as airlock:
-            with socket.create_connection(("127.0.0.1", airlock.port), timeout=10) as sock:
-                key = base64.b64encode(os.urandom(16)).decode()
-                sock.sendall(
-                    f"GET http://plain.test/v1/echo-ws HTTP/1.1\r\nHost: plain.test\r\nUpgrade: websocket\r\n"
-                    f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
-                reader = sock.makefile("rb")
-                status = reader.readline()
-                assert status.startswith(b"HTTP/1.1 101"), status
-                while reader.readline() not in (b"\r\n", b""):
-                    pass
-                payload = json.dumps({"type": "note", "text": f"key {GITHUB_CANARY}"}).encode()
-                mask = os.urandom(4)
-                sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-                fin, opcode, data, masked, _ = ws_read(reader)
-                assert_absent(data, GITHUB_CANARY)
-                assert opcode == 1 and not masked
-                assert "[REDACTED:secret:" in json.loads(data)["text"]
+    with plain_http(tmp_path, standin) as (airlock, plain):
+        with socket.create_connection(("127.0.0.1", airlock.port), timeout=10) as sock:
+            key = base64.b64encode(os.urandom(16)).decode()
+            sock.sendall(
+                f"GET http://plain.test/v1/echo-ws HTTP/1.1\r\nHost: plain.test\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+            reader = sock.makefile("rb")
+            status = reader.readline()
+            assert status.startswith(b"HTTP/1.1 101"), status
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            payload = json.dumps({"type": "note", "text": f"key {GITHUB_CANARY}"}).encode()
+            mask = os.urandom(4)
+            sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+            _, opcode, data, masked, _ = ws_read(reader)
+            assert_absent(data, GITHUB_CANARY)
+            assert opcode == 1 and not masked
+            assert "[REDACTED:secret:" in json.loads(data)["text"]
         frames = [f for f in plain.state.frames if f.opcode == 1]
         assert len(frames) == 1 and frames[0].masked
         assert_absent(frames[0].data, GITHUB_CANARY)
-    finally:
-        plain.shutdown()
 
 
 def test_a_browser_style_key_in_the_subprotocol_header(airlock, standin):
