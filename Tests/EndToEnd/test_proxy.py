@@ -566,8 +566,10 @@ def test_http2_clients_are_answered_in_http1(airlock, standin):
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith(b" 1.1"), result.stdout[-40:]
     assert len(server.state.requests) == 1
-    tls = intercepted(airlock)
-    assert tls.selected_alpn_protocol() in (None, "http/1.1")
+    context = ssl.create_default_context(cafile=str(airlock.ca))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    tls = context.wrap_socket(open_tunnel(airlock, "api.openai.com"), server_hostname="api.openai.com")
+    assert tls.selected_alpn_protocol() == "http/1.1"
     tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
     response = read_response(tls)
     assert response.startswith(b"HTTP/1.1 400 "), response[:200]
