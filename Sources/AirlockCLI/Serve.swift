@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         defer { logWriter.flush() }
         let logger = Logger(label: "airlock")
 
-        let credentials = try loadCredentials(configuration.proxyAuthentication)
+        let credentials = try Serve.loadCredentials(configuration.proxyAuthentication)
         if !configuration.listen.isLoopback && credentials.isEmpty {
             throw CLIError(
                 "refusing to listen on \(configuration.listen) without proxy authentication: set proxy_auth.credentials_file or credentials_env (or --proxy-auth-file/--proxy-auth-env)",
@@ -155,7 +155,8 @@ struct Serve: AsyncParsableCommand {
                 var reloaded = try common.loadConfiguration()
                 try apply(to: &reloaded)
                 return reloaded
-            }, scrub: configuration.scrub, server: server, logger: logger)
+            }, loadCredentials: { try Serve.loadCredentials($0) }, started: configuration, server: server,
+            logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: reloader),
         ]
@@ -223,7 +224,7 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    private func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {
+    private static func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {
         var pairs: [String] = []
         if let file = auth.credentialsFile {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -246,39 +247,54 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// `SIGHUP`: reads the configuration and the allowlists again and swaps in the allowlists and the `scrub`
-/// section, all or nothing. Other configuration keys take effect on the next start.
+/// `SIGHUP`: reads the configuration and the allowlists again and swaps in, all or nothing, the allowlists, the
+/// `scrub` section and the proxy credentials (read again from the configured file or variable while proxy
+/// authentication is on). Other keys take effect on the next start, and the log names those that changed.
 struct Reloader: Service {
     let load: @Sendable () throws -> AirlockConfiguration
-    /// The scrub policy in force, to say in the log whether a reload changed it.
-    let scrub: ScrubPolicy
+    let loadCredentials: @Sendable (AirlockConfiguration.ProxyAuthentication) throws -> [String]
+    /// The configuration the proxy started with, which holds the keys a reload cannot apply.
+    let started: AirlockConfiguration
     let server: ProxyServer
     let logger: Logger
 
     func run() async throws {
-        var current = scrub
+        var scrub = started.scrub
+        let authenticating = started.proxyAuthentication.isConfigured
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             let configuration: AirlockConfiguration
             let allowlist: Allowlist
+            var credentials: [String]?
             do {
                 configuration = try load()
                 allowlist = try AllowlistLoader.load(paths: configuration.allowlistPaths)
+                if authenticating, configuration.proxyAuthentication.isConfigured {
+                    credentials = try loadCredentials(configuration.proxyAuthentication)
+                }
             } catch {
                 logger.error(
-                    "reload failed; keeping the previous allowlist and scrub policy",
+                    "reload failed; keeping the previous allowlist, scrub policy and proxy credentials",
                     metadata: ["problems": .string("\(error)")])
                 continue
             }
             server.replaceAllowlist(allowlist)
             server.replaceScrubPolicy(configuration.scrub)
-            logger.notice(
-                "allowlist reloaded",
-                metadata: [
-                    "entries": .stringConvertible(allowlist.entries.count),
-                    "scrub_policy": .string(configuration.scrub == current ? "unchanged" : "changed"),
-                ])
-            current = configuration.scrub
+            var metadata: Logger.Metadata = [
+                "entries": .stringConvertible(allowlist.entries.count),
+                "scrub_policy": .string(configuration.scrub == scrub ? "unchanged" : "changed"),
+            ]
+            if let credentials, server.replaceCredentials(credentials) {
+                metadata["proxy_credentials"] = .string("reloaded")
+            }
+            logger.notice("allowlist reloaded", metadata: metadata)
+            scrub = configuration.scrub
+            let restart = started.keysNeedingRestart(toApply: configuration)
+            if !restart.isEmpty {
+                logger.warning(
+                    "configuration changes take effect on the next start",
+                    metadata: ["keys": .string(restart.joined(separator: ","))])
+            }
         }
     }
 }

@@ -112,7 +112,7 @@ public struct AirlockConfiguration: Sendable {
     public var adminListen: HostPort? = HostPort(host: "127.0.0.1", port: 9090)
 
     /// The egress ledger.
-    public struct Ledger: Sendable {
+    public struct Ledger: Sendable, Equatable {
         /// Record every request. Turning this off also removes the guarantee that nothing is forwarded unrecorded.
         public var enabled = true
         /// SQLite file; nil means `ledger.sqlite` in the state directory.
@@ -139,7 +139,7 @@ public struct AirlockConfiguration: Sendable {
     public init() {}
 
     /// Size limits.
-    public struct Limits: Sendable {
+    public struct Limits: Sendable, Equatable {
         /// Largest request body collected for inspection; larger requests get 413.
         public var maxRequestBody = 32 * 1024 * 1024
         /// Open client connections at once; further connections are closed at accept.
@@ -148,7 +148,7 @@ public struct AirlockConfiguration: Sendable {
     }
 
     /// Time limits, in seconds.
-    public struct Timeouts: Sendable {
+    public struct Timeouts: Sendable, Equatable {
         public var dns: Double = 5
         public var connect: Double = 10
         /// A connection or tunnel with no traffic for this long is closed.
@@ -163,7 +163,7 @@ public struct AirlockConfiguration: Sendable {
     }
 
     /// How Airlock reaches upstreams.
-    public struct Upstream: Sendable {
+    public struct Upstream: Sendable, Equatable {
         public var connectTo: [ConnectToRule] = []
         /// An extra CA (PEM) trusted for upstream TLS, in addition to the system store.
         public var caFile: String?
@@ -178,11 +178,32 @@ public struct AirlockConfiguration: Sendable {
     }
 
     /// Proxy authentication (`Proxy-Authorization: Basic`). Credentials are `user:password` lines.
-    public struct ProxyAuthentication: Sendable {
+    public struct ProxyAuthentication: Sendable, Equatable {
         public var credentialsFile: String?
         /// Name of an environment variable holding `user:password` (one pair).
         public var credentialsEnvironmentVariable: String?
         public init() {}
         public var isConfigured: Bool { credentialsFile != nil || credentialsEnvironmentVariable != nil }
+    }
+}
+
+extension AirlockConfiguration {
+    /// The top-level keys, as the configuration file spells them, that `SIGHUP` cannot apply to a running proxy and
+    /// whose values differ in `reloaded`: everything but `allowlist`, `scrub` and the proxy credentials (which are
+    /// read again as long as authentication stays on). Only key names: a value may name an internal host or a file.
+    public func keysNeedingRestart(toApply reloaded: AirlockConfiguration) -> [String] {
+        var keys: [String] = []
+        if listen != reloaded.listen { keys.append("listen") }
+        if stateDirectory != reloaded.stateDirectory { keys.append("state_dir") }
+        if limits != reloaded.limits { keys.append("limits") }
+        if timeouts != reloaded.timeouts { keys.append("timeouts") }
+        if upstream != reloaded.upstream { keys.append("upstream") }
+        if proxyAuthentication.isConfigured != reloaded.proxyAuthentication.isConfigured { keys.append("proxy_auth") }
+        if logLevel != reloaded.logLevel { keys.append("log_level") }
+        if logFormat != reloaded.logFormat { keys.append("log_format") }
+        if threads != reloaded.threads { keys.append("threads") }
+        if ledger != reloaded.ledger { keys.append("ledger") }
+        if adminListen != reloaded.adminListen { keys.append("admin_listen") }
+        return keys
     }
 }

@@ -102,10 +102,11 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         // The host is logged once it has been parsed and normalised: a raw target may carry anything.
         var log = DecisionLog(method: head.method.rawValue, host: "-", uri: isConnect ? "/" : head.uri)
         if runtime.ledger != nil { log.event = LedgerRecords.proxyRequest(head, client: context.channel.remoteAddress) }
-        let user = runtime.authenticator?.authenticate(head.headers)
+        let authenticator = runtime.authenticator
+        let user = authenticator?.authenticate(head.headers)
         log.event?.proxyUser = LedgerEvent.safeIdentifier(user)
         proxyUser = user
-        if runtime.authenticator != nil, user == nil {
+        if authenticator != nil, user == nil {
             let failures = runtime.counters.proxyAuthFailures.wrappingIncrementThenLoad(ordering: .relaxed)
             runtime.logger.notice(
                 "proxy authentication failed", metadata: ["failures_total": .stringConvertible(failures)])

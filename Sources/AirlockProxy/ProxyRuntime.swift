@@ -17,7 +17,6 @@ package final class ProxyRuntime: Sendable {
     let interception: InterceptionContexts
     let upstreamTLS: NIOSSLContext
     let resolver: PinnedResolver
-    let authenticator: ProxyAuthenticator?
     let logger: Logger
     /// Runs scans of large bodies off the event loops.
     let threadPool: NIOThreadPool?
@@ -32,6 +31,8 @@ package final class ProxyRuntime: Sendable {
     let structuredLogs: Bool
     private let currentAllowlist: NIOLockedValueBox<Allowlist>
     private let currentScrubPolicy: NIOLockedValueBox<ScrubPolicy>
+    /// nil when proxy authentication is off; it is never turned on or off while the proxy runs.
+    private let currentAuthenticator: NIOLockedValueBox<ProxyAuthenticator?>
     private let pools = NIOLockedValueBox<[ObjectIdentifier: NIOLoopBound<UpstreamPool>]>([:])
 
     package init(
@@ -58,7 +59,7 @@ package final class ProxyRuntime: Sendable {
         self.interception = interception
         self.upstreamTLS = upstreamTLS
         self.resolver = resolver
-        self.authenticator = authenticator
+        self.currentAuthenticator = NIOLockedValueBox(authenticator)
         self.logger = logger
     }
 
@@ -68,6 +69,20 @@ package final class ProxyRuntime: Sendable {
 
     func replaceAllowlist(_ allowlist: Allowlist) { currentAllowlist.withLockedValue { $0 = allowlist } }
     func replaceScrubPolicy(_ policy: ScrubPolicy) { currentScrubPolicy.withLockedValue { $0 = policy } }
+
+    /// The proxy credentials in force; nil when proxy authentication is off.
+    var authenticator: ProxyAuthenticator? { currentAuthenticator.withLockedValue { $0 } }
+
+    /// Swaps the proxy credentials when authentication is on and `pairs` holds at least one; returns whether it did.
+    func replaceCredentials(_ pairs: [String]) -> Bool {
+        let replacement = ProxyAuthenticator(pairs: pairs)
+        guard !replacement.isEmpty else { return false }
+        return currentAuthenticator.withLockedValue { current in
+            guard current != nil else { return false }
+            current = replacement
+            return true
+        }
+    }
 
     /// The upstream pool of the calling event loop.
     func pool(for eventLoop: any EventLoop) -> UpstreamPool {

@@ -76,6 +76,11 @@ public final class ProxyServer: Service, Sendable {
     /// Swaps the configuration's scrub policy; it applies from each connection's next request.
     package func replaceScrubPolicy(_ policy: ScrubPolicy) { runtime.replaceScrubPolicy(policy) }
 
+    /// Swaps the proxy credentials (`user:password` lines) for connections opened from now on. Authentication is
+    /// never turned on or off while the proxy runs: this returns false, and changes nothing, when it is off or
+    /// `pairs` holds no credential.
+    public func replaceCredentials(_ pairs: [String]) -> Bool { runtime.replaceCredentials(pairs) }
+
     public func run() async throws {
         let runtime = self.runtime
         let maxConnections = runtime.configuration.limits.maxConnections

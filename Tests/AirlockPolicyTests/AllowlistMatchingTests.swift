@@ -219,6 +219,26 @@ struct AllowlistLoadingTests {
             })
     }
 
+    @Test("a reload names the keys it cannot apply that changed, and only those")
+    func keysNeedingRestart() throws {
+        let started = try loadConfiguration(
+            "limits:\n  max_request_body: 1MiB\nproxy_auth:\n  credentials_file: /etc/airlock/creds\n")
+        // What SIGHUP applies (allowlists, scrub, where the credentials are read from) needs no restart.
+        let reloadable = try loadConfiguration(
+            "allowlist: [elsewhere]\nscrub:\n  secrets: block\nlimits:\n  max_request_body: 1MiB\n"
+                + "proxy_auth:\n  credentials_file: /etc/airlock/rotated\n")
+        #expect(started.keysNeedingRestart(toApply: reloadable) == [])
+        let changed = try loadConfiguration(
+            "listen: 127.0.0.1:9\nlimits:\n  max_request_body: 2MiB\ntimeouts:\n  idle: 5s\n"
+                + "upstream:\n  connect_to: ['a:443:127.0.0.1:8443']\nlog_level: debug\nledger:\n  retention: 7d\n"
+                + "admin_listen: off\nthreads: 1\n")
+        #expect(
+            started.keysNeedingRestart(toApply: changed) == [
+                "listen", "limits", "timeouts", "upstream", "proxy_auth", "log_level", "threads", "ledger",
+                "admin_listen",
+            ])
+    }
+
     @Test("the shipped allowlist loads and inspects the three providers")
     func shipped() throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import signal
@@ -387,6 +388,58 @@ def test_proxy_authentication(tmp_path, standin):
     finally:
         instance.stop()
     assert "s3cret-canary-pw" not in instance.output()
+
+
+def test_sighup_rotates_proxy_credentials_and_names_the_keys_that_need_a_restart(tmp_path, standin):
+    server, ca = standin
+    old, new = "alice:old-canary-pw1", "bob:new-canary-pw2"
+    # The passwords, and the Proxy-Authorization values that carry them.
+    canaries = ("old-canary-pw1", "new-canary-pw2", base64.b64encode(old.encode()).decode(),
+                base64.b64encode(new.encode()).decode())
+    creds = tmp_path / "creds"
+    creds.write_text(old + "\n")
+    settings = tmp_path / "airlock.yaml"
+    settings.write_text("limits:\n  max_request_body: 1MiB\n")
+
+    def status(instance, user: str) -> str:
+        """`CONNECT-status request-status` for a request made with `user` as the proxy credentials."""
+        result = subprocess.run(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_connect} %{http_code}", "--proxy", instance.proxy,
+             "--proxy-user", user, "--cacert", str(instance.ca), "https://api.openai.com/v1/models"],
+            capture_output=True, timeout=20,
+        )
+        return result.stdout.decode()
+
+    def reload(instance, marker: str) -> None:
+        instance.process.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while marker not in instance.output() and time.time() < deadline:
+            time.sleep(0.05)
+
+    with launched(tmp_path, server, ca, extra=["--proxy-auth-file", str(creds), "--config", str(settings)]) as instance:
+        session = proxied_session(instance)
+        session.proxies = {"https": f"http://{old}@127.0.0.1:{instance.port}"}
+        assert session.get("https://api.openai.com/v1/models", timeout=20).status_code == 200
+        assert status(instance, old) == "200 200"
+
+        creds.write_text("# rotated\n" + new + "\n")
+        settings.write_text("limits:\n  max_request_body: 2MiB\n")
+        reload(instance, "configuration changes take effect on the next start")
+        output = instance.output()
+        assert_absent(output, *canaries)
+        assert "proxy_credentials=reloaded" in output
+        assert "keys=limits" in output
+        assert status(instance, old) == "407 000"
+        assert status(instance, new) == "200 200"
+        # A tunnel opened with the old credentials was admitted when it opened and keeps working.
+        assert session.get("https://api.openai.com/v1/models", timeout=20).status_code == 200
+
+        # A file without a credential would leave nobody able to connect: the reload changes nothing.
+        creds.write_text("# nobody\n")
+        reload(instance, "reload failed")
+        assert "reload failed; keeping the previous allowlist, scrub policy and proxy credentials" in instance.output()
+        assert status(instance, new) == "200 200"
+    assert_absent(instance.output(), *canaries)
 
 
 LOG_CANARY = "CANARY-q7Zp3"

@@ -326,7 +326,7 @@ def test_sighup_reloads_the_scrub_policy_for_open_tunnels_too(tmp_path, standin)
         (tmp_path / "airlock.yaml").write_text("scrub:\n  secrets: shred-it\n")
         airlock.process.send_signal(signal.SIGHUP)
         output = log_after(airlock, "reload failed")
-        assert "reload failed; keeping the previous allowlist and scrub policy" in output
+        assert "reload failed; keeping the previous allowlist, scrub policy and proxy credentials" in output
         assert "'secrets' must be redact, block or monitor" in output
         assert session.post(url, json=body, timeout=20).status_code == 403
         assert len(server.state.requests) == 1
