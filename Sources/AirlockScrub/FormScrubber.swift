@@ -44,12 +44,14 @@ extension Scrubber {
             }
             let declared = part.contentType.map { [$0] } ?? []
             let piece = before != nil && part.filename != nil
-            if piece { outcome.fileEnd = [] }
+            if piece, let before { outcome.fileEnd = PieceJoint.end(of: before, then: content) }
             var language: String?
-            /// A part not read as text is counted, and its bytes searched for secrets all the same.
+            /// A part not read as text is counted, and its bytes searched for secrets all the same (a piece's with
+            /// the end of the file before it).
             func binary(_ scan: BinaryScan? = nil) {
                 session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
-                let spans = binarySecrets(content, scan: scan, path: path, session: session)
+                let spans = binarySecrets(
+                    content, scan: scan, after: piece ? before ?? [] : [], path: path, session: session)
                 if !spans.isEmpty {
                     outcome.edits.append(Edit(range: part.content, replacement: Span.fitted(spans, to: Array(content))))
                 }
@@ -85,7 +87,6 @@ extension Scrubber {
             let spans: [Span]
             if piece, let before {
                 spans = try scrubPiece(content, before: before, path: path, wholeCode: language, session: session)
-                outcome.fileEnd = PieceJoint.end(of: before, then: content)
             } else {
                 spans = try scrubText(
                     text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,

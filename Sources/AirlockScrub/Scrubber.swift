@@ -128,11 +128,13 @@ package struct Scrubber: Sendable {
         var scan: BinaryScan?
         guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true, scan: &scan) }) else {
             session.countBinary("file") { "$" }
-            let spans = body.withUnsafeBufferPointer { binarySecrets($0, scan: scan, path: "$", session: session) }
+            let spans = body.withUnsafeBufferPointer {
+                binarySecrets($0, scan: scan, after: before, path: "$", session: session)
+            }
             var result = session.result(
                 output: spans.isEmpty ? body : Span.fitted(spans, to: body), changed: !spans.isEmpty,
                 operation: operation)
-            result.fileEnd = []
+            result.fileEnd = body.withUnsafeBufferPointer { PieceJoint.end(of: before, then: $0) }
             return result
         }
         let spans = try body.withUnsafeBufferPointer { b throws(ScrubError) in
@@ -215,20 +217,10 @@ package struct Scrubber: Sendable {
                 matches, in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
                 spans: &spans, own: &own)
             // Secrets that began before this piece of an upload, found before code is looked for, as a second pass
-            // would see the piece; their placeholders can change a command line in the piece in turn.
-            if !before.isEmpty {
-                for _ in 0..<3 {
-                    let joint = jointSpans(
-                        b, before: before, redacted: Span.merged(spans), own: own, path: path, session: session)
-                    guard !joint.isEmpty else { break }
-                    spans += joint
-                    guard
-                        recordSecrets(
-                            [], in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
-                            spans: &spans, own: &own)
-                    else { break }
-                }
-            }
+            // would see the piece.
+            recordJointSecrets(
+                b, after: before, commandLines: commandLines, fitted: fitted, path: path, session: session,
+                spans: &spans, own: &own)
             // Secrets this text part shares with its neighbours, or that they give away.
             if !joint.isEmpty {
                 let shared = sharedSpans(joint, redacted: spans, own: own, path: path, session: session)
@@ -327,6 +319,26 @@ extension Scrubber {
         return recorded
     }
 
+    /// Records the secrets that began in `before` (the end of the file before this piece of an upload) and end in
+    /// `b`; their placeholders can change a command line in the piece in turn, which is read again.
+    func recordJointSecrets(
+        _ b: UnsafeBufferPointer<UInt8>, after before: [UInt8], commandLines: Bool, fitted: Bool,
+        path: () -> String, session: Session, spans: inout [Span], own: inout [Range<Int>]
+    ) {
+        guard !before.isEmpty else { return }
+        for _ in 0..<3 {
+            let joint = jointSpans(
+                b, before: before, redacted: Span.merged(spans), own: own, path: path, session: session)
+            guard !joint.isEmpty else { break }
+            spans += joint
+            guard
+                recordSecrets(
+                    [], in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
+                    spans: &spans, own: &own)
+            else { break }
+        }
+    }
+
     /// The secrets in a part's bytes, found by the secret rules alone: what decides whether a part whose type says
     /// nothing is text, and what is redacted in it if it is not, from one pass.
     struct BinaryScan {
@@ -362,9 +374,11 @@ extension Scrubber {
     /// text, a text file in another character set or with a stray control byte): a secret is ASCII wherever it
     /// sits, so the rules find it (`scan`, when `readsAsText` already looked). Each is replaced by a placeholder
     /// fitted to its length, so that the part keeps its size and every offset inside it. Nothing is looked for when
-    /// binary parts are blocked anyway.
+    /// binary parts are blocked anyway. A piece of an upload is read `after` the end of the file before it, since a
+    /// secret may begin there and end in a piece that does not read as text.
     func binarySecrets(
-        _ bytes: UnsafeBufferPointer<UInt8>, scan: BinaryScan? = nil, path: String, session: Session
+        _ bytes: UnsafeBufferPointer<UInt8>, scan: BinaryScan? = nil, after before: [UInt8] = [], path: String,
+        session: Session
     ) -> [Span] {
         guard policy.binary != .block else { return [] }
         let found = scan ?? binaryScan(bytes)
@@ -373,6 +387,9 @@ extension Scrubber {
         recordSecrets(
             found.matches, in: bytes, commandLines: found.commandLines, fitted: true, path: { path },
             session: session, spans: &spans, own: &own)
+        recordJointSecrets(
+            bytes, after: before, commandLines: found.commandLines, fitted: true, path: { path }, session: session,
+            spans: &spans, own: &own)
         return Span.merged(spans)
     }
 

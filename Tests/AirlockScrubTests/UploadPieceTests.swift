@@ -148,7 +148,7 @@ import Testing
         #expect(result.findings.map(\.detector) == ["github-pat"])
     }
 
-    @Test func theFileEndIsBoundedAndEmptyAfterABinaryPiece() throws {
+    @Test func theFileEndIsBoundedAndKeptAfterABinaryPiece() throws {
         let big = String(repeating: "plain words in a long file\n", count: 1000)
         let result = try Self.scrub(big, before: Array("earlier".utf8))
         #expect(result.fileEnd == Array(big.utf8.suffix(PieceJoint.reach)))
@@ -156,8 +156,45 @@ import Testing
         #expect(small.fileEnd == Array("earlier and more".utf8))
         let png = try Scrubber(policy: ScrubPolicy()).scrub(
             EncodedPartTests.pngBytes, kind: .gemini, path: Self.path, format: .uploadPiece, before: Array("x".utf8))
-        #expect(png.fileEnd == [])
+        #expect(png.unreadParts == ["binary-file"] && png.fileEnd == Array("x".utf8) + EncodedPartTests.pngBytes)
         #expect(try Scrubber(policy: ScrubPolicy()).scrub(Array("{}".utf8), kind: .gemini).fileEnd == nil)
+    }
+
+    /// Text with a stray byte that is not UTF-8 is not read as text, and its secrets are found by the rules alone;
+    /// a secret that began in the piece before it, or runs on into the next one, is found all the same.
+    @Test func aTokenCutInTwoIsRedactedWhenEitherPieceIsNotText() throws {
+        let token = EncodedPartTests.token
+        let head = Array("the deploy key is \(token.prefix(14))".utf8)
+        let rest = Array("\(token.dropFirst(14)) and a stray byte \u{1}".utf8) + [0xFF, 0xFE] + Array(" end".utf8)
+        let scrubber = Scrubber(policy: ScrubPolicy())
+        let first = try scrubber.scrub(head, kind: .gemini, path: Self.path, format: .uploadPiece)
+        let second = try scrubber.scrub(
+            rest, kind: .gemini, path: Self.path, format: .uploadPiece, before: first.fileEnd ?? [])
+        #expect(second.unreadParts == ["binary-file"])
+        #expect(second.decision == .redacted && second.findings.map(\.detector) == ["github-pat"])
+        #expect(second.output.count == rest.count && !Self.text(second).contains(String(token.suffix(12))))
+        #expect(second.fileEnd == head + rest)
+
+        // The other way round: the piece that is not text comes first, and the token runs on from its end.
+        let binaryHead = [0xFF, 0xFE] + head
+        let before = try scrubber.scrub(binaryHead, kind: .gemini, path: Self.path, format: .uploadPiece)
+        #expect(before.unreadParts == ["binary-file"] && before.fileEnd == binaryHead)
+        let after = try Self.scrub("\(token.dropFirst(14)) end", before: before.fileEnd ?? [])
+        #expect(after.decision == .redacted && !Self.text(after).contains(String(token.suffix(12))))
+
+        // An OpenAI upload part that is not text is read after the end of the part before it too.
+        func form(_ content: [UInt8]) -> [UInt8] {
+            Array(
+                "--b\r\nContent-Disposition: form-data; name=\"data\"; filename=\"blob\"\r\n\r\n".utf8)
+                + content + Array("\r\n--b--\r\n".utf8)
+        }
+        let parts = "/v1/uploads/upload_abc/parts"
+        let boundary = BodyFormat.form(boundary: Array("b".utf8))
+        let part1 = try scrubber.scrub(form(head), kind: .openai, path: parts, format: boundary)
+        let part2 = try scrubber.scrub(
+            form(rest), kind: .openai, path: parts, format: boundary, before: part1.fileEnd ?? [])
+        #expect(part2.decision == .redacted && part2.findings.map(\.path) == ["$.data"])
+        #expect(!Self.text(part2).contains(String(token.suffix(12))) && part2.fileEnd == head + rest)
     }
 
     @Test func openAIUploadPartsAreJoinedToo() throws {
