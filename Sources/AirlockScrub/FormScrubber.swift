@@ -68,7 +68,7 @@ extension Scrubber {
             case .unknown, .binary:
                 // A type says what the client claims: a text file sent as `image/png` is read as text.
                 var scan: BinaryScan?
-                guard readsAsText(content, piece: piece, scan: &scan) else {
+                guard readsAsText(content, piece: piece, after: piece ? before ?? [] : [], scan: &scan) else {
                     binary(scan)
                     continue
                 }

@@ -126,7 +126,7 @@ package struct Scrubber: Sendable {
     ) throws(ScrubError) -> ScrubResult {
         let operation = ProviderOperation.from(path: path, kind: kind)
         var scan: BinaryScan?
-        guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true, scan: &scan) }) else {
+        guard body.withUnsafeBufferPointer({ readsAsText($0, piece: true, after: before, scan: &scan) }) else {
             session.countBinary("file") { "$" }
             let spans = body.withUnsafeBufferPointer {
                 binarySecrets($0, scan: scan, after: before, path: "$", session: session)
@@ -357,15 +357,26 @@ extension Scrubber {
 
     /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with its secrets taken
     /// out, since a stray byte inside a secret must not decide it (the redacted part would read as text, and a
-    /// second pass would read it differently). When it is not text, `scan` holds its secrets for `binarySecrets`.
-    func readsAsText(_ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false, scan: inout BinaryScan?) -> Bool {
+    /// second pass would read it differently). A piece of an upload read `after` the end of the file before it has
+    /// the secrets that began there taken out too. When it is not text, `scan` holds its secrets for
+    /// `binarySecrets`.
+    func readsAsText(
+        _ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false, after before: [UInt8] = [], scan: inout BinaryScan?
+    ) -> Bool {
         if EncodedPart.looksLikeText(bytes, piece: piece) { return true }
         let found = binaryScan(bytes)
         scan = found
-        guard !found.matches.isEmpty else { return false }
+        var secrets = found.matches.map(\.range)
+        if !before.isEmpty {
+            // Found, not reported: the piece's scrub reports them.
+            let probe = Session(policy: policy, deadline: .now + .seconds(60))
+            secrets += jointSpans(bytes, before: before, redacted: [], own: [], path: { "$" }, session: probe).map(
+                \.range)
+        }
+        guard !secrets.isEmpty else { return false }
         var blanked = Array(bytes)
-        for match in found.matches {
-            blanked.replaceSubrange(match.range, with: repeatElement(0x20, count: match.range.count))
+        for range in secrets {
+            blanked.replaceSubrange(range, with: repeatElement(0x20, count: range.count))
         }
         return EncodedPart.looksLikeText(blanked, piece: piece)
     }

@@ -197,6 +197,24 @@ import Testing
         #expect(!Self.text(part2).contains(String(token.suffix(12))) && part2.fileEnd == head + rest)
     }
 
+    /// A piece whose only bytes that are not UTF-8 sit in a secret that began in the piece before is text: it is
+    /// read as text, code and all, as a second scrub of the redacted piece reads it.
+    @Test func aPieceIsTextWhenOnlyASharedSecretMakesItBinary() throws {
+        let head = Array("run this first:\ncurl -u deploy:\"Vq3-lo".utf8)
+        let rest =
+            Array("tus".utf8) + [0xFF]
+            + Array("-Rp8\" https://status.internal/\n\n\(EncodedPartTests.pythonFile)\n".utf8)
+        let scrubber = Scrubber(policy: ScrubPolicy())
+        let first = try scrubber.scrub(head, kind: .gemini, path: Self.path, format: .uploadPiece)
+        let second = try scrubber.scrub(
+            rest, kind: .gemini, path: Self.path, format: .uploadPiece, before: first.fileEnd ?? [])
+        #expect(second.unreadParts.isEmpty)
+        #expect(second.findings.map(\.detector) == ["command-line-password", "code-python"])
+        let again = try scrubber.scrub(
+            second.output, kind: .gemini, path: Self.path, format: .uploadPiece, before: first.fileEnd ?? [])
+        #expect(again.output == second.output)
+    }
+
     @Test func openAIUploadPartsAreJoinedToo() throws {
         let token = EncodedPartTests.token
         func form(_ content: String) -> [UInt8] {
