@@ -56,6 +56,15 @@ func chatBody(_ text: String) -> [UInt8] {
     return Array(body)
 }
 
+/// About 73 KiB of support-ticket prose, with no code and no secrets, as 20 text parts of one chat message.
+func prosePartsBody() -> [UInt8] {
+    let sentences = (0..<1000).map {
+        "Customer \($0) asked why the invoice total changed after the March release."
+            + ($0 % 4 == 3 ? "\n\n" : " ")
+    }
+    return partsBody(Array(sentences.joined().utf8), parts: 20)
+}
+
 /// `text` as `parts` text parts of one chat message.
 func partsBody(_ text: [UInt8], parts: Int) -> [UInt8] {
     let size = text.count / parts
@@ -251,11 +260,12 @@ if CommandLine.arguments.dropFirst().first == "ledger" {
 if CommandLine.arguments.count > 1 {
     // Profiling aid: run one pass on the 10 MiB payload for a while (`code`, `secrets` or `scrub`), the 1 KiB
     // proxy load body (`small`), the 100 KiB chat request of the latency figures (`request`), or 100 KiB of text
-    // as 20 text parts of one message (`parts`), the OpenAI SDK's headers and a path (`headers`; `BENCH_PATH` sets
-    // the request target, empty for none), or a request with a 1 MiB PNG (`image`).
+    // as 20 text parts of one message (`parts`; `prose` for 73 KiB of prose so cut), the OpenAI SDK's headers and
+    // a path (`headers`; `BENCH_PATH` sets the request target, empty for none), or a request with a 1 MiB PNG
+    // (`image`).
     let mode = CommandLine.arguments[1]
     // The 10 MiB payload takes seconds to build.
-    let large = !["small", "request", "parts", "headers", "image"].contains(mode)
+    let large = !["small", "request", "parts", "prose", "headers", "image"].contains(mode)
     let text = large ? Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8) : []
     let body = large ? chatBody(String(decoding: text, as: UTF8.self)) : []
     var sink = 0
@@ -281,6 +291,11 @@ if CommandLine.arguments.count > 1 {
         case "parts":
             let text = Array(mixedText(size: 100 * 1024, seed: 11).utf8)
             let body = partsBody(text, parts: 20)
+            for _ in 0..<100 {
+                sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
+            }
+        case "prose":
+            let body = prosePartsBody()
             for _ in 0..<100 {
                 sink &+= (try? Scrubber(policy: ScrubPolicy()).scrub(body, kind: .openai))?.output.count ?? 0
             }
@@ -368,13 +383,15 @@ let inputsBody = try! JSONSerialization.data(
         "model": "text-embedding-3-small",
         "input": (0..<2048).map { "Customer \($0) asked why the invoice total changed after the March release." },
     ])
+let proseParts = prosePartsBody()
 let partsTime = measure { _ = try? scrubber.scrub(partedBody, kind: .openai) }
+let prosePartsTime = measure { _ = try? scrubber.scrub(proseParts, kind: .openai) }
 let inputsTime = measure { _ = try? scrubber.scrub(Array(inputsBody), kind: .openai, path: "/v1/embeddings") }
 print(
     String(
         format:
-            "the same 100 KiB as 20 text parts of one message: %.0f µs per scrub; 2,048 embedding inputs (%d KiB): %.0f µs",
-        partsTime * 1e6, inputsBody.count / 1024, inputsTime * 1e6))
+            "the same 100 KiB as 20 text parts of one message: %.0f µs per scrub (%.0f µs for %d KiB of prose so cut); 2,048 embedding inputs (%d KiB): %.0f µs",
+        partsTime * 1e6, prosePartsTime * 1e6, proseParts.count / 1024, inputsBody.count / 1024, inputsTime * 1e6))
 
 // Uploads: a 10 MiB batch input file (JSON Lines of chat requests) and a 10 MiB audio clip as multipart/form-data
 // parts, and 10 MiB of text as one piece of a resumable upload.

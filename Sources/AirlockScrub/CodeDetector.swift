@@ -81,6 +81,37 @@ package struct CodeDetector: Sendable {
         return detector.detect(b)
     }
 
+    /// Whether a block could take in lines on both sides of one of `boundaries` (offsets in `b`, in order, each of
+    /// which starts a line). A fence or a diff header anywhere may open a block that runs on; otherwise a block's
+    /// code lines are at most three lines apart, so one that crosses a boundary has a line that is not prose within
+    /// four lines on each side of it. This scores at most eight lines per boundary.
+    package func mayCross(_ b: UnsafeBufferPointer<UInt8>, boundaries: [Int]) -> Bool {
+        var lines: [Range<Int>] = []
+        var start = 0
+        Word.forEachIndex(of: 0x0A, in: b) { i in
+            lines.append(start..<i)
+            start = i + 1
+        }
+        lines.append(start..<b.count)
+        for line in lines {
+            var i = line.lowerBound
+            while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
+            if Bytes.equal(b, i, "```") || Bytes.equal(b, i, "~~~") || Bytes.equal(b, line.lowerBound, "diff --git ")
+                || Bytes.equal(b, line.lowerBound, "--- ") || Bytes.equal(b, line.lowerBound, "@@ -")
+            {
+                return true
+            }
+        }
+        var next = 0  // the first line at or after the boundary
+        for boundary in boundaries {
+            while next < lines.count, lines[next].lowerBound < boundary { next += 1 }
+            let before = lines[max(0, next - 4)..<next]
+            let after = lines[next..<min(lines.count, next + 4)]
+            if before.contains(where: { score(b, $0) > 0 }), after.contains(where: { score(b, $0) > 0 }) { return true }
+        }
+        return false
+    }
+
     // MARK: Fences
 
     private func fencedBlock(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int)

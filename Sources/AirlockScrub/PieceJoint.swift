@@ -94,7 +94,93 @@ struct JointFinding {
     var reportedBefore: Bool
 }
 
+/// Code whose lines a run of neighbouring text parts shares, as it falls in one of the parts.
+struct JointCode {
+    /// The block's lines in this part.
+    var range: Range<Int>
+    var language: String
+    /// The block's lines, in all the parts.
+    var lines: Int
+    /// The block's bytes, all of it (placeholders are numbered by them).
+    var text: [UInt8]
+    /// Whether an earlier part reports it: a block is reported once, with the part it starts in.
+    var reportedBefore: Bool
+}
+
+/// What a text part shares with its neighbours.
+struct TextPartJoint {
+    var secrets: [JointFinding] = []
+    var code: [JointCode] = []
+}
+
 extension Scrubber {
+    /// The blocks of code whose lines fall in more than one of a run of neighbouring text parts, `joined` one after
+    /// another (each starting at its offset in `starts`), listed for each part they fall in: a snippet sent one line
+    /// per part holds no code in any part on its own. Each part is read on lines of its own, as a part that does not
+    /// end a line is shown, with its secrets as they will leave. A block inside one part is left to that part's own
+    /// scan, which reads it the same way. A run whose boundaries no block can cross (`CodeDetector.mayCross`: prose
+    /// on one side or the other of each) is not read again.
+    func jointCode(_ joined: [UInt8], starts: [Int]) -> [[JointCode]] {
+        var found = [[JointCode]](repeating: [], count: starts.count)
+        let ends = Array(starts.dropFirst()) + [joined.count]
+        var text: [UInt8] = []
+        text.reserveCapacity(joined.count + starts.count)
+        var at: [Range<Int>] = []  // where each part is in `text`
+        for k in starts.indices {
+            let start = text.count
+            text += joined[starts[k]..<ends[k]]
+            at.append(start..<text.count)
+            if k + 1 < starts.count, text.last != 0x0A { text.append(0x0A) }
+        }
+        let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
+        text.withUnsafeBufferPointer { b in
+            guard detector.mayCross(b, boundaries: at.dropFirst().map(\.lowerBound)) else { return }
+            var markers: [KeywordAutomaton.Hit] = []
+            var placeholders: [Range<Int>] = []
+            var commandLines = false
+            let matches = secretsScanner.scan(
+                b, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
+            let secrets =
+                policy.secrets == .redact
+                ? Span.merged(
+                    matches.map {
+                        Span(range: $0.range, placeholder: "[REDACTED:secret:\(secretsScanner.rules[$0.rule].id):1]")
+                    }) : []
+            let regions = Scrubber.asItLeaves(
+                b, secrets: secrets, earlier: placeholders, markers: secretsScanner.findsMarkers ? markers : nil,
+                fitted: false
+            ) { detector.detect($0, markers: $1) }
+            for region in regions {
+                var shares: [(part: Int, range: Range<Int>)] = []
+                // The first part that ends after the block starts.
+                var low = 0
+                var high = at.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if at[mid].upperBound <= region.range.lowerBound { low = mid + 1 } else { high = mid }
+                }
+                for k in low..<at.count {
+                    guard at[k].lowerBound < region.range.upperBound else { break }
+                    guard at[k].overlaps(region.range) else { continue }
+                    let share =
+                        max(region.range.lowerBound, at[k].lowerBound)..<min(region.range.upperBound, at[k].upperBound)
+                    if b[share].contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) {
+                        shares.append((k, share.lowerBound - at[k].lowerBound..<share.upperBound - at[k].lowerBound))
+                    }
+                }
+                guard shares.count > 1 else { continue }
+                let bytes = Array(b[region.range])
+                for (n, share) in shares.enumerated() {
+                    found[share.part].append(
+                        JointCode(
+                            range: share.range, language: region.language, lines: region.lines, text: bytes,
+                            reportedBefore: n > 0))
+                }
+            }
+        }
+        return found
+    }
+
     /// The secrets found when a run of neighbouring text parts, `joined` one after another (each starting at its
     /// offset in `starts`), is read as the one text the provider reads, listed for each part they fall in. Only the
     /// text within `PieceJoint.reach` bytes of a boundary is read again, each stretch once, so a run costs at most

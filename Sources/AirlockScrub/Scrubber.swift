@@ -192,7 +192,7 @@ package struct Scrubber: Sendable {
     func scrubText(
         _ text: [UInt8], path makePath: () -> String, session: Session, wholeCode language: String? = nil,
         secretsOnly: Bool = false, assignedTo name: String? = nil, fitted: Bool = false, after before: [UInt8] = [],
-        joint: [JointFinding] = []
+        joint: TextPartJoint = TextPartJoint()
     ) throws(ScrubError) -> [Span] {
         var spans: [Span] = []
         var rendered: String?
@@ -222,8 +222,8 @@ package struct Scrubber: Sendable {
                 b, after: before, commandLines: commandLines, fitted: fitted, path: path, session: session,
                 spans: &spans, own: &own)
             // Secrets this text part shares with its neighbours, or that they give away.
-            if !joint.isEmpty {
-                let shared = sharedSpans(joint, redacted: spans, own: own, path: path, session: session)
+            if !joint.secrets.isEmpty {
+                let shared = sharedSpans(joint.secrets, redacted: spans, own: own, path: path, session: session)
                 if !shared.isEmpty {
                     spans += shared
                     recordSecrets(
@@ -231,7 +231,7 @@ package struct Scrubber: Sendable {
                         spans: &spans, own: &own)
                 }
             }
-            let regions: [CodeRegion]
+            var regions: [CodeRegion]
             if secretsOnly {
                 regions = []
             } else if let language {
@@ -247,6 +247,9 @@ package struct Scrubber: Sendable {
                     b, secrets: Span.merged(spans), earlier: placeholders,
                     markers: secretsScanner.findsMarkers ? markers : nil, fitted: fitted
                 ) { detector.detect($0, markers: $1) }
+            }
+            if !secretsOnly, language == nil {
+                spans += jointCodeSpans(joint.code, regions: &regions, path: path, session: session)
             }
             for region in regions {
                 let number = session.number(for: .code, b[region.range])
@@ -269,6 +272,34 @@ package struct Scrubber: Sendable {
 }
 
 extension Scrubber {
+    /// The spans of the code blocks this text part shares with its neighbours (`jointCode`), each reported once. A
+    /// block of the part's own `regions` that overlaps one of them is part of it, and is taken out of `regions`.
+    func jointCodeSpans(
+        _ joint: [JointCode], regions: inout [CodeRegion], path: () -> String, session: Session
+    ) -> [Span] {
+        var spans: [Span] = []
+        for code in joint {
+            var range = code.range
+            regions.removeAll { region in
+                guard region.range.overlaps(code.range) else { return false }
+                range = min(range.lowerBound, region.range.lowerBound)..<max(range.upperBound, region.range.upperBound)
+                return true
+            }
+            if !code.reportedBefore {
+                session.findings.append(
+                    ScrubFinding(
+                        category: .code, detector: "code-\(code.language)", path: path(), start: range.lowerBound,
+                        end: range.upperBound, action: policy.code, lines: code.lines))
+            }
+            if policy.code == .redact {
+                let number = code.text.withUnsafeBufferPointer { session.number(for: .code, $0[...]) }
+                spans.append(
+                    Span(range: range, placeholder: "[REDACTED:code:\(code.language):\(code.lines)-lines:\(number)]"))
+            }
+        }
+        return spans
+    }
+
     /// Records a secret that `match` found (`text` is what it matched; `at` where, if not `match.range`, as the
     /// finding reports it) and returns the span that replaces it when the policy redacts secrets. `report: false`
     /// only widens what is replaced, for a secret already reported.

@@ -11,7 +11,7 @@ struct Walker {
     private(set) var edits: [Edit] = []
     private var components: [Component] = []
     /// The string being walked that is a text part read with its neighbours (`textParts`), and what that found.
-    private var joint: (range: Range<Int>, found: [JointFinding])?
+    private var joint: (range: Range<Int>, found: TextPartJoint)?
 
     private enum Component {
         case key(String)
@@ -191,27 +191,29 @@ struct Walker {
 
         let spans = try scrubber.scrubText(
             text, path: { renderPath() }, session: session, assignedTo: isArrayElement ? nil : key,
-            joint: joint?.range == range ? joint!.found : [])
+            joint: joint?.range == range ? joint!.found : TextPartJoint())
         redact(spans, in: text, at: range, escapes: escapes)
     }
 
-    /// The text parts of an array that share secrets with their neighbours, with what they share: a text part is an
-    /// object's `text` string (OpenAI content parts, Anthropic text blocks, Gemini parts) that is read as text. A
-    /// provider reads a run of neighbouring text parts as one text, so each run is read as one (`jointFindings`);
-    /// anything else between them (an image, a tool call) ends a run. The strings of an array (embedding inputs,
-    /// completion prompts) are separate texts. Nil when no part shares a secret.
-    private func textParts(_ elements: [JSONNode]) -> [(Range<Int>, [JointFinding])?]? {
+    /// The text parts of an array that share secrets or code with their neighbours, with what they share: a text
+    /// part is an object's `text` string (OpenAI content parts, Anthropic text blocks, Gemini parts) that is read as
+    /// text. A provider reads a run of neighbouring text parts as one text, so each run is read as one
+    /// (`jointFindings`, `jointCode`); anything else between them (an image, a tool call) ends a run. The strings of
+    /// an array (embedding inputs, completion prompts) are separate texts. Nil when no part shares anything.
+    private func textParts(_ elements: [JSONNode]) -> [(Range<Int>, TextPartJoint)?]? {
         guard elements.count >= 2 else { return nil }
-        var parts: [(Range<Int>, [JointFinding])?]?
+        var parts: [(Range<Int>, TextPartJoint)?]?
         // The current run: its elements, their text one after another, and where each starts in it.
         var run: [(index: Int, range: Range<Int>)] = []
         var joined: [UInt8] = []
         var starts: [Int] = []
         func endRun() {
             if run.count > 1 {
-                for (k, found) in scrubber.jointFindings(joined, starts: starts).enumerated() where !found.isEmpty {
+                let secrets = scrubber.jointFindings(joined, starts: starts)
+                let code = scrubber.jointCode(joined, starts: starts)
+                for k in run.indices where !secrets[k].isEmpty || !code[k].isEmpty {
                     if parts == nil { parts = Array(repeating: nil, count: elements.count) }
-                    parts![run[k].index] = (run[k].range, found)
+                    parts![run[k].index] = (run[k].range, TextPartJoint(secrets: secrets[k], code: code[k]))
                 }
             }
             run.removeAll(keepingCapacity: true)

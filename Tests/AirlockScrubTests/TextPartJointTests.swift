@@ -139,3 +139,81 @@ import Testing
         #expect(!Scan.output(result).contains(String(Self.token.prefix(20))))
     }
 }
+
+/// Code whose lines are spread over neighbouring text parts, one line or a few per part: no part holds enough of
+/// it to read as code on its own, and the provider reads the parts as one text.
+@Suite struct TextPartCodeTests {
+    static let lines = [
+        "def apply_discount(order, rate):",
+        "    if rate <= 0:",
+        "        return order.total",
+        "    return round(order.total * (1 - rate), 2)",
+    ]
+
+    @Test(arguments: [PayloadKind.openai, .anthropic, .gemini])
+    func codeWithOneLinePerPartIsRedactedInEachPart(kind: PayloadKind) throws {
+        let texts = ["Can you review this?\n"] + Self.lines + ["\nThanks, it is for the shop."]
+        // No part holds code on its own.
+        for text in texts { #expect(Scan.code(text).isEmpty) }
+        let result = try Scan.json(try TextPartJointTests.body(texts, kind: kind), kind: kind)
+        #expect(result.decision == .redacted)
+        let out = try TextPartJointTests.texts(result, kind: kind)
+        let placeholder = "[REDACTED:code:python:4-lines:1]"
+        #expect(out == ["Can you review this?\n"] + Array(repeating: placeholder, count: 4) + [texts.last!])
+        // One block, reported once, where it starts, with all of its lines.
+        let code = result.findings.filter { $0.category == .code }
+        #expect(code.map(\.detector) == ["code-python"] && code.first?.lines == 4)
+        #expect(code.first?.path.hasSuffix("[1].text") == true)
+        // Nothing is left to find.
+        let again = try Scrubber(policy: ScrubPolicy()).scrub(result.output, kind: kind)
+        #expect(again.findings.isEmpty && again.output == result.output)
+    }
+
+    @Test func aBlockThatGoesOnInsideAPartIsOneBlock() throws {
+        let texts = ["Here it is:\n" + Self.lines[0], Self.lines[1...].joined(separator: "\n") + "\n\nWhat is wrong?"]
+        let result = try Scan.json(try TextPartJointTests.body(texts, kind: .openai), kind: .openai)
+        let out = try TextPartJointTests.texts(result, kind: .openai)
+        #expect(
+            out == [
+                "Here it is:\n[REDACTED:code:python:4-lines:1]", "[REDACTED:code:python:4-lines:1]\n\nWhat is wrong?",
+            ])
+        // The second part's own lines are code too, but they are part of the one block.
+        #expect(result.findings.filter { $0.category == .code }.count == 1)
+    }
+
+    @Test func sentencesOnePerPartStayAsTheyAre() throws {
+        let texts = [
+            "I ordered a lamp last week.", "It arrived broken, and the box was wet.",
+            "Could you send a new one or refund me?", "My order number is in the email.",
+        ]
+        let result = try Scan.json(try TextPartJointTests.body(texts, kind: .anthropic), kind: .anthropic)
+        #expect(result.decision == .allowed && result.findings.isEmpty)
+    }
+
+    /// A run is read again for code only where a block could cross a boundary.
+    @Test func onlyRunsWhoseBoundariesCodeCouldCrossAreReadAgain() {
+        func mayCross(_ parts: [String]) -> Bool {
+            let text = Array(parts.joined(separator: "\n").utf8)
+            var boundaries: [Int] = []
+            var offset = 0
+            for part in parts.dropLast() {
+                offset += part.utf8.count + 1
+                boundaries.append(offset)
+            }
+            return text.withUnsafeBufferPointer { CodeDetector().mayCross($0, boundaries: boundaries) }
+        }
+        #expect(mayCross(Self.lines))
+        #expect(!mayCross(["I ordered a lamp last week.", "It arrived broken, and the box was wet."]))
+        // Code whose neighbours are prose is left to its own part's scan.
+        #expect(!mayCross(["Here is the function.", Self.lines.joined(separator: "\n"), "Thanks for looking at it."]))
+        // A fence may run on into the parts after it.
+        #expect(mayCross(["Look at this:\n```", "the first line of it", "```"]))
+    }
+
+    @Test func aBlockingPolicyBlocksTheRequest() throws {
+        var policy = ScrubPolicy()
+        policy.code = .block
+        let body = try TextPartJointTests.body(Self.lines, kind: .gemini)
+        #expect(try Scan.json(body, kind: .gemini, policy: policy).decision == .blocked)
+    }
+}

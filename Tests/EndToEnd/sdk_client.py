@@ -21,14 +21,15 @@ file_type = "image/png" if mode == "file-as-image" else "text/plain"
 # OpenAI upload (Uploads API), whose total length was declared when the upload was created. "upload-pieces": the
 # prompt as a file uploaded in pieces of AIRLOCK_TEST_PIECE bytes (Gemini's resumable upload, OpenAI's
 # `upload_file_chunked`). "transcribe": an OpenAI transcription of a short WAV clip, with the prompt as its `prompt`
-# field. "parts": the prompt cut in two at byte AIRLOCK_TEST_CUT, sent as two text parts of one message.
+# field. "parts": the prompt cut in two at byte AIRLOCK_TEST_CUT, sent as two text parts of one message (or, with
+# AIRLOCK_TEST_CUT=lines, one text part per line).
 # "realtime": OpenAI's Realtime API over a WebSocket (the prompt as the session's instructions and as a user message,
 # then a response); "live": Gemini's Live API over a WebSocket (the prompt as the system instruction and as a turn).
 WAV = b"RIFF" + struct.pack("<I4s4sIHHIIHH4sI", 36 + 1600, b"WAVE", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16, b"data", 1600) + bytes(1600)
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
-cut = int(os.environ.get("AIRLOCK_TEST_CUT", "0"))
-halves = [prompt[:cut], prompt[cut:]]
+cut = os.environ.get("AIRLOCK_TEST_CUT", "0")
+text_parts = prompt.split("\n") if cut == "lines" else [prompt[: int(cut)], prompt[int(cut) :]]
 # The API key the SDK sends, when a test sets one.
 api_key = os.environ.get("AIRLOCK_TEST_API_KEY")
 result: dict = {}
@@ -107,7 +108,7 @@ def run() -> None:
             file_part = {"type": "file", "file": {"filename": "notes.txt", "file_data": data_url}}
             messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise the file."}, file_part]}]
         if mode == "parts":
-            messages = [{"role": "user", "content": [{"type": "text", "text": half} for half in halves]}]
+            messages = [{"role": "user", "content": [{"type": "text", "text": part} for part in text_parts]}]
         if mode == "image":
             image_part = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + PNG}}
             messages = [{"role": "user", "content": [{"type": "text", "text": prompt}, image_part]}]
@@ -137,7 +138,7 @@ def run() -> None:
         client = anthropic.Anthropic(api_key=api_key or "sk-ant-test-not-a-real-key", max_retries=0)
         messages = [{"role": "user", "content": prompt}]
         if mode == "parts":
-            messages = [{"role": "user", "content": [{"type": "text", "text": half} for half in halves]}]
+            messages = [{"role": "user", "content": [{"type": "text", "text": part} for part in text_parts]}]
         if mode == "upload":
             result["text"] = client.beta.files.upload(file=("notes.txt", prompt.encode(), "text/plain")).id
         elif stream:
@@ -166,7 +167,7 @@ def run() -> None:
         elif mode == "parts":
             from google.genai import types
 
-            content = types.Content(role="user", parts=[types.Part.from_text(text=half) for half in halves])
+            content = types.Content(role="user", parts=[types.Part.from_text(text=part) for part in text_parts])
             result["text"] = client.models.generate_content(model="gemini-test", contents=[content]).text
         elif stream:
             result["text"] = "".join(c.text or "" for c in client.models.generate_content_stream(model="gemini-test", contents=prompt))

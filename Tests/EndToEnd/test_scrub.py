@@ -33,8 +33,8 @@ def chat_body(stream: bool = False) -> dict:
     return {"model": "gpt-test", "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
 
 
-def sdk_command(provider: str, mode: str) -> str:
-    return f"export AIRLOCK_TEST_PROMPT={shlex.quote(PROMPT)}\n{shlex.quote(sys.executable)} {HERE / 'sdk_client.py'} {provider} {mode}"
+def sdk_command(provider: str, mode: str, prompt: str = PROMPT) -> str:
+    return f"export AIRLOCK_TEST_PROMPT={shlex.quote(prompt)}\n{shlex.quote(sys.executable)} {HERE / 'sdk_client.py'} {provider} {mode}"
 
 
 def sdk_reply(airlock, server, provider: str, mode: str) -> dict:
@@ -138,6 +138,28 @@ def test_a_secret_cut_between_two_text_parts_is_redacted_in_both(airlock, standi
     log = log_after(airlock, "decision=redacted")
     assert "findings=github-pat:1," in log
     assert_no_canary(log)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_code_sent_one_line_per_text_part_is_redacted_in_every_part(airlock, standin, provider):
+    """No part holds code on its own, but the provider reads the parts as one text, and so does Airlock."""
+    server, _ = standin
+    code = [
+        "def apply_discount(order, rate):",
+        "    if rate <= 0:",
+        "        return order.total",
+        "    return round(order.total * (1 - rate), 2)",
+    ]
+    server.state.reset()
+    prompt = "\n".join(["Can you review this?", *code, "Thanks."])
+    result = with_airlock_env(airlock, "export AIRLOCK_TEST_CUT=lines\n" + sdk_command(provider, "parts", prompt))
+    assert result.returncode == 0, result.stderr
+    body = server.state.requests[-1].body.decode()
+    assert "apply_discount" not in body and "order.total" not in body
+    assert body.count("[REDACTED:code:python:4-lines:1]") == 4
+    assert "Can you review this?" in body and "Thanks." in body
+    log = log_after(airlock, "code-python:1")
+    assert "apply_discount" not in log and "order.total" not in log
 
 
 def test_secrets_in_request_headers_are_redacted_in_their_values(airlock, standin):
