@@ -82,14 +82,24 @@ enum LedgerRecords {
         }
     }
 
-    /// The API key a client sent, from the headers the three providers use or Gemini's `key` query parameter.
+    /// The API key a client sent, from the headers the three providers use, the subprotocol a browser names its
+    /// OpenAI key in (`Sec-WebSocket-Protocol: openai-insecure-api-key.…`), or Gemini's `key` or `access_token`
+    /// (an ephemeral token) query parameter.
     static func credential(_ headers: HTTPHeaders, path: String) -> String? {
         if let value = headers.first(name: "authorization") { return LedgerKeys.credential(fromAuthorization: value) }
         for name in ["x-api-key", "x-goog-api-key", "api-key"] {
             if let value = headers.first(name: name) { return value }
         }
+        let browserKey = "openai-insecure-api-key."
+        for value in headers[canonicalForm: "sec-websocket-protocol"] where value.hasPrefix(browserKey) {
+            return String(value.dropFirst(browserKey.count))
+        }
         if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
-            for pair in query.split(separator: "&") where pair.hasPrefix("key=") { return String(pair.dropFirst(4)) }
+            for pair in query.split(separator: "&") {
+                for name in ["key=", "access_token="] where pair.hasPrefix(name) {
+                    return String(pair.dropFirst(name.count))
+                }
+            }
         }
         return nil
     }

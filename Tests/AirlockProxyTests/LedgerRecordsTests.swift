@@ -41,6 +41,14 @@ struct LedgerRecordsTests {
         #expect(credential([("api-key", "azure-four")]) == "azure-four")
         #expect(credential([], path: "/v1beta/models/m:generateContent?alt=sse&key=AIza-five") == "AIza-five")
         #expect(credential([], path: "/v1/chat/completions?keys=no") == nil)
+        #expect(
+            credential([], path: "/ws/BidiGenerateContentConstrained?access_token=auth_tokens/six") == "auth_tokens/six"
+        )
+        let protocols = "realtime, openai-insecure-api-key.ek_seven, openai-beta.realtime-v1"
+        #expect(credential([("Sec-WebSocket-Protocol", protocols)]) == "ek_seven")
+        #expect(credential([("Sec-WebSocket-Protocol", "realtime")]) == nil)
+        // The header a client authenticates with comes first.
+        #expect(credential([("Authorization", "Bearer sk-one"), ("Sec-WebSocket-Protocol", protocols)]) == "sk-one")
         #expect(credential([("Content-Type", "application/json")]) == nil)
     }
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import ssl
+import subprocess
 
 import pytest
 
-from conftest import assert_absent, launched
+from conftest import BINARY, assert_absent, launched
 from test_clients import with_airlock_env
 from test_ledger import records, wait_for
 from test_proxy import proxied_session
@@ -333,3 +334,11 @@ def test_a_browser_style_key_in_the_subprotocol_header(airlock, standin):
     assert_absent(sent[1], standard)
     assert f"openai-insecure-api-key.{ephemeral}" in sent[0]
     assert "[REDACTED:secret:openai-api-key:1]" in sent[1]
+    # Each session is recorded with the key it named, as the keyed hash `airlock ledger credential-id` gives.
+    sessions = wait_for(lambda: [r for r in records(airlock) if r["method"] == "GET" and r["upstream_status"] == 101])
+    named = subprocess.run([str(BINARY), "ledger", "credential-id", "--state-dir", str(airlock.state_dir)],
+                           input=ephemeral.encode(), capture_output=True, timeout=30)
+    assert named.returncode == 0, named.stderr
+    assert sessions[-2]["credential_id"] == named.stdout.decode().strip()
+    assert sessions[-1]["credential_id"].startswith("cred_") and sessions[-1]["credential_id"] != sessions[-2]["credential_id"]
+    assert_absent(json.dumps(records(airlock)), ephemeral, standard)
