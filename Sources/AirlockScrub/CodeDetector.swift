@@ -36,13 +36,7 @@ package struct CodeDetector: Sendable {
     package func detect(_ b: UnsafeBufferPointer<UInt8>) -> [CodeRegion] {
         // Text without a line break has no block to remove.
         guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
-        var lines: [Range<Int>] = []
-        var start = 0
-        Word.forEachIndex(of: 0x0A, in: b) { i in
-            lines.append(start..<i)
-            start = i + 1
-        }
-        lines.append(start..<b.count)
+        let lines = Self.lines(b)
 
         var regions: [CodeRegion] = []
         var index = 0
@@ -86,13 +80,7 @@ package struct CodeDetector: Sendable {
     /// code lines are at most three lines apart, so one that crosses a boundary has a line that is not prose within
     /// four lines on each side of it. This scores at most eight lines per boundary.
     package func mayCross(_ b: UnsafeBufferPointer<UInt8>, boundaries: [Int]) -> Bool {
-        var lines: [Range<Int>] = []
-        var start = 0
-        Word.forEachIndex(of: 0x0A, in: b) { i in
-            lines.append(start..<i)
-            start = i + 1
-        }
-        lines.append(start..<b.count)
+        let lines = Self.lines(b)
         for line in lines {
             var i = line.lowerBound
             while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
@@ -110,6 +98,18 @@ package struct CodeDetector: Sendable {
             if before.contains(where: { score(b, $0) > 0 }), after.contains(where: { score(b, $0) > 0 }) { return true }
         }
         return false
+    }
+
+    /// The lines of `b`, without their line breaks.
+    private static func lines(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
+        var start = 0
+        Word.forEachIndex(of: 0x0A, in: b) { i in
+            lines.append(start..<i)
+            start = i + 1
+        }
+        lines.append(start..<b.count)
+        return lines
     }
 
     // MARK: Fences
