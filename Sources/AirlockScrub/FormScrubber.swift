@@ -44,14 +44,14 @@ extension Scrubber {
             }
             let declared = part.contentType.map { [$0] } ?? []
             let piece = before != nil && part.filename != nil
-            if piece, let before { outcome.fileEnd = PieceJoint.end(of: before, then: content) }
+            // A piece is read after the end of the file before it.
+            let fileBefore = piece ? before ?? [] : []
+            if piece { outcome.fileEnd = PieceJoint.end(of: fileBefore, then: content) }
             var language: String?
-            /// A part not read as text is counted, and its bytes searched for secrets all the same (a piece's with
-            /// the end of the file before it).
+            /// A part not read as text is counted, and its bytes searched for secrets all the same.
             func binary(_ scan: BinaryScan? = nil) {
                 session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
-                let spans = binarySecrets(
-                    content, scan: scan, after: piece ? before ?? [] : [], path: path, session: session)
+                let spans = binarySecrets(content, scan: scan, after: fileBefore, path: path, session: session)
                 if !spans.isEmpty {
                     outcome.edits.append(Edit(range: part.content, replacement: Span.fitted(spans, to: Array(content))))
                 }
@@ -68,7 +68,7 @@ extension Scrubber {
             case .unknown, .binary:
                 // A type says what the client claims: a text file sent as `image/png` is read as text.
                 var scan: BinaryScan?
-                guard readsAsText(content, piece: piece, after: piece ? before ?? [] : [], scan: &scan) else {
+                guard readsAsText(content, piece: piece, after: fileBefore, scan: &scan) else {
                     binary(scan)
                     continue
                 }
