@@ -388,8 +388,9 @@ extension Scrubber {
 
     /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with its secrets taken
     /// out, since a stray byte inside a secret must not decide it (the redacted part would read as text, and a
-    /// second pass would read it differently). A piece of an upload read `after` the end of the file before it has
-    /// the secrets that began there taken out too. When it is not text, `scan` holds its secrets for
+    /// second pass would read it differently). Taken out are all that its redaction would replace: with a command
+    /// line read again as it will leave and, for a piece of an upload read `after` the end of the file before it, the
+    /// secrets that began there. When it is not text, `scan` holds its secrets for
     /// `binarySecrets`.
     func readsAsText(
         _ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false, after before: [UInt8] = [], scan: inout BinaryScan?
@@ -398,11 +399,11 @@ extension Scrubber {
         let found = binaryScan(bytes)
         scan = found
         var secrets = found.matches.map(\.range)
-        if !before.isEmpty {
-            // Found, not reported: the piece's scrub reports them.
+        if !before.isEmpty || found.commandLines {
+            // What the part's scrub would redact besides: the secrets that began in the piece before, and those a
+            // command line read again as it will leave gives away. Found, not reported: the part's scrub reports them.
             let probe = Session(policy: policy, deadline: .now + .seconds(60))
-            secrets += jointSpans(bytes, before: before, redacted: [], own: [], path: { "$" }, session: probe).map(
-                \.range)
+            secrets += binarySecrets(bytes, scan: found, after: before, path: "$", session: probe).map(\.range)
         }
         guard !secrets.isEmpty else { return false }
         var blanked = Array(bytes)
