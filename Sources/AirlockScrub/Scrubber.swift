@@ -386,12 +386,11 @@ extension Scrubber {
         return BinaryScan(matches: matches, commandLines: commandLines)
     }
 
-    /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with its secrets taken
-    /// out, since a stray byte inside a secret must not decide it (the redacted part would read as text, and a
-    /// second pass would read it differently). Taken out are all that its redaction would replace: with a command
-    /// line read again as it will leave and, for a piece of an upload read `after` the end of the file before it, the
-    /// secrets that began there. When it is not text, `scan` holds its secrets for
-    /// `binarySecrets`.
+    /// Whether a part whose type says nothing is read as text: by its bytes, or by its bytes with what its
+    /// redaction would replace taken out, since a stray byte inside a secret must not decide it (the redacted part
+    /// would read as text, and a second pass would read it differently). That is its secrets, those a command line
+    /// read again as it will leave gives away, and, for a piece of an upload read `after` the end of the file before
+    /// it, those that began there. When it is not text, `scan` holds its secrets for `binarySecrets`.
     func readsAsText(
         _ bytes: UnsafeBufferPointer<UInt8>, piece: Bool = false, after before: [UInt8] = [], scan: inout BinaryScan?
     ) -> Bool {
