@@ -75,21 +75,120 @@ package struct CodeDetector: Sendable {
         return detector.detect(b)
     }
 
+    /// The blocks `detect(_:markers:)` finds that take in the line starting at (or holding) one of `offsets`, or
+    /// one next to it, found by reading only the lines between the nearest barriers on either side (`QuietRun`):
+    /// no block takes in lines on both sides of a barrier, and a block's lines read the same after one as after
+    /// the start of the text. Blocks elsewhere may or may not be returned. A fence or a diff header anywhere may
+    /// open a block that runs on past any barrier: then the whole text is read.
+    package func detect(
+        _ b: UnsafeBufferPointer<UInt8>, markers: [KeywordAutomaton.Hit]?, around offsets: [Int]
+    ) -> [CodeRegion] {
+        guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
+        let lines = Self.lines(b)
+        if lines.contains(where: { opensBlock(b, $0) }) { return detect(b, markers: markers) }
+        var detector = self
+        detector.markers = markers
+        // The scores the search for barriers finds, which the window's reading uses again.
+        var known = [Double](repeating: .nan, count: lines.count)
+        func add(_ k: Int, to run: inout QuietRun) -> Bool {
+            let blank = isBlank(b, lines[k])
+            if !blank, known[k].isNaN { known[k] = score(b, lines[k]) }
+            return run.add(blank: blank, score: blank ? 0 : known[k])
+        }
+        var windows: [Range<Int>] = []
+        var next = 0  // the line that holds the offset
+        for offset in offsets.sorted() {
+            while next < lines.count - 1, lines[next].upperBound < offset { next += 1 }
+            // Back to the nearest barrier: the window starts after it. A barrier of blank lines alone would leave
+            // the line after it continuing the code before it.
+            var start = 0
+            var run = QuietRun()
+            var top = next - 1  // the run's last line
+            for k in stride(from: next - 1, through: 0, by: -1) {
+                guard add(k, to: &run) else {
+                    top = k - 1
+                    continue
+                }
+                if run.isBarrier, run.written {
+                    start = top + 1
+                    break
+                }
+            }
+            // On to the nearest barrier: the window ends where it starts.
+            var end = lines.count
+            run = QuietRun()
+            var first = next  // the run's first line
+            for k in next..<lines.count {
+                guard add(k, to: &run) else {
+                    first = k + 1
+                    continue
+                }
+                if run.isBarrier {
+                    end = first
+                    break
+                }
+            }
+            if let last = windows.last, last.upperBound >= start {
+                windows[windows.count - 1] = last.lowerBound..<max(last.upperBound, end)
+            } else {
+                windows.append(start..<end)
+            }
+        }
+        var regions: [CodeRegion] = []
+        for window in windows {
+            // As `detect` reads a segment between fences: placeholder lines part it.
+            var pending = window.lowerBound
+            for index in window where detector.isCodePlaceholder(b, lines[index]) {
+                regions += detector.unfenced(b, lines: lines[pending..<index], known: known)
+                pending = index + 1
+            }
+            regions += detector.unfenced(b, lines: lines[pending..<window.upperBound], known: known)
+        }
+        return regions.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// A run of neighbouring lines none of which is code however the line before it reads: blank, or scoring under
+    /// 1 (the most an indented line after code gains is 1). `unfenced` ends a block at its second prose line or its
+    /// fourth line that is not code, so a block that reaches a run of two lines scoring -1 or less (prose, as they
+    /// gain nothing), or of four lines, ends before it: such a run is a barrier.
+    private struct QuietRun {
+        var lines = 0
+        var prose = 0
+        /// Whether the run has a non-blank line, after which no line reads as continuing code.
+        var written = false
+
+        /// Adds a line, or starts the run again and returns false when the line may be code.
+        mutating func add(blank: Bool, score: Double) -> Bool {
+            guard blank || score < 1 else {
+                self = QuietRun()
+                return false
+            }
+            lines += 1
+            if !blank {
+                written = true
+                if score <= -1 { prose += 1 }
+            }
+            return true
+        }
+
+        var isBarrier: Bool { prose >= 2 || lines >= 4 }
+    }
+
+    /// Whether a line opens a fenced block or a diff, which may run on over any lines.
+    private func opensBlock(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var i = line.lowerBound
+        while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
+        return Bytes.equal(b, i, "```") || Bytes.equal(b, i, "~~~") || Bytes.equal(b, line.lowerBound, "diff --git ")
+            || Bytes.equal(b, line.lowerBound, "--- ") || Bytes.equal(b, line.lowerBound, "@@ -")
+    }
+
     /// Whether a block could take in lines on both sides of one of `boundaries` (offsets in `b`, in order, each of
     /// which starts a line). A fence or a diff header anywhere may open a block that runs on; otherwise a block's
     /// code lines are at most three lines apart, so one that crosses a boundary has a line that is not prose within
     /// four lines on each side of it. This scores at most eight lines per boundary.
     package func mayCross(_ b: UnsafeBufferPointer<UInt8>, boundaries: [Int]) -> Bool {
         let lines = Self.lines(b)
-        for line in lines {
-            var i = line.lowerBound
-            while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
-            if Bytes.equal(b, i, "```") || Bytes.equal(b, i, "~~~") || Bytes.equal(b, line.lowerBound, "diff --git ")
-                || Bytes.equal(b, line.lowerBound, "--- ") || Bytes.equal(b, line.lowerBound, "@@ -")
-            {
-                return true
-            }
-        }
+        if lines.contains(where: { opensBlock(b, $0) }) { return true }
         var next = 0  // the first line at or after the boundary
         for boundary in boundaries {
             while next < lines.count, lines[next].lowerBound < boundary { next += 1 }
@@ -259,14 +358,18 @@ package struct CodeDetector: Sendable {
         return .prose
     }
 
-    private func unfenced(_ b: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>) -> [CodeRegion] {
+    /// `known` holds the scores of some of the lines, by their index in `lines` (NaN where not known).
+    private func unfenced(
+        _ b: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>, known: [Double]? = nil
+    ) -> [CodeRegion] {
         guard lines.count >= 2 else { return [] }
         var scored: [Line] = []
         scored.reserveCapacity(lines.count)
         var previousCode = false
-        for line in lines {
+        for index in lines.indices {
+            let line = lines[index]
             let blank = isBlank(b, line)
-            var s = blank ? 0 : score(b, line)
+            var s = blank ? 0 : known.flatMap { $0[index].isNaN ? nil : $0[index] } ?? score(b, line)
             // An indented line right after code continues it.
             if !blank, previousCode, s > -1, indentation(b, line) >= 2 { s += 1 }
             scored.append(Line(range: line, score: s, blank: blank))

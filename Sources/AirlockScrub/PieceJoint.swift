@@ -119,7 +119,8 @@ extension Scrubber {
     /// per part holds no code in any part on its own. Each part is read on lines of its own, as a part that does not
     /// end a line is shown, with its secrets as they will leave. A block inside one part is left to that part's own
     /// scan, which reads it the same way. A run whose boundaries no block can cross (`CodeDetector.mayCross`: prose
-    /// on one side or the other of each) is not read again.
+    /// on one side or the other of each) is not read again, and only the lines around each boundary are scored
+    /// (`CodeDetector.detect(_:markers:around:)`).
     func jointCode(_ joined: [UInt8], starts: [Int]) -> [[JointCode]] {
         var found = [[JointCode]](repeating: [], count: starts.count)
         let ends = Array(starts.dropFirst()) + [joined.count]
@@ -148,8 +149,8 @@ extension Scrubber {
                     }) : []
             let regions = Scrubber.asItLeaves(
                 b, secrets: secrets, earlier: placeholders, markers: secretsScanner.findsMarkers ? markers : nil,
-                fitted: false
-            ) { detector.detect($0, markers: $1) }
+                fitted: false, offsets: at.dropFirst().map(\.lowerBound)
+            ) { detector.detect($0, markers: $1, around: $2) }
             for region in regions {
                 var shares: [(part: Int, range: Range<Int>)] = []
                 // The first part that ends after the block starts.

@@ -246,7 +246,7 @@ package struct Scrubber: Sendable {
                 regions = Scrubber.asItLeaves(
                     b, secrets: Span.merged(spans), earlier: placeholders,
                     markers: secretsScanner.findsMarkers ? markers : nil, fitted: fitted
-                ) { detector.detect($0, markers: $1) }
+                ) { text, markers, _ in detector.detect(text, markers: markers) }
             }
             if !secretsOnly, language == nil {
                 spans += jointCodeSpans(joint.code, regions: &regions, path: path, session: session)
@@ -495,13 +495,16 @@ extension Scrubber {
     /// from an earlier pass, that `readsAsWord` written as one plain word of the same length, as the detector saw
     /// the secret it replaced (a placeholder's brackets and colons would make a line look more like code). The
     /// regions found are mapped back to `text`; one that starts or ends at a placeholder takes in the whole secret.
-    /// Text with nothing to replace is not copied.
+    /// Text with nothing to replace is not copied. `offsets` in `text` are passed on to `detect` where they land in
+    /// the text it reads (one inside a secret, where its placeholder starts).
     static func asItLeaves(
         _ text: UnsafeBufferPointer<UInt8>, secrets: [Span], earlier: [Range<Int>],
-        markers: [KeywordAutomaton.Hit]?, fitted: Bool,
-        _ detect: (UnsafeBufferPointer<UInt8>, [KeywordAutomaton.Hit]?) -> [CodeRegion]
+        markers: [KeywordAutomaton.Hit]?, fitted: Bool, offsets: [Int] = [],
+        _ detect: (UnsafeBufferPointer<UInt8>, [KeywordAutomaton.Hit]?, [Int]) -> [CodeRegion]
     ) -> [CodeRegion] {
-        if secrets.isEmpty, !earlier.contains(where: { readsAsWord(text, $0) }) { return detect(text, markers) }
+        if secrets.isEmpty, !earlier.contains(where: { readsAsWord(text, $0) }) {
+            return detect(text, markers, offsets)
+        }
         let x = UInt8(ascii: "x")
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
@@ -583,7 +586,15 @@ extension Scrubber {
             }
             return kept
         }
-        let regions = out.withUnsafeBufferPointer { detect($0, shifted) }.sorted {
+        let landed = offsets.map { offset in
+            var shift = 0
+            for (from, to) in moved {
+                if offset < from.upperBound { return offset > from.lowerBound ? to.lowerBound : offset + shift }
+                shift = to.upperBound - from.upperBound
+            }
+            return offset + shift
+        }
+        let regions = out.withUnsafeBufferPointer { detect($0, shifted, landed) }.sorted {
             $0.range.lowerBound < $1.range.lowerBound
         }
         return regions.map { region in

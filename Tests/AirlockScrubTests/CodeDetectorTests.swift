@@ -203,4 +203,46 @@ import Testing
         let bytes = Array(line.utf8)
         #expect(bytes.withUnsafeBufferPointer { CodeDetector().score($0, 0..<$0.count) } == expected)
     }
+
+    /// Reading only the lines between the barriers around some offsets finds the same blocks there as reading the
+    /// whole text: every block it returns is one the whole reading finds, and every block the whole reading finds
+    /// across an offset is among them. Texts are drawn from prose, snippets, indented and blank lines, comments,
+    /// data, placeholders and, now and then, a fence.
+    @Test func readingAroundOffsetsFindsTheBlocksAcrossThemAsReadingAllDoes() {
+        let pool =
+            Self.snippets.flatMap { $0.code.split(separator: "\n").map(String.init) } + [
+                "The quarterly plan was reviewed by the team and the open questions were assigned to owners.",
+                "Could you tell me why this happens when the service is restarted after a deploy?",
+                "Thanks.", "ok", "", "", "    and it is indented like this", "// a comment", "# a heading",
+                "- a list item that reads as prose", "{", "}", "  \"replicas\": 3,", "[REDACTED:code:go:4-lines:1]",
+                "x = 1", "return x", "Here it is:", "It is called like fetchUsers(groupId) in the worker.",
+                // Code only after code: an indented line that gains 1 there.
+                "    retry(count", "    handle(err", "\n\n\n",
+            ]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33) % n
+        }
+        var crossing = 0
+        for round in 0..<1000 {
+            var lines = (0..<(20 + next(60))).map { _ in pool[next(pool.count)] }
+            if round % 10 == 0 { lines[next(lines.count)] = "```" }
+            let text = Array(lines.joined(separator: "\n").utf8)
+            var starts: [Int] = [0]
+            for (i, byte) in text.enumerated() where byte == 0x0A { starts.append(i + 1) }
+            let offsets = (0..<(1 + next(4))).map { _ in starts[next(starts.count)] }
+            let detector = CodeDetector()
+            let (all, around) = text.withUnsafeBufferPointer {
+                (detector.detect($0), detector.detect($0, markers: nil, around: offsets))
+            }
+            for region in around { #expect(all.contains(region), "round \(round)") }
+            for region in all
+            where offsets.contains(where: { region.range.lowerBound < $0 && $0 < region.range.upperBound }) {
+                crossing += 1
+                #expect(around.contains(region), "round \(round)")
+            }
+        }
+        #expect(crossing > 100)
+    }
 }
