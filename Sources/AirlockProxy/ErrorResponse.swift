@@ -72,8 +72,10 @@ package struct ErrorResponse: Error, Sendable {
         switch status.code {
         case 400: "INVALID_ARGUMENT"
         case 403, 407: "PERMISSION_DENIED"
+        case 409: "ABORTED"
         case 413: "INVALID_ARGUMENT"
         case 415: "INVALID_ARGUMENT"
+        case 429: "RESOURCE_EXHAUSTED"
         case 501: "UNIMPLEMENTED"
         case 502: "UNAVAILABLE"
         case 503: "UNAVAILABLE"

@@ -424,6 +424,29 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let uploads = runtime.uploads
         let piece = UploadJoints.piece(host: target.host, path: path, headers: exchange.head.headers, format: format)
         if let upload = UploadJoints.finished(host: target.host, path: path) { uploads.forget(upload) }
+        // A piece of an upload is read after the end of the file before it, or refused.
+        let before: [UInt8]
+        switch piece.map({ uploads.joint(for: $0) }) {
+        case .after(let end)?: before = end
+        case .unknownPredecessor?:
+            refuse(
+                .failure(
+                    .conflict, reason: "upload_predecessor_unknown",
+                    message:
+                        "Airlock does not hold the end of the file before this piece, so a secret cut by its start "
+                        + "could not be found; start the upload again", host: target.host, provider: target.provider),
+                exchange.log, context: context)
+            return
+        case .full?:
+            refuse(
+                .failure(
+                    .tooManyRequests, reason: "upload_capacity",
+                    message:
+                        "Airlock holds the ends of as many open uploads as it can; send this one when another has ended",
+                    host: target.host, provider: target.provider), exchange.log, context: context)
+            return
+        case nil: before = []
+        }
         let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
             var plain = body
             if let coding {
@@ -439,8 +462,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }.mapError(ScanFailure.scrubbing)
             }
             let result = Result { () throws(ScrubError) in
-                try scrubber.scrub(
-                    plain, kind: kind, path: path, format: format, before: uploads.before(piece), headers: headers)
+                try scrubber.scrub(plain, kind: kind, path: path, format: format, before: before, headers: headers)
             }.mapError(ScanFailure.scrubbing)
             if case .success(let scrubbed) = result, scrubbed.decision != .blocked, let end = scrubbed.fileEnd {
                 uploads.record(piece, count: plain.count, fileEnd: end)

@@ -12,9 +12,16 @@ import NIOHTTP1
 ///
 /// Each upload keeps the end of the file before and after its latest piece, at most `PieceJoint.reach` bytes each:
 /// a piece that continues the file is read after the second, one sent again at the same offset (a retry) after
-/// the first. An upload is forgotten when it is finalised or completed, when no piece has come for `lifetime`, or,
-/// when `capacity` uploads are open, the one unused longest makes room. A piece whose predecessor was forgotten is
-/// read on its own, as before.
+/// the first. An upload is forgotten when it is finalised or completed, or when no piece has come for `lifetime`
+/// (65 minutes: OpenAI expires an upload an hour after it was created, so a part that comes later is refused
+/// there).
+///
+/// A piece is never read without the end of the file before it. A Gemini piece at an offset other than 0 whose
+/// predecessor Airlock does not hold (forgotten, not the piece before it, or sent before Airlock started) is
+/// refused (`Joint.unknownPredecessor`), and an open upload is never forgotten to make room: with `capacity`
+/// uploads open, the first piece of another is refused (`Joint.full`) until one ends. An OpenAI part says nothing
+/// of its place, so the first part Airlock sees of an upload is read as the file's start: only a part sent before
+/// Airlock started is read without its predecessor.
 package final class UploadJoints: Sendable {
     /// Which upload a request continues, and where in its file.
     package struct Piece: Equatable, Sendable {
@@ -37,7 +44,17 @@ package final class UploadJoints: Sendable {
     private let capacity: Int
     private let lifetime: Duration
 
-    package init(capacity: Int = 256, lifetime: Duration = .seconds(1800)) {
+    /// How a piece is read.
+    package enum Joint: Equatable, Sendable {
+        /// After the end of the file before it (empty at the start of the file).
+        case after([UInt8])
+        /// Not at all: it continues a file whose end before it is not held.
+        case unknownPredecessor
+        /// Not at all: it starts an upload, and `capacity` uploads are open.
+        case full
+    }
+
+    package init(capacity: Int = 256, lifetime: Duration = .seconds(65 * 60)) {
         self.capacity = capacity
         self.lifetime = lifetime
     }
@@ -72,14 +89,19 @@ package final class UploadJoints: Sendable {
         return segments.dropLast().joined(separator: "/")
     }
 
-    /// The end of the file that `piece` continues, or nothing when it starts the file or its predecessor is unknown.
-    package func before(_ piece: Piece) -> [UInt8] {
+    /// How `piece` is read: after the end of the file it continues, or not at all.
+    package func joint(for piece: Piece) -> Joint {
         entries.withLockedValue { entries in
-            guard let entry = entries[piece.upload], ContinuousClock.now - entry.used < lifetime else { return [] }
-            guard let offset = piece.offset else { return entry.after }
-            if offset == entry.end { return entry.after }
-            if offset == entry.start { return entry.before }
-            return []
+            let now = ContinuousClock.now
+            if let entry = entries[piece.upload], now - entry.used < lifetime {
+                guard let offset = piece.offset else { return .after(entry.after) }
+                if offset == entry.end { return .after(entry.after) }
+                if offset == entry.start { return .after(entry.before) }
+                return offset == 0 ? .after([]) : .unknownPredecessor
+            }
+            if let offset = piece.offset, offset != 0 { return .unknownPredecessor }
+            let open = entries.values.reduce(0) { $0 + (now - $1.used < lifetime ? 1 : 0) }
+            return open >= capacity ? .full : .after([])
         }
     }
 
@@ -104,9 +126,6 @@ package final class UploadJoints: Sendable {
                 start: piece.offset, end: piece.offset.map { $0 + count }, before: before, after: fileEnd, used: now)
             if previous == nil, entries.count >= capacity {
                 entries = entries.filter { now - $0.value.used < lifetime }
-                if entries.count >= capacity, let oldest = entries.min(by: { $0.value.used < $1.value.used }) {
-                    entries[oldest.key] = nil
-                }
             }
             entries[piece.upload] = entry
         }

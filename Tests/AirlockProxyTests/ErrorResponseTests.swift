@@ -52,6 +52,7 @@ struct ErrorResponseTests {
         let statuses: [(HTTPResponseStatus, String)] = [
             (.badRequest, "INVALID_ARGUMENT"), (.forbidden, "PERMISSION_DENIED"), (.notImplemented, "UNIMPLEMENTED"),
             (.badGateway, "UNAVAILABLE"), (.serviceUnavailable, "UNAVAILABLE"), (.gatewayTimeout, "DEADLINE_EXCEEDED"),
+            (.conflict, "ABORTED"), (.tooManyRequests, "RESOURCE_EXHAUSTED"),
         ]
         for (status, name) in statuses { #expect(ErrorResponse.googleStatus(status) == name, "\(status)") }
     }

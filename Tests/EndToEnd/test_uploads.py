@@ -106,6 +106,40 @@ def test_a_secret_cut_by_a_piece_boundary_does_not_leave_whole(airlock, standin,
     assert_no_canary(output)
 
 
+def test_a_piece_whose_predecessor_airlock_does_not_hold_is_refused(airlock, standin):
+    """A piece of a Gemini resumable upload at an offset past 0 is read after the end of the piece before it. When
+    Airlock does not hold that end (the upload was started before Airlock was, or the piece is out of place), the
+    piece is refused rather than read on its own, in Google's error shape, and recorded in the ledger."""
+    from test_ledger import records, wait_for
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    url = "https://generativelanguage.googleapis.com/upload/v1beta/files?upload_id=before-airlock"
+
+    def piece(offset: int, content: bytes, command: str = "upload"):
+        return session.post(url, data=content, timeout=20, headers={
+            "X-Goog-Upload-Command": command, "X-Goog-Upload-Offset": str(offset), "Content-Type": "text/plain"})
+
+    # The rest of a token whose first ten characters left in a piece Airlock never saw.
+    refused = piece(100, f"{GITHUB_CANARY[10:]} is the deploy token.\n".encode(), "upload, finalize")
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["status"] == "ABORTED" and error["code"] == 409
+    assert error["reason"] == "upload_predecessor_unknown" and "start the upload again" in error["message"]
+    assert server.state.requests == []
+    row = wait_for(lambda: [r for r in records(airlock) if r.get("reason") == "upload_predecessor_unknown"])
+    assert row and row[0]["decision"] == "error" and row[0]["upstream_status"] is None
+    # Started through Airlock, the same upload goes on piece by piece; a piece out of place is refused.
+    first = "Release notes for the deploy job.\n".encode()
+    assert piece(0, first).status_code == 200
+    assert piece(len(first) + 7, b"more notes\n").status_code == 409
+    assert piece(len(first), b"more notes\n", "upload, finalize").status_code == 200
+    assert [r.body for r in server.state.requests] == [first, b"more notes\n"]
+    output = log_after(airlock, "upload_predecessor_unknown")
+    assert_no_canary(output)
+    assert_no_canary(json.dumps(records(airlock)))
+
+
 @pytest.mark.parametrize("binary", ["monitor", "block"])
 def test_transcriptions_have_their_prompt_scanned_and_their_audio_counted(tmp_path, standin, binary):
     server, _ = standin
