@@ -42,6 +42,11 @@ package struct CodeDetector: Sendable {
         var index = 0
         var pending = 0  // the first of the lines outside fences and diffs, scored together
         while index < lines.count {
+            // Most lines start with none of the bytes that open a fence or a diff or make a placeholder.
+            guard Self.mayOpen(b, lines[index]) else {
+                index += 1
+                continue
+            }
             if let (fence, next) = fencedBlock(b, lines, at: index) {
                 regions += unfenced(b, lines: lines[pending..<index])
                 if let fence { regions.append(fence) }
@@ -172,6 +177,26 @@ package struct CodeDetector: Sendable {
         }
 
         var isBarrier: Bool { prose >= 2 || lines >= 4 }
+    }
+
+    /// Whether a line may open a fence (`` ` `` or `~` after up to three spaces) or a diff (`d`, `-` or `@` first), or
+    /// be a code placeholder (`*` or `[` after spaces and tabs).
+    @inline(__always)
+    private static func mayOpen(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        guard line.lowerBound < line.upperBound else { return false }
+        switch b[line.lowerBound] {
+        case UInt8(ascii: "d"), UInt8(ascii: "-"), UInt8(ascii: "@"), UInt8(ascii: "`"), UInt8(ascii: "~"),
+            UInt8(ascii: "*"), UInt8(ascii: "["):
+            return true
+        case 0x20, 0x09:
+            var i = line.lowerBound
+            while i < line.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            guard i < line.upperBound else { return false }
+            let c = b[i]
+            return c == UInt8(ascii: "`") || c == UInt8(ascii: "~") || c == UInt8(ascii: "*") || c == UInt8(ascii: "[")
+        default:
+            return false
+        }
     }
 
     /// Whether a line opens a fenced block or a diff, which may run on over any lines.
@@ -693,15 +718,32 @@ package struct CodeDetector: Sendable {
 
     private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String {
         let tables = WordTables.shared
+        let best = withUnsafeTemporaryAllocation(of: Int.self, capacity: tables.languageCount) { scores in
+            scores.initialize(repeating: 0)
+            vote(b, lines.prefix(64), tables, into: scores)
+            var best = 0
+            for k in scores.indices where scores[k] > scores[best] { best = k }
+            return scores[best] > 0 ? best : nil
+        }
+        return best.map { tables.languageNames[$0] } ?? "code"
+    }
+
+    /// Adds each language's votes for `lines` to `scores`: its words, weighted by where they stand, and its
+    /// markers.
+    private func vote(
+        _ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>, _ tables: WordTables,
+        into scores: UnsafeMutableBufferPointer<Int>
+    ) {
         let flags = tables.flagTable
-        var scores = [Int](repeating: 0, count: LanguageTables.languages.count)
+        let notSQL = ~(UInt32(1) << UInt32(truncatingIfNeeded: tables.sql))
         // The first lines of a block name its language as well as all of them would.
-        for line in lines.prefix(64) {
+        for line in lines {
             var i = line.lowerBound
             var firstWord = true
             while i < line.upperBound {
-                guard b[i].isASCIILetter || b[i] == UInt8(ascii: "_") else {
-                    if b[i] != 0x20 && b[i] != 0x09 { firstWord = false }
+                let c = b[i]
+                guard flags[Int(c)] & WordTables.letter != 0 || c == UInt8(ascii: "_") else {
+                    if c != 0x20 && c != 0x09 { firstWord = false }
                     i += 1
                     continue
                 }
@@ -718,47 +760,43 @@ package struct CodeDetector: Sendable {
                 // Statement-leading words say more than words inside expressions; SQL counts only there,
                 // because every language embeds SQL in strings.
                 let weight = firstWord ? 3 : 1
-                if !firstWord { mask &= ~(1 << UInt32(truncatingIfNeeded: tables.sql)) }
+                if !firstWord { mask &= notSQL }
                 while mask != 0 {
-                    scores[mask.trailingZeroBitCount] += weight
+                    scores[mask.trailingZeroBitCount] &+= weight
                     mask &= mask - 1
                 }
                 firstWord = false
             }
         }
         // Distinctive markers (`:=`, `std::`, `<?php`), in one pass over the block's first lines.
-        if let first = lines.first, let last = lines.prefix(64).last {
-            let span = first.lowerBound..<last.upperBound
-            var hits: [KeywordAutomaton.Hit] = []
-            var offset = span.lowerBound
-            if let markers {
-                // The hits inside the span: they are ordered by their ends.
-                var low = 0
-                var high = markers.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    if Int(markers[mid].end) <= span.lowerBound { low = mid + 1 } else { high = mid }
-                }
-                var k = low
-                while k < markers.count, Int(markers[k].end) <= span.upperBound {
-                    if Int(markers[k].end) - tables.markerBytes[Int(markers[k].keyword)].count >= span.lowerBound {
-                        hits.append(markers[k])
-                    }
-                    k += 1
-                }
-                offset = 0
-            } else {
-                tables.markers.scan(UnsafeBufferPointer(rebasing: b[span]), into: &hits)
-            }
-            for hit in hits {
-                let marker = tables.markerBytes[Int(hit.keyword)]
-                // The automaton ignores case; markers are compared in their own.
-                if Bytes.equal(b, offset + Int(hit.end) - marker.count, marker) {
-                    scores[tables.markerLanguages[Int(hit.keyword)]] += 3
-                }
+        guard let first = lines.first, let last = lines.last else { return }
+        let span = first.lowerBound..<last.upperBound
+        func count(_ hit: KeywordAutomaton.Hit, at offset: Int) {
+            let marker = tables.markerBytes[Int(hit.keyword)]
+            // The automaton ignores case; markers are compared in their own.
+            if offset + Int(hit.end) - marker.count >= span.lowerBound,
+                Bytes.equal(b, offset + Int(hit.end) - marker.count, marker)
+            {
+                scores[tables.markerLanguages[Int(hit.keyword)]] &+= 3
             }
         }
-        guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }), scores[best] > 0 else { return "code" }
-        return LanguageTables.languages[best].name
+        if let markers {
+            // The hits inside the span: they are ordered by their ends.
+            var low = 0
+            var high = markers.count
+            while low < high {
+                let mid = (low + high) / 2
+                if Int(markers[mid].end) <= span.lowerBound { low = mid + 1 } else { high = mid }
+            }
+            var k = low
+            while k < markers.count, Int(markers[k].end) <= span.upperBound {
+                count(markers[k], at: 0)
+                k += 1
+            }
+        } else {
+            var hits: [KeywordAutomaton.Hit] = []
+            tables.markers.scan(UnsafeBufferPointer(rebasing: b[span]), into: &hits)
+            for hit in hits { count(hit, at: span.lowerBound) }
+        }
     }
 }

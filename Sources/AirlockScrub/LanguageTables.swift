@@ -222,6 +222,9 @@ final class WordTables: @unchecked Sendable {
     let markerBytes: [[UInt8]]
     let markerLanguages: [Int]
     let sql: Int
+    /// `LanguageTables.languages`' names, by index.
+    let languageNames: [String]
+    var languageCount: Int { languageNames.count }
 
     private init() {
         var flags = [UInt8](repeating: 0, count: 256)
@@ -269,6 +272,7 @@ final class WordTables: @unchecked Sendable {
         self.longTokenLanguages = PackedWordSet(values: long)
         let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
         self.sql = sql
+        self.languageNames = LanguageTables.languages.map(\.name)
         // SQL's markers would fire inside strings of every other language, so SQL is named by its keywords alone.
         let markers = LanguageTables.markers.filter { $0.language != sql }
         self.markers = KeywordAutomaton(keywords: markers.map { String(decoding: $0.bytes, as: UTF8.self) })
