@@ -319,27 +319,51 @@ struct PackedWordSet: @unchecked Sendable {
             values: Dictionary(words.map { (PackedWordSet.pack($0), UInt32.max) }, uniquingKeysWith: { a, _ in a }))
     }
 
+    /// A small set gets a table of eight or more slots per word and a hash multiplier, picked from a fixed
+    /// sequence, under which every word has a slot of its own: a lookup is then one load and one comparison, with
+    /// no branch on what it finds. A set for which none is found is probed.
     init(values map: [UInt64: UInt32]) {
         var size = 64
         while size < map.count * 4 { size *= 2 }
+        var multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var direct = false
+        if map.count <= 256 {
+            var wide = size
+            while wide < map.count * 8 { wide *= 2 }
+            var candidate = multiplier
+            search: for _ in 0..<1024 {
+                if Set(map.keys.map { PackedWordSet.slot($0, wide - 1, candidate) }).count == map.count {
+                    (size, multiplier, direct) = (wide, candidate, true)
+                    break search
+                }
+                candidate = candidate &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407 | 1
+            }
+        }
         slots = .allocate(capacity: size)
         slots.initialize(repeating: 0)
         values = .allocate(capacity: size)
         values.initialize(repeating: 0)
         mask = size - 1
+        self.multiplier = multiplier
+        self.direct = direct
         for (p, v) in map {
-            var i = PackedWordSet.slot(p, mask)
+            var i = PackedWordSet.slot(p, mask, multiplier)
             while slots[i] != 0 && slots[i] != p { i = (i + 1) & mask }
             slots[i] = p
             values[i] = v
         }
     }
 
+    private let multiplier: UInt64
+    /// Whether every word sits in the slot its hash names.
+    let direct: Bool
+
     /// The value for a packed word, or 0.
     @inline(__always)
     func value(_ p: UInt64) -> UInt32 {
+        var i = PackedWordSet.slot(p, mask, multiplier)
+        if direct { return slots[i] == p && p != 0 ? values[i] : 0 }
         guard p != 0 else { return 0 }
-        var i = PackedWordSet.slot(p, mask)
         while true {
             let v = slots[i]
             if v == p { return values[i] }
@@ -349,14 +373,15 @@ struct PackedWordSet: @unchecked Sendable {
     }
 
     @inline(__always)
-    private static func slot(_ p: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (p &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    private static func slot(_ p: UInt64, _ mask: Int, _ multiplier: UInt64) -> Int {
+        Int(truncatingIfNeeded: (p &* multiplier) >> 40) & mask
     }
 
     @inline(__always)
     func contains(_ p: UInt64) -> Bool {
+        var i = PackedWordSet.slot(p, mask, multiplier)
+        if direct { return slots[i] == p && p != 0 }
         guard p != 0 else { return false }
-        var i = PackedWordSet.slot(p, mask)
         while true {
             let v = slots[i]
             if v == p { return true }

@@ -27,4 +27,28 @@ import Testing
             }
         }
     }
+
+    /// A packed word set answers as a `Set` does, for a small set (one slot per word) and a large one (probed), for
+    /// its words and for words near them.
+    @Test(arguments: [45, 1_500])
+    func packedWordSetsAnswerAsASetDoes(size: Int) {
+        var state: UInt64 = 0x853C_49E6_748F_EA9B
+        func word() -> String {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = 1 + Int(state >> 61)
+            return String((0..<length).map { Character(Unicode.Scalar(UInt8(97 + (state >> UInt64(8 * $0)) % 26))) })
+        }
+        let words = Set((0..<size).map { _ in word() })
+        let set = PackedWordSet(words)
+        let map = PackedWordSet(
+            values: Dictionary(words.map { (PackedWordSet.pack($0), UInt32($0.utf8.count)) }) { a, _ in a })
+        for candidate in words.union((0..<20_000).map { _ in word() }) {
+            let packed = PackedWordSet.pack(candidate)
+            #expect(set.contains(packed) == words.contains(candidate), "\(candidate)")
+            #expect(map.value(packed) == (words.contains(candidate) ? UInt32(candidate.utf8.count) : 0))
+        }
+        #expect(!set.contains(0) && map.value(0) == 0)
+        #expect(set.direct == (size < 256))
+        #expect(WordTables.shared.stopwords.direct && WordTables.shared.statementStarts.direct)
+    }
 }
