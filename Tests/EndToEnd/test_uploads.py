@@ -13,6 +13,7 @@ import pytest
 
 from sdk_client import WAV
 from test_clients import HERE, with_airlock_env
+from test_ledger import records, wait_for
 from test_proxy import curl, proxied_session, split
 from test_scrub import CODE, GITHUB_CANARY, PROMPT, assert_no_canary, log_after, scan, sdk_reply, with_binary_policy
 
@@ -110,7 +111,6 @@ def test_a_piece_whose_predecessor_airlock_does_not_hold_is_refused(airlock, sta
     """A piece of a Gemini resumable upload at an offset past 0 is read after the end of the piece before it. When
     Airlock does not hold that end (the upload was started before Airlock was, or the piece is out of place), the
     piece is refused rather than read on its own, in Google's error shape, and recorded in the ledger."""
-    from test_ledger import records, wait_for
     server, _ = standin
     server.state.reset()
     session = proxied_session(airlock)
