@@ -194,7 +194,10 @@ def test_unmasked_or_compressed_client_frames_end_the_session_unforwarded(airloc
     for name, raw in frames.items():
         server.state.reset()
         with connect(airlock, "wss://api.openai.com/v1/echo-ws") as ws:
-            ws.socket.sendall(raw)
+            # Written under the client's own lock, as its sends are: its reader thread could otherwise take Airlock's
+            # answer and close the socket while this write is still inside the TLS library.
+            with ws.protocol_mutex:
+                ws.socket.sendall(raw)
             with pytest.raises(ConnectionClosedError) as closed:
                 ws.recv(timeout=10)
             assert closed.value.rcvd.code == 1002, name
