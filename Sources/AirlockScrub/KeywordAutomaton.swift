@@ -110,10 +110,12 @@ package struct KeywordAutomaton: Sendable {
     /// Long inputs are scanned as four quarters in one interleaved loop: the four chains of table lookups are
     /// independent, so the CPU overlaps their memory latency. Each quarter after the first starts `overlap`
     /// bytes early, so a keyword across a seam is found, and records only hits that end inside its quarter.
+    /// The inner loops only step the automaton and stop at the first state that ends a keyword; hits are recorded
+    /// outside them, so the states stay in registers rather than being saved around each call.
     package func scan(_ bytes: UnsafeBufferPointer<UInt8>, into hits: inout [Hit]) {
         let overlap = overlap
         let quarter = bytes.count / 4
-        guard quarter > 4 * overlap + 64 else {
+        guard quarter > 4 * overlap + 64, let base = bytes.baseAddress else {
             _ = scanRange(bytes, 0..<bytes.count, from: 0, recordingFrom: 0, into: &hits)
             return
         }
@@ -121,41 +123,46 @@ package struct KeywordAutomaton: Sendable {
         var lane2: [Hit] = []
         var lane3: [Hit] = []
         let width = classCount
-        let (s1, s2, s3): (Int, Int, Int) = classOf.withUnsafeBufferPointer { classOf in
+        let flag = KeywordAutomaton.outputFlag
+        let b1 = quarter - overlap
+        let b2 = 2 * quarter - overlap
+        let b3 = 3 * quarter - overlap
+        let (t1, t2, t3): (UInt32, UInt32, UInt32) = classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
-                var s0 = 0
-                var s1 = 0
-                var s2 = 0
-                var s3 = 0
-                let b1 = quarter - overlap
-                let b2 = 2 * quarter - overlap
-                let b3 = 3 * quarter - overlap
-                for k in 0..<quarter {
-                    let n0 = delta[s0 &+ Int(classOf[Int(bytes[k])])]
-                    let n1 = delta[s1 &+ Int(classOf[Int(bytes[b1 &+ k])])]
-                    let n2 = delta[s2 &+ Int(classOf[Int(bytes[b2 &+ k])])]
-                    let n3 = delta[s3 &+ Int(classOf[Int(bytes[b3 &+ k])])]
-                    s0 = Int(n0 & ~KeywordAutomaton.outputFlag)
-                    s1 = Int(n1 & ~KeywordAutomaton.outputFlag)
-                    s2 = Int(n2 & ~KeywordAutomaton.outputFlag)
-                    s3 = Int(n3 & ~KeywordAutomaton.outputFlag)
-                    if (n0 | n1 | n2 | n3) & KeywordAutomaton.outputFlag != 0 {
-                        if n0 & KeywordAutomaton.outputFlag != 0 { record(s0 / width, end: k + 1, into: &hits) }
-                        if n1 & KeywordAutomaton.outputFlag != 0, b1 + k + 1 > quarter {
-                            record(s1 / width, end: b1 + k + 1, into: &lane1)
-                        }
-                        if n2 & KeywordAutomaton.outputFlag != 0, b2 + k + 1 > 2 * quarter {
-                            record(s2 / width, end: b2 + k + 1, into: &lane2)
-                        }
-                        if n3 & KeywordAutomaton.outputFlag != 0, b3 + k + 1 > 3 * quarter {
-                            record(s3 / width, end: b3 + k + 1, into: &lane3)
-                        }
+                let classes = classOf.baseAddress!
+                let table = delta.baseAddress!
+                let p1 = base + b1
+                let p2 = base + b2
+                let p3 = base + b3
+                var t0: UInt32 = 0
+                var t1: UInt32 = 0
+                var t2: UInt32 = 0
+                var t3: UInt32 = 0
+                var k = 0
+                while k < quarter {
+                    repeat {
+                        t0 = table[Int(t0 & ~flag) &+ Int(classes[Int(base[k])])]
+                        t1 = table[Int(t1 & ~flag) &+ Int(classes[Int(p1[k])])]
+                        t2 = table[Int(t2 & ~flag) &+ Int(classes[Int(p2[k])])]
+                        t3 = table[Int(t3 & ~flag) &+ Int(classes[Int(p3[k])])]
+                        k &+= 1
+                    } while k < quarter && (t0 | t1 | t2 | t3) & flag == 0
+                    if t0 & flag != 0 { record(Int(t0 & ~flag) / width, end: k, into: &hits) }
+                    if t1 & flag != 0, b1 &+ k > quarter { record(Int(t1 & ~flag) / width, end: b1 &+ k, into: &lane1) }
+                    if t2 & flag != 0, b2 &+ k > 2 &* quarter {
+                        record(Int(t2 & ~flag) / width, end: b2 &+ k, into: &lane2)
+                    }
+                    if t3 & flag != 0, b3 &+ k > 3 &* quarter {
+                        record(Int(t3 & ~flag) / width, end: b3 &+ k, into: &lane3)
                     }
                 }
-                return (s1, s2, s3)
+                return (t1, t2, t3)
             }
         }
         // Lanes 1 to 3 started `overlap` bytes early; each finishes its own quarter (the last, the rest).
+        let s1 = Int(t1 & ~flag)
+        let s2 = Int(t2 & ~flag)
+        let s3 = Int(t3 & ~flag)
         _ = scanRange(bytes, 2 * quarter - overlap..<2 * quarter, from: s1, recordingFrom: quarter, into: &lane1)
         _ = scanRange(bytes, 3 * quarter - overlap..<3 * quarter, from: s2, recordingFrom: 2 * quarter, into: &lane2)
         _ = scanRange(bytes, 4 * quarter - overlap..<bytes.count, from: s3, recordingFrom: 3 * quarter, into: &lane3)
@@ -176,18 +183,24 @@ package struct KeywordAutomaton: Sendable {
         _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, from offset: Int, recordingFrom: Int,
         into hits: inout [Hit]
     ) -> Int {
-        classOf.withUnsafeBufferPointer { classOf in
+        guard !range.isEmpty, let base = bytes.baseAddress else { return offset }
+        return classOf.withUnsafeBufferPointer { classOf in
             transitions.withUnsafeBufferPointer { delta in
+                let classes = classOf.baseAddress!
+                let table = delta.baseAddress!
                 let width = classCount
-                var offset = offset
-                for i in range {
-                    let next = delta[offset &+ Int(classOf[Int(bytes[i])])]
-                    offset = Int(next & ~KeywordAutomaton.outputFlag)
-                    if next & KeywordAutomaton.outputFlag != 0, i + 1 > recordingFrom {
-                        record(offset / width, end: i + 1, into: &hits)
-                    }
+                let flag = KeywordAutomaton.outputFlag
+                let end = range.upperBound
+                var t = UInt32(offset)
+                var i = range.lowerBound
+                while i < end {
+                    repeat {
+                        t = table[Int(t & ~flag) &+ Int(classes[Int(base[i])])]
+                        i &+= 1
+                    } while i < end && t & flag == 0
+                    if t & flag != 0, i > recordingFrom { record(Int(t & ~flag) / width, end: i, into: &hits) }
                 }
-                return offset
+                return Int(t & ~flag)
             }
         }
     }
