@@ -82,9 +82,13 @@ package final class UploadJoints: Sendable {
     /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `/{last}` is one of `endings`. Asked of every request, so
     /// the ending is checked before anything is split.
     private static func uploadPath(_ path: String, ending endings: [String]) -> String? {
-        let plain = path.prefix { $0 != "?" }
-        guard endings.contains(where: { plain.hasSuffix($0) }) else { return nil }
-        let segments = plain.split(separator: "/", omittingEmptySubsequences: false)
+        let bytes = path.utf8.prefix { $0 != UInt8(ascii: "?") }
+        guard
+            endings.contains(where: {
+                bytes.count > $0.utf8.count && bytes.suffix($0.utf8.count).elementsEqual($0.utf8)
+            })
+        else { return nil }
+        let segments = Substring(bytes).split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 4, segments[segments.count - 3] == "uploads" else { return nil }
         return segments.dropLast().joined(separator: "/")
     }

@@ -31,6 +31,10 @@ struct UploadJointsTests {
             UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/complete")
                 == "api.openai.com/v1/uploads/upload_1")
         #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/cancel") != nil)
+        #expect(
+            UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/complete?beta=1")
+                == "api.openai.com/v1/uploads/upload_1")
+        #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/complete") == nil)
         #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/parts") == nil)
     }
 
