@@ -46,6 +46,10 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var scrubbed = false
         /// `allowed` or `redacted`, for the decision log.
         var decision = "allowed"
+        /// A numbered part of an upload, until the provider's answer to it is noted (`UploadJoints.settle`).
+        var uploadPart: UploadJoints.Piece?
+        /// The upload this request completes: forgotten once the provider accepts the completion.
+        var completing: String?
 
         init(
             head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, keepAlive: Bool,
@@ -65,6 +69,8 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum ScanFailure: Error {
         case decoding(BodyDecoder.Failure)
         case scrubbing(ScrubError)
+        /// A completion that joins upload parts that were not read one after the other.
+        case unjoinedParts
     }
 
     /// Bodies above this size are scanned on the thread pool rather than on the event loop.
@@ -422,8 +428,16 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let (coding, format) = (reading.coding, reading.format)
         let limit = runtime.configuration.limits.maxRequestBody
         let uploads = runtime.uploads
-        let piece = UploadJoints.piece(host: target.host, path: path, headers: exchange.head.headers, format: format)
-        if let upload = UploadJoints.finished(host: target.host, path: path) { uploads.forget(upload) }
+        var found = UploadJoints.piece(host: target.host, path: path, headers: exchange.head.headers, format: format)
+        // A part that comes in order is numbered, so the provider's answer to it can be noted.
+        if found != nil, found?.offset == nil {
+            found?.part = uploads.newPart()
+            exchange.uploadPart = found
+        }
+        let piece = found
+        if let upload = UploadJoints.cancelled(host: target.host, path: path) { uploads.forget(upload) }
+        let completed = UploadJoints.completed(host: target.host, path: path)
+        exchange.completing = completed
         // A piece of an upload is read after the end of the file before it, or refused.
         let before: [UInt8]
         switch piece.map({ uploads.joint(for: $0) }) {
@@ -445,6 +459,14 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         "Airlock holds the ends of as many open uploads as it can; send this one when another has ended",
                     host: target.host, provider: target.provider), exchange.log, context: context)
             return
+        case .tooManyParts?:
+            refuse(
+                .failure(
+                    .conflict, reason: "upload_part_limit",
+                    message:
+                        "Airlock reads at most \(UploadJoints.partLimit) parts of one upload; upload the file again in "
+                        + "larger parts", host: target.host, provider: target.provider), exchange.log, context: context)
+            return
         case nil: before = []
         }
         let work: @Sendable () -> Result<ScrubResult, ScanFailure> = {
@@ -456,6 +478,12 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     return .failure(.decoding(error))
                 }
             }
+            if let completed {
+                // The parts' order is fixed here: it must be the order they were read in.
+                guard uploads.completes(completed, partIDs: UploadJoints.partIDs(ofCompletion: plain) ?? []) else {
+                    return .failure(.unjoinedParts)
+                }
+            }
             guard let piece else {
                 return Result { () throws(ScrubError) in
                     try scrubber.scrub(plain, kind: kind, path: path, format: format, headers: headers)
@@ -465,7 +493,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 try scrubber.scrub(plain, kind: kind, path: path, format: format, before: before, headers: headers)
             }.mapError(ScanFailure.scrubbing)
             if case .success(let scrubbed) = result, scrubbed.decision != .blocked, let end = scrubbed.fileEnd {
-                uploads.record(piece, count: plain.count, fileEnd: end)
+                uploads.record(piece, count: plain.count, fileEnd: end, readAfter: before)
             }
             return result
         }
@@ -514,6 +542,15 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     message:
                         "the request body could not be decoded as its Content-Encoding says, so it was not forwarded",
                     host: target.host, provider: target.provider), exchange.log, context: context)
+        case .failure(.unjoinedParts):
+            refuse(
+                .failure(
+                    .conflict, reason: "upload_parts_unjoined",
+                    message:
+                        "Airlock did not read the parts of this upload one after the other in the order listed, so a "
+                        + "secret cut by a part boundary could have been missed; upload the file again through Airlock, "
+                        + "part after part in order", host: target.host, provider: target.provider), exchange.log,
+                context: context)
         case .failure(.scrubbing(let error)):
             let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
             refuse(
@@ -559,6 +596,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func failExchange(_ error: any Error, context: ChannelHandlerContext) {
         responseDeadline = nil
         guard case .forwarding(let exchange) = state else { return }
+        settleUpload(exchange, id: nil)
         if exchange.responseStarted {
             responseLog(exchange).emit(runtime, decision: "error", status: exchange.status, reason: "upstream_aborted")
             state = .refused
@@ -681,9 +719,22 @@ extension InterceptHandler {
     private func responseLog(_ exchange: Exchange) -> DecisionLog {
         var log = exchange.log
         log.responseBytes = responseBytes
-        log.usage = usageTap?.finish()
+        let usage = usageTap?.finish()
+        log.usage = runtime.ledger == nil ? nil : usage
+        let accepted = (200..<300).contains(exchange.status)
+        let id = accepted ? usageTap?.objectID : nil
         usageTap = nil
+        settleUpload(exchange, id: id)
+        // A completion the provider refused may be sent again: its parts are kept until one is accepted.
+        if accepted, let upload = exchange.completing { runtime.uploads.forget(upload) }
         return log
+    }
+
+    /// Notes the provider's answer to an upload part: its id when it accepted the part.
+    private func settleUpload(_ exchange: Exchange, id: String?) {
+        guard let part = exchange.uploadPart else { return }
+        exchange.uploadPart = nil
+        runtime.uploads.settle(part, id: id)
     }
 }
 
@@ -699,7 +750,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
         usageTap = nil
         if runtime.ledger != nil {
             exchange.log.tlsVersion = exchange.upstream?.tlsVersion
-            if target.provider != nil { usageTap = UsageTap(headers: head.headers) }
+        }
+        // The tap reads token usage for the ledger, and the id the provider gave an upload part.
+        if target.provider != nil, runtime.ledger != nil || exchange.uploadPart != nil {
+            usageTap = UsageTap(headers: head.headers, readsID: exchange.uploadPart != nil)
         }
         var headers = head.headers
         HopByHop.stripResponse(&headers)

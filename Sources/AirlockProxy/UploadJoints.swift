@@ -1,4 +1,5 @@
 import AirlockScrub
+import Foundation
 import NIOConcurrencyHelpers
 import NIOHTTP1
 
@@ -19,9 +20,13 @@ import NIOHTTP1
 /// A piece is never read without the end of the file before it. A Gemini piece at an offset other than 0 whose
 /// predecessor Airlock does not hold (forgotten, not the piece before it, or sent before Airlock started) is
 /// refused (`Joint.unknownPredecessor`), and an open upload is never forgotten to make room: with `capacity`
-/// uploads open, the first piece of another is refused (`Joint.full`) until one ends. An OpenAI part says nothing
-/// of its place, so the first part Airlock sees of an upload is read as the file's start: only a part sent before
-/// Airlock started is read without its predecessor.
+/// uploads open, the first piece of another is refused (`Joint.full`) until one ends.
+///
+/// An OpenAI part says nothing of its place until the upload is completed with the parts' ids in order. So each
+/// part is noted with the part it was read after (none for the first), and its id once the provider accepted it
+/// (`settle`); a part the provider did not accept is taken back, so that a retry is read after the same end. A
+/// completion is forwarded only when each part it lists was read after the one listed before it (`completes`):
+/// parts sent out of order, in parallel, before Airlock started or leaving one out are never joined unread.
 package final class UploadJoints: Sendable {
     /// Which upload a request continues, and where in its file.
     package struct Piece: Equatable, Sendable {
@@ -30,6 +35,14 @@ package final class UploadJoints: Sendable {
         package var offset: Int?
         /// The upload's last piece (Gemini's `finalize`).
         package var last: Bool
+        /// For a part that comes in order, a number that tells it from the upload's other parts (`newPart()`).
+        package var part: Int? = nil
+    }
+
+    /// An OpenAI part: the part it was read after (nil: read as the file's start), and its id once accepted.
+    private struct Part {
+        var readAfter: Int?
+        var id: String?
     }
 
     private struct Entry {
@@ -38,11 +51,19 @@ package final class UploadJoints: Sendable {
         var before: [UInt8]
         var after: [UInt8]
         var used: ContinuousClock.Instant
+        /// OpenAI: the latest part read, the end of the file before it (nil once that part was taken back), and every
+        /// part read, by number.
+        var last: Int? = nil
+        var beforeLast: [UInt8]? = nil
+        var parts: [Int: Part] = [:]
     }
 
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private let partNumbers = NIOLockedValueBox(0)
     private let capacity: Int
     private let lifetime: Duration
+    /// Parts of one upload that are noted: 1,000 parts of OpenAI's 64 MB parts hold its largest file many times.
+    package static let partLimit = 1000
 
     /// How a piece is read.
     package enum Joint: Equatable, Sendable {
@@ -52,6 +73,8 @@ package final class UploadJoints: Sendable {
         case unknownPredecessor
         /// Not at all: it starts an upload, and `capacity` uploads are open.
         case full
+        /// Not at all: `partLimit` parts of its upload are noted.
+        case tooManyParts
     }
 
     package init(capacity: Int = 256, lifetime: Duration = .seconds(65 * 60)) {
@@ -74,9 +97,28 @@ package final class UploadJoints: Sendable {
         }
     }
 
-    /// The upload a request to `host` ends (OpenAI's `/v1/uploads/{id}/complete` or `/cancel`), if it ends one.
-    package static func finished(host: String, path: String) -> String? {
-        uploadPath(path, ending: ["/complete", "/cancel"]).map { host + $0 }
+    /// The upload a request to `host` cancels (OpenAI's `/v1/uploads/{id}/cancel`), if it cancels one.
+    package static func cancelled(host: String, path: String) -> String? {
+        uploadPath(path, ending: ["/cancel"]).map { host + $0 }
+    }
+
+    /// The upload a request to `host` completes (OpenAI's `/v1/uploads/{id}/complete`), if it completes one.
+    package static func completed(host: String, path: String) -> String? {
+        uploadPath(path, ending: ["/complete"]).map { host + $0 }
+    }
+
+    /// The `part_ids` of a completion's JSON body; empty when it has none, nil when it is not a JSON object.
+    package static func partIDs(ofCompletion body: [UInt8]) -> [String]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return (object["part_ids"] as? [Any])?.map { ($0 as? String) ?? "" } ?? []
+    }
+
+    /// A number for a part that comes in order, unique in this process.
+    package func newPart() -> Int {
+        partNumbers.withLockedValue {
+            $0 += 1
+            return $0
+        }
     }
 
     /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `/{last}` is one of `endings`. Asked of every request, so
@@ -93,24 +135,40 @@ package final class UploadJoints: Sendable {
         return segments.dropLast().joined(separator: "/")
     }
 
-    /// How `piece` is read: after the end of the file it continues, or not at all.
+    /// How `piece` is read: after the end of the file it continues, or not at all. A numbered part is noted with
+    /// the part it is read after.
     package func joint(for piece: Piece) -> Joint {
         entries.withLockedValue { entries in
             let now = ContinuousClock.now
-            if let entry = entries[piece.upload], now - entry.used < lifetime {
-                guard let offset = piece.offset else { return .after(entry.after) }
+            if var entry = entries[piece.upload], now - entry.used < lifetime {
+                guard let offset = piece.offset else {
+                    if let number = piece.part {
+                        guard entry.parts.count < UploadJoints.partLimit else { return .tooManyParts }
+                        entry.parts[number] = Part(readAfter: entry.last)
+                        entry.used = now
+                        entries[piece.upload] = entry
+                    }
+                    return .after(entry.after)
+                }
                 if offset == entry.end { return .after(entry.after) }
                 if offset == entry.start { return .after(entry.before) }
                 return offset == 0 ? .after([]) : .unknownPredecessor
             }
             if let offset = piece.offset, offset != 0 { return .unknownPredecessor }
             let open = entries.values.reduce(0) { $0 + (now - $1.used < lifetime ? 1 : 0) }
-            return open >= capacity ? .full : .after([])
+            guard open < capacity else { return .full }
+            if let number = piece.part {
+                entries[piece.upload] = Entry(
+                    start: nil, end: nil, before: [], after: [], used: now, parts: [number: Part(readAfter: nil)])
+            }
+            return .after([])
         }
     }
 
     /// Notes that `piece`, `count` bytes long, was scanned and leaves, and that the file now ends with `fileEnd`.
-    package func record(_ piece: Piece, count: Int, fileEnd: [UInt8]) {
+    /// `readAfter`: the end of the file the piece was read after (`joint(for:)`), to go back to should the provider
+    /// not accept a numbered part.
+    package func record(_ piece: Piece, count: Int, fileEnd: [UInt8], readAfter: [UInt8] = []) {
         entries.withLockedValue { entries in
             if piece.last {
                 entries[piece.upload] = nil
@@ -126,12 +184,62 @@ package final class UploadJoints: Sendable {
             } else {
                 before = []
             }
-            let entry = Entry(
+            var entry = Entry(
                 start: piece.offset, end: piece.offset.map { $0 + count }, before: before, after: fileEnd, used: now)
+            if let previous {
+                entry.last = previous.last
+                entry.beforeLast = previous.beforeLast
+                entry.parts = previous.parts
+            }
+            if let number = piece.part {
+                entry.last = number
+                entry.beforeLast = readAfter
+            }
             if previous == nil, entries.count >= capacity {
                 entries = entries.filter { now - $0.value.used < lifetime }
             }
             entries[piece.upload] = entry
+        }
+    }
+
+    /// Notes the provider's answer to a numbered part: its id when it accepted the part, else nil. A part it did not
+    /// accept is taken back, and when it was the latest one read, the file ends where it ended before it.
+    package func settle(_ piece: Piece, id: String?) {
+        guard let number = piece.part else { return }
+        entries.withLockedValue { entries in
+            guard var entry = entries[piece.upload], let part = entry.parts[number] else { return }
+            entry.used = ContinuousClock.now
+            if let id {
+                entry.parts[number]?.id = id
+            } else {
+                entry.parts[number] = nil
+                if entry.last == number {
+                    // Without the end before it, the next part is read as the file's start, and noted so.
+                    entry.after = entry.beforeLast ?? []
+                    entry.last = entry.beforeLast == nil ? nil : part.readAfter
+                    entry.beforeLast = nil
+                }
+            }
+            entries[piece.upload] = entry
+        }
+    }
+
+    /// Whether a completion of `upload` that lists `partIDs` in this order joins only parts read one after the
+    /// other: the first read as the file's start, each next one after the one listed before it.
+    package func completes(_ upload: String, partIDs: [String]) -> Bool {
+        guard !partIDs.isEmpty else { return true }
+        return entries.withLockedValue { entries in
+            guard let entry = entries[upload], ContinuousClock.now - entry.used < lifetime else { return false }
+            var numbers: [String: Int] = [:]
+            for (number, part) in entry.parts {
+                if let id = part.id { numbers[id] = number }
+            }
+            var previous: Int? = nil
+            for id in partIDs {
+                guard let number = numbers[id], entry.parts[number]?.readAfter == previous else { return false }
+                previous = number
+            }
+            return true
         }
     }
 

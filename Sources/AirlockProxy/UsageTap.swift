@@ -1,4 +1,5 @@
 import AirlockScrub
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -18,8 +19,13 @@ final class UsageTap {
     private var unreadable = false
     private static let decodedLimit = 256 << 20
 
+    /// Whether `finish()` also reads the `id` of a JSON response (an upload part's), and what it read.
+    private let readsID: Bool
+    private(set) var objectID: String?
+
     /// `headers`: the response's.
-    init(headers: HTTPHeaders) {
+    init(headers: HTTPHeaders, readsID: Bool = false) {
+        self.readsID = readsID
         streaming = headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
         switch BodyDecoder.coding(headers) {
         case .success(let coding?): inflater = Inflater(coding: coding)
@@ -144,7 +150,15 @@ final class UsageTap {
     }
 
     func finish() -> TokenUsage {
-        if !streaming, !overflowed, !unreadable, !buffer.isEmpty { usage.absorb(json: buffer) }
+        if !streaming, !overflowed, !unreadable, !buffer.isEmpty {
+            usage.absorb(json: buffer)
+            if readsID,
+                let object = try? JSONSerialization.jsonObject(with: Data(buffer)) as? [String: Any],
+                let id = object["id"] as? String
+            {
+                objectID = id
+            }
+        }
         buffer = []
         inflater = nil
         return usage

@@ -28,14 +28,21 @@ struct UploadJointsTests {
         #expect(UploadJoints.piece(host: "api.openai.com", path: "/v1/files", headers: [:], format: form) == nil)
         #expect(UploadJoints.piece(host: "api.openai.com", path: "/v1/uploads", headers: [:], format: .json) == nil)
         #expect(
-            UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/complete")
+            UploadJoints.completed(host: "api.openai.com", path: "/v1/uploads/upload_1/complete")
                 == "api.openai.com/v1/uploads/upload_1")
-        #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/cancel") != nil)
         #expect(
-            UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/complete?beta=1")
+            UploadJoints.completed(host: "api.openai.com", path: "/v1/uploads/upload_1/complete?beta=1")
                 == "api.openai.com/v1/uploads/upload_1")
-        #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/complete") == nil)
-        #expect(UploadJoints.finished(host: "api.openai.com", path: "/v1/uploads/upload_1/parts") == nil)
+        #expect(UploadJoints.cancelled(host: "api.openai.com", path: "/v1/uploads/upload_1/cancel") != nil)
+        #expect(UploadJoints.cancelled(host: "api.openai.com", path: "/v1/uploads/upload_1/complete") == nil)
+        #expect(UploadJoints.completed(host: "api.openai.com", path: "/v1/uploads/upload_1/parts") == nil)
+        #expect(UploadJoints.completed(host: "api.openai.com", path: "/v1/uploads/complete") == nil)
+        #expect(
+            UploadJoints.partIDs(ofCompletion: Array(#"{"part_ids":["part_1","part_2"],"md5":"x"}"#.utf8)) == [
+                "part_1", "part_2",
+            ])
+        #expect(UploadJoints.partIDs(ofCompletion: Array(#"{"md5":"x"}"#.utf8)) == [])
+        #expect(UploadJoints.partIDs(ofCompletion: Array("not json".utf8)) == nil)
     }
 
     @Test func aPieceIsReadAfterTheEndOfTheOneItContinues() throws {
@@ -70,6 +77,67 @@ struct UploadJointsTests {
         let expiring = UploadJoints(lifetime: .zero)
         expiring.record(first, count: 5, fileEnd: Array("hello".utf8))
         #expect(expiring.joint(for: try #require(Self.geminiPiece(offset: 5))) == .unknownPredecessor)
+    }
+
+    static let upload = "api.openai.com/v1/uploads/u"
+
+    /// A numbered OpenAI part of `upload`: read, scanned (the file then ends with `text`), and answered.
+    static func send(_ joints: UploadJoints, _ text: String, id: String?) -> UploadJoints.Joint {
+        let part = UploadJoints.Piece(upload: upload, offset: nil, last: false, part: joints.newPart())
+        let joint = joints.joint(for: part)
+        guard case .after(let before) = joint else { return joint }
+        joints.record(part, count: text.utf8.count, fileEnd: Array(text.utf8), readAfter: before)
+        joints.settle(part, id: id)
+        return joint
+    }
+
+    @Test func aCompletionJoinsOnlyPartsReadOneAfterTheOther() {
+        let joints = UploadJoints()
+        #expect(Self.send(joints, "a", id: "p1") == .after([]))
+        #expect(Self.send(joints, "ab", id: "p2") == .after(Array("a".utf8)))
+        #expect(Self.send(joints, "abc", id: "p3") == .after(Array("ab".utf8)))
+        #expect(joints.completes(Self.upload, partIDs: ["p1", "p2", "p3"]))
+        // Out of order, one left out, one twice, or one Airlock never read: each joins two parts never read together.
+        for ids in [
+            ["p2", "p1", "p3"], ["p1", "p3"], ["p2", "p3"], ["p1", "p1", "p2", "p3"], ["p1", "p2", "p3", "p4"],
+        ] {
+            #expect(!joints.completes(Self.upload, partIDs: ids), "\(ids)")
+        }
+        // An upload Airlock never saw (created before it started) completes only with no parts.
+        #expect(!joints.completes("api.openai.com/v1/uploads/other", partIDs: ["p1"]))
+        #expect(joints.completes("api.openai.com/v1/uploads/other", partIDs: []))
+    }
+
+    @Test func aPartTheProviderRefusedIsTakenBackSoItsRetryJoinsTheSameEnd() {
+        let joints = UploadJoints()
+        #expect(Self.send(joints, "a", id: "p1") == .after([]))
+        #expect(Self.send(joints, "ab", id: nil) == .after(Array("a".utf8)))
+        // The retry is read after the first part again, and completes after it.
+        #expect(Self.send(joints, "ab", id: "p2") == .after(Array("a".utf8)))
+        #expect(joints.completes(Self.upload, partIDs: ["p1", "p2"]))
+        // Parts sent side by side are both read after the same end: only one of them can follow it.
+        let parallel = UploadJoints()
+        #expect(Self.send(parallel, "a", id: "p1") == .after([]))
+        let second = UploadJoints.Piece(upload: Self.upload, offset: nil, last: false, part: parallel.newPart())
+        let third = UploadJoints.Piece(upload: Self.upload, offset: nil, last: false, part: parallel.newPart())
+        #expect(parallel.joint(for: second) == .after(Array("a".utf8)))
+        #expect(parallel.joint(for: third) == .after(Array("a".utf8)))
+        parallel.record(second, count: 1, fileEnd: Array("ab".utf8), readAfter: Array("a".utf8))
+        parallel.record(third, count: 1, fileEnd: Array("ac".utf8), readAfter: Array("a".utf8))
+        parallel.settle(second, id: "p2")
+        #expect(!parallel.completes(Self.upload, partIDs: ["p1", "p2", "p3"]))
+        // The latest refused: the next part is read after the end the refused one was read after, not the other's.
+        parallel.settle(third, id: nil)
+        #expect(Self.send(parallel, "ad", id: "p4") == .after(Array("a".utf8)))
+        #expect(!parallel.completes(Self.upload, partIDs: ["p1", "p2", "p4"]))
+        #expect(parallel.completes(Self.upload, partIDs: ["p1", "p4"]))
+        #expect(parallel.completes(Self.upload, partIDs: ["p1", "p2"]))
+    }
+
+    @Test func anUploadNotesABoundedNumberOfParts() {
+        let joints = UploadJoints()
+        for n in 0..<UploadJoints.partLimit { _ = Self.send(joints, "x", id: "p\(n)") }
+        #expect(Self.send(joints, "x", id: "over") == .tooManyParts)
     }
 
     @Test func partsInOrderAndForgetting() {

@@ -95,6 +95,8 @@ class StandinState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Provider replies gzip-compressed when the request accepts gzip, as the providers' CDNs do.
     compress: bool = False
+    # OpenAI upload parts answered so far: each gets an id of its own.
+    parts: int = 0
 
     def reset(self) -> None:
         with self.lock:
@@ -161,6 +163,12 @@ class Handler(BaseHTTPRequestHandler):
             self._provider(provider, path, body)
         elif path.startswith("/upload/") and path.endswith("/files"):
             self._resumable_upload(path, body)
+        elif path.startswith("/v1/uploads/") and path.endswith("/parts"):
+            with self.server.state.lock:
+                self.server.state.parts += 1
+                number = self.server.state.parts
+            upload = path.split("/")[3]
+            self._send(200, json.dumps({"id": f"part_{number}", "object": "upload.part", "created_at": 1, "upload_id": upload}).encode())
         elif upload:
             self._send(200, json.dumps(upload(len(body))).encode())
         elif path == "/sse":
@@ -359,8 +367,6 @@ UPLOAD_REPLIES = {
     ("api.openai.com", "/v1/uploads"): lambda size: {
         "id": "upload_standin", "object": "upload", "bytes": size, "created_at": 1, "expires_at": 2,
         "filename": "notes.txt", "purpose": "assistants", "status": "pending"},
-    ("api.openai.com", "/v1/uploads/upload_standin/parts"): lambda size: {
-        "id": "part_standin", "object": "upload.part", "created_at": 1, "upload_id": "upload_standin"},
     ("api.openai.com", "/v1/uploads/upload_standin/complete"): lambda size: {
         "id": "upload_standin", "object": "upload", "bytes": size, "created_at": 1, "expires_at": 2,
         "filename": "notes.txt", "purpose": "assistants", "status": "completed"},

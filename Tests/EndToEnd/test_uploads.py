@@ -67,7 +67,7 @@ def test_pieces_of_uploads_are_redacted_without_changing_their_length(airlock, s
         assert int(start.headers["x-goog-upload-header-content-length"]) == len(PROMPT.encode())
         content = piece.body
     else:
-        assert sdk_reply(airlock, server, "openai", "upload-part")["text"] == "part_standin"
+        assert sdk_reply(airlock, server, "openai", "upload-part")["text"].startswith("part_")
         content = form_parts(server.state.requests[-1])["data"][1]
     assert len(content) == len(PROMPT.encode())
     text = content.decode()
@@ -141,6 +141,48 @@ def test_a_piece_whose_predecessor_airlock_does_not_hold_is_refused(airlock, sta
     output = log_after(airlock, "upload_predecessor_unknown")
     assert_absent(output, rest, "Release notes", "more notes")
     assert_absent(json.dumps(records(airlock)), rest, "Release notes", "more notes")
+
+
+def test_a_completion_that_joins_parts_airlock_did_not_read_together_is_refused(airlock, standin):
+    """OpenAI's upload parts are joined in the order the completion lists them. Airlock reads each part after the one
+    before it as they arrive, so a completion is forwarded only when it lists them in that order: parts sent in
+    another order could join a token's halves that were never read together."""
+    server, _ = standin
+    server.state.reset()
+    session = proxied_session(airlock)
+    upload = "https://api.openai.com/v1/uploads/upload_reordered"
+    rest = GITHUB_CANARY[10:]
+    first = f"The deploy key is {GITHUB_CANARY[:10]}".encode()
+    second = f"{rest} and it runs each night.\n".encode()
+
+    def part(content: bytes) -> str:
+        reply = session.post(f"{upload}/parts", files={"data": ("blob", content)}, timeout=20)
+        assert reply.status_code == 200, reply.text
+        return reply.json()["id"]
+
+    def complete(ids: list[str]):
+        return session.post(f"{upload}/complete", json={"part_ids": ids}, timeout=20)
+
+    # The second half first: each part alone holds half a token, and the first is read after the second's end.
+    second_id, first_id = part(second), part(first)
+    refused = complete([first_id, second_id])
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "upload_parts_unjoined" and "part after part in order" in error["message"]
+    assert not [r for r in server.state.requests if r.path.endswith("/complete")]
+    row = wait_for(lambda: [r for r in records(airlock) if r.get("reason") == "upload_parts_unjoined"])
+    assert row and row[0]["decision"] == "error" and row[0]["upstream_status"] is None
+    # A part Airlock never read is never joined, nor are two parts with the one read between them left out.
+    third_id = part(b"more notes\n")
+    assert complete(["part_before_airlock", second_id, first_id, third_id]).status_code == 409
+    assert complete([second_id, third_id]).status_code == 409
+    assert not [r for r in server.state.requests if r.path.endswith("/complete")]
+    # In the order Airlock read them, the parts join as they were scanned.
+    assert complete([second_id, first_id, third_id]).status_code == 200
+    assert [r.path for r in server.state.requests][-1] == "/v1/uploads/upload_reordered/complete"
+    output = log_after(airlock, "upload_parts_unjoined")
+    assert_absent(output, rest, "deploy key", "more notes")
+    assert_absent(json.dumps(records(airlock)), rest, "deploy key", "more notes")
 
 
 @pytest.mark.parametrize("binary", ["monitor", "block"])
