@@ -435,9 +435,10 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.uploadPart = found
         }
         let piece = found
-        if let upload = UploadJoints.cancelled(host: target.host, path: path) { uploads.forget(upload) }
-        let completed = UploadJoints.completed(host: target.host, path: path)
-        exchange.completing = completed
+        let ending = UploadJoints.ending(host: target.host, path: path)
+        if case .cancel(let upload)? = ending { uploads.forget(upload) }
+        let completing: String? = if case .complete(let upload)? = ending { upload } else { nil }
+        exchange.completing = completing
         // A piece of an upload is read after the end of the file before it, or refused.
         let before: [UInt8]
         switch piece.map({ uploads.joint(for: $0) }) {
@@ -478,7 +479,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     return .failure(.decoding(error))
                 }
             }
-            if let completed {
+            if let completed = completing {
                 // The parts' order is fixed here: it must be the order they were read in.
                 guard uploads.completes(completed, partIDs: UploadJoints.partIDs(ofCompletion: plain) ?? []) else {
                     return .failure(.unjoinedParts)

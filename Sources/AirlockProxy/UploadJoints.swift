@@ -90,21 +90,22 @@ package final class UploadJoints: Sendable {
             let offset = headers.first(name: "x-goog-upload-offset").flatMap { Int($0) }
             return Piece(upload: host + path, offset: offset, last: command.contains("finalize"))
         case .form:
-            guard let upload = uploadPath(path, ending: ["/parts"]) else { return nil }
+            guard let (upload, _) = uploadPath(path, ending: ["/parts"]) else { return nil }
             return Piece(upload: host + upload, offset: nil, last: false)
         case .json:
             return nil
         }
     }
 
-    /// The upload a request to `host` cancels (OpenAI's `/v1/uploads/{id}/cancel`), if it cancels one.
-    package static func cancelled(host: String, path: String) -> String? {
-        uploadPath(path, ending: ["/cancel"]).map { host + $0 }
+    /// How a request to `host` ends an upload, if it ends one: OpenAI's `/v1/uploads/{id}/complete` or `/cancel`.
+    package enum Ending: Equatable, Sendable {
+        case complete(String)
+        case cancel(String)
     }
 
-    /// The upload a request to `host` completes (OpenAI's `/v1/uploads/{id}/complete`), if it completes one.
-    package static func completed(host: String, path: String) -> String? {
-        uploadPath(path, ending: ["/complete"]).map { host + $0 }
+    package static func ending(host: String, path: String) -> Ending? {
+        guard let (upload, which) = uploadPath(path, ending: ["/complete", "/cancel"]) else { return nil }
+        return which == 0 ? .complete(host + upload) : .cancel(host + upload)
     }
 
     /// The `part_ids` of a completion's JSON body; empty when it has none, nil when it is not a JSON object.
@@ -121,18 +122,18 @@ package final class UploadJoints: Sendable {
         }
     }
 
-    /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `/{last}` is one of `endings`. Asked of every request, so
-    /// the ending is checked before anything is split.
-    private static func uploadPath(_ path: String, ending endings: [String]) -> String? {
+    /// `/…/uploads/{id}` of `/…/uploads/{id}/{last}`, when `/{last}` is one of `endings`, and which one. Asked of
+    /// every request, so the ending is checked before anything is split.
+    private static func uploadPath(_ path: String, ending endings: [String]) -> (String, Int)? {
         let bytes = path.utf8.prefix { $0 != UInt8(ascii: "?") }
         guard
-            endings.contains(where: {
+            let which = endings.firstIndex(where: {
                 bytes.count > $0.utf8.count && bytes.suffix($0.utf8.count).elementsEqual($0.utf8)
             })
         else { return nil }
         let segments = Substring(bytes).split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 4, segments[segments.count - 3] == "uploads" else { return nil }
-        return segments.dropLast().joined(separator: "/")
+        return (segments.dropLast().joined(separator: "/"), which)
     }
 
     /// How `piece` is read: after the end of the file it continues, or not at all. A numbered part is noted with
