@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
         help: "Admin listener for /healthz and /metrics, HOST:PORT (port 0 picks a free port) or off.")
     var adminListen: String?
 
-    @Option(help: "Event-loop threads (default: one per core).")
+    @Option(help: "Event-loop threads (default: half the cores, at least one).")
     var threads: Int?
 
     func run() async throws {
@@ -134,8 +134,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
-        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        let group = MultiThreadedEventLoopGroup(
+            numberOfThreads: configuration.threads ?? AirlockConfiguration.defaultThreads(cores: System.coreCount))
+        let threadPool = NIOThreadPool(numberOfThreads: AirlockConfiguration.scanThreads(cores: System.coreCount))
         threadPool.start()
         let server = try ProxyServer(
             configuration: configuration,

@@ -73,9 +73,6 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case unjoinedParts
     }
 
-    /// Bodies above this size are scanned on the thread pool rather than on the event loop.
-    private static let inlineScanLimit = 256 * 1024
-
     private let runtime: ProxyRuntime
     private let target: InterceptTarget
     private let presetDenial: DenyReason?
@@ -499,7 +496,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return result
         }
         // A compressed body may decode to far more than it looks: it is decoded and scanned off the event loop.
-        guard body.count > InterceptHandler.inlineScanLimit || coding != nil, let threadPool = runtime.threadPool
+        guard body.count > ProxyRuntime.inlineScanLimit || coding != nil, let threadPool = runtime.threadPool
         else {
             finishScrub(work(), exchange, decoded: coding != nil, context: context)
             return

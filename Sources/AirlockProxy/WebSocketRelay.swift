@@ -75,8 +75,6 @@ final class WebSocketSession {
     private var binaryParts = 0
     private var redacted = false
 
-    /// Text messages larger than this are scanned on the thread pool rather than on the event loop.
-    private static let inlineScanLimit = 256 * 1024
     /// How much of one fragmented upstream text message is gathered to read its usage.
     private static let usageReadLimit = 1 << 20
 
@@ -186,7 +184,7 @@ final class WebSocketSession {
         let work: @Sendable () -> Result<ScrubResult, ScrubError> = {
             Result { () throws(ScrubError) in try scrubber.scrub(bytes, kind: kind, path: path) }
         }
-        guard bytes.count > WebSocketSession.inlineScanLimit, let threadPool = runtime.threadPool,
+        guard bytes.count > ProxyRuntime.inlineScanLimit, let threadPool = runtime.threadPool,
             let eventLoop = client?.eventLoop
         else {
             scanned(work(), frame: frame, size: bytes.count)

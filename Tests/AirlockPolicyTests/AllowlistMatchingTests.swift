@@ -219,6 +219,17 @@ struct AllowlistLoadingTests {
             })
     }
 
+    @Test("threads: half the cores as event loops unless set, and a scan pool of one thread per core")
+    func threadDefaults() throws {
+        #expect(try loadConfiguration("listen: 127.0.0.1:0\n").threads == nil)
+        #expect(try loadConfiguration("threads: 3\n").threads == 3)
+        #expect(throws: PolicyLoadError.self) { try loadConfiguration("threads: 0\n") }
+        let loops = [1, 2, 3, 4, 16].map { AirlockConfiguration.defaultThreads(cores: $0) }
+        #expect(loops == [1, 1, 1, 2, 8])
+        let scanners = [1, 2, 3, 4, 16].map { AirlockConfiguration.scanThreads(cores: $0) }
+        #expect(scanners == [2, 2, 3, 4, 16])
+    }
+
     @Test("a reload names the keys it cannot apply that changed, and only those")
     func keysNeedingRestart() throws {
         let started = try loadConfiguration(
