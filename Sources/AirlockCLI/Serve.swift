@@ -165,7 +165,10 @@ struct Serve: AsyncParsableCommand {
             let writer = ledger
             let admin = AdminServer(
                 listen: adminListen, metrics: metrics, health: { writer?.healthy ?? true },
-                refresh: { metrics.setOpenConnections(server.openConnections) }, group: group,
+                refresh: {
+                    metrics.setOpenConnections(server.openConnections)
+                    metrics.setBufferedBodies(server.bufferedBodies)
+                }, group: group,
                 announce: { line in logWriter.announce(line) })
             services.append(.init(service: admin))
         }

@@ -44,9 +44,19 @@ public enum ConfigurationLoader {
         if let node = top.value("limits"),
             var r = MappingReader(document: document, node: node, what: "'limits'", diagnostics: &top.diagnostics)
         {
-            r.rejectUnknownKeys(["max_request_body", "max_connections"], context: "'limits'")
+            r.rejectUnknownKeys(
+                ["max_request_body", "max_connections", "max_buffered_bodies"], context: "'limits'")
             if let v = byteSize(&r, "max_request_body") { config.limits.maxRequestBody = v }
             if let v = r.int("max_connections") { config.limits.maxConnections = v }
+            if let v = byteSize(&r, "max_buffered_bodies") { config.limits.maxBufferedBodies = v }
+            // Otherwise a body allowed by max_request_body could never be collected.
+            if config.limits.maxBufferedBodies < config.limits.maxRequestBody {
+                r.diagnostics.append(
+                    .init(
+                        rule: "config.invalid",
+                        message: "'max_buffered_bodies' must be at least 'max_request_body'",
+                        location: r.document.location(r.value("max_buffered_bodies") ?? r.value("max_request_body"))))
+            }
             top.diagnostics += r.diagnostics
         }
         if let node = top.value("timeouts"),

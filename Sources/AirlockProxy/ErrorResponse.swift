@@ -12,6 +12,8 @@ package struct ErrorResponse: Error, Sendable {
     package var message: String
     package var host: String
     package var provider: Provider?
+    /// Seconds after which a retry may succeed (`Retry-After`), for refusals that are about load, not the request.
+    package var retryAfter: Int?
 
     package static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
         let status: HTTPResponseStatus =
@@ -93,6 +95,7 @@ package struct ErrorResponse: Error, Sendable {
         if status == .proxyAuthenticationRequired {
             headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"")
         }
+        if let retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
         if !keepAlive { headers.add(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
     }

@@ -50,11 +50,15 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var uploadPart: UploadJoints.Piece?
         /// The upload this request completes: forgotten once the provider accepts the completion.
         var completing: String?
+        /// The body's bytes taken from the budget shared by all connections; given back with the exchange.
+        private let budget: BodyBudget
+        private var held = 0
 
         init(
             head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, keepAlive: Bool,
-            webSocket: Bool = false
+            webSocket: Bool = false, budget: BodyBudget
         ) {
+            self.budget = budget
             self.head = head
             self.path = path
             self.body = body
@@ -62,6 +66,23 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // After an upgrade request the connection either switches protocols or ends with the response.
             self.keepAlive = keepAlive && !webSocket
             self.webSocket = webSocket
+        }
+
+        deinit { budget.give(held) }
+
+        /// Adds a part of the body, if the budget has room for it.
+        func collect(_ buffer: inout ByteBuffer) -> Bool {
+            guard budget.take(buffer.readableBytes) else { return false }
+            held += buffer.readableBytes
+            body.writeBuffer(&buffer)
+            return true
+        }
+
+        /// Once the response has started, the request is never sent again: its body is let go.
+        func releaseBody() {
+            body = ByteBuffer()
+            budget.give(held)
+            held = 0
         }
     }
 
@@ -179,7 +200,10 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 refuse(tooLarge(), exchange.log, context: context)
                 return
             }
-            exchange.body.writeBuffer(&buffer)
+            guard exchange.collect(&buffer) else {
+                refuse(bodiesOverBudget(), exchange.log, context: context)
+                return
+            }
         case .end:
             guard case .collecting(let exchange) = state else { return }
             forward(exchange, context: context)
@@ -260,7 +284,8 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let body = context.channel.allocator.buffer(capacity: min(declaredLength, 1 << 20))
         state = .collecting(
             Exchange(
-                head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive, webSocket: webSocket))
+                head: head, path: path, body: body, log: log, keepAlive: head.isKeepAlive, webSocket: webSocket,
+                budget: runtime.bodyBudget))
     }
 
     /// Origin-form path of a request; absolute-form must name the target.
@@ -644,6 +669,16 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             host: target.host, provider: target.provider)
     }
 
+    private func bodiesOverBudget() -> ErrorResponse {
+        var response = ErrorResponse.failure(
+            .serviceUnavailable, reason: "buffered_bodies_limit",
+            message:
+                "Airlock already holds limits.max_buffered_bodies (\(runtime.bodyBudget.limit) bytes) of request bodies for inspection; retry shortly",
+            host: target.host, provider: target.provider)
+        response.retryAfter = 1
+        return response
+    }
+
     /// Serves requests the client pipelined, until one of them is in flight again.
     private func servePipelined(context: ChannelHandlerContext) {
         while isReceiving, let part = pipelined.popFirst() {
@@ -743,6 +778,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
         responseDeadline = nil
         guard case .forwarding(let exchange) = state, let context else { return }
         exchange.responseStarted = true
+        exchange.releaseBody()
         exchange.status = head.status.code
         responseBytes = 0
         usageTap = nil

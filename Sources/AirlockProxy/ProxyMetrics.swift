@@ -11,6 +11,7 @@ package final class ProxyMetrics: Sendable {
     private let ledgerFailures: Counter
     private let ledgerUnwritten: Gauge
     package let openConnections: Gauge
+    private let bufferedBodies: Gauge
     /// Counters already made, so that a request costs one dictionary lookup rather than a registry lookup.
     private let requestCounters = NIOLockedValueBox<[RequestLabels: Counter]>([:])
     private let findingCounters = NIOLockedValueBox<[String: Counter]>([:])
@@ -35,6 +36,10 @@ package final class ProxyMetrics: Sendable {
             ))
         openConnections = registry.makeGauge(
             descriptor: Self.name("open_connections", "", "Open client connections and tunnels"))
+        bufferedBodies = registry.makeGauge(
+            descriptor: Self.name(
+                "buffered_request_body", "bytes",
+                "Request bodies held for inspection, against limits.max_buffered_bodies"))
     }
 
     func request(decision: String, host: String) {
@@ -79,4 +84,5 @@ package final class ProxyMetrics: Sendable {
     package func render() -> [UInt8] { registry.emitToBuffer() }
 
     package func setOpenConnections(_ count: Int) { openConnections.set(Double(count)) }
+    package func setBufferedBodies(_ bytes: Int) { bufferedBodies.set(Double(bytes)) }
 }

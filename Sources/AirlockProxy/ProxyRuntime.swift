@@ -29,6 +29,8 @@ package final class ProxyRuntime: Sendable {
     let ledgerKeys: LedgerKeys?
     let metrics: ProxyMetrics?
     let counters = ProxyCounters()
+    /// The request bodies held at once, across every connection.
+    let bodyBudget: BodyBudget
     /// The ends of files being uploaded in pieces, so that a secret cut by a piece boundary is still found.
     let uploads = UploadJoints()
     /// Decision lines as message and fields (`log_format: json`) rather than one preformatted text line.
@@ -57,6 +59,7 @@ package final class ProxyRuntime: Sendable {
         self.ledger = ledger
         self.ledgerKeys = ledgerKeys
         self.configuration = configuration
+        self.bodyBudget = BodyBudget(limit: configuration.limits.maxBufferedBodies)
         self.structuredLogs = configuration.logFormat == .json
         self.currentAllowlist = NIOLockedValueBox(allowlist)
         self.currentScrubPolicy = NIOLockedValueBox(configuration.scrub)

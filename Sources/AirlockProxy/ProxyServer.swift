@@ -69,6 +69,8 @@ public final class ProxyServer: Service, Sendable {
 
     /// Open client connections, for the metrics gauge.
     package var openConnections: Int { runtime.counters.openConnections.load(ordering: .relaxed) }
+    /// Bytes of request bodies held now, for the metrics gauge.
+    package var bufferedBodies: Int { runtime.bodyBudget.inUse }
 
     /// Swaps the allowlist atomically; connections already decided keep the entry they matched.
     public func replaceAllowlist(_ allowlist: Allowlist) { runtime.replaceAllowlist(allowlist) }

@@ -219,6 +219,22 @@ struct AllowlistLoadingTests {
             })
     }
 
+    @Test("limits.max_buffered_bodies: 512 MiB unless set, and never below max_request_body")
+    func bufferedBodies() throws {
+        #expect(try loadConfiguration("listen: 127.0.0.1:0\n").limits.maxBufferedBodies == 512 << 20)
+        #expect(try loadConfiguration("limits:\n  max_buffered_bodies: 1GiB\n").limits.maxBufferedBodies == 1 << 30)
+        let error = try #require(throws: PolicyLoadError.self) {
+            try loadConfiguration("limits:\n  max_request_body: 64MiB\n  max_buffered_bodies: 32MiB\n")
+        }
+        #expect(
+            error.diagnostics.contains {
+                $0.message == "'max_buffered_bodies' must be at least 'max_request_body'" && $0.location.line == 3
+            })
+        // A smaller request limit alone is fine; a larger one must come with a budget that holds it.
+        #expect(try loadConfiguration("limits:\n  max_request_body: 1MiB\n").limits.maxBufferedBodies == 512 << 20)
+        #expect(throws: PolicyLoadError.self) { try loadConfiguration("limits:\n  max_request_body: 1GiB\n") }
+    }
+
     @Test("threads: half the cores as event loops unless set, and a scan pool of one thread per core")
     func threadDefaults() throws {
         #expect(try loadConfiguration("listen: 127.0.0.1:0\n").threads == nil)

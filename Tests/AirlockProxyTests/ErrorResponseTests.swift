@@ -138,4 +138,14 @@ struct InterceptTargetTests {
     func contentLengthKeptOnlyWhenExact(headers: [(String, String)], kept: Bool) {
         #expect(HTTPHeaders(headers).hasOnlyContentLength(1024) == kept)
     }
+
+    @Test("a refusal about load says when to retry; others do not")
+    func retryAfter() {
+        var busy = ErrorResponse.failure(
+            .serviceUnavailable, reason: "buffered_bodies_limit", message: "busy", host: "api.openai.com",
+            provider: .openai)
+        #expect(busy.head(keepAlive: false, contentLength: 2).headers["retry-after"] == [])
+        busy.retryAfter = 1
+        #expect(busy.head(keepAlive: false, contentLength: 2).headers["retry-after"] == ["1"])
+    }
 }

@@ -30,6 +30,8 @@ PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA6
 prompt = os.environ.get("AIRLOCK_TEST_PROMPT", "hello")
 cut = os.environ.get("AIRLOCK_TEST_CUT", "0")
 text_parts = prompt.split("\n") if cut == "lines" else [prompt[: int(cut)], prompt[int(cut) :]]
+# How often the OpenAI SDK retries a failed request (it waits as long as `Retry-After` says); none unless a test asks.
+retries = int(os.environ.get("AIRLOCK_TEST_RETRIES", "0"))
 # The API key the SDK sends, when a test sets one.
 api_key = os.environ.get("AIRLOCK_TEST_API_KEY")
 result: dict = {}
@@ -101,7 +103,7 @@ def run() -> None:
     elif provider == "openai":
         import openai
 
-        client = openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=0)
+        client = openai.OpenAI(api_key=api_key or "sk-test-not-a-real-key", max_retries=retries)
         messages = [{"role": "user", "content": prompt}]
         if attach:
             data_url = f"data:{file_type};base64," + base64.b64encode(prompt.encode()).decode()

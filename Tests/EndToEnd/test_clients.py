@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import BINARY
+from conftest import BINARY, launched
 
 HERE = Path(__file__).resolve().parent
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and k not in (
@@ -66,3 +70,43 @@ def test_official_sdks(airlock, standin, provider, mode):
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert json.loads(result.stdout)["text"] == "stand-in reply"
     assert server.state.requests, "the request did not reach the stand-in"
+
+
+def test_openai_sdk_waits_out_a_full_body_budget_and_retries(tmp_path, standin):
+    """While other bodies fill limits.max_buffered_bodies, a request is refused with 503 and Retry-After; the
+    OpenAI SDK sends it again, and the retry goes through once there is room. Nothing is forwarded before."""
+    server, ca = standin
+    server.state.reset()
+    config = tmp_path / "airlock.yaml"
+    config.write_text("limits:\n  max_request_body: 64KiB\n  max_buffered_bodies: 64KiB\n")
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as instance:
+        # A body that leaves 36 bytes of the budget, held open.
+        context = ssl.create_default_context(cafile=str(instance.ca))
+        raw = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
+        raw.sendall(b"CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n")
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+        held = context.wrap_socket(raw, server_hostname="api.openai.com")
+        body = b'{"model": "gpt-test", "messages": []' + b" " * (65536 - 38) + b"}\n"
+        held.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 65536\r\n\r\n" + body[:65500])
+
+        outcome = {}
+        command = f"AIRLOCK_TEST_RETRIES=2 {sys.executable} sdk_client.py openai plain"
+        sdk = threading.Thread(target=lambda: outcome.setdefault("result", with_airlock_env(instance, command)))
+        sdk.start()
+        deadline = time.time() + 20
+        while "reason=buffered_bodies_limit" not in instance.output() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "reason=buffered_bodies_limit" in instance.output()
+        assert len(server.state.requests) == 0
+        held.sendall(body[65500:])
+        assert held.recv(4096).startswith(b"HTTP/1.1 200")
+        held.close()
+
+        sdk.join(timeout=30)
+        result = outcome["result"]
+        assert result.returncode == 0, result.stderr.decode()[-3000:]
+        assert json.loads(result.stdout)["text"] == "stand-in reply"
+        assert len(server.state.requests) == 2
+        # The SDK waits a second (Retry-After) before it retries, so there is room by then on any sane host.
+        assert instance.output().count("reason=buffered_bodies_limit") >= 1

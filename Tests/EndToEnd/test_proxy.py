@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import signal
 import socket
 import ssl
@@ -15,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import assert_absent, launch, launched
+from conftest import BINARY, assert_absent, launch, launched
 
 
 def proxied_session(airlock) -> requests.Session:
@@ -205,6 +206,78 @@ def test_oversized_body_gets_413(tmp_path, standin):
         body, code = split(curl(instance, "https://api.openai.com/v1/x", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + str(big_file(tmp_path))))
         assert code == 413
         assert not server.state.requests
+
+
+def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
+    """A body that would take Airlock past limits.max_buffered_bodies is refused with 503 and Retry-After, in the
+    provider's error shape and with a ledger record; the bytes come back once the bodies held are let go."""
+    server, ca = standin
+    server.state.reset()
+    config = tmp_path / "airlock.yaml"
+    config.write_text("limits:\n  max_request_body: 64KiB\n  max_buffered_bodies: 96KiB\n")
+
+    def body(size: int, marker: str) -> bytes:
+        text = json.dumps({"model": "gpt-test", "messages": [{"role": "user", "content": marker}]})
+        return text[:-3].encode() + b" " * (size - len(text)) + text[-3:].encode()
+
+    def gauge(instance) -> int:
+        metrics = requests.get(f"http://127.0.0.1:{instance.admin_port}/metrics", timeout=5).text
+        return int(float(re.search(r"^airlock_buffered_request_body_bytes (\S+)$", metrics, re.M).group(1)))
+
+    def post(instance, payload: bytes) -> bytes:
+        tls = intercepted(instance)
+        tls.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
+                    + b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
+        response = read_response(tls)
+        tls.close()
+        return response
+
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as instance:
+        held = body(65536, "held body")
+        first = intercepted(instance)
+        first.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
+                      + b"Content-Length: 65536\r\n\r\n" + held[:60000])
+        deadline = time.time() + 10
+        while gauge(instance) < 60000 and time.time() < deadline:
+            time.sleep(0.05)
+        assert gauge(instance) == 60000
+
+        refused = post(instance, body(40000, "second body"))
+        head, _, payload = refused.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503"), head
+        assert b"\r\nretry-after: 1\r\n" in head.lower()
+        error = json.loads(payload)["error"]
+        assert error["code"] == error["reason"] == "buffered_bodies_limit"
+        assert "limits.max_buffered_bodies" in error["message"]
+        assert not server.state.requests
+        assert gauge(instance) == 60000
+
+        # The refused body was given back; the first one completes and is forwarded whole.
+        first.sendall(held[60000:])
+        response = read_response(first)
+        assert response.startswith(b"HTTP/1.1 200"), response[:80]
+        first.close()
+        assert [json.loads(r.body)["messages"][0]["content"] for r in server.state.requests] == ["held body"]
+
+        # The first exchange is over: the second body now fits. And a body is let go as soon as its response
+        # starts, not when the response ends: here while the stand-in holds back the stream's last event.
+        assert post(instance, body(40000, "second body")).startswith(b"HTTP/1.1 200")
+        session = proxied_session(instance)
+        streamed = body(20000, "streamed body")
+        headers = {"Content-Type": "application/json"}
+        with session.post("https://api.openai.com/sse", data=streamed, headers=headers, stream=True, timeout=20) as response:
+            lines = response.iter_lines()
+            assert next(line for line in lines if line) == b'data: {"n": 1}'
+            assert not server.state.sse_release.is_set()
+            assert gauge(instance) == 0
+            server.state.sse_release.set()
+            assert [line for line in lines if line][-1] == b"data: [DONE]"
+        ledger = subprocess.run(
+            [str(BINARY), "ledger", "query", "--format", "jsonl", "--state-dir", str(instance.state_dir)],
+            capture_output=True, check=True, timeout=30).stdout.decode().splitlines()
+        refusals = [r for r in map(json.loads, ledger) if r.get("reason") == "buffered_bodies_limit"]
+        assert [(r["decision"], r["host"]) for r in refusals] == [("error", "api.openai.com")]
+        assert "second body" not in instance.output() and "held body" not in instance.output()
 
 
 def big_file(tmp_path):
