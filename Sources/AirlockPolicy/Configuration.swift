@@ -136,10 +136,11 @@ public struct AirlockConfiguration: Sendable {
     /// Event-loop threads; nil means `defaultThreads(cores:)`.
     public var threads: Int?
 
-    /// Half the cores, at least one. Airlock runs beside the application it serves and the work of a request is
-    /// mostly system calls and TLS: on a machine the three share, fewer event loops that each find more to do per
-    /// wake-up cost less per request than one per core, which the scheduler keeps switching in and out. Large scans
-    /// run on the scan pool (`scanThreads(cores:)`), not on the event loops, so they still use every core.
+    /// Half the cores, at least one. Airlock runs beside the application it serves, and the work of a request is
+    /// mostly system calls and TLS: on cores shared with the application, fewer event loops that each find more to
+    /// do per wake-up cost less per request than one per core, which the scheduler keeps switching in and out.
+    /// Large scans run on the scan pool (`scanThreads(cores:)`), not on the event loops, so they still use every
+    /// core.
     public static func defaultThreads(cores: Int) -> Int { max(1, cores / 2) }
 
     /// Threads that scan large bodies and resolve names off the event loops: one per core, at least two.
