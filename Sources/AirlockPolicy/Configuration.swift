@@ -154,7 +154,8 @@ public struct AirlockConfiguration: Sendable {
         public var maxRequestBody = 32 * 1024 * 1024
         /// Open client connections at once; further connections are closed at accept.
         public var maxConnections = 4096
-        /// Request bodies held in memory at once, across all connections; a body that would pass it gets 503.
+        /// Request bodies and WebSocket messages held in memory at once, across all connections; a body that would
+        /// pass it gets 503, a message is refused.
         public var maxBufferedBodies = 512 * 1024 * 1024
         public init() {}
     }

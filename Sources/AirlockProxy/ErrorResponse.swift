@@ -30,6 +30,18 @@ package struct ErrorResponse: Error, Sendable {
             status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
     }
 
+    /// The body budget (`limits.max_buffered_bodies`) is full: a request body or WebSocket message that would
+    /// pass it is refused for now, with `Retry-After`.
+    package static func bodiesOverBudget(limit: Int, host: String, provider: Provider?) -> ErrorResponse {
+        var response = ErrorResponse.failure(
+            .serviceUnavailable, reason: "buffered_bodies_limit",
+            message:
+                "Airlock already holds limits.max_buffered_bodies (\(limit) bytes) of request bodies and messages for inspection; retry shortly",
+            host: host, provider: provider)
+        response.retryAfter = 1
+        return response
+    }
+
     /// The JSON body. Every shape carries `error.type`, `error.message`, `error.host` and `error.reason`;
     /// providers' SDKs also find the fields they look for.
     package func body() -> String {

@@ -201,7 +201,10 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             guard exchange.collect(&buffer) else {
-                refuse(bodiesOverBudget(), exchange.log, context: context)
+                refuse(
+                    .bodiesOverBudget(
+                        limit: runtime.bodyBudget.limit, host: target.host, provider: target.provider),
+                    exchange.log, context: context)
                 return
             }
         case .end:
@@ -667,16 +670,6 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             message:
                 "the request body \(decoded ? "decodes to more than" : "exceeds") limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)",
             host: target.host, provider: target.provider)
-    }
-
-    private func bodiesOverBudget() -> ErrorResponse {
-        var response = ErrorResponse.failure(
-            .serviceUnavailable, reason: "buffered_bodies_limit",
-            message:
-                "Airlock already holds limits.max_buffered_bodies (\(runtime.bodyBudget.limit) bytes) of request bodies for inspection; retry shortly",
-            host: target.host, provider: target.provider)
-        response.retryAfter = 1
-        return response
     }
 
     /// Serves requests the client pipelined, until one of them is in flight again.

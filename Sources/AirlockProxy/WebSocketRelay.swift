@@ -18,6 +18,9 @@ import NIOWebSocket
 /// - A message that is blocked or cannot be scanned is never forwarded. An OpenAI client gets an `error` event in
 ///   the Realtime API's shape and the session goes on; other clients get a close frame (1008, or 1007 for a message
 ///   that is not JSON) with the reason code, and the session ends after the messages before it have left.
+/// - A client message is held in the shared body budget from the moment its frame header announces it (see
+///   `WebSocketClientDecoder`) until it leaves or is refused. One the budget cannot take is refused in its turn, as a
+///   blocked one is, with `buffered_bodies_limit` (close code 1013).
 /// - Compression (`permessage-deflate`) is never negotiated: the offer is taken out of the upgrade request, and a
 ///   frame with a reserved bit set ends the session as a protocol error.
 /// - A close frame from the client is forwarded with its code only; its reason text is not scanned, so it stays.
@@ -34,8 +37,11 @@ final class WebSocketSession {
     private var log: DecisionLog
     private var client: ChannelHandlerContext?
     private var upstream: ChannelHandlerContext?
-    /// Client frames waiting for their turn: messages are scanned one at a time, in order.
-    private var pending = CircularBuffer<WebSocketFrame>()
+    /// What the client sent, waiting for its turn: messages are scanned one at a time, in order.
+    private var pending = CircularBuffer<Incoming>()
+    /// Bytes of the client's messages this session holds in the body budget: from the moment the decoder passes a
+    /// message on until it leaves or is refused; what is left is given back when the session ends.
+    private var held = 0
     /// A message is being scanned on the thread pool.
     private var scanning = false
     /// Scanned messages on their way out, in the order the client sent them: one whose ledger record is being
@@ -97,10 +103,8 @@ final class WebSocketSession {
     ) {
         let frameLimit = min(maxMessage, Int(UInt32.max))
         let client: [any ChannelHandler] = [
-            WebSocketFrameEncoder(), ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: frameLimit)),
-            WebSocketClientFrameCheck(),
-            NIOWebSocketFrameAggregator(
-                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: frameLimit),
+            WebSocketFrameEncoder(),
+            ByteToMessageHandler(WebSocketClientDecoder(budget: session.runtime.bodyBudget, maxMessage: frameLimit)),
             WebSocketClientSide(session: session),
         ]
         let upstream: [any ChannelHandler] = [
@@ -139,12 +143,32 @@ final class WebSocketSession {
                 NIOAny(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .pong:
             break  // the provider's pings are answered by Airlock, so a client's pong has nothing to answer
-        case .text, .binary, .connectionClose:
-            pending.append(frame)
+        case .text, .binary:
+            held += frame.length
+            pending.append(.message(frame))
+            processNext()
+        case .connectionClose:
+            pending.append(.close(frame))
             processNext()
         default:
             end(code: .protocolError, failure: "websocket_protocol_error")
         }
+    }
+
+    /// The decoder could not take a message into the budget: it is refused in its turn, after those before it.
+    fileprivate func overBudget(size: Int) {
+        guard !finished, !ending else { return }
+        lastActivity = .now()
+        clientBytes += size
+        pending.append(.overBudget(size: size))
+        processNext()
+    }
+
+    /// Gives a message's bytes back to the budget once it has left or been refused.
+    private func release(_ size: Int) {
+        guard !finished, size > 0 else { return }
+        held -= size
+        runtime.bodyBudget.give(size)
     }
 
     fileprivate var holdsClientReads: Bool {
@@ -153,12 +177,21 @@ final class WebSocketSession {
     }
 
     private func processNext() {
-        while !scanning, !finished, !ending, outgoing.count < Self.outgoingLimit, let frame = pending.popFirst() {
-            if frame.opcode == .connectionClose {
+        turns: while !scanning, !finished, !ending, outgoing.count < Self.outgoingLimit,
+            let next = pending.popFirst()
+        {
+            switch next {
+            case .message(let frame):
+                scan(frame)
+            case .overBudget(let size):
+                refuse(
+                    .bodiesOverBudget(limit: runtime.bodyBudget.limit, host: target.host, provider: target.provider),
+                    code: .tryAgainLater, messageLog: messageLog(size: size))
+            case .close(let frame):
                 // After every message before it.
                 guard outgoing.isEmpty else {
-                    pending.prepend(frame)
-                    break
+                    pending.prepend(next)
+                    break turns
                 }
                 // The code only: the reason is free text the scrubber has not read.
                 var data = ByteBuffer()
@@ -167,9 +200,7 @@ final class WebSocketSession {
                 closeSentUpstream = true
                 upstreamClosed = sendUpstream(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
                 if closeSentToClient { finish() }
-                continue
             }
-            scan(frame)
         }
         if !holdsClientReads, clientReadHeld, let client {
             clientReadHeld = false
@@ -196,6 +227,7 @@ final class WebSocketSession {
             switch outcome {
             case .success(let result): self.scanned(result, frame: frame, size: bytes.count)
             case .failure:
+                self.release(bytes.count)
                 self.refuse(
                     .failure(
                         .serviceUnavailable, reason: "scanner_unavailable",
@@ -233,6 +265,7 @@ final class WebSocketSession {
         let result: ScrubResult
         switch outcome {
         case .failure(let error):
+            release(size)
             let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
             refuse(
                 .failure(
@@ -251,13 +284,14 @@ final class WebSocketSession {
             runtime.metrics?.finding(detector: detector, count: count)
         }
         guard !result.findings.isEmpty else {
-            send(Outgoing(frame.unmaskedData, opcode: frame.opcode))
+            send(Outgoing(frame.unmaskedData, opcode: frame.opcode, size: size))
             return
         }
         var message = messageLog(size: size)
         message.scrub = ScrubGate.logSummary(result)
         if message.event != nil { LedgerRecords.scrubbed(&message.event!, result, received: size) }
         if result.decision == .blocked {
+            release(size)
             refuse(
                 ScrubGate.blockedResponse(result, host: target.host, provider: target.provider, unit: "message"),
                 code: .policyViolation,
@@ -269,7 +303,7 @@ final class WebSocketSession {
         if result.changed { data.writeBytes(result.output) } else { data = frame.unmaskedData }
         guard let ledger = runtime.ledger, var event = message.event, let eventLoop = client?.eventLoop else {
             message.emit(runtime, decision: result.decision.rawValue, status: 0)
-            send(Outgoing(data, opcode: frame.opcode))
+            send(Outgoing(data, opcode: frame.opcode, size: size))
             return
         }
         // As for a request, the record is durable before the message leaves. It is written whole, with its duration
@@ -277,7 +311,7 @@ final class WebSocketSession {
         event.decision = LedgerRecords.decision(result.decision.rawValue)
         event.entry = message.entry
         event.durationMs = Int((NIODeadline.now() - message.start).nanoseconds / 1_000_000)
-        let waiting = Outgoing(data, opcode: frame.opcode, recorded: false)
+        let waiting = Outgoing(data, opcode: frame.opcode, size: size, recorded: false)
         outgoing.append(waiting)
         let promise = eventLoop.makePromise(of: Int64.self)
         ledger.append(event) { promise.completeWith($0.mapError { $0 as any Error }) }
@@ -314,12 +348,15 @@ final class WebSocketSession {
         /// Nil for a message that was refused after all (its record could not be written).
         var data: ByteBuffer?
         let opcode: WebSocketOpcode
+        /// The bytes the client sent for it, held in the body budget until it leaves.
+        let size: Int
         var recorded: Bool
         var end: End?
 
-        init(_ data: ByteBuffer?, opcode: WebSocketOpcode, recorded: Bool = true) {
+        init(_ data: ByteBuffer?, opcode: WebSocketOpcode, size: Int, recorded: Bool = true) {
             self.data = data
             self.opcode = opcode
+            self.size = size
             self.recorded = recorded
         }
     }
@@ -333,6 +370,7 @@ final class WebSocketSession {
     private func sendReady() {
         while let first = outgoing.first, first.recorded {
             outgoing.removeFirst()
+            release(first.size)
             if let end = first.end {
                 self.end(code: end.code, failure: end.failure, reason: end.reason)
                 return
@@ -383,7 +421,7 @@ final class WebSocketSession {
             place.end = end
             while let last = outgoing.last, last !== place { outgoing.removeLast() }
         } else {
-            let marker = Outgoing(nil, opcode: .connectionClose)
+            let marker = Outgoing(nil, opcode: .connectionClose, size: 0)
             marker.end = end
             outgoing.append(marker)
         }
@@ -524,6 +562,8 @@ final class WebSocketSession {
         idleCheck?.cancel()
         pending.removeAll()
         outgoing.removeAll()
+        runtime.bodyBudget.give(held)
+        held = 0
         log.responseBytes = upstreamBytes
         log.messageBytes = (clientBytes, forwardedBytes)
         log.usage = usage
@@ -551,25 +591,22 @@ final class WebSocketSession {
 @available(*, unavailable)
 extension WebSocketSession: Sendable {}
 
-/// A client's frames must be masked, and without extension bits (none was agreed to); checked before fragments
-/// are joined, which takes their masks off.
-final class WebSocketClientFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = WebSocketFrame
-
-    struct Violation: Error {}
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        guard frame.maskKey != nil, !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
-            context.fireErrorCaught(Violation())
-            return
-        }
-        context.fireChannelRead(data)
+extension WebSocketSession {
+    /// What the client sent, in order.
+    private enum Incoming {
+        case message(WebSocketFrame)
+        case close(WebSocketFrame)
+        /// A message the body budget could not take (`WebSocketClientDecoder.MessageOverBudget`).
+        case overBudget(size: Int)
     }
 }
 
-/// The client's end of a WebSocket session: whole messages in (fragments joined by the aggregator before it).
+extension WebSocketErrorCode {
+    /// 1013, Try Again Later (RFC 6455's registry): the server is overloaded for now.
+    static let tryAgainLater = WebSocketErrorCode.unknown(1013)
+}
+
+/// The client's end of a WebSocket session: whole messages in (fragments joined by the decoder before it).
 final class WebSocketClientSide: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
@@ -597,6 +634,10 @@ final class WebSocketClientSide: ChannelDuplexHandler {
             session.endInOrder(code: .goingAway)
             return
         }
+        if let refused = event as? WebSocketClientDecoder.MessageOverBudget {
+            session.overBudget(size: refused.size)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -607,18 +648,14 @@ final class WebSocketClientSide: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Oversized or malformed frames: the message is not forwarded, and the session ends.
-        if error is WebSocketClientFrameCheck.Violation {
-            session.end(
-                code: .protocolError, failure: "websocket_protocol_error",
-                reason: "websocket_protocol_error: client frames must be masked and use no extension bits")
+        guard let violation = error as? WebSocketClientDecoder.Violation else {
+            session.end(code: .protocolError, failure: "websocket_protocol_error")
             return
         }
-        let tooLarge =
-            (error as? NIOWebSocketError) == .invalidFrameLength
-            || (error as? NIOWebSocketFrameAggregator.Error) == .accumulatedFrameSizeIsTooLarge
+        let reason = violation.reason + ": " + violation.detail
         session.end(
-            code: tooLarge ? .messageTooLarge : .protocolError,
-            failure: tooLarge ? "message_too_large" : "websocket_protocol_error")
+            code: violation.reason == "message_too_large" ? .messageTooLarge : .protocolError,
+            failure: violation.reason, reason: String(decoding: reason.utf8.prefix(123), as: UTF8.self))
     }
 }
 

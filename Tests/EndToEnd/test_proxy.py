@@ -208,6 +208,12 @@ def test_oversized_body_gets_413(tmp_path, standin):
         assert not server.state.requests
 
 
+def buffered_bytes(instance) -> int:
+    """Bytes of request bodies and WebSocket messages Airlock holds in its shared budget now, from /metrics."""
+    metrics = requests.get(f"http://127.0.0.1:{instance.admin_port}/metrics", timeout=5).text
+    return int(float(re.search(r"^airlock_buffered_request_body_bytes (\S+)$", metrics, re.M).group(1)))
+
+
 def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
     """A body that would take Airlock past limits.max_buffered_bodies is refused with 503 and Retry-After, in the
     provider's error shape and with a ledger record; the bytes come back once the bodies held are let go."""
@@ -219,10 +225,6 @@ def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
     def body(size: int, marker: str) -> bytes:
         text = json.dumps({"model": "gpt-test", "messages": [{"role": "user", "content": marker}]})
         return text[:-3].encode() + b" " * (size - len(text)) + text[-3:].encode()
-
-    def gauge(instance) -> int:
-        metrics = requests.get(f"http://127.0.0.1:{instance.admin_port}/metrics", timeout=5).text
-        return int(float(re.search(r"^airlock_buffered_request_body_bytes (\S+)$", metrics, re.M).group(1)))
 
     def post(instance, payload: bytes) -> bytes:
         tls = intercepted(instance)
@@ -238,9 +240,9 @@ def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
         first.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nContent-Type: application/json\r\n"
                       + b"Content-Length: 65536\r\n\r\n" + held[:60000])
         deadline = time.time() + 10
-        while gauge(instance) < 60000 and time.time() < deadline:
+        while buffered_bytes(instance) < 60000 and time.time() < deadline:
             time.sleep(0.05)
-        assert gauge(instance) == 60000
+        assert buffered_bytes(instance) == 60000
 
         refused = post(instance, body(40000, "second body"))
         head, _, payload = refused.partition(b"\r\n\r\n")
@@ -250,7 +252,7 @@ def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
         assert error["code"] == error["reason"] == "buffered_bodies_limit"
         assert "limits.max_buffered_bodies" in error["message"]
         assert not server.state.requests
-        assert gauge(instance) == 60000
+        assert buffered_bytes(instance) == 60000
 
         # The refused body was given back; the first one completes and is forwarded whole.
         first.sendall(held[60000:])
@@ -269,7 +271,7 @@ def test_bodies_held_at_once_are_bounded_across_connections(tmp_path, standin):
             lines = response.iter_lines()
             assert next(line for line in lines if line) == b'data: {"n": 1}'
             assert not server.state.sse_release.is_set()
-            assert gauge(instance) == 0
+            assert buffered_bytes(instance) == 0
             server.state.sse_release.set()
             assert [line for line in lines if line][-1] == b"data: [DONE]"
         ledger = subprocess.run(

@@ -12,7 +12,7 @@ import pytest
 from conftest import BINARY, assert_absent, launched
 from test_clients import with_airlock_env
 from test_ledger import records, wait_for
-from test_proxy import proxied_session
+from test_proxy import buffered_bytes, proxied_session
 from test_scrub import AWS_CANARY, CODE, GITHUB_CANARY, config, sdk_command
 
 
@@ -203,6 +203,75 @@ def test_unmasked_or_compressed_client_frames_end_the_session_unforwarded(airloc
             assert closed.value.rcvd.code == 1002, name
             assert closed.value.rcvd.reason.startswith("websocket_protocol_error: "), name
         assert not [f for f in server.state.frames if f.opcode in (1, 2)], name
+
+
+def test_messages_held_at_once_share_the_body_budget(tmp_path, standin):
+    """A client's message counts against limits.max_buffered_bodies from the moment its frame header announces it.
+    A message the budget cannot take is not forwarded: an OpenAI client gets an error event and its session goes
+    on, another client a close frame 1013; either may send it again once the bytes held are let go."""
+    import os
+
+    from websockets.exceptions import ConnectionClosedError
+
+    server, ca = standin
+    server.state.reset()
+    config = tmp_path / "airlock.yaml"
+    config.write_text("limits:\n  max_request_body: 64KiB\n  max_buffered_bodies: 96KiB\n")
+
+    def message(size: int, marker: str) -> str:
+        text = json.dumps({"type": "note", "text": marker})
+        return text[:-1] + " " * (size - len(text)) + text[-1:]
+
+    def forwarded() -> list[str]:
+        return [json.loads(f.data)["text"] for f in server.state.frames if f.opcode == 1]
+
+    with launched(tmp_path, server, ca, extra=["--config", str(config)]) as instance:
+        held = message(60000, "held message").encode()
+        mask = os.urandom(4)
+        frame = bytes([0x81, 0x80 | 127]) + len(held).to_bytes(8, "big") + mask
+        frame += bytes(b ^ mask[i % 4] for i, b in enumerate(held))
+        with connect(instance, "wss://api.openai.com/v1/echo-ws") as first:
+            # The header and a little of the payload: the whole frame is counted already.
+            with first.protocol_mutex:
+                first.socket.sendall(frame[:1014])
+            assert wait_for(lambda: buffered_bytes(instance) == 60000)
+
+            with connect(instance, "wss://api.openai.com/v1/echo-ws") as second:
+                second.send(message(40000, "second message"))
+                event = json.loads(second.recv(timeout=10))
+                assert event["type"] == "error"
+                assert event["error"]["code"] == event["error"]["reason"] == "buffered_bodies_limit"
+                assert "limits.max_buffered_bodies" in event["error"]["message"]
+                assert buffered_bytes(instance) == 60000
+
+                with connect(instance, "wss://generativelanguage.googleapis.com/v1/echo-ws") as third:
+                    third.send(message(40000, "third message"))
+                    with pytest.raises(ConnectionClosedError) as closed:
+                        third.recv(timeout=10)
+                    assert closed.value.rcvd.code == 1013
+                    assert closed.value.rcvd.reason.startswith("buffered_bodies_limit: ")
+                assert forwarded() == []
+                assert buffered_bytes(instance) == 60000
+
+                # The rest of the held frame: the message is forwarded, and its bytes given back once it left.
+                with first.protocol_mutex:
+                    first.socket.sendall(frame[1014:])
+                assert json.loads(first.recv(timeout=10))["text"] == "held message"
+                assert wait_for(lambda: buffered_bytes(instance) == 0)
+
+                # The refused session went on, and its message fits now.
+                second.send(message(40000, "second message"))
+                assert json.loads(second.recv(timeout=10))["text"] == "second message"
+        assert forwarded() == ["held message", "second message"]
+        assert wait_for(lambda: buffered_bytes(instance) == 0)
+        refusals = wait_for(lambda: [r for r in records(instance) if r.get("reason") == "buffered_bodies_limit"])
+        # A record for each refused message, and the Gemini session's own, which ended for it.
+        assert sorted((r["method"], r["host"], r["decision"]) for r in refusals) == [
+            ("GET", "generativelanguage.googleapis.com", "error"), ("WEBSOCKET", "api.openai.com", "error"),
+            ("WEBSOCKET", "generativelanguage.googleapis.com", "error")]
+        output = instance.output()
+        for marker in ("held message", "second message", "third message"):
+            assert marker not in output
 
 
 def test_a_message_that_is_not_json_is_not_forwarded(airlock, standin):
