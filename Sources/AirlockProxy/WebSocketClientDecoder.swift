@@ -131,9 +131,11 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
             let key = WebSocketMaskingKey(keyBytes)
         else { return nil }
         guard first & 0x70 == 0 else { throw Violation.protocolError("client frames must use no extension bits") }
-        guard let opcode = WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F),
-            [.continuation, .text, .binary, .connectionClose, .ping, .pong].contains(opcode)
-        else { throw Violation.protocolError("a frame has an opcode that is not defined") }
+        // Continuation, text and binary; close, ping and pong.
+        let code = first & 0x0F
+        guard code <= 2 || (8...10).contains(code), let opcode = WebSocketOpcode(encodedWebSocketOpcode: code) else {
+            throw Violation.protocolError("a frame has an opcode that is not defined")
+        }
         buffer.moveReaderIndex(forwardBy: 2 + lengthBytes + 4)
         return Header(fin: first & 0x80 != 0, opcode: opcode, length: length, mask: key)
     }
@@ -185,6 +187,8 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
         }
         var whole: (opcode: WebSocketOpcode, data: ByteBuffer)
         if var joined = message {
+            // Taken out while it grows, so that appending does not copy what it holds.
+            message = nil
             var payload = payload
             joined.data.writeBuffer(&payload)
             joined.fragments += 1
