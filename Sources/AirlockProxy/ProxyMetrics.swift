@@ -39,7 +39,7 @@ package final class ProxyMetrics: Sendable {
         bufferedBodies = registry.makeGauge(
             descriptor: Self.name(
                 "buffered_request_body", "bytes",
-                "Request bodies held for inspection, against limits.max_buffered_bodies"))
+                "Request bodies and WebSocket messages held for inspection, against limits.max_buffered_bodies"))
     }
 
     func request(decision: String, host: String) {
