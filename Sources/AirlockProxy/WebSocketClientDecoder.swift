@@ -17,7 +17,7 @@ import NIOWebSocket
 package final class WebSocketClientDecoder: ByteToMessageDecoder {
     package typealias InboundOut = WebSocketFrame
 
-    package struct Violation: Error, Equatable {
+    package struct Violation: Error {
         /// The reason code a close frame carries: `message_too_large` or `websocket_protocol_error`.
         package var reason: String
         package var detail: String
@@ -29,7 +29,7 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
     }
 
     /// A message the budget could not take; `size` is as much of it as was announced when it was refused.
-    package struct MessageOverBudget: Equatable {
+    package struct MessageOverBudget {
         package var size: Int
     }
 
@@ -54,7 +54,7 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
     private var state = State.header
     /// The message whose fragments are being joined: its opcode, and its bytes so far.
     private var message: (opcode: WebSocketOpcode, data: ByteBuffer, fragments: Int)?
-    /// The rest of a refused message is read past up to its final frame.
+    /// A message was refused: its frames are read past up to and including its final one.
     private var refusingMessage = false
     /// Bytes taken from the budget for frames and a message not yet passed on.
     private var held = 0
@@ -171,7 +171,7 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
             budget.give(held)
             held = 0
             message = nil
-            refusingMessage = !header.fin
+            refusingMessage = true
             state = .skipping(remaining: header.length, fin: header.fin)
             context.fireUserInboundEventTriggered(MessageOverBudget(size: before + header.length))
             return
