@@ -142,7 +142,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 return
             }
             var log = log
-            log.host = host
+            log.host = LedgerRecords.hostName(host) ?? "-"
             decide(host: host, port: port ?? 80, scheme: .http, log: log, context: context) { target in
                 self.inspectPlain(target, head: head, context: context)
             }
@@ -163,10 +163,11 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         var log = log
         switch runtime.allowlist.match(host: host, port: port, scheme: scheme) {
         case .denied(let reason, let normalized):
-            log.host = normalized.isEmpty ? "-" : normalized
-            refuse(.denied(reason, host: normalized), log, context: context)
+            let shown = LedgerRecords.hostName(normalized) ?? ""
+            log.host = shown.isEmpty ? "-" : shown
+            refuse(.denied(reason, host: shown), log, context: context)
         case .allowed(let entry, let normalized):
-            log.host = normalized
+            log.host = LedgerRecords.hostName(normalized, limit: 255) ?? "-"
             log.entry = entry.hostPattern
             let target = InterceptTarget(host: normalized, port: port, scheme: scheme, entry: entry)
             let resolution: EventLoopFuture<PinnedResolver.Resolved>
@@ -185,11 +186,12 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 case .failure(let error):
                     let upstreamError = UpstreamError(resolution: error)
                     let (status, reason, message) = upstreamError.response
+                    let shown = LedgerRecords.hostName(normalized, limit: 255) ?? ""
                     let response: ErrorResponse =
                         if case .restricted = upstreamError {
-                            .denied(.addressRestricted, host: normalized)
+                            .denied(.addressRestricted, host: shown)
                         } else {
-                            .failure(status, reason: reason, message: message, host: normalized)
+                            .failure(status, reason: reason, message: message, host: shown)
                         }
                     self.refuse(response, log, context: context)
                 }
@@ -229,9 +231,12 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                             client: client), position: .last)
                     // From here the intercept handler watches idleness with its own deadlines.
                     sync.removeHandler(try sync.handler(type: IdleStateHandler.self), promise: nil)
+                    sync.removeHandler(try sync.handler(type: ClientHelloDeadline.self), promise: nil)
                 }
             })
-        switchPipeline(context: context, adding: [sni]) {
+        let deadline = ClientHelloDeadline(
+            timeout: .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000)))
+        switchPipeline(context: context, adding: [sni, deadline]) {
             DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(
                 runtime, decision: "intercept", status: 200)
         }

@@ -25,11 +25,21 @@ enum LedgerRecords {
         let isConnect = head.method == .CONNECT
         var event = skeleton(method: head.method.rawValue, host: "-", path: isConnect ? "/" : head.uri, client: client)
         if let (host, port) = HostPort.split(isConnect ? Substring(head.uri) : authority(of: head.uri)) {
-            event.host = LedgerEvent.safeIdentifier(host.flatMap(InterceptTarget.normalise), limit: 255)
+            event.host = hostName(host.flatMap(InterceptTarget.normalise))
             event.port = port
         }
         event.scheme = isConnect ? "https" : "http"
         return event
+    }
+
+    /// A host the client asked for, as logs, refusals and the ledger show it before the allowlist has vouched for
+    /// it: `[unsafe]` when a secret rule finds anything in it (`CONNECT glpat-….example.com:443`), or when it is
+    /// longer than `limit` or has characters a host name does not. An allowlisted host is shown with the longer
+    /// limit of a real name.
+    static func hostName(_ host: String?, limit: Int = 64) -> String? {
+        guard let host, !host.isEmpty else { return nil }
+        if !SecretScanner.standard.scan(Array(host.utf8)).isEmpty { return LedgerEvent.unsafeIdentifier }
+        return LedgerEvent.safeIdentifier(host, limit: limit)
     }
 
     /// `host:port` of an absolute-form URI (`http://host:port/path`), with the default port when none is given.

@@ -35,6 +35,7 @@ public final class InterceptionContexts: Sendable {
             privateKey: .privateKey(leafKeyForSSL)
         )
         configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuites = TLSCipherSuites.intermediate
         configuration.applicationProtocols = ["http/1.1"]
         let context = try NIOSSLContext(configuration: configuration)
         return cache.withLockedValue { cache in
@@ -48,12 +49,22 @@ public final class InterceptionContexts: Sendable {
     public var count: Int { cache.withLockedValue { $0.count } }
 }
 
+/// The TLS 1.2 cipher suites both legs offer: Mozilla's "intermediate" list, forward-secret AEAD suites only (no
+/// CBC, no SHA-1 MACs; BoringSSL has no finite-field DHE). TLS 1.3 suites are all AEAD and not configurable.
+public enum TLSCipherSuites {
+    public static let intermediate = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+}
+
 /// Client-side TLS for upstream connections: system roots (plus an optional extra CA), TLS 1.2 or later,
 /// full certificate and hostname verification.
 public enum UpstreamTLS {
     public static func makeContext(extraCAFile: String?) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuites = TLSCipherSuites.intermediate
         configuration.certificateVerification = .fullVerification
         configuration.trustRoots = .default
         configuration.applicationProtocols = ["http/1.1"]
