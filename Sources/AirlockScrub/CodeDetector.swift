@@ -37,22 +37,30 @@ package struct CodeDetector: Sendable {
         // Text without a line break has no block to remove.
         guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
         let lines = Self.lines(b)
+        return regions(b, lines, lines.indices).sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
 
+    /// The blocks among `lines[within]`: fences and diffs, and code between them. A fence's label is only what the
+    /// client claims, so the lines of a fence labelled as text or data are read like any others, nested fences
+    /// included.
+    private func regions(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], _ within: Range<Int>)
+        -> [CodeRegion]
+    {
         var regions: [CodeRegion] = []
-        var index = 0
-        var pending = 0  // the first of the lines outside fences and diffs, scored together
-        while index < lines.count {
+        var index = within.lowerBound
+        var pending = index  // the first of the lines outside fences and diffs, scored together
+        while index < within.upperBound {
             // Most lines start with none of the bytes that open a fence or a diff or make a placeholder.
             guard Self.mayOpen(b, lines[index]) else {
                 index += 1
                 continue
             }
-            if let (fence, next) = fencedBlock(b, lines, at: index) {
+            if let (fenced, next) = fencedBlock(b, lines, at: index, within: within) {
                 regions += unfenced(b, lines: lines[pending..<index])
-                if let fence { regions.append(fence) }
+                regions += fenced
                 index = next
                 pending = next
-            } else if let (diff, next) = unifiedDiff(b, lines, at: index) {
+            } else if let (diff, next) = unifiedDiff(b, lines, at: index, limit: within.upperBound) {
                 regions += unfenced(b, lines: lines[pending..<index])
                 regions.append(diff)
                 index = next
@@ -67,8 +75,8 @@ package struct CodeDetector: Sendable {
                 index += 1
             }
         }
-        regions += unfenced(b, lines: lines[pending..<index])
-        return regions.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        if pending < within.upperBound { regions += unfenced(b, lines: lines[pending..<within.upperBound]) }
+        return regions
     }
 
     package func detect(_ text: [UInt8]) -> [CodeRegion] { text.withUnsafeBufferPointer { detect($0) } }
@@ -238,9 +246,11 @@ package struct CodeDetector: Sendable {
 
     // MARK: Fences
 
-    private func fencedBlock(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int)
-        -> (CodeRegion?, Int)?
-    {
+    /// The fence that opens at `lines[index]` (closing at its closing line, or at the end of `within`), with the
+    /// blocks it holds, and the index of the line after it.
+    private func fencedBlock(
+        _ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int, within: Range<Int>
+    ) -> ([CodeRegion], Int)? {
         let line = lines[index]
         var i = line.lowerBound
         while i < line.upperBound, i - line.lowerBound < 3, b[i] == 0x20 { i += 1 }
@@ -254,7 +264,7 @@ package struct CodeDetector: Sendable {
             .split(whereSeparator: { $0 == " " || $0 == "{" || $0 == "\r" }).first.map { $0.lowercased() } ?? ""
         if fenceChar == UInt8(ascii: "`"), info.contains("`") { return nil }
         var close = index + 1
-        while close < lines.count {
+        while close < within.upperBound {
             let l = lines[close]
             var j = l.lowerBound
             while j < l.upperBound, j - l.lowerBound < 3, b[j] == 0x20 { j += 1 }
@@ -264,27 +274,29 @@ package struct CodeDetector: Sendable {
             if n >= fenceLength, j == l.upperBound { break }
             close += 1
         }
-        let last = min(close, lines.count - 1)
+        let last = min(close, within.upperBound - 1)
         let range = line.lowerBound..<lines[last].upperBound
-        let bodyLines = lines[(index + 1)..<max(index + 1, close)]
+        let body = (index + 1)..<max(index + 1, close)
+        let bodyLines = lines[body]
         let next = last + 1
-        if bodyLines.allSatisfy({ isBlank(b, $0) }) { return (nil, next) }
-        if isPlaceholderOnly(b, bodyLines) { return (nil, next) }
+        if bodyLines.allSatisfy({ isBlank(b, $0) }) { return ([], next) }
+        if isPlaceholderOnly(b, bodyLines) { return ([], next) }
 
         let language: String
         if let named = LanguageTables.aliases[info] {
             language = named
         } else if LanguageTables.dataFormats.contains(info) {
-            guard includeDataFormats else { return (nil, next) }
+            // A label says what the client wants it taken for: data that is not counted as code is still read.
+            guard includeDataFormats else { return (regions(b, lines, body), next) }
             language = info == "yml" ? "yaml" : info
         } else if LanguageTables.textFormats.contains(info) {
-            return (nil, next)
+            return (regions(b, lines, body), next)
         } else {
             // Unlabelled or unknown: code only if its lines read as code.
             let scored = bodyLines.map { score(b, $0) }
-            guard scored.contains(where: { $0 >= 2 }) else { return (nil, next) }
+            guard scored.contains(where: { $0 >= 2 }) else { return ([], next) }
             if let data = dataFormat(b, bodyLines) {
-                guard includeDataFormats else { return (nil, next) }
+                guard includeDataFormats else { return (regions(b, lines, body), next) }
                 language = data
             } else {
                 // An unknown label is the client's text: it never becomes a detector id or a placeholder, which
@@ -292,7 +304,7 @@ package struct CodeDetector: Sendable {
                 language = guessLanguage(b, bodyLines)
             }
         }
-        return (CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced), next)
+        return ([CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced)], next)
     }
 
     private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Bool {
@@ -305,24 +317,25 @@ package struct CodeDetector: Sendable {
 
     // MARK: Diffs
 
-    private func unifiedDiff(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int)
+    /// The unified diff whose header is `lines[index]`, ending at the end of the diff or of `lines[..<limit]`.
+    private func unifiedDiff(_ b: UnsafeBufferPointer<UInt8>, _ lines: [Range<Int>], at index: Int, limit: Int)
         -> (CodeRegion, Int)?
     {
         let line = lines[index]
         let isHeader =
             Bytes.equal(b, line.lowerBound, "diff --git ")
-            || (Bytes.equal(b, line.lowerBound, "--- ") && index + 1 < lines.count
+            || (Bytes.equal(b, line.lowerBound, "--- ") && index + 1 < limit
                 && Bytes.equal(b, lines[index + 1].lowerBound, "+++ "))
             || (Bytes.equal(b, line.lowerBound, "@@ -") && hunkHeader(b, line))
         guard isHeader else { return nil }
         var end = index
         var language = "diff"
         var i = index
-        while i < lines.count {
+        while i < limit {
             let l = lines[i]
             if l.isEmpty || isBlank(b, l) {
                 // A blank line inside a hunk whose context space was trimmed: keep going if the diff continues.
-                if i + 1 < lines.count, isDiffLine(b, lines[i + 1]) {
+                if i + 1 < limit, isDiffLine(b, lines[i + 1]) {
                     i += 1
                     continue
                 }
@@ -498,10 +511,14 @@ package struct CodeDetector: Sendable {
             return -3
         }
 
-        // Markdown list items and quotes read as prose.
-        if first == UInt8(ascii: "-") || first == UInt8(ascii: "*") || first == UInt8(ascii: ">"), hi - lo > 1,
-            b[lo + 1] == 0x20
-        {
+        // A quoted line (`> `, as mail and Markdown quote) reads as what it quotes.
+        if first == UInt8(ascii: ">") {
+            var rest = lo
+            while rest < hi, b[rest] == UInt8(ascii: ">") || b[rest] == 0x20 { rest += 1 }
+            return rest < hi ? score(b, rest..<hi) : 0
+        }
+        // Markdown list items read as prose.
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: "*"), hi - lo > 1, b[lo + 1] == 0x20 {
             s -= 1
         }
 
@@ -513,6 +530,12 @@ package struct CodeDetector: Sendable {
         var hasCall = false
         var firstWordEnd = -1
         var firstWordPacked: UInt64 = 0
+        // The shape of the words, which tells code in a language without a keyword table: capitals and small
+        // letters, and names no sentence has (`lt_vbak`, `_total`, `AddLine`).
+        var capitals = 0
+        var smalls = 0
+        var names = 0
+        var capitalWords = 0
         var i = lo
         // Word by word, until the word and stopword counts have passed every threshold the score uses.
         while i < hi, stop < 4 || words < 12 {
@@ -528,6 +551,26 @@ package struct CodeDetector: Sendable {
                 }
                 let length = i - start
                 nonSpace += length
+                var wordCapitals = 0
+                var joined = false
+                var previousSmall = false
+                for k in start..<i {
+                    let byte = b[k]
+                    if byte &- 0x41 < 26 {
+                        wordCapitals += 1
+                        if previousSmall { joined = true }  // `addLine`
+                        previousSmall = false
+                    } else if byte &- 0x61 < 26 {
+                        smalls += 1
+                        previousSmall = true
+                    } else {
+                        if byte == UInt8(ascii: "_"), length > 1 { joined = true }
+                        previousSmall = false
+                    }
+                }
+                capitals += wordCapitals
+                if joined { names += 1 }
+                if wordCapitals >= 2, wordCapitals == length { capitalWords += 1 }
                 if firstWordEnd < 0 {
                     firstWordEnd = i
                     firstWordPacked = length <= 8 ? raw : 0
@@ -597,6 +640,12 @@ package struct CodeDetector: Sendable {
             {
                 s += (symbols > 0 || words <= 3) ? 2 : 1
             }
+        } else if first &- 0x41 < 26, firstWordPacked != 0, stop <= 1,
+            tables.statementStarts.contains(firstWordPacked | UInt64(0x20) << (8 * (firstWordEnd - lo - 1)))
+        {
+            // A keyword with a capital, as VB.NET and Pascal write them; a sentence that starts with one has its
+            // small words.
+            s += 1
         }
 
         // How the line ends.
@@ -614,6 +663,14 @@ package struct CodeDetector: Sendable {
         default: break
         }
 
+        // Names joined from words, and lines of capitals (COBOL, ABAP, SQL): code whether or not a table knows its
+        // language. A line of capitals with many small words (`THE SOFTWARE IS PROVIDED "AS IS"`) still reads as
+        // prose below.
+        let letters = capitals + smalls
+        let shouted = letters >= 4 && capitals * 5 >= letters * 4
+        if names > 0 { s += names >= 2 ? 1.5 : 1 }
+        if shouted { s += 1.5 }
+
         // Operators, calls, assignments.
         s += Double(min(operators, 2))
         if hasCall { s += 1 }
@@ -622,6 +679,17 @@ package struct CodeDetector: Sendable {
         let density = nonSpace > 0 ? Double(symbols) / Double(nonSpace) : 0
         if density >= 0.2 { s += 2 } else if density >= 0.1 { s += 1 }
 
+        // A statement of COBOL or ABAP (`MOVE WS-TOTAL TO OUT-TOTAL.`, `LOOP AT lt_vbak INTO ls_vbak.`) has
+        // small words and a full stop too, but a sentence has neither keywords in capitals beside joined names
+        // nor is it a short line of capitals.
+        let statementShaped =
+            (shouted && words <= 8) || (names > 0 && capitalWords >= 2)
+            || (names > 0 && (names >= 2 || capitalWords >= 1) && words <= 8)
+        if statementShaped {
+            // Ended as such a statement is.
+            if last == UInt8(ascii: ".") || last == UInt8(ascii: ",") { s += 0.5 }
+            return s
+        }
         // Sentences: many words, few symbols, a full stop, stopwords.
         if words >= 5, density < 0.05 { s -= 2 }
         if last == UInt8(ascii: ".") || last == UInt8(ascii: "?") || last == UInt8(ascii: "!"), words >= 4,

@@ -142,6 +142,77 @@ enum EncodedPart {
     }
 }
 
+extension EncodedPart {
+    /// A `data:` URL whose payload is percent-encoded rather than base64 (`data:text/plain,AKIA…%0A…`, RFC 2397):
+    /// the media type (`text/plain` when none is named) and where the payload starts. Nil for a base64 one, and for
+    /// anything that is not a `data:` URL.
+    static func percentDataURL(_ text: [UInt8]) -> (mediaType: String, payloadStart: Int)? {
+        guard text.count > 5, text.starts(with: "data:".utf8),
+            let comma = text.prefix(512).firstIndex(of: UInt8(ascii: ","))
+        else { return nil }
+        let header = text[5..<comma]
+        guard header.allSatisfy({ ByteClass.mediaTypeHeader.contains($0) }),
+            !(header.count >= 7 && header.suffix(7).elementsEqual(";base64".utf8))
+        else { return nil }
+        let type = header.prefix { $0 != UInt8(ascii: ";") }
+        // A media type has its slash: `data:note,…` is a word and a comma, not a URL.
+        guard type.isEmpty || type.contains(UInt8(ascii: "/")) else { return nil }
+        return (type.isEmpty ? "text/plain" : String(decoding: type, as: UTF8.self), comma + 1)
+    }
+}
+
+/// RFC 3986 percent-encoding, for the payloads of `data:` URLs.
+enum PercentEncoding {
+    /// `text` with each `%XX` replaced by its byte; a `%` not followed by two hex digits stays as it is.
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8] {
+        let bytes = Array(text)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let high = hexValue(bytes[i + 1]),
+                let low = hexValue(bytes[i + 2])
+            {
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// `bytes` with everything but RFC 3986's unreserved characters percent-encoded.
+    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for byte in bytes {
+            if ByteClass.unreserved.contains(byte) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        if c.isDigit { return c - 0x30 }
+        let folded = c | 0x20
+        return folded &- 0x61 < 6 ? folded - 0x61 + 10 : nil
+    }
+}
+
+extension ByteClass {
+    /// The bytes of a `data:` URL's header: a media type and its parameters.
+    static let mediaTypeHeader = ByteClass.alnum.union("/;=-+._")
+    /// RFC 3986 unreserved characters.
+    static let unreserved = ByteClass.alnum.union("-._~")
+}
+
 /// RFC 4648 base64, both alphabets: base64 parts of request bodies, and `Authorization: Basic` values.
 enum Base64 {
     /// Per byte: its six-bit value; `pad` for `=`, `space` for ASCII whitespace, `invalid` for anything else.

@@ -30,6 +30,7 @@ enum Matchers {
         case .puttyKey: return puttyKey(b, start)
         case .jwt: return jwt(b, start)
         case .uriCredentials: return uriCredentials(b, start, end)
+        case .awsPairedSecret: return awsPairedSecret(b, start, end)
         case .urlPath(let body, let minLength):
             let stop = Bytes.run(b, from: end, body, max: 512)
             return stop - end >= minLength ? end..<stop : nil
@@ -57,7 +58,9 @@ enum Matchers {
     ) -> Range<Int>? {
         var first = start
         if b[start].isASCIIAlphanumeric {
-            if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+            // A prefix glued to a word or a number is still its credential when the prefix names it by itself
+            // (`q=token%20ghp_…`, where `0` ends the escape, or `id0AKIA…`).
+            if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
         } else {
             // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
             first = Bytes.runBackwards(b, before: start, .alnum, max: 32)
@@ -79,6 +82,30 @@ enum Matchers {
             return nil
         }
         return first..<stop
+    }
+
+    /// Generic words that some prefixes start with (`key-`, `pat.`): glued to a word they are part of it.
+    private static let genericPrefixWords: [[UInt8]] = ["key", "pat", "api", "ico", "pul", "secret", "dapi"].map {
+        Array($0.utf8)
+    }
+
+    /// Whether a token prefix names its credential by itself, wherever it starts: four bytes or more, and either a
+    /// vendor's tag of three or more letters and digits before a separator (`ghp_`, `xoxb-`, `sk-ant-api`,
+    /// `glpat-`) that is no generic word, or capitals a word does not begin with (`AKIA`, `AIza`, `LTAI`) after a
+    /// digit or a small letter, not inside a run of capitals.
+    static func namesItself(_ b: UnsafeBufferPointer<UInt8>, _ prefix: Range<Int>) -> Bool {
+        guard prefix.count >= 4 else { return false }
+        var tag = prefix.lowerBound
+        while tag < prefix.upperBound, b[tag].isASCIIAlphanumeric { tag += 1 }
+        if tag < prefix.upperBound {
+            let word = prefix.lowerBound..<tag
+            return word.count >= 3 && !isOne(b, word, of: genericPrefixWords)
+        }
+        var capitals = 0
+        for i in prefix where b[i] &- 0x41 < 26 { capitals += 1 }
+        guard capitals >= 2, b[prefix.lowerBound] &- 0x41 < 26, prefix.lowerBound > 0 else { return false }
+        let before = b[prefix.lowerBound - 1]
+        return before.isDigit || before &- 0x61 < 26
     }
 
     // MARK: Assignments
@@ -187,8 +214,28 @@ enum Matchers {
             return nil
         }
         guard let valueStart = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
-            let (range, quoted) = value(b, at: valueStart)
+            let (found, quoted) = value(b, at: valueStart)
         else { return nil }
+        var range = found
+        // A `.env` or YAML line (`DB_PASSWORD=p(a)ss;w0rd`, `password: a&b[c]`): an unquoted value runs to the
+        // end of its line, whatever symbols it holds.
+        // Keys and tokens are made by machines; people choose passwords, which may be words or phrases.
+        let password =
+            Bytes.containsFolded(b, start..<min(end, start + 4), passwordWords[0])
+            || Bytes.containsFolded(b, start..<min(end, start + 3), passwordWords[2])
+        var configLine = !quoted && isConfigLine(b, keyword: start, operatorAt: tailEnd, valueStart: valueStart)
+        if configLine {
+            let line = restOfLine(b, from: valueStart)
+            // `page_token: Optional[str] = None` is a Python annotation with a default, not YAML; words after a
+            // token's name are a note, while a password may be a phrase.
+            if Bytes.find(b, " = ", from: line.lowerBound, limit: line.upperBound) != nil
+                || (!password && b[line].contains(0x20))
+            {
+                configLine = false
+            } else {
+                range = line
+            }
+        }
         guard range.count >= minLength, range.count <= 512, !Placeholder.looksLikePlaceholder(b, range) else {
             return nil
         }
@@ -203,10 +250,6 @@ enum Matchers {
         }
         for reference in references where Bytes.containsFolded(b, range, reference) { return nil }
         let kinds = Placeholder.characterKinds(b, range)
-        // Keys and tokens are made by machines; people choose passwords, which may be words or phrases.
-        let password =
-            Bytes.containsFolded(b, start..<min(end, start + 4), passwordWords[0])
-            || Bytes.containsFolded(b, start..<min(end, start + 3), passwordWords[2])
         if !quoted {
             // A bare word or dotted name is a variable or expression, not a literal.
             var onlyNameCharacters = true
@@ -215,17 +258,61 @@ enum Matchers {
                 break
             }
             if onlyNameCharacters { return nil }
-            // A call, a subscript or a generic type (`Optional[str]`, `parts['pass']`).
-            if b[range].contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") }) { return nil }
+            // A call, a subscript or a generic type (`Optional[str]`, `parts['pass']`, `getpass()`).
+            if configLine
+                ? isCall(b, range) : b[range].contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") })
+            {
+                return nil
+            }
         } else if b[range].contains(0x20) {
             // Prose in quotes; only pass phrases may contain spaces.
             if !password { return nil }
         }
-        if kinds < 2 && range.count < 16 { return nil }
+        // A PIN or a numeric password is all digits: four or more, under a password's name.
+        let digits = b[range].allSatisfy(\.isDigit)
+        if kinds < 2 && range.count < 16 && !(password && digits && range.count >= 4) { return nil }
         // Words joined into a name are a name, unless a person chose them (`correct-horse-battery-staple`).
         if !password, isName(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range
+    }
+
+    /// Whether the assignment at `keyword` is a line of a `.env`, shell or YAML file: the name starts its line
+    /// (after indentation, `export ` or a YAML `- `), and `=` has no blank on either side or `:` is followed by one.
+    private static func isConfigLine(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, operatorAt: Int, valueStart: Int)
+        -> Bool
+    {
+        var i = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        if i > 0, b[i - 1] == UInt8(ascii: "$") || quotes.contains(b[i - 1]) { return false }
+        if Bytes.equal(b, i - 7, "export ") { i -= 7 } else if Bytes.equal(b, i - 2, "- ") { i -= 2 }
+        while i > 0, b[i - 1] == 0x20 || b[i - 1] == 0x09 { i -= 1 }
+        guard i == 0 || b[i - 1] == 0x0A, operatorAt < b.count else { return false }
+        switch b[operatorAt] {
+        case UInt8(ascii: "="): return valueStart == operatorAt + 1
+        case UInt8(ascii: ":"): return valueStart > operatorAt + 1 && b[operatorAt + 1] == 0x20
+        default: return false
+        }
+    }
+
+    /// The rest of a line from `start`, without trailing blanks or a ` #` comment.
+    private static func restOfLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Range<Int> {
+        var end = start
+        while end < b.count, b[end] != 0x0A, b[end] != 0x0D, end - start < 600 {
+            if b[end] == UInt8(ascii: "#"), end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { break }
+            end += 1
+        }
+        while end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
+        return start..<end
+    }
+
+    /// Whether `range` is a call or a subscript as a whole: a name, then `(` or `[`, closed at the end.
+    private static func isCall(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        let name = Bytes.run(b, from: range.lowerBound, .identifier, max: 128)
+        guard name > range.lowerBound, name < range.upperBound else { return false }
+        let open = b[name]
+        let close = b[range.upperBound - 1]
+        return (open == UInt8(ascii: "(") && close == UInt8(ascii: ")"))
+            || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
     }
 
     /// Words joined into a name (`magic_token`, `TEST_API_KEY`, `tok_warn_1`, `RSAPrivateKey`,
@@ -367,6 +454,57 @@ enum Matchers {
     }
 
     // MARK: Format-specific
+
+    private static let awsSecretBody = ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/")
+    /// How far from an access key id its secret key is looked for: a CSV row, an `aws configure` transcript or a
+    /// constructor's arguments keep them closer.
+    private static let awsPairReach = 256
+
+    /// The secret access key that belongs with the access key id at `start`: the nearest run of exactly 40 bytes
+    /// of its alphabet, standing alone, that mixes capitals, small letters and digits as a random key does and is
+    /// no placeholder (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`); after the id first, then before it.
+    private static func awsPairedSecret(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
+        let idEnd = Bytes.run(b, from: end, .upperAlnum, max: 17)
+        guard idEnd - end == 16 else { return nil }
+        func candidate(at i: Int) -> Range<Int>? {
+            guard i == 0 || !awsSecretBody.contains(b[i - 1]) && b[i - 1] != UInt8(ascii: "=") else { return nil }
+            let stop = Bytes.run(b, from: i, awsSecretBody, max: 41)
+            guard stop - i == 40, stop == b.count || !awsSecretBody.contains(b[stop]) && b[stop] != UInt8(ascii: "=")
+            else { return nil }
+            let range = i..<stop
+            var lower = false
+            var upper = false
+            var digit = false
+            for k in range {
+                let c = b[k]
+                if c &- 0x61 < 26 {
+                    lower = true
+                } else if c &- 0x41 < 26 {
+                    upper = true
+                } else if c.isDigit {
+                    digit = true
+                }
+            }
+            guard lower, upper, digit, Placeholder.entropy(b, range) >= 4.0,
+                !Placeholder.looksLikePlaceholder(b, range)
+            else { return nil }
+            return range
+        }
+        var i = idEnd
+        let after = min(b.count, idEnd + awsPairReach)
+        while i < after {
+            if let range = candidate(at: i) { return range }
+            i += 1
+        }
+        i = start - 1
+        let before = max(0, start - awsPairReach - 40)
+        while i >= before {
+            if let range = candidate(at: i) { return range }
+            i -= 1
+        }
+        return nil
+    }
 
     private static func openAILegacyKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         let left = Bytes.runBackwards(b, before: start, .base64URL, max: 200)

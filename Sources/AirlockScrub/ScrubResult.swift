@@ -81,7 +81,7 @@ package struct ScrubResult: Sendable {
 /// Why a body could not be scanned. The message describes the problem, never the content.
 package struct ScrubError: Error, Sendable, Equatable {
     /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `invalid_multipart`, `nesting_too_deep`,
-    /// `invalid_request_target`, `time_budget_exceeded`.
+    /// `invalid_request_target`, `time_budget_exceeded`, `token_ids_unreadable`.
     package var code: String
     package var message: String
 

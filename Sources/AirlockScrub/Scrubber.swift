@@ -216,6 +216,7 @@ package struct Scrubber: Sendable {
             recordSecrets(
                 matches, in: b, commandLines: commandLines, fitted: fitted, path: path, session: session,
                 spans: &spans, own: &own)
+            recordReadings(b, path: path, session: session, spans: &spans, own: &own)
             // Secrets that began before this piece of an upload, found before code is looked for, as a second pass
             // would see the piece.
             recordJointSecrets(
@@ -246,7 +247,17 @@ package struct Scrubber: Sendable {
                 regions = Scrubber.asItLeaves(
                     b, secrets: Span.merged(spans), earlier: placeholders,
                     markers: secretsScanner.findsMarkers ? markers : nil, fitted: fitted
-                ) { text, markers, _ in detector.detect(text, markers: markers) }
+                ) { text, markers, _ in
+                    var found = detector.detect(text, markers: markers)
+                    // Code written as a string with escaped line breaks, inside prose.
+                    guard !fitted, let view = ReadingView.unescaped(text) else { return found }
+                    let escaped = view.bytes.withUnsafeBufferPointer { detector.detect($0) }
+                    for var region in escaped {
+                        region.range = view.original(region.range)
+                        if !found.contains(where: { $0.range.overlaps(region.range) }) { found.append(region) }
+                    }
+                    return found.sorted { $0.range.lowerBound < $1.range.lowerBound }
+                }
             }
             if !secretsOnly, language == nil {
                 spans += jointCodeSpans(joint.code, regions: &regions, path: path, session: session)
@@ -350,6 +361,36 @@ extension Scrubber {
         return recorded
     }
 
+    /// Records the secrets that only the text as a reader takes it shows (`ReadingView`: percent-encoded bytes
+    /// decoded, invisible characters dropped, wrapped lines joined), each over the bytes of the text it was read
+    /// from. A secret read across joined lines counts only when its rule's shape names it (a prefixed token, a
+    /// JWT): a password rule would otherwise take in the next line's first word.
+    func recordReadings(
+        _ b: UnsafeBufferPointer<UInt8>, path: () -> String, session: Session, spans: inout [Span],
+        own: inout [Range<Int>]
+    ) {
+        for window in ReadingView.windows(b) {
+            window.bytes.withUnsafeBufferPointer { v in
+                for match in secretsScanner.scan(v) {
+                    let range = window.original(match.range)
+                    if window.joinsLines(match.range) {
+                        // A token that ends one line whole does not take in the next line's first word.
+                        guard secretsScanner.rules[match.rule].matcher.isSelfEvident,
+                            !own.contains(where: { $0.overlaps(range) })
+                        else { continue }
+                    }
+                    if own.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
+                        continue
+                    }
+                    own.append(range)
+                    if let span = found(match, v[match.range], at: range, path: path(), session: session) {
+                        spans.append(span)
+                    }
+                }
+            }
+        }
+    }
+
     /// Records the secrets that began in `before` (the end of the file before this piece of an upload) and end in
     /// `b`; their placeholders can change a command line in the piece in turn, which is read again.
     func recordJointSecrets(
@@ -423,6 +464,20 @@ extension Scrubber {
         session: Session
     ) -> [Span] {
         guard policy.binary != .block else { return [] }
+        if let text = UTF16Text(bytes) {
+            // UTF-16 text, read as the text it is; its secrets are replaced in UTF-16. A secret cut by the start
+            // of a piece of an upload is not joined with the piece before.
+            var spans: [Span] = []
+            var own: [Range<Int>] = []
+            text.utf8.withUnsafeBufferPointer { utf8 in
+                let found = binaryScan(utf8)
+                recordSecrets(
+                    found.matches, in: utf8, commandLines: found.commandLines, fitted: true, path: { path },
+                    session: session, spans: &spans, own: &own)
+                recordReadings(utf8, path: { path }, session: session, spans: &spans, own: &own)
+            }
+            return Span.merged(spans).map { text.span($0) }
+        }
         let found = scan ?? binaryScan(bytes)
         var spans: [Span] = []
         var own: [Range<Int>] = []

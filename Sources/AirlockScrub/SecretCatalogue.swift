@@ -15,8 +15,15 @@ package enum SecretCatalogue {
             .upperAlnum, 16...16),
         R.keyed(
             "aws-secret-access-key", "AWS secret access key assigned to an AWS variable or field",
-            names: ["aws_secret_access_key", "aws_secret_key", "secretaccesskey", "aws-secret-access-key"],
+            names: [
+                "aws_secret_access_key", "aws_secret_key", "secretaccesskey", "aws-secret-access-key",
+                "secret access key", "secret_access_key",
+            ],
             ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/"), 40...40),
+        SecretRule(
+            "aws-secret-access-key-paired",
+            "AWS secret access key next to its access key id (credentials CSV, `aws configure`, SDK constructors)",
+            keywords: ["AKIA", "ASIA"], .awsPairedSecret),
         R.keyed(
             "aws-session-token", "AWS session token assigned to an AWS variable or field",
             names: ["aws_session_token", "sessiontoken", "aws_security_token"], b64, 100...2048),

@@ -50,6 +50,9 @@ enum SecretMatcher: Sendable {
     case armoredBlock(end: String)
     case puttyKey
     case jwt
+    /// The 40-character secret access key within a few lines of an AWS access key id (the keyword), whatever
+    /// names it or none.
+    case awsPairedSecret
     /// `scheme://user:password@host`; the password is the secret.
     case uriCredentials
     /// A URL whose path is the credential (webhooks); the keyword is the host and fixed path.

@@ -175,11 +175,19 @@ package struct SecretScanner: Sendable {
 }
 
 extension SecretMatcher {
+    /// Whether what the matcher finds is a credential by its shape alone, with no name or context around it.
+    var isSelfEvident: Bool {
+        switch self {
+        case .token, .openAILegacyKey, .jwt, .telegramBotToken, .base64PrivateKey: true
+        default: false
+        }
+    }
+
     /// Token-shaped matchers compare their keyword in exact case; context matchers ignore case.
     var matchesKeywordCase: Bool {
         switch self {
         case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
-            .jwt, .azureSASSignature, .base64PrivateKey:
+            .jwt, .azureSASSignature, .base64PrivateKey, .awsPairedSecret:
             true
         default: false
         }
@@ -264,7 +272,7 @@ package enum Placeholder {
 
     private static let needles: [[UInt8]] = [
         "example", "xxxx", "****", "your", "placeholder", "dummy", "redacted", "changeme", "change_me", "replace",
-        "insert", "sample", "${", "{{", "<", ">", "%s", "...", "\u{2026}", "[redacted", "fake", "test1234", "12345678",
+        "insert", "sample", "${", "{{", "%s", "...", "\u{2026}", "[redacted", "fake", "test1234", "12345678",
         "abcdefgh",
     ].map { Array($0.utf8) }
 
@@ -284,6 +292,7 @@ package enum Placeholder {
     /// by chance counts only when the rest of the value is not random itself.
     static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, token: Bool = false) -> Bool {
         if r.isEmpty { return true }
+        if hasAngleBracketName(b, r) { return true }
         let byFirst = needlesByFirstByte
         var chance: [Range<Int>] = []
         for i in r {
@@ -316,6 +325,33 @@ package enum Placeholder {
             if count >= 5 { return false }
         }
         return r.count >= 8
+    }
+
+    /// A name in angle brackets that is most of the value (`<your-key>`, `<PASSWORD>`, `<api token>`): what
+    /// documentation writes where a value goes. A `<` or `>` elsewhere in a value is one of its characters.
+    static func hasAngleBracketName(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            guard b[i] == UInt8(ascii: "<") else {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            while j < r.upperBound, j - i <= 40,
+                b[j].isASCIILetter || b[j] == UInt8(ascii: "_")
+                    || b[j] == UInt8(ascii: "-") || b[j] == 0x20 || b[j].isDigit
+            {
+                j += 1
+            }
+            // Three characters or more, and most of the value: `a<bc>d9` is a password with brackets in it.
+            if j < r.upperBound, b[j] == UInt8(ascii: ">"), j - i > 3, b[i + 1].isASCIILetter,
+                2 * (j + 1 - i) >= r.count
+            {
+                return true
+            }
+            i += 1
+        }
+        return false
     }
 
     package static func entropy(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Double {

@@ -43,11 +43,37 @@ struct Walker {
     }
 
     mutating func walkRoot(_ root: JSONNode) throws(ScrubError) {
+        try refuseTokenIDs(root)
         var removed: Set<Int> = []
         if case .object(let members, let range) = root, prefix == "$" {
             minimise(members, objectStart: range.lowerBound, removed: &removed)
         }
         try walk(root, key: nil, container: nil, parent: nil, removed: removed)
+    }
+
+    /// OpenAI embeddings and completions take token ids in place of text (`input: [[int…]]`, `prompt: [int…]`;
+    /// LangChain sends them by default). Token ids are text the scrubber cannot read without the model's
+    /// vocabulary, and what cannot be read is refused, never forwarded.
+    private func refuseTokenIDs(_ root: JSONNode) throws(ScrubError) {
+        guard prefix == "$" else { return }
+        let field: String
+        switch operation {
+        case .embeddings: field = "input"
+        case .completions: field = "prompt"
+        default: return
+        }
+        guard case .array(let elements, _)? = root[field] else { return }
+        func holdsNumbers(_ node: JSONNode) -> Bool {
+            switch node {
+            case .scalar(let r): return bytes[r.lowerBound] == UInt8(ascii: "-") || bytes[r.lowerBound].isDigit
+            case .array(let inner, _): return inner.contains(where: holdsNumbers)
+            default: return false
+            }
+        }
+        guard elements.contains(where: holdsNumbers) else { return }
+        throw ScrubError(
+            code: "token_ids_unreadable",
+            message: "$.\(field) holds token ids, which Airlock cannot read; send the text itself")
     }
 
     // MARK: Minimisation
@@ -130,11 +156,32 @@ struct Walker {
                 components.removeLast()
             }
             joint = outer
-        case .scalar:
-            return
+        case .scalar(let range):
+            try scrubNumber(range, key: key)
         case .string(let range, let escaped):
             try scrubString(range: range, escaped: escaped, key: key, container: container, parent: parent)
         }
+    }
+
+    /// A number under a password's name (`"password": 84629173`, a PIN in a tool call's input) is that password:
+    /// read as the text of its digits, and replaced by a string placeholder when it is one.
+    private mutating func scrubNumber(_ range: Range<Int>, key: String?) throws(ScrubError) {
+        guard let key, !isArrayElement, bytes[range.lowerBound].isDigit,
+            key.utf8.count <= 64, Walker.namesPassword(key)
+        else { return }
+        let text = Array(bytes[range])
+        let spans = try scrubber.scrubText(
+            text, path: { renderPath() }, session: session, secretsOnly: true, assignedTo: key)
+        guard !spans.isEmpty else { return }
+        var encoded: [UInt8] = []
+        JSONStrings.encode(Span.apply(spans, to: text), into: &encoded)
+        edits.append(Edit(range: range, replacement: encoded))
+    }
+
+    /// Whether a key names a password (`password`, `db_passwd`, `pwd`, `passcode`).
+    static func namesPassword(_ key: String) -> Bool {
+        let lower = key.lowercased()
+        return lower.contains("pass") || lower.contains("pwd")
     }
 
     private func stringValue(_ node: JSONNode?) -> String? {
@@ -196,10 +243,12 @@ struct Walker {
     }
 
     /// The text parts of an array that share secrets or code with their neighbours, with what they share: a text
-    /// part is an object's `text` string (OpenAI content parts, Anthropic text blocks, Gemini parts) that is read as
-    /// text. A provider reads a run of neighbouring text parts as one text, so each run is read as one
-    /// (`jointFindings`, `jointCode`); anything else between them (an image, a tool call) ends a run. The strings of
-    /// an array (embedding inputs, completion prompts) are separate texts. Nil when no part shares anything.
+    /// part is an object's `text` string (OpenAI content parts, Anthropic text blocks, Gemini parts), a message's
+    /// `content` string, or a string of the array itself (embedding inputs, completion prompts). A provider reads a
+    /// run of neighbouring text parts as one text, and a model reads neighbouring messages and inputs together, so
+    /// each run is read as one around its boundaries (`jointFindings`, `jointCode`): a secret split across two
+    /// messages or two inputs is found. Anything else between them (an image, a tool call) ends a run. Nil when no
+    /// part shares anything.
     private func textParts(_ elements: [JSONNode]) -> [(Range<Int>, TextPartJoint)?]? {
         guard elements.count >= 2 else { return nil }
         var parts: [(Range<Int>, TextPartJoint)?]?
@@ -221,8 +270,7 @@ struct Walker {
             starts.removeAll(keepingCapacity: true)
         }
         for (i, element) in elements.enumerated() {
-            guard case .object = element, case .string(let range, let escaped)? = element["text"], range.count > 2
-            else {
+            guard let (range, escaped) = Walker.readText(of: element), range.count > 2 else {
                 endRun()
                 continue
             }
@@ -247,6 +295,19 @@ struct Walker {
         return parts
     }
 
+    /// The string of an array element that is read as a text part, if any: the element itself, or an object's
+    /// `text`, or its `content` when that is a string.
+    private static func readText(of element: JSONNode) -> (Range<Int>, Bool)? {
+        switch element {
+        case .string(let range, let escaped): return (range, escaped)
+        case .object:
+            if case .string(let range, let escaped)? = element["text"] { return (range, escaped) }
+            if case .string(let range, let escaped)? = element["content"] { return (range, escaped) }
+            return nil
+        default: return nil
+        }
+    }
+
     /// A base64 part in a string: where its payload starts, the media types it declares, and whether the string
     /// sits in a field that holds base64 parts (Gemini `inlineData.data`, OpenAI `input_audio.data`, `file_data`
     /// and image URLs, Anthropic `base64` sources), which the provider decodes. Elsewhere only a `data:` URL is
@@ -255,6 +316,8 @@ struct Walker {
         var payloadStart: Int
         var mediaTypes: [String]
         var inBase64Field: Bool
+        /// A `data:` URL whose payload is percent-encoded, not base64.
+        var percentEncoded = false
     }
 
     private func encodedPart(key: String?, container: String?, parent: JSONNode?, text: [UInt8]) -> Part? {
@@ -271,6 +334,11 @@ struct Walker {
         }
         if let url = EncodedPart.dataURL(text) {
             return Part(payloadStart: url.payloadStart, mediaTypes: [url.mediaType], inBase64Field: field)
+        }
+        if let url = EncodedPart.percentDataURL(text) {
+            return Part(
+                payloadStart: url.payloadStart, mediaTypes: [url.mediaType], inBase64Field: field,
+                percentEncoded: true)
         }
         return key == "file_data" ? Part(payloadStart: 0, mediaTypes: [], inBase64Field: true) : nil
     }
@@ -289,6 +357,7 @@ struct Walker {
     /// Anywhere else the model reads the string as it is: a `data:` URL there is decoded only when it may be text
     /// and turns out to be, and false leaves every other string to be scanned as text.
     private mutating func scrubEncoded(_ text: [UInt8], _ part: Part, at range: Range<Int>) throws(ScrubError) -> Bool {
+        if part.percentEncoded { return try scrubPercentEncoded(text, part, at: range) }
         var content = EncodedPart.content(declaredAs: part.mediaTypes)
         guard part.inBase64Field || content != .binary else { return false }
         if content == .binary {
@@ -331,6 +400,34 @@ struct Walker {
         guard !spans.isEmpty else { return true }
         let encoded = Base64.encode(
             Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
+        replace(range, with: Array(text[..<part.payloadStart]) + encoded)
+        return true
+    }
+
+    /// A `data:` URL whose payload is percent-encoded, read as the provider decodes it, in any field: text (by its
+    /// bytes, whatever its type says) is scanned like any other text and written back percent-encoded; anything
+    /// else is a binary part, counted, with its secrets replaced in place.
+    private mutating func scrubPercentEncoded(_ text: [UInt8], _ part: Part, at range: Range<Int>)
+        throws(ScrubError) -> Bool
+    {
+        let decoded = PercentEncoding.decode(text[part.payloadStart...])
+        var language: String?
+        if case .text(let named) = EncodedPart.content(declaredAs: part.mediaTypes) { language = named }
+        var scan: Scrubber.BinaryScan?
+        guard decoded.withUnsafeBufferPointer({ scrubber.readsAsText($0, scan: &scan) }) else {
+            session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
+            let spans = decoded.withUnsafeBufferPointer {
+                scrubber.binarySecrets($0, scan: scan, path: renderPath(), session: session)
+            }
+            if !spans.isEmpty {
+                let encoded = PercentEncoding.encode(Span.fitted(spans, to: decoded))
+                replace(range, with: Array(text[..<part.payloadStart]) + encoded)
+            }
+            return true
+        }
+        let spans = try scrubber.scrubText(decoded, path: { renderPath() }, session: session, wholeCode: language)
+        guard !spans.isEmpty else { return true }
+        let encoded = PercentEncoding.encode(Span.apply(spans, to: decoded))
         replace(range, with: Array(text[..<part.payloadStart]) + encoded)
         return true
     }

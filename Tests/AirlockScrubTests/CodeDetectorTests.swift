@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import AirlockScrub
@@ -190,7 +191,7 @@ import Testing
         ),
         (
             "    result = compute_total(order) if the order is not None and the items are all in stock else "
-                + "fallback(order) # it was a bug", -0.5
+                + "fallback(order) # it was a bug", 0.5
         ),
         (
             "The function returns a list of the users that are in the group, and it is called like this: "
@@ -244,5 +245,124 @@ import Testing
             }
         }
         #expect(crossing > 100)
+    }
+}
+
+/// Code where a label or a quote says otherwise, and code in languages without a keyword table.
+@Suite struct CodeWhereLabelsSayOtherwiseTests {
+    static let python = """
+        def handler(event, context):
+            client = boto3.client("s3")
+            for key in event["keys"]:
+                client.delete_object(Bucket=BUCKET, Key=key)
+            return {"ok": True}
+        """
+
+    @Test(arguments: ["text", "log", "json", "plaintext", "md", "markdown", "txt", "output"])
+    func aFenceLabelledAsTextOrDataIsStillRead(label: String) throws {
+        let text = "Here is what I ran:\n```\(label)\n\(Self.python)\n```\nWhy does it fail?"
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-python"])
+        #expect(!Scan.output(result).contains("delete_object"))
+        #expect(Scan.output(result).hasSuffix("```\nWhy does it fail?"))
+    }
+
+    @Test func nestedFencesAreRead() throws {
+        let text = "The README says:\n````markdown\n# Usage\n\nRun this:\n```python\n\(Self.python)\n```\n````\nThanks"
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-python"])
+        #expect(!Scan.output(result).contains("delete_object") && Scan.output(result).contains("# Usage"))
+    }
+
+    @Test func aLogFenceOfLogLinesIsLeftAlone() throws {
+        let text = """
+            The service printed:
+            ```log
+            2026-12-01 10:00:01 INFO starting worker pool with 8 workers
+            2026-12-01 10:00:02 WARN the queue is almost full, slowing down
+            2026-12-01 10:00:09 INFO all workers finished their batches
+            ```
+            """
+        #expect(try Scan.text(text).findings.isEmpty)
+    }
+
+    @Test(arguments: [
+        """
+        Can you fix this?
+               IDENTIFICATION DIVISION.
+               PROGRAM-ID. PAYROLL.
+               DATA DIVISION.
+               WORKING-STORAGE SECTION.
+               01 WS-TOTAL PIC 9(7)V99 VALUE ZERO.
+               PROCEDURE DIVISION.
+                   PERFORM CALC-PAY UNTIL WS-EOF = 1.
+                   MOVE WS-TOTAL TO OUT-TOTAL.
+                   STOP RUN.
+        Thanks
+        """,
+        """
+        Why does this fail?
+        REPORT z_sales.
+        DATA: lt_vbak TYPE TABLE OF vbak,
+              ls_vbak TYPE vbak.
+        SELECT * FROM vbak INTO TABLE lt_vbak WHERE erdat = sy-datum.
+        LOOP AT lt_vbak INTO ls_vbak.
+          WRITE: / ls_vbak-vbeln, ls_vbak-netwr.
+        ENDLOOP.
+        Thanks
+        """,
+        """
+        Here it is:
+        Public Class Invoice
+            Private _total As Decimal
+            Public Function AddLine(ByVal amount As Decimal) As Decimal
+                _total += amount
+                Return _total
+            End Function
+        End Class
+        Thanks
+        """,
+    ])
+    func codeInLanguagesWithoutATableIsFound(_ text: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.count == 1 && result.findings.allSatisfy { $0.category == .code })
+        let out = Scan.output(result)
+        #expect(out.hasPrefix(String(text.prefix { $0 != "\n" })) && out.hasSuffix("\nThanks"))
+        #expect(!out.contains("WS-TOTAL") && !out.contains("lt_vbak") && !out.contains("_total"))
+    }
+
+    @Test func fencedCOBOLIsFound() throws {
+        let text =
+            "```cobol\n       PROCEDURE DIVISION.\n           MOVE WS-TOTAL TO OUT-TOTAL.\n           STOP RUN.\n```"
+        #expect(try Scan.text(text).findings.map(\.category) == [.code])
+    }
+
+    @Test func quotedCodeIsFound() throws {
+        let quoted = Self.python.split(separator: "\n").map { "> " + $0 }.joined(separator: "\n")
+        let text = "You wrote:\n\(quoted)\nand it fails on the second call."
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-python"])
+        #expect(!Scan.output(result).contains("delete_object"))
+    }
+
+    @Test func codeInAJSONStringInProseIsFound() throws {
+        let escaped = Self.python.replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(
+            of: "\n", with: "\\n")
+        let text = "The job definition is {\"name\": \"cleanup\", \"script\": \"\(escaped)\"} and it runs hourly."
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.category) == [.code])
+        #expect(!Scan.output(result).contains("delete_object"))
+        #expect(Scan.output(result).hasSuffix(" and it runs hourly."))
+        let again = try Scan.text(Scan.output(result))
+        #expect(again.findings.isEmpty)
+    }
+
+    @Test(arguments: [
+        "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\nIMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\nFITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\nAUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\nLIABILITY.",
+        "If you need the report, ask the team.\nFor example, the weekly one is in the shared folder.\nWhile it is long, it is worth reading.",
+        "> I think we should ship on Monday.\n> The tests are green and the docs are done.\n\nAgreed, let's do it.",
+    ])
+    func proseStaysProse(_ text: String) throws {
+        #expect(try Scan.text(text).findings.isEmpty)
     }
 }

@@ -151,3 +151,69 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         #expect(!Scan.output(result).contains("Zq8RkT3v"))
     }
 }
+
+/// Secrets that once left beside what the rules found, or behind an ordinary symbol.
+@Suite struct SecretShapesTests {
+    static let aws = "AKIA" + "Q7ZK4M2P9X3T6W8R"
+    static let awsSecret = "q8Vd2RkT9mW1xZp4Lc7Hs0bNf3Gy6Ju5Ea8Ko2Mt"
+
+    @Test(arguments: [
+        "User name,Password,Access key ID,Secret access key,Console login link\nci-bot,,\(aws),\(awsSecret),https://console.example\n",
+        "$ aws configure\nAWS Access Key ID [None]: \(aws)\nAWS Secret Access Key [None]: \(awsSecret)\nDefault region name [None]: eu-west-1\n",
+        "AWSCredentials creds = new BasicAWSCredentials(\"\(aws)\", \"\(awsSecret)\");",
+        "The deploy user is \(aws) and its Secret access key: \(awsSecret)",
+        "Secret access key: \(awsSecret)",
+    ])
+    func awsSecretKeysOutsideAWSNamedFields(_ text: String) throws {
+        let result = try Scan.text(text)
+        #expect(!Scan.output(result).contains(Self.awsSecret))
+        #expect(try Scan.text(Scan.output(result)).findings.isEmpty)
+    }
+
+    @Test func aGitShaBesideAKeyIdIsNoSecret() {
+        let text = "\(Self.aws) was rotated in 3f9c2a7d1e4b5c6a8f0e9d2c1b3a4f5e6d7c8b9a"
+        #expect(Scan.secrets(text).map(\.id) == ["aws-access-key-id"])
+    }
+
+    @Test(arguments: [
+        ("password: \"ab<cd>ef9Xq\"", "ab<cd>ef9Xq"),
+        ("DB_PASSWORD=p(a)ss;w0rd&x]y", "p(a)ss;w0rd&x]y"),
+        ("password: Tr0ub4dor&3,x;y}z", "Tr0ub4dor&3,x;y}z"),
+        ("  db_password: it's,my[pass]word9", "it's,my[pass]word9"),
+        ("export API_TOKEN=Zk3(9)qP,vW;7", "Zk3(9)qP,vW;7"),
+        ("password = \"x>9Lq<2m\"", "x>9Lq<2m"),
+    ])
+    func passwordsWithOrdinarySymbolsAreFoundWhole(text: String, secret: String) throws {
+        let result = try Scan.text(text + "\nnext: 1")
+        let out = Scan.output(result)
+        #expect(result.decision == .redacted)
+        for piece in [secret.prefix(4), secret.suffix(4)] { #expect(!out.contains(piece)) }
+        #expect(out.hasSuffix("\nnext: 1"))
+    }
+
+    @Test(arguments: [
+        "export OPENAI_API_KEY=<your-api-key>",
+        "password: <password>",
+        "page_token: Optional[str] = None",
+        "password = getpass()",
+        "  password: ${DB_PASSWORD}",
+    ])
+    func placeholdersAndCodeAreNoPasswords(_ text: String) {
+        #expect(Scan.secrets(text).isEmpty)
+    }
+
+    @Test func numericPasswordsAreFound() throws {
+        #expect(try Scan.text("password: \"84629173\"").findings.map(\.detector) == ["password-assignment"])
+        let tool = """
+            {"model":"claude","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1",\
+            "name":"login","input":{"user":"ops","password":84629173,"pin":"2468","timeout":30}}]}]}
+            """
+        let result = try Scan.json(tool, kind: .anthropic, path: "/v1/messages")
+        let out = Scan.output(result)
+        #expect(!out.contains("84629173"))
+        #expect(result.findings.map(\.detector) == ["password-assignment"])
+        #expect(out.contains(#""timeout":30"#))
+        #expect(try Scan.parse(result.output) is [String: Any])
+        #expect(try Scan.json(out, kind: .anthropic, path: "/v1/messages").findings.isEmpty)
+    }
+}

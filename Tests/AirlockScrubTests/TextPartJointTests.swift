@@ -107,17 +107,34 @@ import Testing
     @Test func partsAreReadTogetherOnlyWhenTheyAreNeighbours() throws {
         let first = "my token is \(Self.token.prefix(20))"
         let second = "\(Self.token.dropFirst(20)) please"
-        // An image between them, or two messages: the provider does not read the halves as one text.
+        // An image between them: the provider does not read the halves as one text.
         let image = #"{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}"#
         let parted = """
             {"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"\(first)"},\(image),\
             {"type":"text","text":"\(second)"}]}]}
             """
         #expect(try Scan.json(parted, kind: .openai).findings.isEmpty)
+    }
+
+    @Test func neighbouringMessagesAndInputsAreReadAroundTheirBoundaries() throws {
+        let first = "my token is \(Self.token.prefix(20))"
+        let second = "\(Self.token.dropFirst(20)) please"
+        // The model reads neighbouring messages together, and an embeddings index keeps neighbouring inputs
+        // together: both halves of a token would reach the provider.
         let messages = """
             {"model":"gpt-4o","messages":[{"role":"user","content":"\(first)"},{"role":"user","content":"\(second)"}]}
             """
-        #expect(try Scan.json(messages, kind: .openai).findings.isEmpty)
+        let inputs = """
+            {"model":"text-embedding-3-small","input":["\(first)","\(second)"]}
+            """
+        for (body, path) in [(messages, "/v1/chat/completions"), (inputs, "/v1/embeddings")] {
+            let result = try Scrubber(policy: ScrubPolicy()).scrub(Array(body.utf8), kind: .openai, path: path)
+            #expect(result.findings.map(\.detector) == ["github-pat"])
+            let out = String(decoding: result.output, as: UTF8.self)
+            #expect(!out.contains(String(Self.token.prefix(20))) && !out.contains(String(Self.token.dropFirst(20))))
+            let again = try Scrubber(policy: ScrubPolicy()).scrub(result.output, kind: .openai, path: path)
+            #expect(again.findings.isEmpty && again.output == result.output)
+        }
     }
 
     @Test func onlyTheTextNearABoundaryIsReadAgain() throws {

@@ -1,0 +1,183 @@
+/// Text as a reader takes it, for the secret rules: percent-encoded bytes decoded (`Authorization%3A%20Bearer%20…`,
+/// `postgres%3A%2F%2Fuser%3A…%40host`), invisible format characters dropped (zero-width space, non-joiner and joiner,
+/// word joiner, byte-order mark, soft hyphen), and a long line broken inside an unbroken run joined to the next
+/// (a token hard-wrapped by a terminal or a mail client). It is built only in windows around the places that read
+/// differently, so text without any costs one look at its bytes, and each byte of a window maps back to the bytes
+/// of the text it was read from.
+struct ReadingView {
+    /// One stretch of the text as it reads.
+    struct Window {
+        var bytes: [UInt8] = []
+        /// For each byte of `bytes`, the first byte of the text it was read from, and one past its last.
+        var origin: [Int] = []
+        var originEnd: [Int] = []
+        /// Offsets in `bytes` where a line break was taken out: the first byte of the next line.
+        var joins: [Int] = []
+
+        /// The bytes of the text that `range` of the window was read from.
+        func original(_ range: Range<Int>) -> Range<Int> {
+            origin[range.lowerBound]..<originEnd[range.upperBound - 1]
+        }
+
+        /// Whether `range` holds a place where two lines were joined.
+        func joinsLines(_ range: Range<Int>) -> Bool {
+            joins.contains { range.lowerBound < $0 && $0 < range.upperBound }
+        }
+    }
+
+    /// How far around a place that reads differently the text is read again: the longest secret a rule confirms
+    /// from a keyword near it.
+    static let reach = 768
+    /// A line shorter than this was not broken by a wrap.
+    static let wrappedLineLength = 40
+
+    /// The windows of `b` that read differently, in order and apart; empty for most texts.
+    static func windows(_ b: UnsafeBufferPointer<UInt8>) -> [Window] {
+        var places: [Int] = []
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            // Most bytes are none of the three that can start a change.
+            if c != UInt8(ascii: "%") && c != 0x0A && c < 0xC2 {
+                i += 1
+                continue
+            }
+            if decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 || isWrap(b, i) { places.append(i) }
+            i += 1
+        }
+        guard !places.isEmpty else { return [] }
+        var ranges: [Range<Int>] = []
+        for place in places {
+            let lower = max(0, place - reach)
+            let upper = min(n, place + reach)
+            if let last = ranges.last, lower <= last.upperBound {
+                ranges[ranges.count - 1] = last.lowerBound..<upper
+            } else {
+                ranges.append(lower..<upper)
+            }
+        }
+        return ranges.map { read(b, $0) }
+    }
+
+    private static func read(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Window {
+        var window = Window()
+        window.bytes.reserveCapacity(range.count)
+        window.origin.reserveCapacity(range.count)
+        window.originEnd.reserveCapacity(range.count)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            if let byte = decodedEscape(b, i), i + 3 <= range.upperBound {
+                window.bytes.append(byte)
+                window.origin.append(i)
+                window.originEnd.append(i + 3)
+                i += 3
+                continue
+            }
+            let invisible = invisibleLength(b, i)
+            if invisible > 0 {
+                i += invisible
+                continue
+            }
+            if isWrap(b, i) {
+                i += 1
+                window.joins.append(window.bytes.count)
+                continue
+            }
+            if b[i] == 0x0D, i + 1 < b.count, isWrap(b, i + 1) {
+                i += 2
+                window.joins.append(window.bytes.count)
+                continue
+            }
+            window.bytes.append(b[i])
+            window.origin.append(i)
+            window.originEnd.append(i + 1)
+            i += 1
+        }
+        return window
+    }
+
+    /// The text with the escapes of a JSON or C string read as what they stand for (`\n`, `\t`, `\"`, `\\`), when it
+    /// has two line breaks written that way or more: code pasted as a string inside prose (`{"script": "import
+    /// os\nfor f in …"}`) has its lines only there. Nil otherwise.
+    static func unescaped(_ b: UnsafeBufferPointer<UInt8>) -> Window? {
+        var breaks = 0
+        var i = 0
+        while i + 1 < b.count, breaks < 2 {
+            if b[i] == UInt8(ascii: "\\") {
+                if b[i + 1] == UInt8(ascii: "n") { breaks += 1 }
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        guard breaks >= 2 else { return nil }
+        var window = Window()
+        window.bytes.reserveCapacity(b.count)
+        window.origin.reserveCapacity(b.count)
+        window.originEnd.reserveCapacity(b.count)
+        i = 0
+        while i < b.count {
+            var byte = b[i]
+            var length = 1
+            if byte == UInt8(ascii: "\\"), i + 1 < b.count {
+                length = 2
+                switch b[i + 1] {
+                case UInt8(ascii: "n"): byte = 0x0A
+                case UInt8(ascii: "t"): byte = 0x09
+                case UInt8(ascii: "r"): byte = 0x0D
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "'"): byte = b[i + 1]
+                default: length = 1
+                }
+            }
+            window.bytes.append(byte)
+            window.origin.append(i)
+            window.originEnd.append(i + length)
+            i += length
+        }
+        return window
+    }
+
+    /// The byte `%XX` at `i` stands for, if it is one.
+    @inline(__always)
+    private static func decodedEscape(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt8? {
+        guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let high = PercentEncoding.hexValue(b[i + 1]),
+            let low = PercentEncoding.hexValue(b[i + 2])
+        else { return nil }
+        return high << 4 | low
+    }
+
+    /// The length of the invisible format character at `i`, or 0: U+200B–U+200D, U+2060, U+FEFF and U+00AD.
+    @inline(__always)
+    private static func invisibleLength(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+        switch b[i] {
+        case 0xC2: return i + 1 < b.count && b[i + 1] == 0xAD ? 2 : 0
+        case 0xE2:
+            guard i + 2 < b.count else { return 0 }
+            if b[i + 1] == 0x80, (0x8B...0x8D).contains(b[i + 2]) { return 3 }
+            return b[i + 1] == 0x81 && b[i + 2] == 0xA0 ? 3 : 0
+        case 0xEF: return i + 2 < b.count && b[i + 1] == 0xBB && b[i + 2] == 0xBF ? 3 : 0
+        default: return 0
+        }
+    }
+
+    /// Whether the line break at `i` wraps a run: a long line that ends inside a run of token bytes, and a next
+    /// line that goes on with them.
+    @inline(__always)
+    private static func isWrap(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        guard b[i] == 0x0A, i > 0, i + 1 < b.count else { return false }
+        var end = i
+        if b[end - 1] == 0x0D { end -= 1 }
+        guard end > 0, ByteClass.tokenRun.contains(b[end - 1]), ByteClass.tokenRun.contains(b[i + 1]) else {
+            return false
+        }
+        var start = end
+        while start > 0, end - start < wrappedLineLength, b[start - 1] != 0x0A { start -= 1 }
+        return end - start >= wrappedLineLength
+    }
+}
+
+extension ByteClass {
+    /// The bytes of an unbroken token run: letters, digits, `_` and `-`.
+    static let tokenRun = ByteClass.alnum.union("_-")
+}
