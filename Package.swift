@@ -123,7 +123,8 @@ let package = Package(
         .testTarget(
             name: "AirlockPolicyTests", dependencies: ["AirlockPolicy", "AirlockScrub"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AirlockScrubTests", dependencies: ["AirlockScrub"], exclude: ["Fixtures/make_rule_examples.py"],
+            name: "AirlockScrubTests", dependencies: ["AirlockScrub"],
+            exclude: ["Fixtures/make_rule_examples.py", "Fixtures/NOTICE.md"],
             resources: [.copy("Fixtures/rule-examples.json")], swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockTLSTests",

@@ -20,7 +20,7 @@ package enum SecretCatalogue {
                 "secret access key", "secret_access_key",
             ],
             ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/"), 40...40),
-        SecretRule(
+        R(
             "aws-secret-access-key-paired",
             "AWS secret access key next to its access key id (credentials CSV, `aws configure`, SDK constructors)",
             keywords: ["AKIA", "ASIA"], .awsPairedSecret),

@@ -3,21 +3,63 @@ import Testing
 
 @testable import AirlockScrub
 
-/// One catalogue rule's examples, from `Fixtures/rule-examples.json`.
+/// One catalogue rule's examples, from `Fixtures/rule-examples.json`: true positives taken from published token
+/// formats (gitleaks' rule samples, vendor documentation), near misses one step past each boundary the rule claims,
+/// and published samples the rule does not catch, kept with the reason and not asserted.
 struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
     struct Positive: Decodable, Sendable {
         var text: String
         var secret: String
+        var source: String?
+    }
+    struct Negative: Decodable, Sendable {
+        var text: String
+        /// The boundary this near miss sits one step past: `prefix`, `alphabet`, `length-min`, `length-max`, …
+        var boundary: String
+        var source: String?
+    }
+    struct KnownMiss: Decodable, Sendable {
+        var text: String
+        var secret: String
+        var source: String
+        var reason: String
     }
     var rule: String
+    /// Where the examples come from: a gitleaks rule file and id, or a vendor's documentation.
+    var source: String
+    var boundaries: [String]
     var positives: [Positive]
-    var negatives: [String]
+    var negatives: [Negative]
+    var knownMisses: [KnownMiss]?
     var testDescription: String { rule }
+
+    enum CodingKeys: String, CodingKey {
+        case rule, source, boundaries, positives, negatives
+        case knownMisses = "known_misses"
+    }
 
     static let all: [RuleExample] = {
         let url = Bundle.module.url(forResource: "rule-examples", withExtension: "json")!
         return try! JSONDecoder().decode([RuleExample].self, from: Data(contentsOf: url))
     }()
+}
+
+extension SecretRule {
+    /// The boundaries a token or keyed rule claims, which its near misses must probe. A token whose every prefix is
+    /// distinctive (holds a character other than a letter or digit, and is 4 or more long) is still taken when the
+    /// run after it is longer than its length (see `Matchers.token`), so it claims no longest length.
+    var claimedBoundaries: Set<String> {
+        switch matcher {
+        case .token:
+            let distinctive = keywords.allSatisfy { keyword in
+                keyword.utf8.count >= 4 && keyword.utf8.contains { !$0.isASCIIAlphanumeric }
+            }
+            return distinctive
+                ? ["prefix", "alphabet", "length-min"] : ["prefix", "alphabet", "length-min", "length-max"]
+        case .keyed: return ["prefix", "alphabet", "length-min", "length-max"]
+        default: return []
+        }
+    }
 }
 
 @Suite struct SecretRuleTests {
@@ -31,13 +73,30 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
         }
     }
 
-    @Test func everyRuleHasExamples() {
+    @Test func everyRuleHasPublishedExamplesAndNearMissesAtEachBoundary() {
         let examples = Dictionary(uniqueKeysWithValues: RuleExample.all.map { ($0.rule, $0) })
+        #expect(examples.count == SecretCatalogue.rules.count, "examples for rules the catalogue does not have")
         for rule in SecretCatalogue.rules {
-            let example = examples[rule.id]
-            #expect(example != nil, "no examples for \(rule.id)")
-            #expect((example?.positives.count ?? 0) >= 2, "\(rule.id) needs two true positives")
-            #expect((example?.negatives.count ?? 0) >= 1, "\(rule.id) needs a near miss")
+            guard let example = examples[rule.id] else {
+                Issue.record("no examples for \(rule.id)")
+                continue
+            }
+            #expect(!example.source.isEmpty, "\(rule.id) names no source")
+            #expect(example.positives.count >= 2, "\(rule.id) needs two true positives")
+            for positive in example.positives {
+                #expect(!(positive.source ?? example.source).isEmpty, "\(rule.id): a positive names no source")
+                #expect(positive.text.contains(positive.secret), "\(rule.id): a positive's secret is not in its text")
+            }
+            #expect(!example.negatives.isEmpty, "\(rule.id) needs a near miss")
+            let probed = Set(example.negatives.map(\.boundary))
+            #expect(!probed.contains(""), "\(rule.id): a near miss names no boundary")
+            #expect(probed == Set(example.boundaries), "\(rule.id): boundaries and near misses disagree")
+            let missing = rule.claimedBoundaries.subtracting(probed)
+            #expect(missing.isEmpty, "\(rule.id) has no near miss at \(missing.sorted())")
+            for miss in example.knownMisses ?? [] {
+                #expect(
+                    !miss.source.isEmpty && !miss.reason.isEmpty, "\(rule.id): a known miss needs a source and reason")
+            }
         }
     }
 
@@ -52,8 +111,10 @@ struct RuleExample: Decodable, CustomTestStringConvertible, Sendable {
             #expect(!scrubbed.contains(positive.secret), "\(example.rule): the secret survived redaction")
         }
         for negative in example.negatives {
-            let found = Scan.secrets(negative)
-            #expect(!found.contains { $0.id == example.rule }, "\(example.rule) flagged a near miss")
+            let found = Scan.secrets(negative.text)
+            #expect(
+                !found.contains { $0.id == example.rule },
+                "\(example.rule) flagged a near miss at its \(negative.boundary) boundary")
         }
     }
 
