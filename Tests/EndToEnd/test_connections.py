@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -11,8 +12,9 @@ import urllib.request
 import pytest
 
 from conftest import assert_absent, launched
+from standin import start_standin
 from test_ledger import records, wait_for
-from test_proxy import raw_connect, read_response
+from test_proxy import proxied_session, raw_connect, read_response
 from test_scrub import config
 
 # A GitLab token shape as the first label of a host: random, never a real credential.
@@ -128,3 +130,23 @@ def test_the_client_leg_offers_aead_suites(airlock, standin, cipher):
     result = s_client(airlock, "-tls1_2", "-cipher", cipher)
     assert f"Cipher is {cipher}".encode() in result.stdout
     assert b"Verify return code: 0 (ok)" in result.stdout
+
+
+def test_the_upstream_leg_refuses_a_provider_that_offers_only_cbc_suites(tmp_path):
+    directory = tmp_path / "cbc-standin"
+    directory.mkdir()
+    server, ca = start_standin(directory)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "standin.pem", directory / "standin-key.pem")
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA")
+    server.ssl_context = context
+    try:
+        with launched(tmp_path, server, ca) as airlock:
+            response = proxied_session(airlock).post(
+                "https://api.openai.com/v1/chat/completions", json={"model": "m", "messages": []}, timeout=20)
+            assert response.status_code == 502
+            assert response.json()["error"]["reason"] == "upstream_tls_failed"
+            assert server.state.requests == []
+    finally:
+        server.shutdown()
