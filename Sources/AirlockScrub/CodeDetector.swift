@@ -569,7 +569,8 @@ package struct CodeDetector: Sendable {
                     }
                 }
                 capitals += wordCapitals
-                if joined { names += 1 }
+                // A name in capitals (`LOG_LEVEL`) is a constant or a setting's name, which data has too.
+                if joined, wordCapitals < length - 1 { names += 1 }
                 if wordCapitals >= 2, wordCapitals == length { capitalWords += 1 }
                 if firstWordEnd < 0 {
                     firstWordEnd = i

@@ -10,6 +10,9 @@ extension Matchers {
         var shortValueSeparate: Bool
         /// Flags without a value that may come before the password option in one cluster (`curl -sSu a:b`).
         var clusterFlags = ByteClass()
+        /// The subcommand the options must follow, if the client has subcommands: `docker login -p …`, while
+        /// `docker run -p 8080:80` publishes a port.
+        var subcommand: [UInt8]? = nil
     }
 
     private static let curl = Client(
@@ -23,10 +26,14 @@ extension Matchers {
         short: ByteClass([], "a"), long: [Array("auth".utf8)], pair: true, shortValueSeparate: true)
     private static let mysql = Client(short: ByteClass([], "p"), long: [], pair: false, shortValueSeparate: false)
     private static let sshpass = Client(short: ByteClass([], "p"), long: [], pair: false, shortValueSeparate: true)
+    private static let registryLogin = Client(
+        short: ByteClass([], "p"), long: [Array("password".utf8)], pair: false, shortValueSeparate: true,
+        subcommand: Array("login".utf8))
 
     private static let clients: [([UInt8], Client)] = [
         ("curl", curl), ("wget", wget), ("http", httpie), ("https", httpie), ("xh", httpie), ("mysql", mysql),
         ("mysqldump", mysql), ("mysqladmin", mysql), ("mariadb", mysql), ("sshpass", sshpass),
+        ("docker", registryLogin), ("podman", registryLogin), ("nerdctl", registryLogin), ("buildah", registryLogin),
     ].map { (Array($0.0.utf8), $0.1) }
 
     /// The plausible passwords among the options that follow the client's name on its command line (which may
@@ -38,6 +45,11 @@ extension Matchers {
         else { return [] }
         var passwords: [Range<Int>] = []
         var words = ShellWords(b, from: end, limit: min(b.count, end + 4096), multiline: false)
+        if let subcommand = client.subcommand {
+            guard let first = words.next(), first.count == subcommand.count,
+                Bytes.equal(b, first.lowerBound, subcommand)
+            else { return [] }
+        }
         var scanned = 0
         while let word = words.next(), scanned < 64 {
             scanned += 1

@@ -31,6 +31,10 @@ enum Matchers {
         case .jwt: return jwt(b, start)
         case .uriCredentials: return uriCredentials(b, start, end)
         case .awsPairedSecret: return awsPairedSecret(b, start, end)
+        case .twilioPairedSecret: return twilioPairedSecret(b, start, end)
+        case .directive: return directive(b, start, end)
+        case .oracleThinPassword: return oracleThinPassword(b, end)
+        case .connectionCallPassword: return connectionCallPassword(b, end)
         case .urlPath(let body, let minLength):
             let stop = Bytes.run(b, from: end, body, max: 512)
             return stop - end >= minLength ? end..<stop : nil
@@ -467,12 +471,7 @@ enum Matchers {
         if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
         let idEnd = Bytes.run(b, from: end, .upperAlnum, max: 17)
         guard idEnd - end == 16 else { return nil }
-        func candidate(at i: Int) -> Range<Int>? {
-            guard i == 0 || !awsSecretBody.contains(b[i - 1]) && b[i - 1] != UInt8(ascii: "=") else { return nil }
-            let stop = Bytes.run(b, from: i, awsSecretBody, max: 41)
-            guard stop - i == 40, stop == b.count || !awsSecretBody.contains(b[stop]) && b[stop] != UInt8(ascii: "=")
-            else { return nil }
-            let range = i..<stop
+        return pairedSecret(b, id: start..<idEnd, awsSecretBody, length: 40) { range in
             var lower = false
             var upper = false
             var digit = false
@@ -486,22 +485,117 @@ enum Matchers {
                     digit = true
                 }
             }
-            guard lower, upper, digit, Placeholder.entropy(b, range) >= 4.0,
-                !Placeholder.looksLikePlaceholder(b, range)
+            return lower && upper && digit && Placeholder.entropy(b, range) >= 4.0
+        }
+    }
+
+    /// The auth token that belongs with the Twilio account SID at `start` (`AC` and 32 hex digits): the nearest other
+    /// run of exactly 32 hex digits, standing alone, with letters and digits mixed as a random token has them.
+    private static func twilioPairedSecret(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        let idEnd = Bytes.run(b, from: end, .lowerHex, max: 33)
+        guard idEnd - end == 32, idEnd == b.count || !b[idEnd].isASCIIAlphanumeric else { return nil }
+        return pairedSecret(b, id: start..<idEnd, .lowerHex, length: 32) { range in
+            var letters = 0
+            for k in range where !b[k].isDigit { letters += 1 }
+            return letters >= 4 && letters <= 28 && Placeholder.entropy(b, range) >= 3.2
+        }
+    }
+
+    /// The nearest run of exactly `length` bytes of `body`, standing alone, within `awsPairReach` of `id` (after it
+    /// first, then before it), that `random` accepts and that is no placeholder.
+    private static func pairedSecret(
+        _ b: UnsafeBufferPointer<UInt8>, id: Range<Int>, _ body: ByteClass, length: Int,
+        _ random: (Range<Int>) -> Bool
+    ) -> Range<Int>? {
+        let edge = body.union("=")
+        func candidate(at i: Int) -> Range<Int>? {
+            // Standing alone: no byte of a longer run before it (`=` before it assigns it), and no padding after.
+            guard i == 0 || !body.contains(b[i - 1]) && !(b[i - 1].isASCIIAlphanumeric) else { return nil }
+            let stop = Bytes.run(b, from: i, body, max: length + 1)
+            guard stop - i == length, stop == b.count || !edge.contains(b[stop]) && !b[stop].isASCIIAlphanumeric
             else { return nil }
+            let range = i..<stop
+            guard random(range), !Placeholder.looksLikePlaceholder(b, range) else { return nil }
             return range
         }
-        var i = idEnd
-        let after = min(b.count, idEnd + awsPairReach)
+        var i = id.upperBound
+        let after = min(b.count, id.upperBound + awsPairReach)
         while i < after {
             if let range = candidate(at: i) { return range }
             i += 1
         }
-        i = start - 1
-        let before = max(0, start - awsPairReach - 40)
+        i = id.lowerBound - 1
+        let before = max(0, id.lowerBound - awsPairReach - length)
         while i >= before {
             if let range = candidate(at: i) { return range }
             i -= 1
+        }
+        return nil
+    }
+
+    /// `requirepass secret` or `masterauth "secret"` at the start of a line: the value, to the end of the line.
+    private static func directive(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        var lineStart = start
+        while lineStart > 0, b[lineStart - 1] == 0x20 || b[lineStart - 1] == 0x09 { lineStart -= 1 }
+        guard lineStart == 0 || b[lineStart - 1] == 0x0A, end < b.count, b[end] == 0x20 || b[end] == 0x09 else {
+            return nil
+        }
+        var i = end
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        var range = restOfLine(b, from: i)
+        if range.count >= 2, quotes.contains(b[range.lowerBound]), b[range.upperBound - 1] == b[range.lowerBound] {
+            range = range.lowerBound + 1..<range.upperBound - 1
+        }
+        return plausiblePassword(b, range) && !b[range].contains(0x20) ? range : nil
+    }
+
+    /// `jdbc:oracle:thin:scott/tiger@//host:1521/service`: the password between the `/` and the `@`.
+    private static func oracleThinPassword(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        let user = Bytes.run(b, from: end, .identifier, max: 128)
+        guard user > end, user < b.count, b[user] == UInt8(ascii: "/") else { return nil }
+        var at = user + 1
+        while at < b.count, at - user < 256, b[at] != UInt8(ascii: "@"), !ByteClass.valueTerminator.contains(b[at]) {
+            at += 1
+        }
+        guard at < b.count, b[at] == UInt8(ascii: "@") else { return nil }
+        let password = user + 1..<at
+        return plausiblePassword(b, password) ? password : nil
+    }
+
+    /// `getConnection(url, "user", "password")` (JDBC's `DriverManager`, and calls shaped like it): the third
+    /// argument, when it is a string literal.
+    private static func connectionCallPassword(_ b: UnsafeBufferPointer<UInt8>, _ end: Int) -> Range<Int>? {
+        var i = end
+        var argument = 0
+        var depth = 0
+        let limit = min(b.count, end + 1024)
+        while i < limit {
+            let c = b[i]
+            if quotes.contains(c) {
+                var close = i + 1
+                while close < limit, b[close] != c, b[close] != 0x0A {
+                    if b[close] == UInt8(ascii: "\\") { close += 1 }
+                    close += 1
+                }
+                guard close < limit, b[close] == c else { return nil }
+                if argument == 2, depth == 0 {
+                    let password = i + 1..<close
+                    return plausiblePassword(b, password) ? password : nil
+                }
+                i = close + 1
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == 0 { return nil }
+                depth -= 1
+            case UInt8(ascii: ","): if depth == 0 { argument += 1 }
+            case UInt8(ascii: ";"): return nil
+            default: break
+            }
+            i += 1
         }
         return nil
     }

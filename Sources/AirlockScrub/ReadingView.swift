@@ -31,9 +31,13 @@ struct ReadingView {
     /// A line shorter than this was not broken by a wrap.
     static let wrappedLineLength = 40
 
-    /// The windows of `b` that read differently, in order and apart; empty for most texts.
-    static func windows(_ b: UnsafeBufferPointer<UInt8>) -> [Window] {
-        var places: [Int] = []
+    /// The windows of `b` that read differently, in order and apart; both empty for most texts. `decoded` has
+    /// percent-encoded bytes decoded and invisible characters dropped. `joined` has wrapped lines joined too, and
+    /// only windows around such a wrap: a join changes how everything after it on the line reads, so only what
+    /// crosses one counts (`joinsLines`).
+    static func windows(_ b: UnsafeBufferPointer<UInt8>) -> (decoded: [Window], joined: [Window]) {
+        var decoded: [Int] = []
+        var wraps: [Int] = []
         var i = 0
         let n = b.count
         while i < n {
@@ -43,24 +47,35 @@ struct ReadingView {
                 i += 1
                 continue
             }
-            if decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 || isWrap(b, i) { places.append(i) }
+            if c == 0x0A {
+                if isWrap(b, i) { wraps.append(i) }
+            } else if decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 {
+                decoded.append(i)
+            }
             i += 1
         }
-        guard !places.isEmpty else { return [] }
+        return (
+            windows(around: decoded, in: b).map { read(b, $0, joiningLines: false) },
+            windows(around: wraps, in: b).map { read(b, $0, joiningLines: true) }
+        )
+    }
+
+    /// The stretches within `reach` of `places`, merged where they meet.
+    private static func windows(around places: [Int], in b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         for place in places {
             let lower = max(0, place - reach)
-            let upper = min(n, place + reach)
+            let upper = min(b.count, place + reach)
             if let last = ranges.last, lower <= last.upperBound {
                 ranges[ranges.count - 1] = last.lowerBound..<upper
             } else {
                 ranges.append(lower..<upper)
             }
         }
-        return ranges.map { read(b, $0) }
+        return ranges
     }
 
-    private static func read(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Window {
+    private static func read(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, joiningLines: Bool) -> Window {
         var window = Window()
         window.bytes.reserveCapacity(range.count)
         window.origin.reserveCapacity(range.count)
@@ -79,12 +94,12 @@ struct ReadingView {
                 i += invisible
                 continue
             }
-            if isWrap(b, i) {
+            if joiningLines, isWrap(b, i) {
                 i += 1
                 window.joins.append(window.bytes.count)
                 continue
             }
-            if b[i] == 0x0D, i + 1 < b.count, isWrap(b, i + 1) {
+            if joiningLines, b[i] == 0x0D, i + 1 < b.count, isWrap(b, i + 1) {
                 i += 2
                 window.joins.append(window.bytes.count)
                 continue

@@ -369,23 +369,32 @@ extension Scrubber {
         _ b: UnsafeBufferPointer<UInt8>, path: () -> String, session: Session, spans: inout [Span],
         own: inout [Range<Int>]
     ) {
-        for window in ReadingView.windows(b) {
-            window.bytes.withUnsafeBufferPointer { v in
-                for match in secretsScanner.scan(v) {
-                    let range = window.original(match.range)
-                    if window.joinsLines(match.range) {
-                        // A token that ends one line whole does not take in the next line's first word.
-                        guard secretsScanner.rules[match.rule].matcher.isSelfEvident,
-                            !own.contains(where: { $0.overlaps(range) })
-                        else { continue }
-                    }
-                    if own.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
-                        continue
-                    }
-                    own.append(range)
-                    if let span = found(match, v[match.range], at: range, path: path(), session: session) {
-                        spans.append(span)
-                    }
+        let (decoded, joined) = ReadingView.windows(b)
+        for window in decoded + joined {
+            recordReading(window, path: path, session: session, spans: &spans, own: &own)
+        }
+    }
+
+    private func recordReading(
+        _ window: ReadingView.Window, path: () -> String, session: Session, spans: inout [Span],
+        own: inout [Range<Int>]
+    ) {
+        window.bytes.withUnsafeBufferPointer { v in
+            for match in secretsScanner.scan(v) {
+                let range = window.original(match.range)
+                if !window.joins.isEmpty {
+                    // Across a join only: a token that ends one line whole does not take in the next line's
+                    // first word, and a rule that reads its context does not read it across a join.
+                    guard window.joinsLines(match.range), secretsScanner.rules[match.rule].matcher.isSelfEvident,
+                        !own.contains(where: { $0.overlaps(range) })
+                    else { continue }
+                }
+                if own.contains(where: { $0.lowerBound <= range.lowerBound && range.upperBound <= $0.upperBound }) {
+                    continue
+                }
+                own.append(range)
+                if let span = found(match, v[match.range], at: range, path: path(), session: session) {
+                    spans.append(span)
                 }
             }
         }

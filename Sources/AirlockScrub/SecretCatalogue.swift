@@ -21,6 +21,9 @@ package enum SecretCatalogue {
             ],
             ByteClass([0x30...0x39, 0x41...0x5A, 0x61...0x7A], "+/"), 40...40),
         R(
+            "twilio-auth-token-paired", "Twilio auth token next to its account SID (AC and 32 hex digits)",
+            keywords: ["AC"], .twilioPairedSecret),
+        R(
             "aws-secret-access-key-paired",
             "AWS secret access key next to its access key id (credentials CSV, `aws configure`, SDK constructors)",
             keywords: ["AKIA", "ASIA"], .awsPairedSecret),
@@ -205,6 +208,9 @@ package enum SecretCatalogue {
             names: ["twilio_auth_token", "twilio_token", "twilio_api_secret"], lhex, 32...32),
         R.token("sendgrid-api-key", "SendGrid API key", prefix: "SG.", ByteClass.base64URL.union("."), 66...66),
         R.token(
+            "fcm-server-key", "Firebase Cloud Messaging legacy server key (AAAA…:APA91b…)", prefix: ":APA91b",
+            b64u, 134...140),
+        R.token(
             "brevo-api-key", "Brevo (Sendinblue) API key", prefix: "xkeysib-", ByteClass.lowerAlnum.union("-"), 81...81),
         R.token("mailgun-api-key", "Mailgun API key", prefix: "key-", lhex, 32...32),
         R.keyed(
@@ -384,6 +390,18 @@ package enum SecretCatalogue {
             "ado-connection-string", "ADO.NET / ODBC connection string password", keywords: [";password=", ";pwd="],
             .adoConnectionPassword),
         R(
+            "jdbc-oracle-thin-password", "Password in an Oracle thin JDBC URL (jdbc:oracle:thin:user/password@host)",
+            keywords: ["jdbc:oracle:thin:"], .oracleThinPassword),
+        R(
+            "connection-call-password", "Password argument of DriverManager.getConnection(url, user, password)",
+            keywords: ["getConnection("], .connectionCallPassword),
+        R(
+            "redis-requirepass", "Redis requirepass or masterauth directive", keywords: ["requirepass", "masterauth"],
+            .directive),
+        R.keyed(
+            "npmrc-auth", "npm registry _auth or _password (base64) in .npmrc", names: ["_auth=", "_password="],
+            b64, 8...1024),
+        R(
             "url-credentials", "Credentials in any URL (scheme://user:password@host)", keywords: ["://"],
             .uriCredentials),
         R(
@@ -403,10 +421,11 @@ package enum SecretCatalogue {
             keywords: ["\"auth\":"], .registryAuth),
         R("netrc-password", ".netrc password (machine … login … password …)", keywords: ["machine "], .netrcPassword),
         R(
-            "command-line-password", "Password option of curl, wget, HTTPie, mysql or sshpass (-u user:password, -p…)",
+            "command-line-password",
+            "Password option of curl, wget, HTTPie, mysql, sshpass or a registry login (-u user:password, -p…)",
             keywords: [
                 "curl ", "wget ", "http ", "https ", "xh ", "mysql ", "mysqldump ", "mysqladmin ", "mariadb ",
-                "sshpass ",
+                "sshpass ", "docker ", "podman ", "nerdctl ", "buildah ",
             ], .commandLinePassword),
     ]
 
@@ -424,7 +443,7 @@ package enum SecretCatalogue {
             "api-key-assignment", "An API or access key assigned in code, configuration, JSON or .env form",
             keywords: [
                 "api_key", "apikey", "api-key", "access_key", "accesskey", "auth_key", "private_key", "signing_key",
-                "encryption_key",
+                "encryption_key", "app_key",
             ],
             .assignment(minLength: 8)),
         R(

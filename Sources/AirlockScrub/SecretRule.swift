@@ -53,6 +53,14 @@ enum SecretMatcher: Sendable {
     /// The 40-character secret access key within a few lines of an AWS access key id (the keyword), whatever
     /// names it or none.
     case awsPairedSecret
+    /// A Twilio auth token (32 hex digits) within a few lines of its account SID (`AC` and 32 hex digits).
+    case twilioPairedSecret
+    /// A configuration directive with its value after blanks, at the start of a line (Redis `requirepass secret`).
+    case directive
+    /// Oracle's thin JDBC URL, `jdbc:oracle:thin:user/password@host…`; the password is the secret.
+    case oracleThinPassword
+    /// The password argument of a connection call: `DriverManager.getConnection(url, "user", "password")`.
+    case connectionCallPassword
     /// `scheme://user:password@host`; the password is the secret.
     case uriCredentials
     /// A URL whose path is the credential (webhooks); the keyword is the host and fixed path.

@@ -187,7 +187,7 @@ extension SecretMatcher {
     var matchesKeywordCase: Bool {
         switch self {
         case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
-            .jwt, .azureSASSignature, .base64PrivateKey, .awsPairedSecret:
+            .jwt, .azureSASSignature, .base64PrivateKey, .awsPairedSecret, .twilioPairedSecret:
             true
         default: false
         }

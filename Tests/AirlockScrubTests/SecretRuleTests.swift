@@ -278,3 +278,30 @@ extension SecretRule {
         #expect(try Scan.json(out, kind: .anthropic, path: "/v1/messages").findings.isEmpty)
     }
 }
+
+/// Credentials in connection and deployment set-ups that no assignment names.
+@Suite struct ConnectionSecretsTests {
+    @Test(arguments: [
+        ("- run: docker login -u ci -p Xk92LmQz7wP4 registry.acme.io", "Xk92LmQz7wP4"),
+        ("podman login --password Hq3Nw8Lz2Vb7 quay.io", "Hq3Nw8Lz2Vb7"),
+        ("docker login --password=Tz3Nw8Kq1Rb6 ghcr.io", "Tz3Nw8Kq1Rb6"),
+        ("APP_KEY=base64:q7Vd2RkT9mW1xZp4Lc7Hs0bNf3Gy6Ju5Ea8Ko2MtA0=", "q7Vd2RkT9mW1xZp4Lc7Hs0bNf3Gy6Ju5Ea8Ko2MtA0="),
+    ])
+    func registryLoginsAndApplicationKeys(text: String, secret: String) throws {
+        let out = Scan.output(try Scan.text(text))
+        #expect(!out.contains(secret))
+    }
+
+    @Test(arguments: [
+        "docker run -p 8080:80 nginx",
+        "docker login -u ci --password-stdin registry.acme.io",
+        "docker login -u ci -p $REGISTRY_PASSWORD registry.acme.io",
+    ])
+    func dockerOptionsThatAreNoPasswords(_ text: String) {
+        #expect(Scan.secrets(text).isEmpty)
+    }
+
+    @Test func aTwilioSIDAloneIsNoSecret() {
+        #expect(Scan.secrets("TWILIO_ACCOUNT_SID=AC3f9c2a7d1e4b5c6a8f0e9d2c1b3a4f5e").isEmpty)
+    }
+}

@@ -462,6 +462,9 @@ TOKENS: dict[str, tuple[str, str, list]] = {
                                   "endpoint signing secrets whsec_..."), "stripe", [
         G("whsec_[a-zA-Z0-9]{32}"), G("whsec_[a-zA-Z0-9]{32}")]),
     "twilio-api-key": (gl("twilio.go", "twilio-api-key"), "twilio", [G(f"SK{H}{{32}}"), G(f"SK{H}{{32}}")]),
+    "fcm-server-key": (doc("https://firebase.google.com/docs/cloud-messaging/auth-server",
+                           "legacy server keys: AAAA, 7 characters, ':APA91b' and 134 characters"), "fcmServerKey", [
+        G("AAAA[A-Za-z0-9]{7}:APA91b[A-Za-z0-9_-]{134}"), G("AAAA[A-Za-z0-9]{7}:APA91b[A-Za-z0-9_-]{134}")]),
     "sendgrid-api-key": (gl("sendgrid.go", "sendgrid-api-token"), "sengridAPIToken", [
         G("SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}", doc("https://www.twilio.com/docs/sendgrid/ui/account-and-settings/"
           "api-keys", "SG. then a 22-character id, '.', and a 43-character secret")),
@@ -714,6 +717,10 @@ KEYED: dict[str, tuple[str, list[str], list]] = {
          G("[A-Za-z0-9+/]{64}", "a registry's base64 token (e.g. Artifactory), drawn at random"),
          G(f"npm_{A}{{36}}", gl("npm.go", "npm-access-token"), miss="redacted, but as npm-access-token: that rule comes "
            "first in the catalogue and finds the same span")]),
+    "npmrc-auth": (doc("https://docs.npmjs.com/cli/v10/configuring-npm/npmrc",
+                       "_auth is base64 of user:password; _password is the base64 password"), [
+        "//registry.npmjs.org/:_auth={s}", "registry=https://npm.acme.internal/\n_password={s}\nusername=ci"],
+        [G("[A-Za-z0-9+/]{24}"), G("[A-Za-z0-9+/]{32}")]),
     "twilio-auth-token": (doc("https://www.twilio.com/docs/iam/credentials/api",
                               "TWILIO_AUTH_TOKEN, 32 hex digits"), [
         "export TWILIO_AUTH_TOKEN={s}", 'twilio_token: "{s}"'], [G(f"{H}{{32}}"), G(f"{H}{{32}}")]),
@@ -1226,6 +1233,50 @@ def build_structural() -> None:
         (f"{key_id}" + " " * 300 + secrets[0], "context", None)])
 
 
+def build_structural_connections() -> None:
+    """Credentials in connection set-ups that no assignment names: Twilio's SID beside its token, Oracle's thin
+    JDBC URL, JDBC's DriverManager call, and Redis's password directives."""
+    rng = random.Random("connections")
+    twilio = doc("https://www.twilio.com/docs/iam/credentials/api",
+                 "Account SID AC + 32 hex digits; auth token 32 hex digits")
+    sid, tokens = "AC" + draw("[0-9a-f]{32}", rng), [draw("[0-9a-f]{32}", rng) for _ in range(2)]
+    structural("twilio-auth-token-paired", twilio, [
+        (f'client = Client("{sid}", "{tokens[0]}")', tokens[0],
+         doc("https://www.twilio.com/docs/libraries/reference/twilio-python", "Client(account_sid, auth_token)")),
+        (f"TWILIO_ACCOUNT_SID={sid}\nTWILIO_SECRET={tokens[1]}\n", tokens[1], None)], [
+        (f'client = Client("{sid}", "{tokens[0][:31]}")', "length-min", None),
+        (f'client = Client("{sid}", "{tokens[0]}0")', "length-max", None),
+        (f'client = Client("{sid}", "{tokens[0][:10]}z{tokens[0][11:]}")', "alphabet", None),
+        (f'client = Client("AD{sid[2:]}", "{tokens[0]}")', "prefix", None)])
+
+    oracle = doc("https://docs.oracle.com/en/database/oracle/oracle-database/21/jjdbc/data-sources-and-URLs.html",
+                 "jdbc:oracle:thin:[user/password]@//host:port/service")
+    passwords = [draw("[A-Za-z0-9]{12}", rng) for _ in range(4)]
+    structural("jdbc-oracle-thin-password", oracle, [
+        (f'String url = "jdbc:oracle:thin:scott/{passwords[0]}@//db.internal:1521/ORCL";', passwords[0], None),
+        (f"spring.datasource.url=jdbc:oracle:thin:app_user/{passwords[1]}@dbhost:1521:XE", passwords[1], None)], [
+        ("String url = \"jdbc:oracle:thin:@//db.internal:1521/ORCL\";", "context", None),
+        (f"String url = \"jdbc:oracle:oci:scott/{passwords[0]}@//db.internal:1521/ORCL\";", "prefix", None)])
+
+    jdbc = doc("https://docs.oracle.com/javase/8/docs/api/java/sql/DriverManager.html",
+               "getConnection(String url, String user, String password)")
+    structural("connection-call-password", jdbc, [
+        (f'Connection conn = DriverManager.getConnection(url, "app", "{passwords[2]}");', passwords[2], None),
+        (f'conn = DriverManager.getConnection("jdbc:mysql://db:3306/shop", "root", "{passwords[3]}")', passwords[3],
+         None)], [
+        ("Connection conn = DriverManager.getConnection(url, user, password);", "context", None),
+        ('Connection conn = DriverManager.getConnection(url, "app", "<db-password>");', "placeholder", None),
+        (f'Connection conn = DriverManager.getConnection(url, "{passwords[2]}");', "context", None)])
+
+    redis = doc("https://redis.io/docs/latest/operate/oss_and_stack/management/config-file/",
+                "requirepass <password>; masterauth <master-password>")
+    structural("redis-requirepass", redis, [
+        (f"bind 127.0.0.1\nport 6379\nrequirepass {passwords[0]}\n", passwords[0], None),
+        (f"replicaof 10.0.0.5 6379\nmasterauth \"{passwords[1]}\"\n", passwords[1], None)], [
+        ("# requirepass foobared\n", "placeholder", None),
+        (f"the requirepass setting holds {passwords[0]}\n", "context", None)])
+
+
 # --- The catalogue's claims, for placing near misses ----------------------------------------------------------------
 
 D, UP, LO = string.digits, string.ascii_uppercase, string.ascii_lowercase
@@ -1410,6 +1461,7 @@ def build() -> list[dict]:
             e["negatives"].append({"text": text, "boundary": boundary})
         out.append(e)
     build_structural()
+    build_structural_connections()
     for rule, spec in STRUCTURAL.items():
         e = entry(rule, spec["source"])
         for text, secret, source in spec["positives"]:
