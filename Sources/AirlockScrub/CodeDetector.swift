@@ -401,6 +401,30 @@ package struct CodeDetector: Sendable {
         _ b: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>, known: [Double]? = nil
     ) -> [CodeRegion] {
         guard lines.count >= 2 else { return [] }
+        // Infrastructure as code is code by its documents' shapes, whatever its lines score; the lines between such
+        // blocks are scored as usual.
+        let infrastructure = InfrastructureCode.blocks(b, lines)
+        guard infrastructure.isEmpty else {
+            var regions: [CodeRegion] = []
+            var start = lines.startIndex
+            for block in infrastructure {
+                var end = start
+                while end < lines.endIndex, lines[end].upperBound <= block.range.lowerBound { end += 1 }
+                regions += scoredRegions(b, lines: lines[start..<end], known: known)
+                regions.append(block)
+                start = end
+                while start < lines.endIndex, lines[start].lowerBound < block.range.upperBound { start += 1 }
+            }
+            return regions + scoredRegions(b, lines: lines[start...], known: known)
+        }
+        return scoredRegions(b, lines: lines, known: known)
+    }
+
+    /// The blocks among `lines` whose lines score as code.
+    private func scoredRegions(
+        _ b: UnsafeBufferPointer<UInt8>, lines: ArraySlice<Range<Int>>, known: [Double]? = nil
+    ) -> [CodeRegion] {
+        guard lines.count >= 2 else { return [] }
         var scored: [Line] = []
         scored.reserveCapacity(lines.count)
         var previousCode = false

@@ -366,3 +366,58 @@ import Testing
         #expect(try Scan.text(text).findings.isEmpty)
     }
 }
+
+/// Infrastructure as code is code by default, named after its tool; plain YAML data is not.
+@Suite struct InfrastructureCodeTests {
+    @Test(arguments: [
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  template:\n"
+                + "    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n", "kubernetes"
+        ),
+        (
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  ports:\n"
+                + "    - port: {{ .Values.service.port }}\n", "helm"
+        ),
+        (
+            "services:\n  db:\n    image: postgres:16\n    volumes:\n      - data:/var/lib/postgresql/data\n"
+                + "  web:\n    build: .\n", "docker-compose"
+        ),
+        (
+            "name: CI\non:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+                + "      - uses: actions/checkout@v4\n      - run: |\n          make test\n", "github-actions"
+        ),
+        ("stages:\n  - test\nunit:\n  stage: test\n  script:\n    - make test\n", "gitlab-ci"),
+        (
+            "- hosts: web\n  become: true\n  tasks:\n    - name: install nginx\n      apt:\n        name: nginx\n",
+            "ansible"
+        ),
+        (
+            "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY . .\nRUN <<EOF\ngo mod download\ngo build -o /app\nEOF\n"
+                + "FROM gcr.io/distroless/base\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]", "dockerfile"
+        ),
+    ])
+    func infrastructureIsCodeNamedAfterItsTool(document: String, tool: String) throws {
+        for text in ["Why does this fail?\n\(document)\nThanks", "```yaml\n\(document)\n```", document] {
+            let result = try Scan.text(text)
+            #expect(result.findings.map(\.detector) == ["code-\(tool)"], "\(tool)")
+            #expect(try Scan.text(Scan.output(result)).findings.isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        "config:\n  name: demo\n  size: 3\n  tags:\n    - a\n    - b\n",
+        "Note: the service is down.\nReason: the disk filled up.\nStatus: investigating.\n",
+        "- milk\n- eggs\n- bread\n",
+        "services:\n  - billing\n  - search\n  - mail\n",
+    ])
+    func yamlDataAndProseAreNotCode(_ text: String) throws {
+        #expect(try Scan.text(text).findings.isEmpty)
+    }
+
+    @Test func dataFormatsStillCountWhenAsked() throws {
+        var policy = ScrubPolicy()
+        policy.codeIncludesDataFormats = true
+        let result = try Scan.text("```yaml\nconfig:\n  name: demo\n  size: 3\n```", policy: policy)
+        #expect(result.findings.map(\.detector) == ["code-yaml"])
+    }
+}
