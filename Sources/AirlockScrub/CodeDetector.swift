@@ -569,17 +569,12 @@ package struct CodeDetector: Sendable {
                 // `raw` keeps the word's last eight bytes, which are all of it when it is short enough to matter.
                 let start = i
                 var raw: UInt64 = 0
-                while i < hi, flags[Int(b[i])] & WordTables.word != 0 {
-                    raw = raw << 8 | UInt64(b[i])
-                    i += 1
-                }
-                let length = i - start
-                nonSpace += length
                 var wordCapitals = 0
                 var joined = false
                 var previousSmall = false
-                for k in start..<i {
-                    let byte = b[k]
+                while i < hi, flags[Int(b[i])] & WordTables.word != 0 {
+                    let byte = b[i]
+                    raw = raw << 8 | UInt64(byte)
                     if byte &- 0x41 < 26 {
                         wordCapitals += 1
                         if previousSmall { joined = true }  // `addLine`
@@ -588,10 +583,14 @@ package struct CodeDetector: Sendable {
                         smalls += 1
                         previousSmall = true
                     } else {
-                        if byte == UInt8(ascii: "_"), length > 1 { joined = true }
+                        if byte == UInt8(ascii: "_") { joined = true }
                         previousSmall = false
                     }
+                    i += 1
                 }
+                let length = i - start
+                nonSpace += length
+                if length == 1 { joined = false }
                 capitals += wordCapitals
                 // A name in capitals (`LOG_LEVEL`) is a constant or a setting's name, which data has too.
                 if joined, wordCapitals < length - 1 { names += 1 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text as a reader takes it, for the secret rules: percent-encoded bytes decoded (`Authorization%3A%20Bearer%20…`,
 /// `postgres%3A%2F%2Fuser%3A…%40host`), invisible format characters dropped (zero-width space, non-joiner and joiner,
 /// word joiner, byte-order mark, soft hyphen), and a long line broken inside an unbroken run joined to the next
@@ -40,9 +42,18 @@ struct ReadingView {
         var wraps: [Int] = []
         var i = 0
         let n = b.count
+        let base = b.baseAddress
         while i < n {
+            // Most bytes are none of the three that can start a change: eight at a time are passed over while none
+            // of them is `%`, a line break or a byte above ASCII.
+            if let base, i + 8 <= n {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if !mayChange(word) {
+                    i += 8
+                    continue
+                }
+            }
             let c = b[i]
-            // Most bytes are none of the three that can start a change.
             if c != UInt8(ascii: "%") && c != 0x0A && c < 0xC2 {
                 i += 1
                 continue
@@ -58,6 +69,16 @@ struct ReadingView {
             windows(around: decoded, in: b).map { read(b, $0, joiningLines: false) },
             windows(around: wraps, in: b).map { read(b, $0, joiningLines: true) }
         )
+    }
+
+    /// Whether eight bytes hold `%`, a line break, or a byte above ASCII (SWAR: a byte equal to one of them is found
+    /// as a zero byte of the word XOR-ed with it repeated).
+    @inline(__always)
+    private static func mayChange(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        return word & highs != 0 || hasZero(word ^ (ones &* 0x25)) || hasZero(word ^ (ones &* 0x0A))
     }
 
     /// The stretches within `reach` of `places`, merged where they meet.
@@ -116,15 +137,15 @@ struct ReadingView {
     /// has two line breaks written that way or more: code pasted as a string inside prose (`{"script": "import
     /// os\nfor f in …"}`) has its lines only there. Nil otherwise.
     static func unescaped(_ b: UnsafeBufferPointer<UInt8>) -> Window? {
+        guard let base = b.baseAddress else { return nil }
         var breaks = 0
         var i = 0
-        while i + 1 < b.count, breaks < 2 {
-            if b[i] == UInt8(ascii: "\\") {
-                if b[i + 1] == UInt8(ascii: "n") { breaks += 1 }
-                i += 2
-            } else {
-                i += 1
-            }
+        while i + 1 < b.count, breaks < 2,
+            let found = memchr(base + i, Int32(UInt8(ascii: "\\")), b.count - i - 1)
+        {
+            i = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if b[i + 1] == UInt8(ascii: "n") { breaks += 1 }
+            i += 2
         }
         guard breaks >= 2 else { return nil }
         var window = Window()
