@@ -287,8 +287,10 @@ class Handler(BaseHTTPRequestHandler):
 
         chunk(b'data: {"n": 1}\n\n')
         self.server.state.sse_first_sent.set()
-        # The last event is held until the test has seen the first one arrive through the proxy.
-        self.server.state.sse_release.wait(timeout=10)
+        # The rest is held until the test has seen the first event arrive through the proxy and says so; never on a
+        # timer, so a proxy that held the stream back until its end would hold it forever, and the test's own
+        # read timeout fails it. A stream nobody releases ends when the stand-in does.
+        self.server.state.sse_release.wait()
         chunk(b'data: {"n": 2}\n\n')
         chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
