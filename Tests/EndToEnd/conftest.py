@@ -40,12 +40,73 @@ entries:
 """
 
 
-def assert_absent(text: bytes | str, *canaries: str) -> None:
-    """Fails when any canary is in `text`, naming it by position: a failure prints neither the canary nor the text."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    found = [index for index, canary in enumerate(canaries) if canary in text]
-    assert not found, f"canary {found} reached the output"
+def _search(text, needle):
+    """`needle` in `text`, comparing bytes with bytes: a binary file (SQLite pages) is searched as it is."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        return (needle.encode() if isinstance(needle, str) else needle) in bytes(text)
+    return (needle.decode() if isinstance(needle, bytes) else needle) in text
+
+
+def assert_absent(text, *canaries, where: str = "the output") -> None:
+    """Fails when any canary is in `text` (a str, bytes, or a list of them), naming it by position and `where`: a
+    failure prints neither the canary nor the text around it. Every canary check of the suite goes through here."""
+    __tracebackhide__ = True
+    texts = text if isinstance(text, (list, tuple)) else [text]
+    found = sorted({index for index, canary in enumerate(canaries) for t in texts if _search(t, canary)})
+    if found:
+        raise AssertionError(f"canary {found} reached {where}")
+
+
+def assert_present(text, *markers, where: str = "the output", by_position: bool = False) -> None:
+    """Fails when a marker is missing from `text`, never printing `text`, which may hold what a test sent. Missing
+    markers are named, or only numbered with `by_position` (a canary a monitoring policy must let through)."""
+    __tracebackhide__ = True
+    missing = [index if by_position else marker for index, marker in enumerate(markers) if not _search(text, marker)]
+    if missing:
+        raise AssertionError(f"{where} lacks {'marker ' if by_position else ''}{missing}")
+
+
+def assert_same(actual, expected, what: str) -> None:
+    """Equality without printing either side (a redacted text that was not redacted holds the canary): a failure
+    names `what`, the lengths, and where the two first differ."""
+    __tracebackhide__ = True
+    if actual == expected:
+        return
+    try:
+        at = next((i for i, (a, b) in enumerate(zip(actual, expected)) if a != b), min(len(actual), len(expected)))
+        detail = f"lengths {len(actual)} and {len(expected)}, first difference at {at}"
+    except TypeError:
+        detail = f"a {type(actual).__name__} where a {type(expected).__name__} was expected"
+    raise AssertionError(f"{what} is not as expected ({detail})")
+
+
+def wait_for_log(airlock: "Airlock", marker: str, count: int = 1, timeout: float = 10) -> str:
+    """The proxy's output once `count` lines containing `marker` were written (the log is written in the
+    background, so a check for what must not be there waits for what must be there first). Fails, without printing
+    the output, when they are not written in time."""
+    __tracebackhide__ = True
+    deadline = time.time() + timeout
+    while True:
+        output = airlock.output()
+        if output.count(marker) >= count:
+            return output
+        if time.time() >= deadline:
+            raise AssertionError(f"the log did not get {count} line(s) with {marker!r} within {timeout}s")
+        time.sleep(0.05)
+
+
+def sweep_state_directory(state_dir: Path, *canaries: str, require_wal: bool) -> list[str]:
+    """Reads every file of the state directory (the ledger's SQLite database and, while it is open or after a
+    crash, its -wal and -shm files) as bytes and fails if a canary is in any of them. Returns the names read."""
+    __tracebackhide__ = True
+    files = sorted(p for p in state_dir.iterdir() if p.is_file())
+    names = [p.name for p in files]
+    if require_wal:
+        wal = state_dir / "ledger.sqlite-wal"
+        assert wal.exists() and wal.stat().st_size > 0, f"no write-ahead log to search: {names}"
+    for path in files:
+        assert_absent(path.read_bytes(), *canaries, where=f"the state file {path.name}")
+    return names
 
 
 @pytest.fixture(scope="session")

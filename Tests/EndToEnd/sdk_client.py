@@ -2,6 +2,7 @@
 that `eval "$(airlock env)"` produced. Prints one JSON line of what it got back."""
 
 import base64
+import io
 import json
 import os
 import struct
@@ -52,6 +53,36 @@ try:
     SDK_ERRORS = (openai.APIStatusError, anthropic.APIStatusError, genai_errors.APIError)
 except ImportError:  # pragma: no cover
     SDK_ERRORS = ()
+
+class Pieces(io.RawIOBase):
+    """A blocking, seekable raw file that hands out at most `piece` bytes per read, as a pipe or a socket may (a raw
+    stream's read returns what is there). The SDK sends what each read returns as one piece of a resumable upload,
+    so the file decides the pieces; no SDK setting does."""
+
+    def __init__(self, data: bytes, piece: int) -> None:
+        super().__init__()
+        self.data, self.piece, self.position = data, piece, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self.data[self.position:self.position + min(len(buffer), self.piece)]
+        buffer[:len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: len(self.data)}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
 
 def realtime(client) -> None:
     """One Realtime session: every event the SDK yields until the response is done, by type; errors in full."""
@@ -156,11 +187,10 @@ def run() -> None:
         if mode in ("upload", "upload-pieces"):
             import io
 
+            file = io.BytesIO(prompt.encode())
             if mode == "upload-pieces":
-                from google.genai import _api_client
-
-                _api_client.CHUNK_SIZE = int(os.environ["AIRLOCK_TEST_PIECE"])
-            result["text"] = client.files.upload(file=io.BytesIO(prompt.encode()), config={"mime_type": "text/plain"}).name
+                file = Pieces(prompt.encode(), int(os.environ["AIRLOCK_TEST_PIECE"]))
+            result["text"] = client.files.upload(file=file, config={"mime_type": "text/plain"}).name
         elif attach:
             from google.genai import types
 

@@ -89,6 +89,9 @@ class Frame:
 class StandinState:
     requests: list[Recorded] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
+    # Paths of WebSocket sessions whose connection to the stand-in has ended (a close frame, or the end of the
+    # stream): every frame of such a session is in `frames`.
+    ws_ended: list[str] = field(default_factory=list)
     connections: int = 0
     sse_release: threading.Event = field(default_factory=threading.Event)
     sse_first_sent: threading.Event = field(default_factory=threading.Event)
@@ -102,6 +105,7 @@ class StandinState:
         with self.lock:
             self.requests.clear()
             self.frames.clear()
+            self.ws_ended.clear()
             self.connections = 0
         self.compress = False
         self.sse_release.clear()
@@ -202,6 +206,13 @@ class Handler(BaseHTTPRequestHandler):
         # The Realtime API speaks first; its first event comes in the same write as the 101.
         first = ws_event({"type": "session.created", "event_id": "event_1", "session": {"id": "sess_1"}}) if path == "/v1/realtime" else b""
         self.wfile.write(head.encode() + first)
+        try:
+            self._websocket_frames(path)
+        finally:
+            with self.server.state.lock:
+                self.server.state.ws_ended.append(path)
+
+    def _websocket_frames(self, path: str) -> None:
         while (frame := ws_read(self.rfile)) is not None:
             fin, opcode, data, masked, rsv = frame
             with self.server.state.lock:
@@ -287,8 +298,10 @@ class Handler(BaseHTTPRequestHandler):
 
         chunk(b'data: {"n": 1}\n\n')
         self.server.state.sse_first_sent.set()
-        # The last event is held until the test has seen the first one arrive through the proxy.
-        self.server.state.sse_release.wait(timeout=10)
+        # The rest is held until the test has seen the first event arrive through the proxy and says so; never on a
+        # timer, so a proxy that held the stream back until its end would hold it forever, and the test's own
+        # read timeout fails it. A stream nobody releases ends when the stand-in does.
+        self.server.state.sse_release.wait()
         chunk(b'data: {"n": 2}\n\n')
         chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")

@@ -69,12 +69,36 @@ def test_official_sdks(airlock, standin, provider, mode):
     result = with_airlock_env(airlock, f"{sys.executable} sdk_client.py {provider} {mode}")
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert json.loads(result.stdout)["text"] == "stand-in reply"
-    assert server.state.requests, "the request did not reach the stand-in"
+    # One request reached the stand-in, and it is the one the SDK made: its endpoint, key and prompt.
+    assert len(server.state.requests) == 1, [r.path for r in server.state.requests]
+    received = server.state.requests[0]
+    body = json.loads(received.body)
+    stream = mode == "stream"
+    if provider == "openai":
+        assert (received.method, received.path) == ("POST", "/v1/chat/completions")
+        assert received.headers["authorization"] == "Bearer sk-test-not-a-real-key"
+        assert (body["model"], body["messages"]) == ("gpt-test", [{"role": "user", "content": "hello"}])
+        assert body.get("stream", False) is stream
+    elif provider == "anthropic":
+        assert (received.method, received.path) == ("POST", "/v1/messages")
+        # The key as x-api-key, or as a bearer token (newer SDKs).
+        assert "sk-ant-test-not-a-real-key" in (received.headers.get("x-api-key"), received.headers.get("authorization", "").removeprefix("Bearer "))
+        assert (body["model"], body["max_tokens"], body["messages"]) == ("claude-test", 10, [{"role": "user", "content": "hello"}])
+        assert body.get("stream", False) is stream
+    else:
+        operation = "streamGenerateContent" if stream else "generateContent"
+        # The API version in the path is the SDK's choice (v1beta, or v1 in newer SDKs).
+        assert received.method == "POST" and received.path.split("?")[0] in (
+            f"/v1beta/models/gemini-test:{operation}", f"/v1/models/gemini-test:{operation}")
+        assert received.headers["x-goog-api-key"] == "test-not-a-real-key"
+        assert [p["text"] for c in body["contents"] for p in c["parts"]] == ["hello"]
 
 
 def test_openai_sdk_waits_out_a_full_body_budget_and_retries(tmp_path, standin):
     """While other bodies fill limits.max_buffered_bodies, a request is refused with 503 and Retry-After; the
     OpenAI SDK sends it again, and the retry goes through once there is room. Nothing is forwarded before."""
+    from test_ledger import records, wait_for
+
     server, ca = standin
     server.state.reset()
     config = tmp_path / "airlock.yaml"
@@ -107,6 +131,13 @@ def test_openai_sdk_waits_out_a_full_body_budget_and_retries(tmp_path, standin):
         result = outcome["result"]
         assert result.returncode == 0, result.stderr.decode()[-3000:]
         assert json.loads(result.stdout)["text"] == "stand-in reply"
+        # The held body, then the SDK's request: not its first attempt, which was refused, but its retry. The SDK
+        # waits a second (Retry-After) before it retries, so there is room by then, and one retry is all it takes.
         assert len(server.state.requests) == 2
-        # The SDK waits a second (Retry-After) before it retries, so there is room by then on any sane host.
-        assert instance.output().count("reason=buffered_bodies_limit") >= 1
+        held_request, retried = server.state.requests
+        assert "x-stainless-retry-count" not in held_request.headers
+        assert retried.headers.get("x-stainless-retry-count") == "1"
+        assert json.loads(retried.body)["messages"] == [{"role": "user", "content": "hello"}]
+        assert instance.output().count("reason=buffered_bodies_limit") == 1
+        refusals = wait_for(lambda: [r for r in records(instance) if r.get("reason") == "buffered_bodies_limit"])
+        assert [(r["decision"], r["path"]) for r in refusals] == [("error", "/v1/chat/completions")]

