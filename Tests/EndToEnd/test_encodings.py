@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import assert_absent
+from conftest import assert_absent, assert_present
 from test_ledger import records, wait_for
 from test_proxy import proxied_session
 
@@ -60,7 +60,7 @@ def test_secrets_in_reading_encodings_reach_the_provider_redacted(airlock, stand
     response = post(airlock, server, CHAT, chat(text))
     assert response.status_code == 200
     assert_absent(forwarded(server), *CANARIES)
-    assert b"[REDACTED:secret:" in forwarded(server)
+    assert_present(forwarded(server), "[REDACTED:secret:", where="the forwarded body")
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_utf16_files_are_read_as_text(airlock, standin):
     sent = json.loads(forwarded(server))["contents"][0]["parts"][0]["inlineData"]["data"]
     decoded = base64.b64decode(sent).decode("utf-16")
     assert_absent(decoded, *CANARIES)
-    assert "GITHUB_TOKEN=[REDACTED" in decoded and decoded.endswith("REGION=eu-west-1\r\n")
+    assert_present(decoded, "GITHUB_TOKEN=[REDACTED", "REGION=eu-west-1\r\n", where="the decoded file")
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_code_in_a_fence_labelled_as_text_is_redacted(airlock, standin, label):
     assert response.status_code == 200
     sent = json.loads(forwarded(server))["messages"][0]["content"]
     assert_absent(sent, *CANARIES)
-    assert "[REDACTED:code:python:" in sent and sent.endswith("```\nThanks")
+    assert_present(sent, "[REDACTED:code:python:", "```\nThanks", where="the forwarded message")
 
 
 def test_a_secret_split_across_two_messages_is_redacted_in_both(airlock, standin):
