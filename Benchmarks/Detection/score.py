@@ -394,7 +394,8 @@ def check_targets(name: str, summary: dict) -> list[dict]:
             src = summary.get("secret_corpora_total", src)
         val = None if src is None else src.get(key)
         ok = None if val is None else (val >= bound if op == ">=" else val <= bound)
-        rows.append([label, f"{op} {100 * bound:.0f}", pct(val), "–" if ok is None else ("met" if ok else "NOT met")])
+        rows.append([label, f"{op} {100 * bound:.0f}", "–" if val is None else f"{100 * val:6.2f}",
+                     "–" if ok is None else ("met" if ok else "NOT met")])
         res.append({"target": label, "metric": key, "corpus": corpus, "op": op, "bound": bound, "value": val,
                     "met": ok})
     table(f"### {name}: targets of issue 31", ["target", "bound %", "value %", ""], rows)
