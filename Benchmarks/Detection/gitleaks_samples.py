@@ -546,6 +546,39 @@ def secret_in(sample: str, ev: Evaluator, rx: str | None, group: int) -> str | N
     return None
 
 
+def sensitive_part(rule: str, secret: str, text: str) -> str | None:
+    """The part of gitleaks' match that is the credential itself: gitleaks' secret group sometimes carries the
+    key's name, armour lines, quotes, a user name or a URL's fixed host, which a scrubber rightly leaves."""
+    s = secret
+    m = re.match(r"^[\w.-]+:[ \t]*(?:[|>][-+]?)?\s+[\"']?(?P<v>.+?)[\"']?\s*$", s, re.S)
+    if m and rule == "kubernetes-secret-yaml":
+        s = m.group("v")
+    if rule == "gcp-service-account":
+        pk = re.search(r'"private_key"\s*:\s*"(?P<v>[^"]+)"', text)
+        if not pk:
+            return None
+        s = pk.group("v")
+    if "-----BEGIN" in s:
+        body = re.sub(r"-----(?:BEGIN|END)[^-]*-----", "", s).strip()
+        s = body or s
+    if rule == "slack-webhook-url":
+        m = re.search(r"/(?:services|workflows|triggers)/(?P<v>.+)$", s)
+        if m:
+            s = m.group("v")
+    if rule in ("curl-auth-user", "sidekiq-secret", "sidekiq-sensitive-url"):
+        inner = s.strip("\"'")
+        if ":" in inner:
+            user, pw = inner.rsplit(":", 1) if rule == "curl-auth-user" else inner.split(":", 1)
+            inner = (pw or user).strip("\"'{}") or inner
+        s = inner
+    if rule == "gitlab-session-cookie" and "=" in s:
+        s = s.split("=", 1)[1]
+    while len(s) > 2 and s[0] in "\"'`" and s[-1] == s[0]:
+        s = s[1:-1]
+    s = s.strip("\"'` ")
+    return s or None
+
+
 def extract(files: dict[str, str], seed: int = 31):
     """files: path -> Go source. Yields dicts: path, rule, kind ('tp'|'fp'), text, secret (tp only), and a
     `skipped` count per file of statements not evaluated."""
@@ -600,7 +633,8 @@ def extract(files: dict[str, str], seed: int = 31):
                     item = {"path": path, "rule": rid, "kind": kind, "text": v}
                     if kind == "tp":
                         sec = secret_in(v, ev, rx, group)
-                        if not sec:
+                        sec = sensitive_part(rid, sec, v) if sec else None
+                        if not sec or sec not in v:
                             stats["tp_without_secret"] += 1
                             continue
                         item["secret"] = sec
