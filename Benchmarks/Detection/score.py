@@ -68,10 +68,15 @@ def scan_args(provider: str, endpoint: str | None, code_action: str) -> list[str
 
 
 def input_line(sample: dict) -> str:
-    if sample["provider"] == "text":
-        return json.dumps(sample["payload"], ensure_ascii=False)
-    # A JSON body must be one line: re-encode it compactly (same values, no raw line breaks).
-    return json.dumps(json.loads(sample["payload"]), ensure_ascii=False, separators=(",", ":"))
+    value = sample["payload"] if sample["provider"] == "text" else json.loads(sample["payload"])
+    # One line per payload: a JSON string, or the body re-encoded compactly (same values, no raw line breaks).
+    # Characters stay as they are, unless a lone surrogate could not be written as UTF-8.
+    line = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return line
 
 
 def run_batch(binary: str, args: list[str], lines: list[str]) -> list[dict]:
