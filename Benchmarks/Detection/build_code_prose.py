@@ -66,6 +66,7 @@ REPOS = {
     "maruel/panicparse": ("da0aba9faf6cbc1094b5e2910b4c2756b264d1e7", "Apache-2.0"),
     "ruby/error_highlight": ("d945ffd2aa4e6c36665195b6a5db8a73ac5339af", "MIT"),
     "rspec/rspec-core": ("aec5f49485d97908183dbe790a7fefb8baaa8091", "MIT"),
+    "deivid-rodriguez/byebug": ("25476b18d97172fecd61056d36255f311aa4a73c", "BSD-2-Clause"),
     "ThalesGroup/chaos-engine": ("89dc4af6a3b4705a1082d6f42fd50c77d7ca6174", "Apache-2.0"),
     "tstack/lnav": ("bb0005f96c8dc486ee0b9005a4562be0ef61c878", "BSD-2-Clause"),
     "alibaba/arthas": ("a5ecd7a84a93da8761b396fae2eee95301b3d6ff", "Apache-2.0"),
@@ -122,7 +123,8 @@ def h(*parts):
 
 
 def split_of(repo, path):
-    return "dev" if h("split", repo, path) % 2 == 0 else "test"
+    """The benchmark's split rule (README.md): SHA-256 of "repo:path", first byte even means dev."""
+    return "dev" if hashlib.sha256(f"{repo}:{path}".encode()).digest()[0] % 2 == 0 else "test"
 
 
 class Rng:
@@ -197,18 +199,26 @@ CODE = [
     ("powershell", "powershell", "pester/Pester", r"^src/.*\.ps1$", None, 5),
     ("shell", "bash", "nvm-sh/nvm", r"^(install\.sh|nvm\.sh|nvm-exec|bash_completion)$", None, 4),
     ("shell", "sh", "docker/awesome-compose", r"\.sh$", None, 2),
+    ("shell", "bash", "kubernetes/examples", r"\.sh$", r"_archived/.*/(vendor|third_party)/", 2),
+    ("shell", "bash", "rust-lang/book", r"^(tools|ci)/.*\.sh$", None, 2),
     ("makefile", "makefile", "nvm-sh/nvm", r"^Makefile$", None, 1),
     ("makefile", "makefile", "DaveGamble/cJSON", r"^Makefile$", None, 1),
     ("makefile", "makefile", "pressly/goose", r"^Makefile$", None, 1),
     ("makefile", "makefile", "haskell/aeson", r"^Makefile$", None, 1),
     ("makefile", "makefile", "spf13/cobra", r"^Makefile$", None, 1),
     ("makefile", "makefile", "pytest-dev/pytest", r"^doc/en/Makefile$", None, 1),
+    ("makefile", "makefile", "kubernetes/examples", r"(^|/)Makefile$", None, 1),
+    ("makefile", "makefile", "guzzle/guzzle", r"^Makefile$", None, 1),
+    ("makefile", "makefile", "psf/requests", r"^Makefile$", None, 1),
+    ("makefile", "makefile", "kikito/inspect.lua", r"^Makefile$", None, 1),
+    ("makefile", "makefile", "pkg/errors", r"^Makefile$", None, 1),
     ("dockerfile", "dockerfile", "docker/awesome-compose", r"(^|/)Dockerfile[^/]*$", None, 8),
     ("terraform", "hcl", "terraform-aws-modules/terraform-aws-vpc", r"\.tf$", r"versions\.tf$", 5),
     ("python", "python", "psf/requests", r"^src/requests/.*\.py$", r"__version__|__init__|packages\.py", 5),
     ("javascript", "javascript", "expressjs/express", r"^(lib|examples)/.*\.js$", None, 5),
     ("typescript", "typescript", "colinhacks/zod", r"^packages/zod/src/v4/(core|classic)/[^/]*\.ts$", r"test|\.d\.ts$", 5),
-    ("go", "go", "spf13/cobra", r"^[^/]+\.go$", r"_test\.go$", 5),
+    ("go", "go", "spf13/cobra", r"^[^/]+\.go$", r"_test\.go$", 4),
+    ("go", "go", "pressly/goose", r"^[^/]+\.go$", r"_test\.go$", 2),
     ("c", "c", "DaveGamble/cJSON", r"^(cJSON|cJSON_Utils)\.c$|^fuzzing/.*\.c$", None, 4),
     ("c", "c", "antirez/sds", r"\.c$", None, 2),
     ("cpp", "cpp", "fmtlib/fmt", r"^(include/fmt/.*\.h|src/.*\.cc|test/[a-z-]+-test\.cc)$", None, 5),
@@ -394,20 +404,39 @@ def plant(family, label, code, shape, rng, src, split, sid, skip_lines=None):
 def build_code():
     out = defaultdict(list)
     chosen = defaultdict(list)   # family -> [(repo, path, label, lines)]
+    pools = defaultdict(lambda: {"dev": [], "test": []})
+    target = defaultdict(int)
     for family, label, repo, inc, exc, nfiles in CODE:
         files = [p for p in ls(repo) if re.search(inc, p) and not (exc and re.search(exc, p))]
-        taken = 0
+        target[family] += nfiles
+        per = {"dev": 0, "test": 0}
         for path in balanced(repo, files):
-            if taken >= nfiles:
-                break
+            half = split_of(repo, path)
+            if per[half] >= nfiles:
+                continue
             text = show(repo, path)
             if not text or len(text) > 400_000:
                 continue
             lines = text.split("\n")
             if len([l for l in lines if l.strip()]) < 6:
                 continue
-            taken += 1
-            chosen[family].append((repo, path, label, lines))
+            per[half] += 1
+            pools[family][half].append((repo, path, label, lines))
+    for family, pool in pools.items():
+        # interleave the entries of a family, then take half of the family's files from each half
+        for half in pool:
+            seen, ranked = defaultdict(int), []
+            for i, f in enumerate(pool[half]):
+                ranked.append((seen[f[0]], i, f))
+                seen[f[0]] += 1
+            pool[half] = [f for _, _, f in sorted(ranked, key=lambda r: (r[0], r[1]))]
+        want = (target[family] + 1) // 2
+        dev, test = pool["dev"][:want], pool["test"][:want]
+        short = 2 * want - len(dev) - len(test)
+        if short > 0:
+            dev += pool["dev"][want:want + short]
+            test += pool["test"][want:want + short]
+        chosen[family] = dev + test
     for family, files in chosen.items():
         per_half = defaultdict(int)
         for repo, path, _, _ in files:
@@ -770,7 +799,7 @@ def build_changelog_and_lists(out):
         if not text:
             continue
         if head:
-            for k, s in enumerate(take(changelog_sections(text, head), 6, "cl", repo)):
+            for k, s in enumerate(take(changelog_sections(text, head), 5, "cl", repo)):
                 prose_sample(out, "changelog", repo, path, s, k)
         for k, s in enumerate(take(markdown_lists(text), 5, "list", repo)):
             prose_sample(out, "markdown-list", repo, path, s, 100 + k)
@@ -818,7 +847,7 @@ def build_commits(out):
                 src = dict(source(repo, f"commit:{sha}"))
                 sid = f"prose-{fam}-{h(repo) % 10**6:06d}-{sha[:10]}"
                 # a commit message belongs to its repository's history; split on the commit
-                out[fam].append(sample(sid, split_of(repo, sha), "prose", fam, provider, [msg],
+                out[fam].append(sample(sid, split_of(repo, src["path"]), "prose", fam, provider, [msg],
                                        {"secrets": [], "code_lines": [], "keep": [msg]}, src))
 
 
@@ -853,16 +882,26 @@ def build_stacktraces(out):
             if "Traceback (most recent call last)" not in text and not re.search(r"^\s*E\s+\w*Error", text, re.M):
                 continue
             n = 0
-            for m in re.finditer(r"(?m)^([ \t]*)Traceback \(most recent call last\):\n((?:\1[ \t]+.*\n|\1\S.*\n?)+?)\1\w[\w.]*(Error|Exception|Interrupt|Exit)\b.*", text):
-                t = dedent(m.group(0))
-                if 3 <= t.count("\n") <= 45:
-                    prose_sample(out, "stacktrace-python", repo, path, bug_report(t, Rng(path, n))[0], n,
-                                 shape=bug_report(t, Rng(path, n))[1])
-                    n += 1
+            lines = text.split("\n")
+            for i, l in enumerate(lines):
+                m = re.match(r"^(\s*)(-+\s*|[\w.]+\s+)?Traceback \(most recent call last\)", l)
+                if not m or n >= 5:
+                    continue
+                ind = len(m.group(1))
+                for j in range(i + 1, min(len(lines), i + 45)):
+                    if lines[j].strip() and len(lines[j]) - len(lines[j].lstrip()) < ind:
+                        break   # the quoted block has ended
+                    if re.match(r"^\s{%d}[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Warning)\b" % ind, lines[j]):
+                        t = dedent("\n".join(lines[i:j + 1]))
+                        if 3 <= t.count("\n"):
+                            body_, shape = bug_report(t, Rng(path, n))
+                            prose_sample(out, "stacktrace-python", repo, path, body_, n, shape=shape)
+                            n += 1
+                        break
             # pytest failure reports (E   lines and file:line locations)
             for m in re.finditer(r"(?ms)^( *)_{5,} (test\w*|\w+\.\w+) _{5,}\n.*?(?=^\1[_=]{5,})", text):
                 t = dedent(m.group(0)).rstrip()
-                if 4 <= t.count("\n") <= 45 and "\nE " in t and n < 12:
+                if 4 <= t.count("\n") <= 45 and "\nE " in t and n < 5:
                     prose_sample(out, "stacktrace-python", repo, path, bug_report(t, Rng(path, n))[0], n,
                                  shape=bug_report(t, Rng(path, n))[1])
                     n += 1
@@ -900,6 +939,27 @@ def build_stacktraces(out):
                 body_, shape = bug_report(dedent(f), Rng(repo, k))
                 prose_sample(out, "stacktrace-ruby", repo, path, body_, k, shape=shape)
                 k += 1
+    # rspec-core: a captured bundler backtrace, and the load-error reports its integration specs expect
+    path = "spec/rspec/core/backtrace_formatter_spec.rb"
+    text = show(repo, path) or ""
+    for k, blk in enumerate(re.findall(r'(?m)((?:^\s+"[^"\n]*\.rb:\d+:in [^"\n]*",?\n){4,})', text)):
+        t = "\n".join(json.loads(l.strip().rstrip(",")) for l in blk.strip("\n").split("\n"))
+        body_, shape = bug_report(t, Rng(repo, path, k))
+        prose_sample(out, "stacktrace-ruby", repo, path, body_, k, shape=shape)
+    path = "spec/integration/spec_file_load_errors_spec.rb"
+    text = show(repo, path) or ""
+    for k, m in enumerate(re.finditer(r"(?ms)<<-EOS\)?\n(.*?)^\s*EOS", text)):
+        t = dedent(m.group(1).replace("#{spec_line_suffix}", "").strip("\n"))
+        if "# ./" in t and "#{" not in t and 3 <= t.count("\n") <= 30:
+            body_, shape = bug_report(t, Rng(repo, path, k))
+            prose_sample(out, "stacktrace-ruby", repo, path, body_, 20 + k, shape=shape)
+    # byebug's guide: `where` / `bt` backtraces
+    repo, path = "deivid-rodriguez/byebug", "GUIDE.md"
+    text = show(repo, path) or ""
+    for k, m in enumerate(re.finditer(r"(?m)^--> #0 .*\n(?:^\s+#\d+ .*\n)*", text)):
+        t = m.group(0).rstrip("\n")
+        body_, shape = bug_report(t, Rng(repo, path, k))
+        prose_sample(out, "stacktrace-ruby", repo, path, body_, k, shape=shape)
     # Java: thread dumps and stack traces in Arthas' docs, Chaos Engine's notable issues
     for repo, inc in (("alibaba/arthas", r"^(site/docs/(en/)?doc/.*\.md|README(_CN)?\.md)$"),
                       ("ThalesGroup/chaos-engine", r"notable_issues\.md$")):
@@ -1143,8 +1203,8 @@ def write_sources():
         lines.append(f"| {repo} | `{commit_of(repo)}` | {REPOS[repo][1]} | {fams} |")
     lines += [
         "",
-        "Split: a sample is in `dev` or `test` by the SHA-256 of its source repository and path (for commit",
-        "messages, the commit id), so every sample from one file lands in the same half.",
+        "Split: as for every corpus of the benchmark, SHA-256 of `repo:path` (`repo:commit:<sha>` for a commit",
+        "message), first byte even means dev; every sample from one file lands in the same half.",
         "",
     ]
     with open(os.path.join(HERE, "SOURCES-code-prose.md"), "w", encoding="utf-8") as f:
