@@ -3,8 +3,9 @@
 
     python3 Benchmarks/Detection/check_code_prose.py --airlock /tmp/airlock-ref/airlock [--json out.json]
 
-Code: share of expect.code_lines that no longer appear as a line of the rewritten
-text, and share of expect.keep strings that survive byte for byte.
+Code: share of expect.code_lines (8 characters or more, stripped) whose text no longer
+appears in the rewritten text, as score.py counts them, and share of expect.keep
+strings that survive byte for byte; broken down by language, shape and provider.
 Prose: share of samples whose text comes back unchanged.
 """
 import argparse
@@ -14,7 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENDPOINT = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages",
@@ -83,14 +84,11 @@ def report(samples):
     for s in samples:
         sp = s["split"]
         if s["category"] == "code":
-            outl = Counter(l.strip() for t in s["_out"] for l in t.split("\n"))
-            removed = 0
-            for l in s["expect"]["code_lines"]:
-                if outl[l.strip()] > 0:
-                    outl[l.strip()] -= 1
-                else:
-                    removed += 1
+            # the benchmark's rule (README.md): a code line of 8 or more characters (stripped) is removed
+            # when its text no longer appears anywhere in the output
             joined = "\n".join(s["_out"])
+            lines = [l.strip() for l in s["expect"]["code_lines"] if len(l.strip()) >= 8]
+            removed = sum(1 for l in lines if l not in joined)
             kept = sum(1 for k in s["expect"]["keep"] if k in joined)
             shape = s.get("shape", "?")
             shape_g = "short" if shape.startswith("short") else shape
@@ -100,7 +98,7 @@ def report(samples):
                     continue
                 c = code[key]
                 c[0] += removed
-                c[1] += len(s["expect"]["code_lines"])
+                c[1] += len(lines)
                 c[2] += kept
                 c[3] += len(s["expect"]["keep"])
                 c[4] += 1
