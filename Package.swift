@@ -112,7 +112,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         // `Fuzz/run` builds this with libFuzzer; a plain build replays the inputs named on its command line.
         .executableTarget(
-            name: "airlock-fuzz", dependencies: ["AirlockPolicy", "AirlockScrub"], path: "Fuzz/ScrubFuzz", swiftSettings: swiftSettings),
+            name: "airlock-fuzz", dependencies: ["AirlockPolicy", "AirlockScrub"], path: "Fuzz/ScrubFuzz",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AirlockLedgerTests",
             dependencies: [

@@ -292,9 +292,14 @@ package struct CodeDetector: Sendable {
         } else if LanguageTables.textFormats.contains(info) {
             return (regions(b, lines, body), next)
         } else {
-            // Unlabelled or unknown: code only if its lines read as code.
+            // Unlabelled or unknown: code only if its lines read as code. Error output quotes source lines, so a
+            // block that is mostly error output is read line by line instead.
             let scored = bodyLines.map { score(b, $0) }
             guard scored.contains(where: { $0 >= 2 }) else { return ([], next) }
+            let written = bodyLines.filter { !isBlank(b, $0) }
+            if 3 * written.filter({ Diagnostics.isDiagnostic(b, $0) }).count >= written.count {
+                return (regions(b, lines, body), next)
+            }
             if let data = dataFormat(b, bodyLines) {
                 guard includeDataFormats else { return (regions(b, lines, body), next) }
                 language = data
@@ -527,13 +532,8 @@ package struct CodeDetector: Sendable {
         let first = b[lo]
         let last = b[hi - 1]
 
-        // Stack frames and tracebacks are error output, which prose may quote.
-        if first == UInt8(ascii: "a"), Bytes.equal(b, lo, "at "), last == UInt8(ascii: ")") { return -3 }
-        if first == UInt8(ascii: "F") || first == UInt8(ascii: "T"),
-            Bytes.equal(b, lo, "File \"") || Bytes.equal(b, lo, "Traceback (")
-        {
-            return -3
-        }
+        // Stack frames, tracebacks and test failures are error output, which prose may quote; so is maths.
+        if Diagnostics.isDiagnostic(b, lo..<hi) || Diagnostics.isMaths(b, lo..<hi) { return -3 }
 
         // A quoted line (`> `, as mail and Markdown quote) reads as what it quotes.
         if first == UInt8(ascii: ">") {

@@ -421,3 +421,73 @@ import Testing
         #expect(result.findings.map(\.detector) == ["code-yaml"])
     }
 }
+
+/// Error output and maths quote source lines and symbols, but are prose to the reader.
+@Suite struct DiagnosticsTests {
+    @Test(arguments: [
+        """
+        Seeing this since the deploy:
+        goroutine 135 [running]:
+        runtime/pprof.writeGoroutineStacks(0x91be20, 0xc0003aa0e0, 0x0, 0x0)
+        \t/goroot/src/runtime/pprof/pprof.go:665 +0x9d
+        net/http.(*conn).serve(0xc0001a63c0, 0x924de0, 0xc000190780)
+        \t/goroot/src/net/http/server.go:1895 +0x86c
+        created by net/http.(*Server).Serve
+        \t/goroot/src/net/http/server.go:2933 +0x35c
+        """,
+        """
+        ____________________ test_total ____________________
+
+            def test_total():
+        >       assert order.total() == 20
+        E       assert 19 == 20
+        E        +  where 19 = <bound method Order.total of <Order 7>>()
+
+        tests/test_order.py:12: AssertionError
+        """,
+        """
+        thread 'main' panicked at src/main.rs:4:19:
+        end byte index 1 is not a char boundary
+        note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+        """,
+        """
+        app/models/user.rb:12:in `save': undefined method `name' for nil (NoMethodError)
+        \tfrom app/controllers/users_controller.rb:8:in `create'
+        \tfrom bin/rails:4:in `<main>'
+        """,
+        """
+        ```
+        Exception in thread "main" java.lang.IllegalStateException: closed
+            at com.acme.billing.Invoice.total(Invoice.java:42)
+            at com.acme.billing.Job.run(Job.java:17)
+            at java.base/java.lang.Thread.run(Thread.java:833)
+        ```
+        """,
+        """
+        A semidefinite program is an optimization problem of the form
+        \\begin{array}{ll}
+        \\mbox{minimize}   & \\mathbf{tr}(CX) \\\\
+        \\mbox{subject to} & \\mathbf{tr}(A_iX) = b_i, \\quad i=1,\\ldots,p \\\\
+                          & X \\succeq 0,
+        \\end{array}
+        """,
+    ])
+    func errorOutputAndMathsAreNotCode(_ text: String) throws {
+        #expect(try Scan.text(text).findings.isEmpty)
+    }
+
+    @Test func codeAroundAQuotedTraceIsStillCode() throws {
+        let text = """
+            This fails:
+            ```python
+            def total(order):
+                return sum(line.price for line in order.lines)
+            ```
+            with
+            Traceback (most recent call last):
+              File "app.py", line 2, in total
+            TypeError: unsupported operand type(s)
+            """
+        #expect(try Scan.text(text).findings.map(\.detector) == ["code-python"])
+    }
+}
