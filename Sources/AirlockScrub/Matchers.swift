@@ -33,6 +33,7 @@ enum Matchers {
         case .awsPairedSecret: return awsPairedSecret(b, start, end)
         case .twilioPairedSecret: return twilioPairedSecret(b, start, end)
         case .directive: return directive(b, start, end)
+        case .bareKey: return bareKey(b, start, end)
         case .oracleThinPassword: return oracleThinPassword(b, end)
         case .connectionCallPassword: return connectionCallPassword(b, end)
         case .urlPath(let body, let minLength):
@@ -532,6 +533,53 @@ enum Matchers {
             i -= 1
         }
         return nil
+    }
+
+    /// The bytes of a key-shaped value: letters, digits and `_-+/=.`.
+    private static let keyValue = ByteClass.alnum.union("_-+/=.")
+
+    /// A key after the word `key`, with an operator, `is`, or nothing between (`key: …`, `"key": "…"`, `key is …`,
+    /// "set it up with the key …"): 20 to 128 bytes that mix letters and digits as a machine makes them, no name,
+    /// no placeholder, and neither a git or SHA-256 hash nor a UUID, which are ids.
+    private static func bareKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        // The word itself, or a name's last word (`SIGNING_KEY`), never the first of a longer name (`KEY_ID`).
+        if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        if end < b.count, ByteClass.identifier.contains(b[end]) { return nil }
+        var i = end
+        if i < b.count, quotes.contains(b[i]) || b[i] == UInt8(ascii: "]") { i += 1 }
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: ":") || b[i] == UInt8(ascii: "=") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "=") || b[i] == UInt8(ascii: ">") { i += 1 }
+        } else if Bytes.equal(b, i, "is ") {
+            i += 3
+        }
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        var stop = Bytes.run(b, from: i, keyValue, max: 129)
+        while stop > i, b[stop - 1] == UInt8(ascii: ".") { stop -= 1 }  // a sentence's full stop
+        // `=` only as base64's padding at the end: one inside is an assignment the value does not hold.
+        if let equals = (i..<stop).first(where: { b[$0] == UInt8(ascii: "=") }),
+            (equals..<stop).contains(where: { b[$0] != UInt8(ascii: "=") })
+        {
+            return nil
+        }
+        let value = i..<stop
+        guard (20...128).contains(value.count), stop == b.count || !b[stop].isASCIIAlphanumeric else { return nil }
+        var letters = false
+        var digits = false
+        var hex = true
+        var dashes = 0
+        for k in value {
+            let c = b[k]
+            if c.isDigit { digits = true } else if c.isASCIILetter { letters = true }
+            if c == UInt8(ascii: "-") { dashes += 1 } else if !ByteClass.hex.contains(c) { hex = false }
+        }
+        guard letters, digits else { return nil }
+        if hex, [40, 64].contains(value.count) || (value.count == 36 && dashes == 4) { return nil }
+        guard Placeholder.entropy(b, value) >= 3.3, !isName(b, value), !Placeholder.looksLikePlaceholder(b, value)
+        else { return nil }
+        return value
     }
 
     /// `requirepass secret` or `masterauth "secret"` at the start of a line: the value, to the end of the line.

@@ -449,6 +449,9 @@ package enum SecretCatalogue {
         R(
             "credential-assignment", "Credentials assigned in code, configuration, JSON or .env form",
             keywords: ["credential", "credentials"], .assignment(minLength: 8)),
+        R(
+            "key-value", "A machine-made value after the word key (key: …, \"key\": \"…\", the key …)",
+            keywords: ["key"], .bareKey),
     ]
 }
 

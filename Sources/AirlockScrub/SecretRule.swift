@@ -55,6 +55,8 @@ enum SecretMatcher: Sendable {
     case awsPairedSecret
     /// A Twilio auth token (32 hex digits) within a few lines of its account SID (`AC` and 32 hex digits).
     case twilioPairedSecret
+    /// A token-shaped value after the word `key` (`key: …` in a service's section, "with the key …" in prose).
+    case bareKey
     /// A configuration directive with its value after blanks, at the start of a line (Redis `requirepass secret`).
     case directive
     /// Oracle's thin JDBC URL, `jdbc:oracle:thin:user/password@host…`; the password is the secret.

@@ -305,3 +305,33 @@ extension SecretRule {
         #expect(Scan.secrets("TWILIO_ACCOUNT_SID=AC3f9c2a7d1e4b5c6a8f0e9d2c1b3a4f5e").isEmpty)
     }
 }
+
+/// A machine-made value after the word `key`, whatever service it belongs to.
+@Suite struct KeyValueTests {
+    @Test(arguments: [
+        (
+            "integrations:\n  acme:\n    enabled: true\n    key: q7Vd2RkT9mW1xZp4Lc7Hs0bNf3",
+            "q7Vd2RkT9mW1xZp4Lc7Hs0bNf3"
+        ),
+        (
+            "I set up Acme with the key 9kq2mz7xw4pl8nv3bc6ty1hr5 but every call returns 401.",
+            "9kq2mz7xw4pl8nv3bc6ty1hr5"
+        ),
+        ("the signing key is Hq3Nw8Lz2Vb7Tz3Nw8Kq1Rb6Yh0Vd4", "Hq3Nw8Lz2Vb7Tz3Nw8Kq1Rb6Yh0Vd4"),
+    ])
+    func keysAfterTheWordKeyAreFound(text: String, secret: String) throws {
+        #expect(!Scan.output(try Scan.text(text)).contains(secret))
+    }
+
+    @Test(arguments: [
+        "cache key 6fe4476ee5a1832882e326b506d14126aa7b3c2d",
+        "{ key: '9df21e95-3848-409d-8f94-c675cdfee839', value: 'Americas' }",
+        "key: app.kubernetes.io/managed-by",
+        "the primary key is customer_id_2024_v2 in this table",
+        "KEY_ID=Hq3Nw8Lz2Vb7Tz3Nw8Kq1Rb6Yh0Vd4",
+        "key: sha256:4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121110090807060504030201ff",
+    ])
+    func idsHashesAndNamesAfterTheWordKeyAreNot(_ text: String) {
+        #expect(!Scan.secrets(text).contains { $0.id == "key-value" })
+    }
+}

@@ -1268,6 +1268,18 @@ def build_structural_connections() -> None:
         ('Connection conn = DriverManager.getConnection(url, "app", "<db-password>");', "placeholder", None),
         (f'Connection conn = DriverManager.getConnection(url, "{passwords[2]}");', "context", None)])
 
+    generic = gl("generic.go", "generic-api-key")
+    drawn = [draw("[a-zA-Z0-9_.-]{30}", rng) + "7" for _ in range(2)]
+    structural("key-value", generic, [
+        ("integrations:\n  billing:\n    key: Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB\n", "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB", None),
+        (f"Paste the key {drawn[0]} into the dashboard and retry.", drawn[0], None),
+        (f'{{"name": "signer", "key": "{drawn[1]}"}}', drawn[1], None)], [
+        ("{ key: '9df21e95-3848-409d-8f94-c675cdfee839', value: 'Americas' }", "context", None),
+        (f"keyboard: {drawn[0]}", "prefix", None),
+        (f"key: {drawn[0][:19]}", "length-min", None),
+        ("key: app.kubernetes.io/managed-by", "context", None),
+        ("cache key 6fe4476ee5a1832882e326b506d14126aa7b3c2d", "context", None)])
+
     redis = doc("https://redis.io/docs/latest/operate/oss_and_stack/management/config-file/",
                 "requirepass <password>; masterauth <master-password>")
     structural("redis-requirepass", redis, [
