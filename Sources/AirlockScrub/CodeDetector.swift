@@ -17,6 +17,9 @@ package struct CodeDetector: Sendable {
     /// Whether JSON, YAML, CSV and similar data count as code.
     package var includeDataFormats: Bool
 
+    /// Whether the text may hold infrastructure code (`InfrastructureCode.mayHold`), found once for the whole text.
+    private var mayHoldInfrastructure = true
+
     /// Language markers found in the whole text by an earlier pass (`SecretScanner.scan(_:markers:)`), indexed
     /// like `WordTables.markerBytes`; without them each block is scanned for markers on its own.
     private var markers: [KeywordAutomaton.Hit]?
@@ -37,7 +40,9 @@ package struct CodeDetector: Sendable {
         // Text without a line break has no block to remove.
         guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
         let lines = Self.lines(b)
-        return regions(b, lines, lines.indices).sorted { $0.range.lowerBound < $1.range.lowerBound }
+        var detector = self
+        detector.mayHoldInfrastructure = InfrastructureCode.mayHold(b, 0..<b.count)
+        return detector.regions(b, lines, lines.indices).sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
     /// The blocks among `lines[within]`: fences and diffs, and code between them. A fence's label is only what the
@@ -408,7 +413,7 @@ package struct CodeDetector: Sendable {
         guard lines.count >= 2 else { return [] }
         // Infrastructure as code is code by its documents' shapes, whatever its lines score; the lines between such
         // blocks are scored as usual.
-        let infrastructure = InfrastructureCode.blocks(b, lines)
+        let infrastructure = mayHoldInfrastructure ? InfrastructureCode.blocks(b, lines) : []
         guard infrastructure.isEmpty else {
             var regions: [CodeRegion] = []
             var start = lines.startIndex
@@ -519,21 +524,27 @@ package struct CodeDetector: Sendable {
     /// How much a line looks like code: positive for statement shapes, negative for sentences.
     /// One pass over the bytes with a flag table; words are packed into integers, never made into strings.
     func score(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Double {
-        let tables = WordTables.shared
-        let flags = tables.flagTable
         var lo = line.lowerBound
         var hi = line.upperBound
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
         while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
         guard lo < hi else { return 0 }
+        let s = shapeScore(b, lo, hi)
+        // Stack frames, tracebacks and test failures are error output, which prose may quote; so is maths. Only a
+        // line that reads somewhat like code needs the look.
+        if s > 0, Diagnostics.isDiagnostic(b, lo..<hi) || Diagnostics.isMaths(b, lo..<hi) { return -3 }
+        return s
+    }
+
+    /// `score` of the line `lo..<hi` (trimmed, not empty) by its shape alone.
+    private func shapeScore(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Double {
+        let tables = WordTables.shared
+        let flags = tables.flagTable
         if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
 
         var s = 0.0
         let first = b[lo]
         let last = b[hi - 1]
-
-        // Stack frames, tracebacks and test failures are error output, which prose may quote; so is maths.
-        if Diagnostics.isDiagnostic(b, lo..<hi) || Diagnostics.isMaths(b, lo..<hi) { return -3 }
 
         // A quoted line (`> `, as mail and Markdown quote) reads as what it quotes.
         if first == UInt8(ascii: ">") {
@@ -570,30 +581,25 @@ package struct CodeDetector: Sendable {
                 let start = i
                 var raw: UInt64 = 0
                 var wordCapitals = 0
-                var joined = false
-                var previousSmall = false
-                while i < hi, flags[Int(b[i])] & WordTables.word != 0 {
+                var joined: UInt8 = 0
+                var previous: UInt8 = 0
+                while i < hi {
                     let byte = b[i]
+                    let f = flags[Int(byte)]
+                    guard f & WordTables.word != 0 else { break }
                     raw = raw << 8 | UInt64(byte)
-                    if byte &- 0x41 < 26 {
-                        wordCapitals += 1
-                        if previousSmall { joined = true }  // `addLine`
-                        previousSmall = false
-                    } else if byte &- 0x61 < 26 {
-                        smalls += 1
-                        previousSmall = true
-                    } else {
-                        if byte == UInt8(ascii: "_") { joined = true }
-                        previousSmall = false
-                    }
+                    // A capital after a small letter (`addLine`), or `_`, joins words.
+                    wordCapitals &+= Int((f & WordTables.capital) >> 5)
+                    smalls &+= Int((f & WordTables.small) >> 6)
+                    joined |= ((previous & WordTables.small) >> 1) & f | (f & WordTables.joiner)
+                    previous = f
                     i += 1
                 }
                 let length = i - start
                 nonSpace += length
-                if length == 1 { joined = false }
                 capitals += wordCapitals
                 // A name in capitals (`LOG_LEVEL`) is a constant or a setting's name, which data has too.
-                if joined, wordCapitals < length - 1 { names += 1 }
+                if joined != 0, length > 1, wordCapitals < length - 1 { names += 1 }
                 if wordCapitals >= 2, wordCapitals == length { capitalWords += 1 }
                 if firstWordEnd < 0 {
                     firstWordEnd = i

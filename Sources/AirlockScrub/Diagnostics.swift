@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lines of error output and of maths: stack frames, tracebacks, panics, test failures and TeX. Prose quotes them
 /// (a bug report, a paper) and they quote source lines, but they are diagnostics and formulas, not pasted code.
 enum Diagnostics {
@@ -39,16 +41,23 @@ enum Diagnostics {
             if b[line].allSatisfy({ $0 == UInt8(ascii: "^") || $0 == UInt8(ascii: "~") || $0 == 0x20 }) { return true }
         default: break
         }
-        // A frame whose arguments are all addresses (Go, C): `main.run(0xc000010000, 0x9)`.
-        if last == UInt8(ascii: ")"), let open = Bytes.find(b, "(0x", from: lo, limit: hi), open > lo { return true }
+        // A frame whose last call's arguments start with an address (Go, C): `main.run(0xc000010000, 0x9)`.
+        if last == UInt8(ascii: ")") {
+            var open = hi - 1
+            while open > lo, hi - open < 512, b[open] != UInt8(ascii: "(") { open -= 1 }
+            if open > lo, Bytes.equal(b, open, "(0x") { return true }
+        }
         return sourceLocation(b, line)
     }
+
+    /// The bytes of a path in a source location.
+    private static let pathBytes = ByteClass.identifier.union("/\\@+~")
 
     /// Whether a line starts with a source location, `path/file.ext:line` (`pprof.go:665 +0x9d`,
     /// `example.py:7: AssertionError`, `test.rb:1:in '<main>'`, `src/main.rs:4:19`).
     private static func sourceLocation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
         var i = line.lowerBound
-        let path = ByteClass.identifier.union("/\\@+~")
+        let path = pathBytes
         var dot = -1
         while i < line.upperBound, path.contains(b[i]) {
             if b[i] == UInt8(ascii: ".") { dot = i }
@@ -64,7 +73,9 @@ enum Diagnostics {
     /// Whether a trimmed line is TeX: it opens or closes an environment, ends a row with `\\`, or holds two commands
     /// or more (`\mbox{…} & \mathbf{tr}(CX)`).
     static func isMaths(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
-        guard line.count >= 2 else { return false }
+        guard line.count >= 2, let base = b.baseAddress,
+            memchr(base + line.lowerBound, Int32(UInt8(ascii: "\\")), line.count) != nil
+        else { return false }
         let lo = line.lowerBound
         if Bytes.equal(b, lo, "\\begin{") || Bytes.equal(b, lo, "\\end{") { return true }
         if b[line.upperBound - 1] == UInt8(ascii: "\\"), b[line.upperBound - 2] == UInt8(ascii: "\\") { return true }

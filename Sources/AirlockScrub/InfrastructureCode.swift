@@ -1,3 +1,5 @@
+import Foundation
+
 /// Infrastructure as code among lines of text: Kubernetes manifests, docker-compose files, GitHub Actions and
 /// GitLab CI workflows, Ansible playbooks, Helm templates and Dockerfiles. Their YAML or instructions score like data
 /// line by line, but they are code whose lines a deployment runs, so they are found by their documents' shapes: the
@@ -5,6 +7,9 @@
 enum InfrastructureCode {
     /// The blocks of infrastructure code among `lines`, in order; each names its tool.
     static func blocks(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> [CodeRegion] {
+        guard let first = lines.first, let last = lines.last, mayHold(b, first.lowerBound..<last.upperBound) else {
+            return []
+        }
         var regions: [CodeRegion] = []
         var index = lines.startIndex
         while index < lines.endIndex {
@@ -16,6 +21,29 @@ enum InfrastructureCode {
             }
         }
         return regions
+    }
+
+    /// Words one of which every document this finds has, looked for before any line is read.
+    private static let markers: [[UInt8]] = ["apiVersion", "services:", "jobs:", "stages:", "hosts:", "FROM "].map {
+        Array($0.utf8)
+    }
+
+    /// Whether a line in `range` starts with one of `markers` (after indentation, or a list's `- `): one pass over
+    /// the line starts.
+    static func mayHold(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        while i < range.upperBound {
+            while i < range.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            if i + 1 < range.upperBound, b[i] == UInt8(ascii: "-"), b[i + 1] == 0x20 { i += 2 }
+            if i < range.upperBound, markers.contains(where: { $0[0] == b[i] && Bytes.equal(b, i, $0) }) {
+                return true
+            }
+            guard let base = b.baseAddress, i < range.upperBound,
+                let newline = memchr(base + i, 0x0A, range.upperBound - i)
+            else { return false }
+            i = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return false
     }
 
     // MARK: YAML documents
@@ -151,7 +179,8 @@ enum InfrastructureCode {
 
     /// The index in `instructions` of the instruction that starts `line` (in capitals, then a blank).
     private static func instruction(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int? {
-        instructions.firstIndex { word in
+        guard line.count > 3, b[line.lowerBound] &- 0x41 < 26, b[line.lowerBound + 1] &- 0x41 < 26 else { return nil }
+        return instructions.firstIndex { word in
             line.count > word.count && Bytes.equal(b, line.lowerBound, word) && b[line.lowerBound + word.count] == 0x20
         }
     }

@@ -202,6 +202,10 @@ final class WordTables: @unchecked Sendable {
     static let symbol: UInt8 = 4
     static let space: UInt8 = 8
     static let operatorStart: UInt8 = 16
+    static let capital: UInt8 = 32
+    static let small: UInt8 = 64
+    /// `_`, which joins words into a name.
+    static let joiner: UInt8 = 128
 
     let flagTable: UnsafeBufferPointer<UInt8>
     /// Per byte, for the tail of a long line: 1 for a symbol (low 32 bits), 1 << 32 for a space or tab, and
@@ -232,6 +236,9 @@ final class WordTables: @unchecked Sendable {
             let c = UInt8(b)
             if c.isASCIIAlphanumeric || c == UInt8(ascii: "_") { flags[b] |= WordTables.word }
             if c.isASCIILetter { flags[b] |= WordTables.letter }
+            if c &- 0x41 < 26 { flags[b] |= WordTables.capital }
+            if c &- 0x61 < 26 { flags[b] |= WordTables.small }
+            if c == UInt8(ascii: "_") { flags[b] |= WordTables.joiner }
             if c == 0x20 || c == 0x09 { flags[b] |= WordTables.space }
         }
         for c in "{}[]();=<>&|!+*/%^~$@#\\".utf8 { flags[Int(c)] |= WordTables.symbol }

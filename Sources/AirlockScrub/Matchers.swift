@@ -509,28 +509,41 @@ enum Matchers {
         _ b: UnsafeBufferPointer<UInt8>, id: Range<Int>, _ body: ByteClass, length: Int,
         _ random: (Range<Int>) -> Bool
     ) -> Range<Int>? {
-        let edge = body.union("=")
         func candidate(at i: Int) -> Range<Int>? {
             // Standing alone: no byte of a longer run before it (`=` before it assigns it), and no padding after.
             guard i == 0 || !body.contains(b[i - 1]) && !(b[i - 1].isASCIIAlphanumeric) else { return nil }
             let stop = Bytes.run(b, from: i, body, max: length + 1)
-            guard stop - i == length, stop == b.count || !edge.contains(b[stop]) && !b[stop].isASCIIAlphanumeric
+            guard stop - i == length,
+                stop == b.count
+                    || !body.contains(b[stop]) && b[stop] != UInt8(ascii: "=") && !b[stop].isASCIIAlphanumeric
             else { return nil }
             let range = i..<stop
             guard random(range), !Placeholder.looksLikePlaceholder(b, range) else { return nil }
             return range
         }
+        // Run by run: a candidate starts where a run of the alphabet does.
         var i = id.upperBound
         let after = min(b.count, id.upperBound + awsPairReach)
         while i < after {
-            if let range = candidate(at: i) { return range }
-            i += 1
+            guard body.contains(b[i]) else {
+                i += 1
+                continue
+            }
+            let stop = Bytes.run(b, from: i, body, max: 1024)
+            if stop - i == length, let range = candidate(at: i) { return range }
+            i = stop
         }
-        i = id.lowerBound - 1
+        // Then back from the id, run by run, nearest first.
         let before = max(0, id.lowerBound - awsPairReach - length)
-        while i >= before {
-            if let range = candidate(at: i) { return range }
-            i -= 1
+        var end = id.lowerBound
+        while end > before {
+            guard body.contains(b[end - 1]) else {
+                end -= 1
+                continue
+            }
+            let start = Bytes.runBackwards(b, before: end, body, max: 1024)
+            if end - start == length, let range = candidate(at: start) { return range }
+            end = start
         }
         return nil
     }

@@ -40,6 +40,7 @@ struct ReadingView {
     static func windows(_ b: UnsafeBufferPointer<UInt8>) -> (decoded: [Window], joined: [Window]) {
         var decoded: [Int] = []
         var wraps: [Int] = []
+        var lineStart = 0
         var i = 0
         let n = b.count
         let base = b.baseAddress
@@ -59,7 +60,9 @@ struct ReadingView {
                 continue
             }
             if c == 0x0A {
-                if isWrap(b, i) { wraps.append(i) }
+                // A line shorter than a wrapped one needs no look.
+                if i - lineStart > wrappedLineLength, isWrap(b, i) { wraps.append(i) }
+                lineStart = i + 1
             } else if decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 {
                 decoded.append(i)
             }
@@ -67,7 +70,7 @@ struct ReadingView {
         }
         return (
             windows(around: decoded, in: b).map { read(b, $0, joiningLines: false) },
-            windows(around: wraps, in: b).map { read(b, $0, joiningLines: true) }
+            windows(around: wraps, in: b, reach: joinReach).map { read(b, $0, joiningLines: true) }
         )
     }
 
@@ -81,8 +84,14 @@ struct ReadingView {
         return word & highs != 0 || hasZero(word ^ (ones &* 0x25)) || hasZero(word ^ (ones &* 0x0A))
     }
 
+    /// How far around a wrap the joined lines are read: only what crosses the join counts, and a wrapped token is
+    /// no longer than a line or two.
+    static let joinReach = 256
+
     /// The stretches within `reach` of `places`, merged where they meet.
-    private static func windows(around places: [Int], in b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    private static func windows(around places: [Int], in b: UnsafeBufferPointer<UInt8>, reach: Int = reach)
+        -> [Range<Int>]
+    {
         var ranges: [Range<Int>] = []
         for place in places {
             let lower = max(0, place - reach)
@@ -197,17 +206,31 @@ struct ReadingView {
         }
     }
 
-    /// Whether the line break at `i` wraps a run: a long line that ends inside a run of token bytes, and a next
-    /// line that goes on with them.
+    /// Whether the line break at `i` wraps a token: a long line that ends inside a run of token bytes, and a next line
+    /// that goes on with them, the two runs together as long as a token and holding letters and digits as a random
+    /// token does (a line of code that ends with a name, and the next that starts with one, are not).
     @inline(__always)
     private static func isWrap(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
         guard b[i] == 0x0A, i > 0, i + 1 < b.count else { return false }
         var end = i
         if b[end - 1] == 0x0D { end -= 1 }
-        guard end > 0, ByteClass.tokenRun.contains(b[end - 1]), ByteClass.tokenRun.contains(b[i + 1]) else {
-            return false
+        let token = ByteClass.tokenRun
+        guard end > 0, token.contains(b[end - 1]), token.contains(b[i + 1]) else { return false }
+        var left = end
+        while left > 0, end - left < 256, token.contains(b[left - 1]) { left -= 1 }
+        var right = i + 1
+        while right < b.count, right - i < 256, token.contains(b[right]) { right += 1 }
+        guard end - left >= 4, right - i - 1 >= 4, end - left + right - i - 1 >= 20 else { return false }
+        var digit = false
+        var letter = false
+        for k in left..<end where !digit || !letter {
+            if b[k].isDigit { digit = true } else if b[k].isASCIILetter { letter = true }
         }
-        var start = end
+        for k in (i + 1)..<right where !digit || !letter {
+            if b[k].isDigit { digit = true } else if b[k].isASCIILetter { letter = true }
+        }
+        guard digit, letter else { return false }
+        var start = left
         while start > 0, end - start < wrappedLineLength, b[start - 1] != 0x0A { start -= 1 }
         return end - start >= wrappedLineLength
     }
