@@ -466,27 +466,15 @@ enum Matchers {
     private static let awsPairReach = 256
 
     /// The secret access key that belongs with the access key id at `start`: the nearest run of exactly 40 bytes
-    /// of its alphabet, standing alone, that mixes capitals, small letters and digits as a random key does and is
-    /// no placeholder (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`); after the id first, then before it.
+    /// of its alphabet, standing alone, that mixes three kinds of character (capitals, small letters, digits, `+/`)
+    /// as a random key does and is no placeholder (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`); after the id first,
+    /// then before it.
     private static func awsPairedSecret(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
         let idEnd = Bytes.run(b, from: end, .upperAlnum, max: 17)
         guard idEnd - end == 16 else { return nil }
         return pairedSecret(b, id: start..<idEnd, awsSecretBody, length: 40) { range in
-            var lower = false
-            var upper = false
-            var digit = false
-            for k in range {
-                let c = b[k]
-                if c &- 0x61 < 26 {
-                    lower = true
-                } else if c &- 0x41 < 26 {
-                    upper = true
-                } else if c.isDigit {
-                    digit = true
-                }
-            }
-            return lower && upper && digit && Placeholder.entropy(b, range) >= 4.0
+            Placeholder.characterKinds(b, range) >= 3 && Placeholder.entropy(b, range) >= 4.0
         }
     }
 
@@ -548,6 +536,8 @@ enum Matchers {
         return nil
     }
 
+    private static let webSocketPrefix = Array("websocket-".utf8)
+
     /// The bytes of a key-shaped value: letters, digits and `_-+/=.`.
     private static let keyValue = ByteClass.alnum.union("_-+/=.")
 
@@ -557,6 +547,8 @@ enum Matchers {
     private static func bareKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         // The word itself, or a name's last word (`SIGNING_KEY`), never the first of a longer name (`KEY_ID`).
         if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        // `Sec-WebSocket-Key` is a nonce the server answers, not a secret.
+        if start >= 10, Bytes.containsFolded(b, start - 10..<start, webSocketPrefix) { return nil }
         if end < b.count, ByteClass.identifier.contains(b[end]) { return nil }
         var i = end
         if i < b.count, quotes.contains(b[i]) || b[i] == UInt8(ascii: "]") { i += 1 }

@@ -335,3 +335,9 @@ extension SecretRule {
         #expect(!Scan.secrets(text).contains { $0.id == "key-value" })
     }
 }
+
+extension KeyValueTests {
+    @Test func aWebSocketKeyIsANonceNotASecret() {
+        #expect(Scan.secrets("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ9x7Kq2==").isEmpty)
+    }
+}
