@@ -38,7 +38,14 @@ enum Matchers {
         case .connectionCallPassword: return connectionCallPassword(b, end)
         case .urlPath(let body, let minLength):
             let stop = Bytes.run(b, from: end, body, max: 512)
-            return stop - end >= minLength ? end..<stop : nil
+            guard stop - end >= minLength else { return nil }
+            // Slack documents its webhook URL with zero ids and a secret of X's.
+            if Bytes.containsFolded(b, start..<end, Array("slack".utf8)),
+                PublishedExamples.isSlackPlaceholderPath(b, end..<stop)
+            {
+                return nil
+            }
+            return end..<stop
         case .openAILegacyKey: return openAILegacyKey(b, start, end)
         case .azureADClientSecret: return azureADClientSecret(b, start, end)
         case .telegramBotToken: return telegramBotToken(b, start, end)
@@ -124,13 +131,41 @@ enum Matchers {
     private static func operatorEnd(_ b: UnsafeBufferPointer<UInt8>, after end: Int, keywordEnd: UInt8) -> Int? {
         var i = end
         if keywordEnd == UInt8(ascii: "=") || keywordEnd == UInt8(ascii: ":") { return i }
-        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        let quotedName = i < b.count && quotes.contains(b[i])
+        if quotedName { i += 1 }
         if i < b.count, b[i] == UInt8(ascii: "]") { i += 1 }
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
         guard i < b.count else { return nil }
+        // A type between the name and `=` (Go's `var apiToken string = …`).
+        if !quotedName, b[i].isASCIILetter {
+            let type = Bytes.run(b, from: i, .identifier, max: 32)
+            var j = type
+            while j < b.count, b[j] == 0x20 || b[j] == 0x09 { j += 1 }
+            guard j > type, j < b.count, b[j] == UInt8(ascii: "="), j + 1 < b.count, b[j + 1] == 0x20 else {
+                return nil
+            }
+            i = j
+        }
         if b[i] == UInt8(ascii: ":") {
+            // `:`, `:=`, and make's `::=` and `:::=`.
+            var colons = i
+            while colons < b.count, colons - i < 3, b[colons] == UInt8(ascii: ":") { colons += 1 }
+            if colons < b.count, b[colons] == UInt8(ascii: "=") {
+                i = colons + 1
+            } else {
+                i += 1
+                if let typed = typedDeclaration(b, after: i) { i = typed }
+            }
+        } else if (b[i] == UInt8(ascii: "?") || b[i] == UInt8(ascii: ".")) && i + 1 < b.count
+            && b[i + 1] == UInt8(ascii: "=")
+        {
+            // make's `?=`, PHP's `.=`.
+            i += 2
+        } else if b[i] == UInt8(ascii: ","), quotedName {
+            // A name and its value as a call's two arguments: `System.setProperty("API_TOKEN", "…")`.
             i += 1
-            if i < b.count, b[i] == UInt8(ascii: "=") { i += 1 }
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            return i < b.count && quotes.contains(b[i]) ? i : nil
         } else if b[i] == UInt8(ascii: "=") {
             i += 1
             if i < b.count, b[i] == UInt8(ascii: "=") || b[i] == UInt8(ascii: "~") { return nil }
@@ -140,6 +175,30 @@ enum Matchers {
         }
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
         return i
+    }
+
+    /// After a `:`, a type and then `=` (Kotlin's `val apiToken: String = "…"`): where the value starts.
+    private static func typedDeclaration(_ b: UnsafeBufferPointer<UInt8>, after colon: Int) -> Int? {
+        var i = colon
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        guard i < b.count, b[i].isASCIILetter else { return nil }
+        var j = Bytes.run(b, from: i, ByteClass.identifier.union("?<>."), max: 48)
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        guard j + 1 < b.count, b[j] == UInt8(ascii: "="), b[j + 1] != UInt8(ascii: "=") else { return nil }
+        return j + 1
+    }
+
+    /// `<apiToken>value</apiToken>`, the value on the same line or the next: where the element's text starts and
+    /// ends, when the keyword's name is an element's whole name.
+    private static func elementText(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int) -> Range<Int>? {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        guard nameStart > 0, b[nameStart - 1] == UInt8(ascii: "<"), nameEnd < b.count, b[nameEnd] == UInt8(ascii: ">")
+        else { return nil }
+        var i = nameEnd + 1
+        while i < b.count, i - nameEnd < 64, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        var stop = i
+        while stop < b.count, stop - i < 600, b[stop] != UInt8(ascii: "<"), b[stop] > 0x20 { stop += 1 }
+        return stop > i ? i..<stop : nil
     }
 
     /// The value after an operator: quoted (to the closing quote on the same line) or bare.
@@ -161,6 +220,9 @@ enum Matchers {
         _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ cls: ByteClass, _ length: ClosedRange<Int>,
         _ entropy: Double?
     ) -> Range<Int>? {
+        // A name that starts with `_` (`.npmrc`'s `_auth=`, `_password=`) is a key of its own, never the tail of a
+        // longer name (`POSTGRES_PASSWORD=`).
+        if b[start] == UInt8(ascii: "_"), start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
         let last = b[end - 1]
         var i = end
         if last != UInt8(ascii: "=") && last != UInt8(ascii: ":") {
@@ -218,9 +280,21 @@ enum Matchers {
         where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
             return nil
         }
-        guard let valueStart = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
-            let (found, quoted) = value(b, at: valueStart)
-        else { return nil }
+        let valueStart: Int
+        let found: Range<Int>
+        let quoted: Bool
+        if let element = elementText(b, keyword: start, nameEnd: tailEnd) {
+            valueStart = element.lowerBound
+            found = element
+            quoted = true
+        } else {
+            guard let operatorStop = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
+                let (value, isQuoted) = value(b, at: operatorStop)
+            else { return nil }
+            valueStart = operatorStop
+            found = value
+            quoted = isQuoted
+        }
         var range = found
         // A `.env` or YAML line (`DB_PASSWORD=p(a)ss;w0rd`, `password: a&b[c]`): an unquoted value runs to the
         // end of its line, whatever symbols it holds.
@@ -246,6 +320,7 @@ enum Matchers {
         }
         if isOne(b, range, of: literalValues) { return nil }
         if Bytes.find(b, "://", from: range.lowerBound, limit: range.upperBound) != nil { return nil }
+        if restatesName(b, keyword: start, nameEnd: tailEnd, value: range) || isFilePath(b, range) { return nil }
         let first = b[range.lowerBound]
         // Variables, format strings and templates (`$TOKEN`, `%s`, `@token`, `{password!r}`, `{"a": 1}`).
         if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@")
@@ -280,6 +355,54 @@ enum Matchers {
         if !password, isName(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range
+    }
+
+    /// Whether the value repeats the whole name it is assigned to (`CELERY_PASSWORD=!!!SET CELERY_PASSWORD!!!`):
+    /// what templates write where the value is to go. Names shorter than 8 bytes are left out, so that a value
+    /// which merely starts with a short word (`token`) is still judged on its own.
+    private static func restatesName(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int, value: Range<Int>)
+        -> Bool
+    {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        let name = nameStart..<nameEnd
+        guard name.count >= 8, name.count < value.count else { return false }
+        let needle = b[name].map(\.lowercasedASCII)
+        return Bytes.containsFolded(b, value, needle)
+    }
+
+    /// An absolute or home-relative path made of names (`/run/secrets/db-password`, `~/.config/app/token`): where a
+    /// secret is kept, not the secret.
+    private static func isFilePath(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count >= 4 else { return false }
+        let first = b[range.lowerBound]
+        guard first == UInt8(ascii: "/") || (first == UInt8(ascii: "~") && b[range.lowerBound + 1] == UInt8(ascii: "/"))
+        else { return false }
+        // Each part a file or directory name: letters, digits and `._-`, not long, and not mixing capitals, small
+        // letters and digits as a random value does.
+        var slashes = 0
+        var kinds: (upper: Bool, lower: Bool, digit: Bool) = (false, false, false)
+        var length = 0
+        for i in range {
+            let c = b[i]
+            if c == UInt8(ascii: "/") || c == UInt8(ascii: "~") {
+                if c == UInt8(ascii: "/") { slashes += 1 }
+                kinds = (false, false, false)
+                length = 0
+                continue
+            }
+            length += 1
+            if c &- 0x41 < 26 {
+                kinds.upper = true
+            } else if c &- 0x61 < 26 {
+                kinds.lower = true
+            } else if c.isDigit {
+                kinds.digit = true
+            } else if c != UInt8(ascii: ".") && c != UInt8(ascii: "_") && c != UInt8(ascii: "-") {
+                return false
+            }
+            if length > 40 || (kinds.upper && kinds.lower && kinds.digit) { return false }
+        }
+        return slashes >= 2
     }
 
     /// Whether the assignment at `keyword` is a line of a `.env`, shell or YAML file: the name starts its line
@@ -329,6 +452,15 @@ enum Matchers {
         var lower = 0
         var digits = 0
         var vowel = false
+        // Letters after digits, within one part between separators: a name has a number or two in it
+        // (`v1beta1`, `s3Bucket2`), a random value keeps switching (`x1qx6eb76i0ukpfl`). A part of hex digits alone
+        // is an id's (`6f1c2a4e` in a UUID) and is left to the word rules.
+        var switches = 0
+        var beyondHex = false
+        func partEnds() -> Bool {
+            defer { (switches, beyondHex) = (0, false) }
+            return switches <= 2 || !beyondHex
+        }
         func wordEnds() -> Bool {
             defer { (upper, lower, digits, vowel) = (0, 0, 0, false) }
             let letters = upper + lower
@@ -342,6 +474,8 @@ enum Matchers {
                 // (`deleteToken`, `oauth2Token`); small letters after capitals continue it (`RSAPrivate` → `RSA`,
                 // `Private` is as good as one word here).
                 let capital = c & 0x20 == 0
+                if digits > 0 { switches += 1 }
+                if folded > UInt8(ascii: "f") { beyondHex = true }
                 if digits > 0 || (capital && lower > 0) {
                     if !wordEnds() { return false }
                 }
@@ -352,12 +486,12 @@ enum Matchers {
             } else if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
                 || c == UInt8(ascii: "/") || c == UInt8(ascii: ":")
             {
-                if !wordEnds() { return false }
+                if !wordEnds() || !partEnds() { return false }
             } else {
                 return false
             }
         }
-        return wordEnds()
+        return wordEnds() && partEnds()
     }
 
     // MARK: HTTP credentials
