@@ -9,6 +9,8 @@ enum Matchers {
     ) {
         if case .commandLinePassword = matcher {
             for range in commandLinePasswords(b, start, end) { found(range) }
+        } else if case .kubernetesSecret = matcher {
+            for range in kubernetesSecretValues(b, start, end) { found(range) }
         } else if let range = span(matcher, b, start, end) {
             found(range)
         }
@@ -55,7 +57,7 @@ enum Matchers {
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
         case .base64PrivateKey: return base64PrivateKey(b, start)
         case .registryAuth: return registryAuth(b, end)
-        case .commandLinePassword: return nil  // `match` reports each of them
+        case .commandLinePassword, .kubernetesSecret: return nil  // `match` reports each of them
         case .netrcPassword: return netrcPassword(b, end)
         case .authorizationHeader: return authorizationHeader(b, end)
         case .cookieHeader: return cookieHeader(b, end)
@@ -73,6 +75,8 @@ enum Matchers {
             // A prefix glued to a word or a number is still its credential when the prefix names it by itself
             // (`q=token%20ghp_…`, where `0` ends the escape, or `id0AKIA…`).
             if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
+            // Deep inside a longer run of base64 (an image's bytes, a signed blob) it is a coincidence.
+            if start - Bytes.runBackwards(b, before: start, .base64URL, max: 24) >= 24 { return nil }
         } else {
             // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
             first = Bytes.runBackwards(b, before: start, .alnum, max: 32)
@@ -122,7 +126,7 @@ enum Matchers {
 
     // MARK: Assignments
 
-    private static let quotes = ByteClass([], "\"'`")
+    static let quotes = ByteClass([], "\"'`")
     /// Visible ASCII but quotes: the bytes of a bare word such as a resource name.
     private static let unquotedVisible = ByteClass([0x21...0x21, 0x23...0x26, 0x28...0x5F, 0x61...0x7E])
 
@@ -165,7 +169,13 @@ enum Matchers {
             // A name and its value as a call's two arguments: `System.setProperty("API_TOKEN", "…")`.
             i += 1
             while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
-            return i < b.count && quotes.contains(b[i]) ? i : nil
+            guard i < b.count, quotes.contains(b[i]) else { return nil }
+            // `"name": "API_TOKEN", "value": "…"`: a key follows the comma, not the value.
+            var close = i + 1
+            while close < b.count, close - i < 600, b[close] != b[i], b[close] != 0x0A { close += 1 }
+            var after = close + 1
+            while after < b.count, b[after] == 0x20 { after += 1 }
+            return after < b.count && b[after] == UInt8(ascii: ":") ? nil : i
         } else if b[i] == UInt8(ascii: "=") {
             i += 1
             if i < b.count, b[i] == UInt8(ascii: "=") || b[i] == UInt8(ascii: "~") { return nil }
@@ -236,6 +246,8 @@ enum Matchers {
         let range = v..<stop
         let floor = entropy ?? Placeholder.floor(length: range.count, alphabet: cls.count)
         guard Placeholder.entropy(b, range) >= floor, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
+        // A name without a digit in it (`sumOfExposures`) is a variable, not a key.
+        if !b[range].contains(where: \.isDigit), isName(b, range) { return nil }
         return range
     }
 
@@ -287,13 +299,25 @@ enum Matchers {
             valueStart = element.lowerBound
             found = element
             quoted = true
-        } else {
-            guard let operatorStop = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
-                let (value, isQuoted) = value(b, at: operatorStop)
-            else { return nil }
+        } else if let operatorStop = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]) {
+            guard let (value, isQuoted) = value(b, at: operatorStop) else { return nil }
             valueStart = operatorStop
+            // A literal fallback is a value (`env('SECRET_KEY', '…')`, `${DB_PASS:-…}`).
+            if let fallback = defaultArgument(b, at: operatorStop) ?? substitutionDefault(b, at: value.lowerBound) {
+                found = fallback
+                quoted = true
+            } else {
+                found = value
+                quoted = isQuoted
+            }
+        } else if let pair = pairedValue(b, keyword: start, nameEnd: tailEnd),
+            let (value, isQuoted) = value(b, at: pair)
+        {
+            valueStart = pair
             found = value
             quoted = isQuoted
+        } else {
+            return nil
         }
         var range = found
         // A `.env` or YAML line (`DB_PASSWORD=p(a)ss;w0rd`, `password: a&b[c]`): an unquoted value runs to the
@@ -322,9 +346,11 @@ enum Matchers {
         if Bytes.find(b, "://", from: range.lowerBound, limit: range.upperBound) != nil { return nil }
         if restatesName(b, keyword: start, nameEnd: tailEnd, value: range) || isFilePath(b, range) { return nil }
         let first = b[range.lowerBound]
-        // Variables, format strings and templates (`$TOKEN`, `%s`, `@token`, `{password!r}`, `{"a": 1}`).
-        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@")
-            || first == UInt8(ascii: "{")
+        // Variables, format strings and templates (`$TOKEN`, `%s`, `%(name)s`, `%PASS%`, `@token`, `{password!r}`,
+        // `{"a": 1}`); a value that merely starts with `%` is a value.
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "@") || first == UInt8(ascii: "{") { return nil }
+        if first == UInt8(ascii: "%"),
+            range.count <= 3 || b[range.lowerBound + 1] == UInt8(ascii: "(") || b[range.upperBound - 1] == first
         {
             return nil
         }
@@ -345,8 +371,8 @@ enum Matchers {
                 return nil
             }
         } else if b[range].contains(0x20) {
-            // Prose in quotes; only pass phrases may contain spaces.
-            if !password { return nil }
+            // Prose in quotes, or an expression (`"rate(15 days)"`); only pass phrases may contain spaces.
+            if !password || isCall(b, range) { return nil }
         }
         // A PIN or a numeric password is all digits: four or more, under a password's name.
         let digits = b[range].allSatisfy(\.isDigit)
@@ -368,6 +394,89 @@ enum Matchers {
         guard name.count >= 8, name.count < value.count else { return false }
         let needle = b[name].map(\.lowercasedASCII)
         return Bytes.containsFolded(b, value, needle)
+    }
+
+    /// Calls that read a setting and fall back to their second argument: `env('SECRET_KEY', '…')`,
+    /// `os.environ.get("TOKEN", "…")`, `os.getenv('PASSWORD', default='…')`, `config('APP_KEY', '…')`.
+    private static let settingReaders: [[UInt8]] = ["env", "getenv", "get", "config", "getproperty", "setting"].map {
+        Array($0.utf8)
+    }
+
+    /// The string literal given as a setting reader's fallback, when the call starts at `start`.
+    private static func defaultArgument(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
+        let callee = Bytes.run(b, from: start, .identifier, max: 64)
+        guard callee > start, callee < b.count, b[callee] == UInt8(ascii: "(") else { return nil }
+        var nameStart = callee
+        while nameStart > start, b[nameStart - 1] != UInt8(ascii: ".") { nameStart -= 1 }
+        guard isOne(b, nameStart..<callee, of: settingReaders) else { return nil }
+        let limit = min(b.count, callee + 512)
+        var i = callee + 1
+        func blanks() { while i < limit, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 } }
+        func literal() -> Range<Int>? {
+            guard i < limit, quotes.contains(b[i]) else { return nil }
+            let open = b[i]
+            var close = i + 1
+            while close < limit, b[close] != open, b[close] != 0x0A { close += 1 }
+            guard close < limit, b[close] == open else { return nil }
+            defer { i = close + 1 }
+            return i + 1..<close
+        }
+        blanks()
+        guard literal() != nil else { return nil }
+        blanks()
+        guard i < limit, b[i] == UInt8(ascii: ",") else { return nil }
+        i += 1
+        blanks()
+        if Bytes.equal(b, i, "default=") { i += 8 }
+        return literal()
+    }
+
+    /// `${NAME:-fallback}`, `${NAME-fallback}` (shell, Compose) or `${NAME:fallback}` (Spring): the fallback.
+    private static func substitutionDefault(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
+        guard Bytes.equal(b, start, "${") else { return nil }
+        var i = Bytes.run(b, from: start + 2, .identifier, max: 128)
+        guard i > start + 2, i < b.count else { return nil }
+        if b[i] == UInt8(ascii: ":") { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i > start + 2, b[i - 1] == UInt8(ascii: ":") || b[i - 1] == UInt8(ascii: "-") else { return nil }
+        var close = i
+        while close < b.count, close - i < 512, b[close] != UInt8(ascii: "}"), b[close] != 0x0A { close += 1 }
+        guard close < b.count, b[close] == UInt8(ascii: "}"), close > i else { return nil }
+        return i..<close
+    }
+
+    /// A name and its value as two fields of one entry, the keyword in the name's value: Kubernetes'
+    /// `- name: DB_PASSWORD` with `value: …` below it, and `{"name": "API_TOKEN", "value": "…"}` (ECS, Helm). Where
+    /// the value starts.
+    private static func pairedValue(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int) -> Int? {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        var i = nameStart
+        if i > 0, quotes.contains(b[i - 1]) { i -= 1 }
+        while i > 0, b[i - 1] == 0x20 { i -= 1 }
+        // `name:` as in YAML and JSON; HTML's `name="…" value="…"` names a form field, not a setting.
+        guard i > 0, b[i - 1] == UInt8(ascii: ":") else { return nil }
+        i -= 1
+        if i > 0, quotes.contains(b[i - 1]) { i -= 1 }
+        guard i >= 4, Bytes.containsFolded(b, i - 4..<i, Array("name".utf8)),
+            i == 4 || !b[i - 5].isASCIILetter
+        else { return nil }
+        var j = nameEnd
+        if j < b.count, quotes.contains(b[j]) { j += 1 }
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        if j < b.count, b[j] == UInt8(ascii: ",") { j += 1 }
+        let limit = min(b.count, j + 256)
+        while j < limit, b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D { j += 1 }
+        if j < limit, quotes.contains(b[j]) { j += 1 }
+        guard Bytes.containsFolded(b, j..<min(limit, j + 5), Array("value".utf8)) else { return nil }
+        j += 5
+        if j < b.count, quotes.contains(b[j]) { j += 1 }
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        guard j < b.count, b[j] == UInt8(ascii: ":") else { return nil }
+        j += 1
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        // Away from its name, a value needs a little more to count: eight characters or more.
+        guard j < b.count, let (text, _) = value(b, at: j), text.count >= 8 else { return nil }
+        return j
     }
 
     /// An absolute or home-relative path made of names (`/run/secrets/db-password`, `~/.config/app/token`): where a
@@ -423,7 +532,7 @@ enum Matchers {
     }
 
     /// The rest of a line from `start`, without trailing blanks or a ` #` comment.
-    private static func restOfLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Range<Int> {
+    static func restOfLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Range<Int> {
         var end = start
         while end < b.count, b[end] != 0x0A, b[end] != 0x0D, end - start < 600 {
             if b[end] == UInt8(ascii: "#"), end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { break }
@@ -457,9 +566,11 @@ enum Matchers {
         // is an id's (`6f1c2a4e` in a UUID) and is left to the word rules.
         var switches = 0
         var beyondHex = false
+        var partLength = 0
         func partEnds() -> Bool {
-            defer { (switches, beyondHex) = (0, false) }
-            return switches <= 2 || !beyondHex
+            defer { (switches, beyondHex, partLength) = (0, false, 0) }
+            // Sixteen hex digits and more that keep switching are a key or a hash, never words.
+            return switches <= 2 || (!beyondHex && partLength < 16)
         }
         func wordEnds() -> Bool {
             defer { (upper, lower, digits, vowel) = (0, 0, 0, false) }
@@ -469,6 +580,7 @@ enum Matchers {
         for i in range {
             let c = b[i]
             let folded = c | 0x20
+            partLength += 1
             if folded &- 0x61 < 26 {
                 // A letter after small letters or digits, or a capital after small letters, starts the next word
                 // (`deleteToken`, `oauth2Token`); small letters after capitals continue it (`RSAPrivate` → `RSA`,
