@@ -35,6 +35,7 @@ enum Matchers {
         case .awsPairedSecret: return awsPairedSecret(b, start, end)
         case .twilioPairedSecret: return twilioPairedSecret(b, start, end)
         case .directive: return directive(b, start, end)
+        case .serviceAssignment: return serviceAssignment(b, start, end)
         case .bareKey: return bareKey(b, start, end)
         case .oracleThinPassword: return oracleThinPassword(b, end)
         case .connectionCallPassword: return connectionCallPassword(b, end)
@@ -265,7 +266,7 @@ enum Matchers {
     ].map { Array($0.utf8) }
 
     /// Whether `range` is one of `words` (given in lower case), in any case.
-    private static func isOne(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of words: [[UInt8]]) -> Bool {
+    static func isOne(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of words: [[UInt8]]) -> Bool {
         words.contains { $0.count == range.count && Bytes.containsFolded(b, range, $0) }
     }
 
@@ -274,7 +275,7 @@ enum Matchers {
         "environ", "getenv", "process.env", "env(", "env[", "secrets.", "vault(", "keyring", "arn:aws",
     ].map { Array($0.utf8) }
 
-    private static func assignment(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, minLength: Int)
+    static func assignment(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, minLength: Int)
         -> Range<Int>?
     {
         // `tokenizer`, `secretary`, `passwords`: another word, not this keyword.

@@ -110,6 +110,13 @@ package enum SecretCatalogue {
         R.token("doppler-audit-token", "Doppler audit token", prefix: "dp.audit.", alnum, 43...43),
         R.token(
             "dynatrace-api-token", "Dynatrace API token", prefix: "dt0c01.", ByteClass.upperAlnum.union("."), 89...89),
+        R.token(
+            "aws-bedrock-api-key", "Amazon Bedrock long-term API key", prefix: "ABSK", ByteClass.base64, 109...272),
+        R.token(
+            "aws-bedrock-short-term-key", "Amazon Bedrock short-term API key",
+            prefix: "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", ByteClass.base64.union("%&"), 20...4096),
+        R.token(
+            "clickhouse-cloud-secret-key", "ClickHouse Cloud API secret key", prefix: "4b1d", alnum, 38...38),
         R.token("okta-api-token", "Okta API token (SSWS)", prefix: "SSWS 00", b64u, 40...40),
         R.token("openshift-user-token", "OpenShift user or service account token", prefix: "sha256~", b64u, 43...43),
         R.token("jfrog-api-key", "JFrog Artifactory API key", prefix: "AKCp", alnum, 69...69),
@@ -236,6 +243,23 @@ package enum SecretCatalogue {
             "atlassian-legacy-api-token", "Atlassian API token assigned to a Jira or Confluence variable",
             names: ["jira_api_token", "confluence_api_token", "atlassian_api_token", "jira_token"], alnum, 24...24),
         R.token("linear-api-key", "Linear personal API key", prefix: "lin_api_", alnum, 40...40),
+        R.token(
+            "onepassword-secret-key", "1Password account secret key (A3-…)", prefix: "A3-",
+            ByteClass.upperAlnum.union("-"), 36...37),
+        R.token(
+            "gitlab-session-cookie", "GitLab session cookie", prefix: "_gitlab_session=", ByteClass.lowerAlnum,
+            32...32),
+        R.token(
+            "grafana-api-key", "Grafana API key (legacy, base64 of JSON)", prefix: "eyJrIjoi", alnum.union("="),
+            70...400),
+        R.token(
+            "intra42-client-secret", "42 intranet (Intra) client secret", prefixes: ["s-s4t2ud-", "s-s4t2af-"], hex,
+            64...64),
+        R.token("lob-public-key", "Lob publishable API key", prefixes: ["test_pub_", "live_pub_"], lhex, 31...31),
+        R.keyed(
+            "sidekiq-credentials", "Sidekiq Enterprise or Pro gem server credentials (user:password of hex)",
+            names: ["bundle_enterprise__contribsys__com", "bundle_gems__contribsys__com"],
+            ByteClass.lowerHex.union(":"), 17...17),
         R.token("linear-oauth-token", "Linear OAuth access token", prefix: "lin_oauth_", lhex, 64...64),
         R.token("notion-integration-token", "Notion integration token", prefix: "ntn_", alnum, 46...46),
         R.token(
@@ -475,6 +499,10 @@ package enum SecretCatalogue {
         R(
             "key-value", "A machine-made value after the word key (key: …, \"key\": \"…\", the key …)",
             keywords: ["key"], .bareKey),
+        R(
+            "service-credential",
+            "A machine-made value assigned to a name holding a service's name (ALGOLIA_KEY=…, $etsyToken .= \"…\")",
+            keywords: ServiceNames.all, .serviceAssignment),
     ]
 }
 

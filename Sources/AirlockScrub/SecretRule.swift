@@ -82,6 +82,8 @@ enum SecretMatcher: Sendable {
     case commandLinePassword
     /// Every value under `data:` (base64) and `stringData:` of a Kubernetes Secret; the keyword is `kind: Secret`.
     case kubernetesSecret
+    /// A machine-made value assigned to a name that holds a service's name (the keyword).
+    case serviceAssignment
     /// `machine HOST login NAME password SECRET` in a `.netrc` file.
     case netrcPassword
     /// An `Authorization` header value with a scheme other than Basic or Bearer, or none.

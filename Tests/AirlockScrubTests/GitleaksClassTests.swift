@@ -275,3 +275,65 @@ struct Drawn {
         #expect(Scan.secrets("<img src=\"data:image/png;base64,\(blob)\">").isEmpty)
     }
 }
+
+/// Keys without a distinctive prefix, found by the service's name in the name they are assigned to.
+@Suite struct ServiceCredentialTests {
+    @Test func keysAssignedToAServiceNameAreFound() {
+        var drawn = Drawn(51)
+        let cases = [
+            "ALGOLIA_ADMIN_KEY={s}", "$zendeskToken .= \"{s}\"",
+            "<trelloToken>{s}</trelloToken>",
+            "System.setProperty(\"FINNHUB_TOKEN\", \"{s}\")", "mattermost.access = '{s}'",
+        ]
+        for form in cases {
+            var value = drawn.string(30, from: Drawn.lowerAlnum)
+            while !(value.contains(where: \.isNumber) && value.contains(where: \.isLetter)) {
+                value = drawn.string(30, from: Drawn.lowerAlnum)
+            }
+            let text = form.replacingOccurrences(of: "{s}", with: value)
+            #expect(Scan.secrets(text).contains { $0.value == value }, "\(form)")
+        }
+    }
+
+    @Test(arguments: [
+        "ALGOLIA_APP_ID=KX7Q2M9PLA",
+        "SENDBIRD_KEY_ID=a4d9fd54-b32c-4c7e-ae4e-cd24a2cb421d",
+        "flickr_api_version: d8f86f44-750a-4af8-99c6-e21f6e104497",
+        "\"algolia\": \"^4.14.2\"",
+        "sentry_dsn_path = /var/lib/sentry/keys",
+        "Explain this facebook.go: eaaaC0b75a9329fded2ffa9a02b47e0117831b82",
+        "stripe_publishable_key = \"pk_live_51Hx9mQ2eZvKYlo2C0fj3k8d\"",
+        "globalConfig = loadSettings(v2)",
+    ])
+    func idsVersionsAndPublicValuesAreNot(_ text: String) {
+        #expect(!Scan.secrets(text).contains { $0.id == "service-credential" }, "\(text)")
+    }
+}
+
+extension VendorTokenTests {
+    @Test func formatsWithAFixedPrefixAreFound() {
+        var drawn = Drawn(61)
+        let tokens: [(String, String)] = [
+            ("aws-bedrock-api-key", "ABSK" + drawn.string(120, from: Drawn.alnum + "+/")),
+            ("clickhouse-cloud-secret-key", "4b1d" + drawn.string(38, from: Drawn.alnum)),
+            (
+                "onepassword-secret-key",
+                "A3-"
+                    + [6, 11, 5, 5, 5].map { drawn.string($0, from: "ABCDEFGHJKLMNPQRSTVWXYZ23456789") }
+                    .joined(separator: "-")
+            ),
+            ("gitlab-session-cookie", "_gitlab_session=" + drawn.string(32, from: Drawn.lowerAlnum)),
+            ("grafana-api-key", "eyJrIjoi" + drawn.string(90, from: Drawn.alnum)),
+            ("intra42-client-secret", "s-s4t2ud-" + drawn.string(64, from: "0123456789abcdef")),
+            ("lob-public-key", "live_pub_" + drawn.string(31, from: "0123456789abcdef")),
+        ]
+        for (rule, token) in tokens {
+            #expect(Scan.secrets("x: \"\(token)\"").contains { $0.id == rule }, "\(rule)")
+        }
+        // One step short, or glued inside a longer hash.
+        #expect(Scan.secrets("x: \"4b1d\(drawn.string(30, from: Drawn.alnum))\"").isEmpty)
+        #expect(Scan.secrets("A3-XXXXXX-XXXXXXXXXXX-XXXXX-XXXXX-XXXXX").isEmpty)
+        let hash = drawn.string(20, from: "0123456789abcdef") + "4b1d" + drawn.string(40, from: "0123456789abcdef")
+        #expect(Scan.secrets("sha256 \(hash)").isEmpty)
+    }
+}

@@ -475,6 +475,24 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G(f"xkeysib-{H}{{64}}\\-{A}{{16}}"), G(f"xkeysib-{H}{{64}}\\-{A}{{16}}")]),
     "mailgun-api-key": (gl("mailgun.go", "mailgun-private-api-token"), "mailgun", [G(f"key-{H}{{32}}"),
                                                                                   G(f"key-{H}{{32}}")]),
+    "aws-bedrock-api-key": (gl("aws.go", "aws-amazon-bedrock-api-key-long-lived"), "bedrock", [
+        G("ABSK[A-Za-z0-9+/]{109,120}"), G("ABSK[A-Za-z0-9+/]{140,150}")]),
+    "aws-bedrock-short-term-key": (gl("aws.go", "aws-amazon-bedrock-api-key-short-lived"), "bedrock", [
+        G("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]{200,208}"),
+        G("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]{300,308}")]),
+    "clickhouse-cloud-secret-key": (gl("clickhouse.go", "clickhouse-cloud-api-secret-key"), "clickhouse", [
+        G("4b1d[A-Za-z0-9]{38}"), G("4b1d[A-Za-z0-9]{38}")]),
+    "onepassword-secret-key": (gl("1password.go", "1password-secret-key"), "1password", [
+        G("A3-[A-Z0-9]{6}-[A-Z0-9]{11}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"),
+        G("A3-[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}")]),
+    "gitlab-session-cookie": (gl("gitlab.go", "gitlab-session-cookie"), "gitlab", [
+        G("_gitlab_session=[0-9a-z]{32}"), G("_gitlab_session=[0-9a-z]{32}")]),
+    "grafana-api-key": (gl("grafana.go", "grafana-api-key"), "grafana", [
+        G("eyJrIjoi[A-Za-z0-9]{70,80}"), G("eyJrIjoi[A-Za-z0-9]{100,110}")]),
+    "intra42-client-secret": (gl("intra42.go", "intra42-client-secret"), "intra42", [
+        G("s-s4t2ud-[abcdef0123456789]{64}"), G("s-s4t2af-[abcdef0123456789]{64}")]),
+    "lob-public-key": (gl("lob.go", "lob-pub-api-key"), "lob", [
+        G("test_pub_[a-f0-9]{31}"), G("live_pub_[a-f0-9]{31}")]),
     "mailgun-public-key": (gl("mailgun.go", "mailgun-pub-key"), "mailgun", [G(f"pubkey-{H}{{32}}"),
                                                                             G(f"pubkey-{H}{{32}}")]),
     "openshift-user-token": (gl("openshift.go", "openshift-user-token"), "openshift", [
@@ -736,6 +754,9 @@ KEYED: dict[str, tuple[str, list[str], list]] = {
         [G(f"{H}{{32}}-{H}{{8}}-{H}{{8}}"), G(f"{H}{{32}}-{H}{{8}}-{H}{{8}}")]),
     "atlassian-legacy-api-token": (gl("atlassian.go", "atlassian-api-token"), ["{s}", "export JIRA_API_TOKEN={s}"], [
         T("JIRA_API_TOKEN=HXe8DGg1iJd2AopzyxkFB7F2", "HXe8DGg1iJd2AopzyxkFB7F2"), G("[a-zA-Z0-9]{24}")]),
+    "sidekiq-credentials": (gl("sidekiq.go", "sidekiq-secret"), [
+        "BUNDLE_ENTERPRISE__CONTRIBSYS__COM={s}", "export BUNDLE_GEMS__CONTRIBSYS__COM: {s}"], [
+        G("[a-f0-9]{8}:[a-f0-9]{8}"), G("[a-f0-9]{8}:[a-f0-9]{8}")]),
     "sourcegraph-legacy-token": (gl("sourcegraph.go", "sourcegraph-access-token"), [
         "sourcegraph: {s}", "export SOURCEGRAPH_TOKEN={s}"], [G("[a-fA-F0-9]{40}"), G("[a-fA-F0-9]{40}")]),
     "sumologic-access-id": (gl("sumologic.go", "sumologic-access-id"), [
@@ -1136,9 +1157,9 @@ def build_structural() -> None:
     c2 = draw("[a-z0-9]{32}", rng)
     c3 = draw("[a-z0-9]{32}", rng)
     structural("cookie-header", gl("gitlab.go", "gitlab-session-cookie") + ", in a Cookie header (" + ck + ")", [
-        (f"GET /dashboard HTTP/1.1\nCookie: _gitlab_session={c2}\n", c2, "drawn from [a-z0-9]{32}"),
-        (f"curl 'https://gitlab.internal/api/v4/user' -H 'cookie: _gitlab_session={c3}; event_filter=all'", c3,
-         "drawn from [a-z0-9]{32}")], [
+        (f"GET /dashboard HTTP/1.1\nCookie: _app_session={c2}\n", c2, ck + ", a session id drawn from [a-z0-9]{32}"),
+        (f"curl 'https://gitlab.internal/api/v4/user' -H 'cookie: sessionid={c3}; event_filter=all'", c3,
+         ck + ", a session id drawn from [a-z0-9]{32}")], [
         (f"Cookie: _gitlab_session={c2[:15]}", "length-min", None),
         ("Set-Cookie: lang=en-US; Path=/; Domain=example.com", "session-like", ck),
         ("Cookio: SID=31d4d96e407aad42; lang=en-US", "prefix", None)], [
@@ -1326,6 +1347,20 @@ def build_structural_connections() -> None:
          "placeholder", None),
         (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n"
          f"  password: {pw[0]}\n", "document", None)])
+
+    svc = [draw("[a-z0-9]{32}", rng), draw("[a-zA-Z0-9]{40}", rng), draw("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                                                       "[0-9a-f]{4}-[0-9a-f]{12}", rng)]
+    structural("service-credential", gl("algolia.go", "algolia-api-key") + "; service-named rules of gitleaks "
+               "(cmd/generate/config/rules: zendesk.go, hubspot.go), values drawn from their published expressions", [
+        (f'algolia_admin = "{svc[0]}"', svc[0], None),
+        (f"$zendeskAccess .= \"{svc[1]}\"", svc[1], None),
+        (f"HUBSPOT_PRIVATE_APP={svc[2]}", svc[2], None)], [
+        (f"algolia_app_id = \"{svc[0][:10].upper()}\"", "metadata", None),
+        (f"SENDBIRD_KEY_ID={svc[2]}", "metadata", None),
+        ('algolia_index = "products_v2_staging"', "name", None),
+        (f'algolio_api_key = "{svc[0]}"', "prefix", None),
+        (f'algolia_api_key = "{svc[0][:9]}"', "length-min", None),
+        ('"algolia": "^4.14.2"', "version", None)])
 
     structural("redis-requirepass", redis, [
         (f"bind 127.0.0.1\nport 6379\nrequirepass {passwords[0]}\n", passwords[0], None),
