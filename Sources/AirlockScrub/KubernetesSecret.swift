@@ -22,7 +22,14 @@ extension Matchers {
             }
             if let open = section, indent > open.indent {
                 guard let (_, valueStart) = mappingEntry(b, content) else { continue }
-                var value = restOfLine(b, from: valueStart)
+                // The whole line: an encoded certificate or key runs to thousands of characters.
+                var value = valueStart..<line.upperBound
+                while value.upperBound > value.lowerBound, b[value.upperBound - 1] <= 0x20 {
+                    value = value.lowerBound..<value.upperBound - 1
+                }
+                if let comment = Bytes.find(b, " #", from: value.lowerBound, limit: value.upperBound) {
+                    value = value.lowerBound..<comment
+                }
                 if value.count <= 2, value.count >= 1,
                     b[value.lowerBound] == UInt8(ascii: "|") || b[value.lowerBound] == UInt8(ascii: ">")
                 {
@@ -36,7 +43,10 @@ extension Matchers {
                         let blockIndent = indentation(b, blockLine)
                         if blockIndent < blockLine.count, blockIndent <= indent { break }
                         if blockIndent < blockLine.count {
-                            let text = restOfLine(b, from: blockLine.lowerBound + blockIndent)
+                            var text = blockLine.lowerBound + blockIndent..<blockLine.upperBound
+                            while text.upperBound > text.lowerBound, b[text.upperBound - 1] <= 0x20 {
+                                text = text.lowerBound..<text.upperBound - 1
+                            }
                             if !text.isEmpty { last = (last?.lowerBound ?? text.lowerBound)..<text.upperBound }
                         }
                         blockEnd = next + 1

@@ -278,6 +278,8 @@ package enum Placeholder {
         "abcdefgh",
     ].map { Array($0.utf8) }
 
+    private static let formatDirective = Array("%s".utf8)
+
     /// For each lowercased byte, the needles that start with it.
     private static let needlesByFirstByte: [[[UInt8]]] = {
         var table = [[[UInt8]]](repeating: [], count: 256)
@@ -302,6 +304,12 @@ package enum Placeholder {
                 var j = 1
                 while j < needle.count, b[i + j].lowercasedASCII == needle[j] { j += 1 }
                 guard j == needle.count else { continue }
+                // `%s` is a format directive in small letters and on its own, not `%SC` or `%s9` inside a token.
+                if needle == formatDirective,
+                    b[i + 1] != UInt8(ascii: "s") || (i + 2 < r.upperBound && b[i + 2].isASCIIAlphanumeric)
+                {
+                    continue
+                }
                 guard token, incidental.contains(needle) else { return true }
                 chance.append(i..<i + needle.count)
             }

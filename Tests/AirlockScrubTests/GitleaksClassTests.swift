@@ -337,3 +337,23 @@ extension VendorTokenTests {
         #expect(Scan.secrets("sha256 \(hash)").isEmpty)
     }
 }
+
+extension KubernetesSecretTests {
+    @Test func aLongEncodedCertificateIsTakenWhole() {
+        var drawn = Drawn(24)
+        let certificate = Self.encoded("-----BEGIN CERTIFICATE-----\n" + drawn.string(1200, from: Drawn.alnum))
+        let manifest = "apiVersion: v1\nkind: Secret\ndata:\n  ca.pem: \(certificate)\n"
+        #expect(Scan.secrets(manifest).map(\.value) == [certificate])
+    }
+}
+
+extension VendorTokenTests {
+    @Test func aPercentSignInsideATokenIsNoFormatDirective() {
+        var drawn = Drawn(62)
+        let token =
+            String(repeating: "A", count: 22) + drawn.string(40, from: Drawn.alnum) + "%SC"
+            + drawn.string(40, from: Drawn.alnum)
+        #expect(Scan.secrets("twitterToken = \"\(token)\"").map(\.value) == [token])
+        #expect(Scan.secrets("password = \"%s\"").isEmpty)
+    }
+}
