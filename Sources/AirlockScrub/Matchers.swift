@@ -78,6 +78,12 @@ enum Matchers {
             if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
             // Deep inside a longer run of base64 (an image's bytes, a signed blob) it is a coincidence.
             if start - Bytes.runBackwards(b, before: start, .base64URL, max: 24) >= 24 { return nil }
+            // A generic word after a dot or a slash is part of a file or path name (`box.ico-…`, `/API-…`).
+            if start > 0, b[start - 1] == UInt8(ascii: ".") || b[start - 1] == UInt8(ascii: "/") {
+                var tag = start
+                while tag < end, b[tag].isASCIIAlphanumeric { tag += 1 }
+                if isOne(b, start..<tag, of: genericPrefixWords) { return nil }
+            }
         } else {
             // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
             first = Bytes.runBackwards(b, before: start, .alnum, max: 32)

@@ -297,6 +297,13 @@ package enum Placeholder {
     static func looksLikePlaceholder(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, token: Bool = false) -> Bool {
         if r.isEmpty { return true }
         if hasAngleBracketName(b, r) { return true }
+        // One character repeated (`yyy`, `***`), or a name in capitals in square brackets (`[PASSWORD]`).
+        if r.count >= 3, b[r].allSatisfy({ $0 == b[r.lowerBound] }) { return true }
+        if r.count >= 5, b[r.lowerBound] == UInt8(ascii: "["), b[r.upperBound - 1] == UInt8(ascii: "]"),
+            b[(r.lowerBound + 1)..<(r.upperBound - 1)].allSatisfy({ $0 &- 0x41 < 26 || $0 == UInt8(ascii: "_") })
+        {
+            return true
+        }
         let byFirst = needlesByFirstByte
         var chance: [Range<Int>] = []
         for i in r {

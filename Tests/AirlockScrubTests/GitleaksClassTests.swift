@@ -357,3 +357,23 @@ extension VendorTokenTests {
         #expect(Scan.secrets("password = \"%s\"").isEmpty)
     }
 }
+
+extension PublishedExampleTests {
+    @Test(arguments: [
+        "curl --user \"xxx:yyy\" https://api.acme.io",
+        "curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/",
+        "http://assets.acme.com/media/video_box.ico-7a388b69018576d24b59331fd60aab0c.png",
+        "https://acme.notion.site/API-BD80F56CDC1441E6BF6011AB6D852875",
+    ])
+    func documentationShapesAndFileNamesAreNotSecrets(_ text: String) {
+        #expect(Scan.secrets(text).isEmpty, "\(text)")
+    }
+
+    @Test func theSameShapesWithRealValuesAreStillFound() {
+        var drawn = Drawn(5)
+        let password = drawn.string(14, from: Drawn.alnum)
+        #expect(Scan.secrets("curl --user neo4j:\(password) http://db:7474/").map(\.value) == [password])
+        let key = "ico-" + drawn.string(32, from: Drawn.alnum)
+        #expect(Scan.secrets("INFRACOST_API_KEY=\(key)").contains { $0.value.contains(key) })
+    }
+}
