@@ -77,7 +77,11 @@ enum Matchers {
             // (`q=token%20ghp_…`, where `0` ends the escape, or `id0AKIA…`).
             if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
             // Deep inside a longer run of base64 (an image's bytes, a signed blob) it is a coincidence.
-            if start - Bytes.runBackwards(b, before: start, .base64URL, max: 24) >= 24 { return nil }
+            if start - Bytes.runBackwards(b, before: start, .base64URL, max: 24) >= 24
+                || start - Bytes.runBackwards(b, before: start, standardBase64, max: 24) >= 24
+            {
+                return nil
+            }
             // A generic word after a dot or a slash is part of a file or path name (`box.ico-…`, `/API-…`).
             if start > 0, b[start - 1] == UInt8(ascii: ".") || b[start - 1] == UInt8(ascii: "/") {
                 var tag = start
@@ -106,6 +110,9 @@ enum Matchers {
         }
         return first..<stop
     }
+
+    /// Base64's standard alphabet, without its padding.
+    private static let standardBase64 = ByteClass.alnum.union("+/")
 
     /// Generic words that some prefixes start with (`key-`, `pat.`): glued to a word they are part of it.
     private static let genericPrefixWords: [[UInt8]] = ["key", "pat", "api", "ico", "pul", "secret", "dapi"].map {

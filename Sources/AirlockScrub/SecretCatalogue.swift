@@ -89,9 +89,11 @@ package enum SecretCatalogue {
         R.token("scalingo-api-token", "Scalingo API token", prefix: "tk-us-", b64u, 48...48),
         R.token("supabase-access-token", "Supabase management access token", prefix: "sbp_", lhex, 40...40),
         R.token("supabase-secret-key", "Supabase secret API key", prefix: "sb_secret_", b64u, 31...64),
-        R.token("planetscale-token", "PlanetScale service token", prefix: "pscale_tkn_", b64u, 32...64),
-        R.token("planetscale-password", "PlanetScale database password", prefix: "pscale_pw_", b64u, 32...64),
-        R.token("planetscale-oauth-token", "PlanetScale OAuth token", prefix: "pscale_oauth_", b64u, 32...64),
+        R.token("planetscale-token", "PlanetScale service token", prefix: "pscale_tkn_", b64u.union("=."), 32...64),
+        R.token(
+            "planetscale-password", "PlanetScale database password", prefix: "pscale_pw_", b64u.union("=."), 32...64),
+        R.token(
+            "planetscale-oauth-token", "PlanetScale OAuth token", prefix: "pscale_oauth_", b64u.union("=."), 32...64),
         R.token("databricks-token", "Databricks personal access token", prefix: "dapi", lhex, 32...32),
         R.token("tailscale-key", "Tailscale API, auth or client key", prefix: "tskey-", b64u, 20...128),
         R.token("pulumi-access-token", "Pulumi access token", prefix: "pul-", lhex, 40...40),
@@ -184,12 +186,13 @@ package enum SecretCatalogue {
             30...100),
         R.token("slack-refresh-token", "Slack refresh token", prefix: "xoxr-", ByteClass.alnum.union("-"), 30...100),
         R.token(
-            "slack-legacy-token", "Slack legacy workspace token", prefix: "xoxs-", ByteClass.alnum.union("-"), 30...100),
+            "slack-legacy-token", "Slack legacy workspace token", prefixes: ["xoxs-", "xoxo-"],
+            ByteClass.alnum.union("-"), 30...100),
         R.token(
             "slack-config-token", "Slack app configuration access token", prefix: "xoxe.xoxp-",
             ByteClass.alnum.union("-"), 150...180),
         R.token(
-            "slack-config-refresh-token", "Slack app configuration refresh token", prefix: "xoxe-1-",
+            "slack-config-refresh-token", "Slack app configuration refresh token", prefix: "xoxe-",
             ByteClass.alnum.union("-"), 140...160),
         R.token("slack-app-token", "Slack app-level token", prefix: "xapp-", ByteClass.alnum.union("-"), 40...120),
         R(
@@ -215,11 +218,11 @@ package enum SecretCatalogue {
         R.token("stripe-test-restricted-key", "Stripe test restricted key", prefix: "rk_test_", alnum, 24...247),
         R.token("stripe-webhook-secret", "Stripe webhook signing secret", prefix: "whsec_", alnum, 32...64),
         R.token(
-            "twilio-api-key", "Twilio API key SID with its secret nearby", prefix: "SK", lhex, 32...32, entropy: 3.0),
+            "twilio-api-key", "Twilio API key SID with its secret nearby", prefix: "SK", hex, 32...32, entropy: 3.0),
         R.keyed(
             "twilio-auth-token", "Twilio auth token assigned to a Twilio variable",
             names: ["twilio_auth_token", "twilio_token", "twilio_api_secret"], lhex, 32...32),
-        R.token("sendgrid-api-key", "SendGrid API key", prefix: "SG.", ByteClass.base64URL.union("."), 66...66),
+        R.token("sendgrid-api-key", "SendGrid API key", prefix: "SG.", ByteClass.base64URL.union(".="), 66...66),
         R.token(
             "fcm-server-key", "Firebase Cloud Messaging legacy server key (AAAA…:APA91b…)", prefix: ":APA91b",
             b64u, 134...140),
@@ -293,7 +296,7 @@ package enum SecretCatalogue {
             "hugging-face-org-token", "Hugging Face organisation API token", prefix: "api_org_", ByteClass.letters,
             34...34),
         R("telegram-bot-token", "Telegram bot API token", keywords: [":AA"], .telegramBotToken),
-        R.token("square-access-token", "Square access token", prefix: "EAAA", b64u, 60...60),
+        R.token("square-access-token", "Square access token", prefix: "EAAA", b64u, 22...60),
         R.token("square-legacy-access-token", "Square legacy access token", prefix: "sq0atp-", b64u, 22...22),
         R.token("square-oauth-secret", "Square OAuth application secret", prefix: "sq0csp-", b64u, 43...43),
         R.token(
@@ -312,8 +315,8 @@ package enum SecretCatalogue {
             names: ["sumologic", "sumo_"], alnum, 64...64),
         R.token("airtable-pat", "Airtable personal access token", prefix: "pat", ByteClass.alnum.union("."), 79...79),
         R.token("contentful-pat", "Contentful personal access token", prefix: "CFPAT-", b64u, 43...43),
-        R.token("shippo-live-token", "Shippo live API token", prefix: "shippo_live_", lhex, 40...40),
-        R.token("shippo-test-token", "Shippo test API token", prefix: "shippo_test_", lhex, 40...40),
+        R.token("shippo-live-token", "Shippo live API token", prefix: "shippo_live_", hex, 40...40),
+        R.token("shippo-test-token", "Shippo test API token", prefix: "shippo_test_", hex, 40...40),
         R.token("duffel-live-token", "Duffel live API token", prefix: "duffel_live_", b64u.union("="), 43...43),
         R.token("duffel-test-token", "Duffel test API token", prefix: "duffel_test_", b64u.union("="), 43...43),
         R.token("easypost-api-key", "EasyPost production API key", prefix: "EZAK", alnum, 54...54),

@@ -377,3 +377,16 @@ extension PublishedExampleTests {
         #expect(Scan.secrets("INFRACOST_API_KEY=\(key)").contains { $0.value.contains(key) })
     }
 }
+
+extension VendorTokenTests {
+    @Test func aPrefixInsideAStandardBase64RunIsACoincidence() {
+        var drawn = Drawn(63)
+        let image = drawn.string(40, from: Drawn.alnum + "+/") + "/EAAA" + drawn.string(60, from: Drawn.alnum + "+/")
+        #expect(Scan.secrets("\"image/jpeg\": \"/9j/\(image)\"").isEmpty)
+        let token = "EAAA" + drawn.string(60, from: Drawn.alnum)
+        #expect(Scan.secrets("square: \(token)").map(\.id) == ["square-access-token"])
+        // A long name before `=` is no base64 run.
+        let id = "AKIA" + drawn.string(16, from: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        #expect(Scan.secrets("DJANGO_AWS_ACCESS_KEY_ID=\(id)").map(\.value) == [id])
+    }
+}
