@@ -129,4 +129,31 @@ extension Matchers {
         guard value.count >= 6, !Bytes.containsFolded(b, value, Array("{{".utf8)) else { return false }
         return plausiblePassword(b, value) && !b[value].contains(0x20)
     }
+
+    /// `.dockerconfigjson: …` or `.dockercfg: …` (in a Secret, a Helm values file or a pasted fragment of one): the
+    /// value, base64 of a registry configuration whose JSON holds `auth` or `password`.
+    static func encodedDockerConfig(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        var i = end
+        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+        i += 1
+        var blank = i
+        while blank < b.count, blank - i < 256,
+            b[blank] == 0x20 || b[blank] == 0x09 || b[blank] == 0x0A || b[blank] == 0x0D
+                || b[blank] == UInt8(ascii: "|") || b[blank] == UInt8(ascii: ">") || b[blank] == UInt8(ascii: "-")
+                || quotes.contains(b[blank])
+        {
+            blank += 1
+        }
+        let stop = Bytes.run(b, from: blank, .base64, max: 64 * 1024)
+        guard stop - blank >= 20 else { return nil }
+        let whole = (stop - blank) / 4 * 4
+        guard let decoded = Base64.decode(b[blank..<blank + whole])?.bytes else { return nil }
+        let found = decoded.withUnsafeBufferPointer { d in
+            Bytes.containsFolded(d, 0..<d.count, Array("\"auth".utf8))
+                || Bytes.containsFolded(d, 0..<d.count, Array("\"password".utf8))
+        }
+        return found ? blank..<stop : nil
+    }
 }

@@ -36,6 +36,7 @@ enum Matchers {
         case .twilioPairedSecret: return twilioPairedSecret(b, start, end)
         case .directive: return directive(b, start, end)
         case .serviceAssignment: return serviceAssignment(b, start, end)
+        case .encodedDockerConfig: return encodedDockerConfig(b, start, end)
         case .bareKey: return bareKey(b, start, end)
         case .oracleThinPassword: return oracleThinPassword(b, end)
         case .connectionCallPassword: return connectionCallPassword(b, end)

@@ -476,6 +476,10 @@ package enum SecretCatalogue {
         R(
             "kubernetes-secret-data", "Values of a Kubernetes Secret (base64 data:, plain stringData:)",
             keywords: ["kind: secret", "kind: \"secret", "kind: 'secret", "kind:secret"], .kubernetesSecret),
+        R(
+            "docker-config-encoded",
+            "Base64 registry credentials after .dockerconfigjson: or .dockercfg: (auth inside)",
+            keywords: [".dockerconfigjson", ".dockercfg"], .encodedDockerConfig),
     ]
 
     static let context: [SecretRule] = [

@@ -84,6 +84,8 @@ enum SecretMatcher: Sendable {
     case kubernetesSecret
     /// A machine-made value assigned to a name that holds a service's name (the keyword).
     case serviceAssignment
+    /// The base64 registry configuration after `.dockerconfigjson:` or `.dockercfg:`, holding `auth` or `password`.
+    case encodedDockerConfig
     /// `machine HOST login NAME password SECRET` in a `.netrc` file.
     case netrcPassword
     /// An `Authorization` header value with a scheme other than Basic or Bearer, or none.

@@ -390,3 +390,17 @@ extension VendorTokenTests {
         #expect(Scan.secrets("DJANGO_AWS_ACCESS_KEY_ID=\(id)").map(\.value) == [id])
     }
 }
+
+extension KubernetesSecretTests {
+    @Test func anEncodedDockerConfigIsFoundWithoutItsSecret() {
+        var drawn = Drawn(25)
+        let auth = Self.encoded("deploy:" + drawn.string(24, from: Drawn.alnum))
+        let config = Self.encoded(#"{"auths":{"ghcr.io":{"auth":"\#(auth)"}}}"#)
+        #expect(
+            Scan.secrets("imagePullSecret:\n  .dockerconfigjson: |\n    \(config)\n").map(\.id) == [
+                "docker-config-encoded"
+            ])
+        let harmless = Self.encoded(#"{"credsStore":"desktop"}"#)
+        #expect(Scan.secrets("  .dockerconfigjson: \(harmless)\n").isEmpty)
+    }
+}

@@ -1362,6 +1362,19 @@ def build_structural_connections() -> None:
         (f'algolia_api_key = "{svc[0][:9]}"', "length-min", None),
         ('"algolia": "^4.14.2"', "version", None)])
 
+    dcj = doc("https://kubernetes.io/docs/concepts/configuration/secret/#docker-config-secrets",
+              ".dockerconfigjson: base64 of a config.json whose auths hold auth, base64 of user:password")
+    cfgs = [base64.b64encode(('{"auths":{"' + host + '":{"auth":"' + base64.b64encode(
+        (user + ":" + draw("[A-Za-z0-9]{24}", rng)).encode()).decode() + '"}}}').encode()).decode()
+        for host, user in (("ghcr.io", "ci"), ("registry.acme.io", "deploy"))]
+    plain_cfg = base64.b64encode(b'{"credsStore":"desktop","currentContext":"default"}').decode()
+    structural("docker-config-encoded", dcj, [
+        (f"imagePullSecret:\n  .dockerconfigjson: {cfgs[0]}\n", cfgs[0], None),
+        (f'{{"data": {{".dockerconfigjson": "{cfgs[1]}"}}}}', cfgs[1], None)], [
+        (f"  .dockerconfigjson: {plain_cfg}\n", "context", None),
+        (f"  .dockerconfig: {cfgs[0]}\n", "prefix", None),
+        ("  .dockerconfigjson: {{ .Values.registry | b64enc }}\n", "placeholder", None)])
+
     structural("redis-requirepass", redis, [
         (f"bind 127.0.0.1\nport 6379\nrequirepass {passwords[0]}\n", passwords[0], None),
         (f"replicaof 10.0.0.5 6379\nmasterauth \"{passwords[1]}\"\n", passwords[1], None)], [
