@@ -842,7 +842,9 @@ def build_structural() -> None:
         ("http://hooks.slack.com/services/" + s1, s1, None), ("https://hooks.slack.com/services/" + s2, s2, None)], [
         ("https://hooks.slack.com/service/" + s2, "prefix", None),
         ("https://hooks.slack.com/services/" + s2[:39], "length-min", None),
-        ("https://hooks.slack.com/services/" + s2[:39] + "-" + s2[40:], "alphabet", None)])
+        ("https://hooks.slack.com/services/" + s2[:39] + "-" + s2[40:], "alphabet", None),
+        ("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", "placeholder",
+         doc("https://api.slack.com/messaging/webhooks", "the documented example webhook URL"))])
     w1 = "T016M3G1GHZ/A04J3BAF7AA/442660231806210747/F6Vm03reCkhPmwBtaqbN6OW9"
     w2 = "T2H71EFLK/A047FK946NN/430780826188280067/LfFz5RekA2J0WOGJyKsiOjjg"
     trig = draw("[a-z0-9]{44}", rng)
