@@ -24,6 +24,9 @@ package struct CodeDetector: Sendable {
     /// like `WordTables.markerBytes`; without them each block is scanned for markers on its own.
     private var markers: [KeywordAutomaton.Hit]?
 
+    /// The shared tables, looked up once rather than for every line.
+    private let tables = WordTables.shared
+
     package init(includeDataFormats: Bool = false) {
         self.includeDataFormats = includeDataFormats
     }
@@ -227,12 +230,21 @@ package struct CodeDetector: Sendable {
     package func mayCross(_ b: UnsafeBufferPointer<UInt8>, boundaries: [Int]) -> Bool {
         let lines = Self.lines(b)
         if lines.contains(where: { opensBlock(b, $0) }) { return true }
+        // Each line is scored once, however many boundaries it is near: short parts (embedding inputs, one line
+        // each) put eight boundaries within four lines of it.
+        var scored = [Double](repeating: .nan, count: lines.count)
+        func readsAsCode(_ k: Int) -> Bool {
+            if scored[k].isNaN { scored[k] = score(b, lines[k]) }
+            return scored[k] > 0
+        }
         var next = 0  // the first line at or after the boundary
         for boundary in boundaries {
             while next < lines.count, lines[next].lowerBound < boundary { next += 1 }
-            let before = lines[max(0, next - 4)..<next]
-            let after = lines[next..<min(lines.count, next + 4)]
-            if before.contains(where: { score(b, $0) > 0 }), after.contains(where: { score(b, $0) > 0 }) { return true }
+            if (max(0, next - 4)..<next).contains(where: readsAsCode),
+                (next..<min(lines.count, next + 4)).contains(where: readsAsCode)
+            {
+                return true
+            }
         }
         return false
     }
@@ -240,13 +252,14 @@ package struct CodeDetector: Sendable {
     /// The lines of `b`, without their line breaks.
     private static func lines(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var lines: [Range<Int>] = []
+        lines.reserveCapacity(b.count / 32 + 1)
         var start = 0
-        Word.forEachIndex(of: 0x0A, in: b) { i in
-            lines.append(start..<i)
-            start = i + 1
+        while true {
+            let end = Word.firstIndex(of: 0x0A, in: b, from: start, to: b.count)
+            lines.append(start..<end)
+            guard end < b.count else { return lines }
+            start = end + 1
         }
-        lines.append(start..<b.count)
-        return lines
     }
 
     // MARK: Fences
@@ -538,8 +551,8 @@ package struct CodeDetector: Sendable {
 
     /// `score` of the line `lo..<hi` (trimmed, not empty) by its shape alone.
     private func shapeScore(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Double {
-        let tables = WordTables.shared
         let flags = tables.flagTable
+        let caseCounts = tables.caseCounts
         if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
 
         var s = 0.0
@@ -580,21 +593,26 @@ package struct CodeDetector: Sendable {
                 // `raw` keeps the word's last eight bytes, which are all of it when it is short enough to matter.
                 let start = i
                 var raw: UInt64 = 0
-                var wordCapitals = 0
-                var joined: UInt8 = 0
+                var cases: UInt64 = 0  // capitals in the high half, small letters in the low
+                var seen: UInt8 = 0  // every flag of the word's bytes
+                var turns: UInt8 = 0  // `small` set where a small letter comes before a capital
                 var previous: UInt8 = 0
                 while i < hi {
                     let byte = b[i]
                     let f = flags[Int(byte)]
                     guard f & WordTables.word != 0 else { break }
                     raw = raw << 8 | UInt64(byte)
-                    // A capital after a small letter (`addLine`), or `_`, joins words.
-                    wordCapitals &+= Int((f & WordTables.capital) >> 5)
-                    smalls &+= Int((f & WordTables.small) >> 6)
-                    joined |= ((previous & WordTables.small) >> 1) & f | (f & WordTables.joiner)
+                    cases &+= caseCounts[Int(byte)]
+                    // `capital` is `small` shifted right by one.
+                    turns |= previous & (f << 1)
+                    seen |= f
                     previous = f
                     i += 1
                 }
+                let wordCapitals = Int(truncatingIfNeeded: cases >> 32)
+                smalls &+= Int(truncatingIfNeeded: cases & 0xFFFF_FFFF)
+                // A capital after a small letter (`addLine`), or `_`, joins words.
+                let joined = turns & WordTables.small | seen & WordTables.joiner
                 let length = i - start
                 nonSpace += length
                 capitals += wordCapitals
@@ -623,20 +641,34 @@ package struct CodeDetector: Sendable {
         }
         // The rest of a long sentence-like line only adds symbols and non-space bytes, and rarely a call or an
         // operator: one table lookup per byte counts both, and rare bytes take the branch.
-        if i < hi {
+        if i < hi, let base = b.baseAddress {
             let counts = tables.tailCounts
             var packed: UInt64 = 0
-            for j in i..<hi {
-                let c = b[j]
+            var j = i
+            while j < hi {
+                // Four bytes at a time while none of them is rare, which is most of a sentence.
+                if j + 4 <= hi {
+                    let v0 = counts[Int(base[j])]
+                    let v1 = counts[Int(base[j + 1])]
+                    let v2 = counts[Int(base[j + 2])]
+                    let v3 = counts[Int(base[j + 3])]
+                    if (v0 | v1 | v2 | v3) & WordTables.tailRare == 0 {
+                        packed &+= v0 &+ v1 &+ v2 &+ v3
+                        j += 4
+                        continue
+                    }
+                }
+                let c = base[j]
                 let v = counts[Int(c)]
                 packed &+= v & WordTables.tailCountMask
                 if v & WordTables.tailRare != 0 {
                     if c == UInt8(ascii: "(") {
-                        if flags[Int(b[j - 1])] & WordTables.word != 0 { hasCall = true }
-                    } else if j + 1 < hi, tables.isOperator(c, b[j + 1]) {
+                        if flags[Int(base[j - 1])] & WordTables.word != 0 { hasCall = true }
+                    } else if j + 1 < hi, tables.isOperator(c, base[j + 1]) {
                         operators += 1
                     }
                 }
+                j += 1
             }
             symbols += Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
             nonSpace += hi - i - Int(truncatingIfNeeded: (packed >> 32) & 0x7FFF_FFFF)
@@ -785,7 +817,7 @@ package struct CodeDetector: Sendable {
             while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
             let first = b[lo]
             // Commas in the low half, semicolons and opening parentheses in the high half.
-            let counts = WordTables.shared.dataCounts
+            let counts = tables.dataCounts
             var packed: UInt64 = 0
             for i in lo..<line.upperBound { packed &+= counts[Int(b[i])] }
             let commas = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
@@ -815,7 +847,6 @@ package struct CodeDetector: Sendable {
     }
 
     private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String {
-        let tables = WordTables.shared
         let best = withUnsafeTemporaryAllocation(of: Int.self, capacity: tables.languageCount) { scores in
             scores.initialize(repeating: 0)
             vote(b, lines.prefix(64), tables, into: scores)

@@ -213,6 +213,8 @@ final class WordTables: @unchecked Sendable {
     let tailCounts: UnsafeBufferPointer<UInt64>
     static let tailRare: UInt64 = 1 << 63
     static let tailCountMask: UInt64 = ~tailRare
+    /// Per byte, for the words of a line: 1 for a small letter (low 32 bits), 1 << 32 for a capital.
+    let caseCounts: UnsafeBufferPointer<UInt64>
     /// Per byte, for telling data from code: 1 for a comma, 1 << 32 for `;` and `(`.
     let dataCounts: UnsafeBufferPointer<UInt64>
     let stopwords: PackedWordSet
@@ -257,6 +259,12 @@ final class WordTables: @unchecked Sendable {
             tail[b] = v
         }
         self.tailCounts = UnsafeBufferPointer(tail)
+        let cases = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
+        for b in 0..<256 {
+            cases[b] =
+                flags[b] & WordTables.capital != 0 ? 1 << 32 : flags[b] & WordTables.small != 0 ? 1 : 0
+        }
+        self.caseCounts = UnsafeBufferPointer(cases)
         let data = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
         data.initialize(repeating: 0)
         data[Int(UInt8(ascii: ","))] = 1
