@@ -29,11 +29,17 @@ extension Matchers {
     private static let registryLogin = Client(
         short: ByteClass([], "p"), long: [Array("password".utf8)], pair: false, shortValueSeparate: true,
         subcommand: Array("login".utf8))
+    private static let redisServer = Client(
+        short: ByteClass(), long: ["requirepass", "masterauth"].map { Array($0.utf8) }, pair: false,
+        shortValueSeparate: true)
+    private static let redisCLI = Client(
+        short: ByteClass([], "a"), long: [Array("pass".utf8)], pair: false, shortValueSeparate: true)
 
     private static let clients: [([UInt8], Client)] = [
         ("curl", curl), ("wget", wget), ("http", httpie), ("https", httpie), ("xh", httpie), ("mysql", mysql),
         ("mysqldump", mysql), ("mysqladmin", mysql), ("mariadb", mysql), ("sshpass", sshpass),
         ("docker", registryLogin), ("podman", registryLogin), ("nerdctl", registryLogin), ("buildah", registryLogin),
+        ("redis-server", redisServer), ("redis-cli", redisCLI),
     ].map { (Array($0.0.utf8), $0.1) }
 
     /// The plausible passwords among the options that follow the client's name on its command line (which may

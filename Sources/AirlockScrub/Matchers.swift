@@ -9,6 +9,8 @@ enum Matchers {
     ) {
         if case .commandLinePassword = matcher {
             for range in commandLinePasswords(b, start, end) { found(range) }
+        } else if case .kubernetesSecret = matcher {
+            for range in kubernetesSecretValues(b, start, end) { found(range) }
         } else if let range = span(matcher, b, start, end) {
             found(range)
         }
@@ -38,7 +40,14 @@ enum Matchers {
         case .connectionCallPassword: return connectionCallPassword(b, end)
         case .urlPath(let body, let minLength):
             let stop = Bytes.run(b, from: end, body, max: 512)
-            return stop - end >= minLength ? end..<stop : nil
+            guard stop - end >= minLength else { return nil }
+            // Slack documents its webhook URL with zero ids and a secret of X's.
+            if Bytes.containsFolded(b, start..<end, Array("slack".utf8)),
+                PublishedExamples.isSlackPlaceholderPath(b, end..<stop)
+            {
+                return nil
+            }
+            return end..<stop
         case .openAILegacyKey: return openAILegacyKey(b, start, end)
         case .azureADClientSecret: return azureADClientSecret(b, start, end)
         case .telegramBotToken: return telegramBotToken(b, start, end)
@@ -48,7 +57,7 @@ enum Matchers {
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
         case .base64PrivateKey: return base64PrivateKey(b, start)
         case .registryAuth: return registryAuth(b, end)
-        case .commandLinePassword: return nil  // `match` reports each of them
+        case .commandLinePassword, .kubernetesSecret: return nil  // `match` reports each of them
         case .netrcPassword: return netrcPassword(b, end)
         case .authorizationHeader: return authorizationHeader(b, end)
         case .cookieHeader: return cookieHeader(b, end)
@@ -66,6 +75,8 @@ enum Matchers {
             // A prefix glued to a word or a number is still its credential when the prefix names it by itself
             // (`q=token%20ghp_…`, where `0` ends the escape, or `id0AKIA…`).
             if start > 0, b[start - 1].isASCIIAlphanumeric, !namesItself(b, start..<end) { return nil }
+            // Deep inside a longer run of base64 (an image's bytes, a signed blob) it is a coincidence.
+            if start - Bytes.runBackwards(b, before: start, .base64URL, max: 24) >= 24 { return nil }
         } else {
             // A prefix such as `.atlasv1.` sits inside the token: the id before it belongs to the secret too.
             first = Bytes.runBackwards(b, before: start, .alnum, max: 32)
@@ -115,7 +126,7 @@ enum Matchers {
 
     // MARK: Assignments
 
-    private static let quotes = ByteClass([], "\"'`")
+    static let quotes = ByteClass([], "\"'`")
     /// Visible ASCII but quotes: the bytes of a bare word such as a resource name.
     private static let unquotedVisible = ByteClass([0x21...0x21, 0x23...0x26, 0x28...0x5F, 0x61...0x7E])
 
@@ -124,13 +135,47 @@ enum Matchers {
     private static func operatorEnd(_ b: UnsafeBufferPointer<UInt8>, after end: Int, keywordEnd: UInt8) -> Int? {
         var i = end
         if keywordEnd == UInt8(ascii: "=") || keywordEnd == UInt8(ascii: ":") { return i }
-        if i < b.count, quotes.contains(b[i]) { i += 1 }
+        let quotedName = i < b.count && quotes.contains(b[i])
+        if quotedName { i += 1 }
         if i < b.count, b[i] == UInt8(ascii: "]") { i += 1 }
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
         guard i < b.count else { return nil }
+        // A type between the name and `=` (Go's `var apiToken string = …`).
+        if !quotedName, b[i].isASCIILetter {
+            let type = Bytes.run(b, from: i, .identifier, max: 32)
+            var j = type
+            while j < b.count, b[j] == 0x20 || b[j] == 0x09 { j += 1 }
+            guard j > type, j < b.count, b[j] == UInt8(ascii: "="), j + 1 < b.count, b[j + 1] == 0x20 else {
+                return nil
+            }
+            i = j
+        }
         if b[i] == UInt8(ascii: ":") {
+            // `:`, `:=`, and make's `::=` and `:::=`.
+            var colons = i
+            while colons < b.count, colons - i < 3, b[colons] == UInt8(ascii: ":") { colons += 1 }
+            if colons < b.count, b[colons] == UInt8(ascii: "=") {
+                i = colons + 1
+            } else {
+                i += 1
+                if let typed = typedDeclaration(b, after: i) { i = typed }
+            }
+        } else if (b[i] == UInt8(ascii: "?") || b[i] == UInt8(ascii: ".")) && i + 1 < b.count
+            && b[i + 1] == UInt8(ascii: "=")
+        {
+            // make's `?=`, PHP's `.=`.
+            i += 2
+        } else if b[i] == UInt8(ascii: ","), quotedName {
+            // A name and its value as a call's two arguments: `System.setProperty("API_TOKEN", "…")`.
             i += 1
-            if i < b.count, b[i] == UInt8(ascii: "=") { i += 1 }
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            guard i < b.count, quotes.contains(b[i]) else { return nil }
+            // `"name": "API_TOKEN", "value": "…"`: a key follows the comma, not the value.
+            var close = i + 1
+            while close < b.count, close - i < 600, b[close] != b[i], b[close] != 0x0A { close += 1 }
+            var after = close + 1
+            while after < b.count, b[after] == 0x20 { after += 1 }
+            return after < b.count && b[after] == UInt8(ascii: ":") ? nil : i
         } else if b[i] == UInt8(ascii: "=") {
             i += 1
             if i < b.count, b[i] == UInt8(ascii: "=") || b[i] == UInt8(ascii: "~") { return nil }
@@ -140,6 +185,30 @@ enum Matchers {
         }
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
         return i
+    }
+
+    /// After a `:`, a type and then `=` (Kotlin's `val apiToken: String = "…"`): where the value starts.
+    private static func typedDeclaration(_ b: UnsafeBufferPointer<UInt8>, after colon: Int) -> Int? {
+        var i = colon
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        guard i < b.count, b[i].isASCIILetter else { return nil }
+        var j = Bytes.run(b, from: i, ByteClass.identifier.union("?<>."), max: 48)
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        guard j + 1 < b.count, b[j] == UInt8(ascii: "="), b[j + 1] != UInt8(ascii: "=") else { return nil }
+        return j + 1
+    }
+
+    /// `<apiToken>value</apiToken>`, the value on the same line or the next: where the element's text starts and
+    /// ends, when the keyword's name is an element's whole name.
+    private static func elementText(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int) -> Range<Int>? {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        guard nameStart > 0, b[nameStart - 1] == UInt8(ascii: "<"), nameEnd < b.count, b[nameEnd] == UInt8(ascii: ">")
+        else { return nil }
+        var i = nameEnd + 1
+        while i < b.count, i - nameEnd < 64, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+        var stop = i
+        while stop < b.count, stop - i < 600, b[stop] != UInt8(ascii: "<"), b[stop] > 0x20 { stop += 1 }
+        return stop > i ? i..<stop : nil
     }
 
     /// The value after an operator: quoted (to the closing quote on the same line) or bare.
@@ -161,6 +230,9 @@ enum Matchers {
         _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ cls: ByteClass, _ length: ClosedRange<Int>,
         _ entropy: Double?
     ) -> Range<Int>? {
+        // A name that starts with `_` (`.npmrc`'s `_auth=`, `_password=`) is a key of its own, never the tail of a
+        // longer name (`POSTGRES_PASSWORD=`).
+        if b[start] == UInt8(ascii: "_"), start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
         let last = b[end - 1]
         var i = end
         if last != UInt8(ascii: "=") && last != UInt8(ascii: ":") {
@@ -174,6 +246,8 @@ enum Matchers {
         let range = v..<stop
         let floor = entropy ?? Placeholder.floor(length: range.count, alphabet: cls.count)
         guard Placeholder.entropy(b, range) >= floor, !Placeholder.looksLikePlaceholder(b, range) else { return nil }
+        // A name without a digit in it (`sumOfExposures`) is a variable, not a key.
+        if !b[range].contains(where: \.isDigit), isName(b, range) { return nil }
         return range
     }
 
@@ -218,9 +292,33 @@ enum Matchers {
         where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
             return nil
         }
-        guard let valueStart = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]),
-            let (found, quoted) = value(b, at: valueStart)
-        else { return nil }
+        let valueStart: Int
+        let found: Range<Int>
+        let quoted: Bool
+        if let element = elementText(b, keyword: start, nameEnd: tailEnd) {
+            valueStart = element.lowerBound
+            found = element
+            quoted = true
+        } else if let operatorStop = operatorEnd(b, after: tailEnd, keywordEnd: b[end - 1]) {
+            guard let (value, isQuoted) = value(b, at: operatorStop) else { return nil }
+            valueStart = operatorStop
+            // A literal fallback is a value (`env('SECRET_KEY', '…')`, `${DB_PASS:-…}`).
+            if let fallback = defaultArgument(b, at: operatorStop) ?? substitutionDefault(b, at: value.lowerBound) {
+                found = fallback
+                quoted = true
+            } else {
+                found = value
+                quoted = isQuoted
+            }
+        } else if let pair = pairedValue(b, keyword: start, nameEnd: tailEnd),
+            let (value, isQuoted) = value(b, at: pair)
+        {
+            valueStart = pair
+            found = value
+            quoted = isQuoted
+        } else {
+            return nil
+        }
         var range = found
         // A `.env` or YAML line (`DB_PASSWORD=p(a)ss;w0rd`, `password: a&b[c]`): an unquoted value runs to the
         // end of its line, whatever symbols it holds.
@@ -246,10 +344,13 @@ enum Matchers {
         }
         if isOne(b, range, of: literalValues) { return nil }
         if Bytes.find(b, "://", from: range.lowerBound, limit: range.upperBound) != nil { return nil }
+        if restatesName(b, keyword: start, nameEnd: tailEnd, value: range) || isFilePath(b, range) { return nil }
         let first = b[range.lowerBound]
-        // Variables, format strings and templates (`$TOKEN`, `%s`, `@token`, `{password!r}`, `{"a": 1}`).
-        if first == UInt8(ascii: "$") || first == UInt8(ascii: "%") || first == UInt8(ascii: "@")
-            || first == UInt8(ascii: "{")
+        // Variables, format strings and templates (`$TOKEN`, `%s`, `%(name)s`, `%PASS%`, `@token`, `{password!r}`,
+        // `{"a": 1}`); a value that merely starts with `%` is a value.
+        if first == UInt8(ascii: "$") || first == UInt8(ascii: "@") || first == UInt8(ascii: "{") { return nil }
+        if first == UInt8(ascii: "%"),
+            range.count <= 3 || b[range.lowerBound + 1] == UInt8(ascii: "(") || b[range.upperBound - 1] == first
         {
             return nil
         }
@@ -270,8 +371,8 @@ enum Matchers {
                 return nil
             }
         } else if b[range].contains(0x20) {
-            // Prose in quotes; only pass phrases may contain spaces.
-            if !password { return nil }
+            // Prose in quotes, or an expression (`"rate(15 days)"`); only pass phrases may contain spaces.
+            if !password || isCall(b, range) { return nil }
         }
         // A PIN or a numeric password is all digits: four or more, under a password's name.
         let digits = b[range].allSatisfy(\.isDigit)
@@ -280,6 +381,137 @@ enum Matchers {
         if !password, isName(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range
+    }
+
+    /// Whether the value repeats the whole name it is assigned to (`CELERY_PASSWORD=!!!SET CELERY_PASSWORD!!!`):
+    /// what templates write where the value is to go. Names shorter than 8 bytes are left out, so that a value
+    /// which merely starts with a short word (`token`) is still judged on its own.
+    private static func restatesName(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int, value: Range<Int>)
+        -> Bool
+    {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        let name = nameStart..<nameEnd
+        guard name.count >= 8, name.count < value.count else { return false }
+        let needle = b[name].map(\.lowercasedASCII)
+        return Bytes.containsFolded(b, value, needle)
+    }
+
+    /// Calls that read a setting and fall back to their second argument: `env('SECRET_KEY', '…')`,
+    /// `os.environ.get("TOKEN", "…")`, `os.getenv('PASSWORD', default='…')`, `config('APP_KEY', '…')`.
+    private static let settingReaders: [[UInt8]] = ["env", "getenv", "get", "config", "getproperty", "setting"].map {
+        Array($0.utf8)
+    }
+
+    /// The string literal given as a setting reader's fallback, when the call starts at `start`.
+    private static func defaultArgument(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
+        let callee = Bytes.run(b, from: start, .identifier, max: 64)
+        guard callee > start, callee < b.count, b[callee] == UInt8(ascii: "(") else { return nil }
+        var nameStart = callee
+        while nameStart > start, b[nameStart - 1] != UInt8(ascii: ".") { nameStart -= 1 }
+        guard isOne(b, nameStart..<callee, of: settingReaders) else { return nil }
+        let limit = min(b.count, callee + 512)
+        var i = callee + 1
+        func blanks() { while i < limit, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 } }
+        func literal() -> Range<Int>? {
+            guard i < limit, quotes.contains(b[i]) else { return nil }
+            let open = b[i]
+            var close = i + 1
+            while close < limit, b[close] != open, b[close] != 0x0A { close += 1 }
+            guard close < limit, b[close] == open else { return nil }
+            defer { i = close + 1 }
+            return i + 1..<close
+        }
+        blanks()
+        guard literal() != nil else { return nil }
+        blanks()
+        guard i < limit, b[i] == UInt8(ascii: ",") else { return nil }
+        i += 1
+        blanks()
+        if Bytes.equal(b, i, "default=") { i += 8 }
+        return literal()
+    }
+
+    /// `${NAME:-fallback}`, `${NAME-fallback}` (shell, Compose) or `${NAME:fallback}` (Spring): the fallback.
+    private static func substitutionDefault(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
+        guard Bytes.equal(b, start, "${") else { return nil }
+        var i = Bytes.run(b, from: start + 2, .identifier, max: 128)
+        guard i > start + 2, i < b.count else { return nil }
+        if b[i] == UInt8(ascii: ":") { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        guard i > start + 2, b[i - 1] == UInt8(ascii: ":") || b[i - 1] == UInt8(ascii: "-") else { return nil }
+        var close = i
+        while close < b.count, close - i < 512, b[close] != UInt8(ascii: "}"), b[close] != 0x0A { close += 1 }
+        guard close < b.count, b[close] == UInt8(ascii: "}"), close > i else { return nil }
+        return i..<close
+    }
+
+    /// A name and its value as two fields of one entry, the keyword in the name's value: Kubernetes'
+    /// `- name: DB_PASSWORD` with `value: …` below it, and `{"name": "API_TOKEN", "value": "…"}` (ECS, Helm). Where
+    /// the value starts.
+    private static func pairedValue(_ b: UnsafeBufferPointer<UInt8>, keyword: Int, nameEnd: Int) -> Int? {
+        let nameStart = Bytes.runBackwards(b, before: keyword, .identifier, max: 64)
+        var i = nameStart
+        if i > 0, quotes.contains(b[i - 1]) { i -= 1 }
+        while i > 0, b[i - 1] == 0x20 { i -= 1 }
+        // `name:` as in YAML and JSON; HTML's `name="…" value="…"` names a form field, not a setting.
+        guard i > 0, b[i - 1] == UInt8(ascii: ":") else { return nil }
+        i -= 1
+        if i > 0, quotes.contains(b[i - 1]) { i -= 1 }
+        guard i >= 4, Bytes.containsFolded(b, i - 4..<i, Array("name".utf8)),
+            i == 4 || !b[i - 5].isASCIILetter
+        else { return nil }
+        var j = nameEnd
+        if j < b.count, quotes.contains(b[j]) { j += 1 }
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        if j < b.count, b[j] == UInt8(ascii: ",") { j += 1 }
+        let limit = min(b.count, j + 256)
+        while j < limit, b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D { j += 1 }
+        if j < limit, quotes.contains(b[j]) { j += 1 }
+        guard Bytes.containsFolded(b, j..<min(limit, j + 5), Array("value".utf8)) else { return nil }
+        j += 5
+        if j < b.count, quotes.contains(b[j]) { j += 1 }
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        guard j < b.count, b[j] == UInt8(ascii: ":") else { return nil }
+        j += 1
+        while j < b.count, b[j] == 0x20 { j += 1 }
+        // Away from its name, a value needs a little more to count: eight characters or more.
+        guard j < b.count, let (text, _) = value(b, at: j), text.count >= 8 else { return nil }
+        return j
+    }
+
+    /// An absolute or home-relative path made of names (`/run/secrets/db-password`, `~/.config/app/token`): where a
+    /// secret is kept, not the secret.
+    private static func isFilePath(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count >= 4 else { return false }
+        let first = b[range.lowerBound]
+        guard first == UInt8(ascii: "/") || (first == UInt8(ascii: "~") && b[range.lowerBound + 1] == UInt8(ascii: "/"))
+        else { return false }
+        // Each part a file or directory name: letters, digits and `._-`, not long, and not mixing capitals, small
+        // letters and digits as a random value does.
+        var slashes = 0
+        var kinds: (upper: Bool, lower: Bool, digit: Bool) = (false, false, false)
+        var length = 0
+        for i in range {
+            let c = b[i]
+            if c == UInt8(ascii: "/") || c == UInt8(ascii: "~") {
+                if c == UInt8(ascii: "/") { slashes += 1 }
+                kinds = (false, false, false)
+                length = 0
+                continue
+            }
+            length += 1
+            if c &- 0x41 < 26 {
+                kinds.upper = true
+            } else if c &- 0x61 < 26 {
+                kinds.lower = true
+            } else if c.isDigit {
+                kinds.digit = true
+            } else if c != UInt8(ascii: ".") && c != UInt8(ascii: "_") && c != UInt8(ascii: "-") {
+                return false
+            }
+            if length > 40 || (kinds.upper && kinds.lower && kinds.digit) { return false }
+        }
+        return slashes >= 2
     }
 
     /// Whether the assignment at `keyword` is a line of a `.env`, shell or YAML file: the name starts its line
@@ -300,7 +532,7 @@ enum Matchers {
     }
 
     /// The rest of a line from `start`, without trailing blanks or a ` #` comment.
-    private static func restOfLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Range<Int> {
+    static func restOfLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Range<Int> {
         var end = start
         while end < b.count, b[end] != 0x0A, b[end] != 0x0D, end - start < 600 {
             if b[end] == UInt8(ascii: "#"), end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { break }
@@ -329,6 +561,17 @@ enum Matchers {
         var lower = 0
         var digits = 0
         var vowel = false
+        // Letters after digits, within one part between separators: a name has a number or two in it
+        // (`v1beta1`, `s3Bucket2`), a random value keeps switching (`x1qx6eb76i0ukpfl`). A part of hex digits alone
+        // is an id's (`6f1c2a4e` in a UUID) and is left to the word rules.
+        var switches = 0
+        var beyondHex = false
+        var partLength = 0
+        func partEnds() -> Bool {
+            defer { (switches, beyondHex, partLength) = (0, false, 0) }
+            // Sixteen hex digits and more that keep switching are a key or a hash, never words.
+            return switches <= 2 || (!beyondHex && partLength < 16)
+        }
         func wordEnds() -> Bool {
             defer { (upper, lower, digits, vowel) = (0, 0, 0, false) }
             let letters = upper + lower
@@ -337,11 +580,14 @@ enum Matchers {
         for i in range {
             let c = b[i]
             let folded = c | 0x20
+            partLength += 1
             if folded &- 0x61 < 26 {
                 // A letter after small letters or digits, or a capital after small letters, starts the next word
                 // (`deleteToken`, `oauth2Token`); small letters after capitals continue it (`RSAPrivate` → `RSA`,
                 // `Private` is as good as one word here).
                 let capital = c & 0x20 == 0
+                if digits > 0 { switches += 1 }
+                if folded > UInt8(ascii: "f") { beyondHex = true }
                 if digits > 0 || (capital && lower > 0) {
                     if !wordEnds() { return false }
                 }
@@ -352,12 +598,12 @@ enum Matchers {
             } else if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
                 || c == UInt8(ascii: "/") || c == UInt8(ascii: ":")
             {
-                if !wordEnds() { return false }
+                if !wordEnds() || !partEnds() { return false }
             } else {
                 return false
             }
         }
-        return wordEnds()
+        return wordEnds() && partEnds()
     }
 
     // MARK: HTTP credentials

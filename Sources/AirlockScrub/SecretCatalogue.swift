@@ -80,7 +80,8 @@ package enum SecretCatalogue {
             "cloudflare-origin-ca-key", "Cloudflare Origin CA key", prefix: "v1.0-", ByteClass.lowerHex.union("-"),
             171...171),
         R.token(
-            "fly-io-token", "Fly.io access token", prefixes: ["fo1_", "fm1r_", "fm2_"], b64u.union("+/="), 43...1024),
+            "fly-io-token", "Fly.io access token", prefixes: ["fo1_", "fm1r_", "fm1a_", "fm2_"], b64u.union("+/="),
+            43...1024),
         R.token("heroku-api-key-v2", "Heroku platform API key", prefix: "HRKU-", b64u, 60...60),
         R.keyed(
             "heroku-api-key", "Heroku API key assigned to a Heroku variable",
@@ -110,6 +111,7 @@ package enum SecretCatalogue {
         R.token(
             "dynatrace-api-token", "Dynatrace API token", prefix: "dt0c01.", ByteClass.upperAlnum.union("."), 89...89),
         R.token("okta-api-token", "Okta API token (SSWS)", prefix: "SSWS 00", b64u, 40...40),
+        R.token("openshift-user-token", "OpenShift user or service account token", prefix: "sha256~", b64u, 43...43),
         R.token("jfrog-api-key", "JFrog Artifactory API key", prefix: "AKCp", alnum, 69...69),
         R.token("jfrog-reference-token", "JFrog reference token", prefix: "cmVmdGtuOjAxOj", alnum, 50...50),
     ]
@@ -153,7 +155,11 @@ package enum SecretCatalogue {
         R.token("buildkite-token", "Buildkite user access token", prefix: "bkua_", lhex, 40...40),
         R.token("circleci-pat", "CircleCI personal API token", prefix: "CCIPAT_", ByteClass.word, 60...64),
         R.token(
-            "sourcegraph-token", "Sourcegraph access token", prefix: "sgp_", ByteClass.lowerHex.union("_"), 40...60),
+            "sourcegraph-token", "Sourcegraph access token", prefixes: ["sgp_", "sgp_local_"], ByteClass.hex.union("_"),
+            40...60),
+        R.keyed(
+            "sourcegraph-legacy-token", "Sourcegraph access token (40 hex digits) assigned to a Sourcegraph name",
+            names: ["sourcegraph"], hex, 40...40),
         R.token("postman-api-key", "Postman API key", prefix: "PMAK-", ByteClass.lowerHex.union("-"), 59...59),
         R.token("prefect-api-key", "Prefect API key", prefix: "pnu_", alnum, 36...36),
         R.token("readme-api-key", "ReadMe API key", prefix: "rdme_", ByteClass.lowerAlnum, 70...70),
@@ -213,6 +219,7 @@ package enum SecretCatalogue {
         R.token(
             "brevo-api-key", "Brevo (Sendinblue) API key", prefix: "xkeysib-", ByteClass.lowerAlnum.union("-"), 81...81),
         R.token("mailgun-api-key", "Mailgun API key", prefix: "key-", lhex, 32...32),
+        R.token("mailgun-public-key", "Mailgun public validation key", prefix: "pubkey-", lhex, 32...32),
         R.keyed(
             "mailgun-private-key", "Mailgun private API key assigned to a Mailgun variable",
             names: ["mailgun_api_key", "mailgun_private_key", "mailgun_key"], ByteClass.lowerHex.union("-"), 50...50),
@@ -267,6 +274,18 @@ package enum SecretCatalogue {
         R.token("square-oauth-secret", "Square OAuth application secret", prefix: "sq0csp-", b64u, 43...43),
         R.token(
             "facebook-access-token", "Facebook (Meta) user access token", prefix: "EAACEdEose0cBA", alnum, 20...400),
+        R.token(
+            "facebook-page-access-token", "Facebook (Meta) page or app access token (EAAM…, EAAC…)",
+            prefixes: ["EAAM", "EAAC"], alnum, 100...1024),
+        R.token(
+            "twitter-bearer-token", "Twitter (X) app-only bearer token", prefix: "AAAAAAAAAAAAAAAAAAAAAA",
+            alnum.union("%"), 80...100),
+        R.keyed(
+            "sumologic-access-id", "Sumo Logic access id assigned to a Sumo Logic name",
+            names: ["sumologic", "sumo_"], alnum, 14...14),
+        R.keyed(
+            "sumologic-access-key", "Sumo Logic access key assigned to a Sumo Logic name",
+            names: ["sumologic", "sumo_"], alnum, 64...64),
         R.token("airtable-pat", "Airtable personal access token", prefix: "pat", ByteClass.alnum.union("."), 79...79),
         R.token("contentful-pat", "Contentful personal access token", prefix: "CFPAT-", b64u, 43...43),
         R.token("shippo-live-token", "Shippo live API token", prefix: "shippo_live_", lhex, 40...40),
@@ -422,11 +441,14 @@ package enum SecretCatalogue {
         R("netrc-password", ".netrc password (machine … login … password …)", keywords: ["machine "], .netrcPassword),
         R(
             "command-line-password",
-            "Password option of curl, wget, HTTPie, mysql, sshpass or a registry login (-u user:password, -p…)",
+            "Password option of curl, wget, HTTPie, mysql, sshpass, Redis or a registry login (-u user:password, -p…)",
             keywords: [
                 "curl ", "wget ", "http ", "https ", "xh ", "mysql ", "mysqldump ", "mysqladmin ", "mariadb ",
-                "sshpass ", "docker ", "podman ", "nerdctl ", "buildah ",
+                "sshpass ", "docker ", "podman ", "nerdctl ", "buildah ", "redis-server ", "redis-cli ",
             ], .commandLinePassword),
+        R(
+            "kubernetes-secret-data", "Values of a Kubernetes Secret (base64 data:, plain stringData:)",
+            keywords: ["kind: secret", "kind: \"secret", "kind: 'secret", "kind:secret"], .kubernetesSecret),
     ]
 
     static let context: [SecretRule] = [
@@ -448,7 +470,8 @@ package enum SecretCatalogue {
             .assignment(minLength: 8)),
         R(
             "credential-assignment", "Credentials assigned in code, configuration, JSON or .env form",
-            keywords: ["credential", "credentials"], .assignment(minLength: 8)),
+            keywords: ["credential", "credentials", "creds", "publish-profile", "publish_profile"],
+            .assignment(minLength: 8)),
         R(
             "key-value", "A machine-made value after the word key (key: …, \"key\": \"…\", the key …)",
             keywords: ["key"], .bareKey),
@@ -464,7 +487,7 @@ extension ByteClass {
 }
 
 extension SecretCatalogue {
-    /// The catalogue as a Markdown table, for the README (a test keeps the two identical).
+    /// The catalogue as a Markdown table, for docs/secret-rules.md (a test keeps the two identical).
     package static func markdownTable() -> String {
         var out = "| Rule id | What it finds |\n|---|---|\n"
         for rule in rules { out += "| `\(rule.id)` | \(rule.description) |\n" }

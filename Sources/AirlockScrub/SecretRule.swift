@@ -80,6 +80,8 @@ enum SecretMatcher: Sendable {
     case registryAuth
     /// A password given as an option to a command-line client; the keyword is the command's name.
     case commandLinePassword
+    /// Every value under `data:` (base64) and `stringData:` of a Kubernetes Secret; the keyword is `kind: Secret`.
+    case kubernetesSecret
     /// `machine HOST login NAME password SECRET` in a `.netrc` file.
     case netrcPassword
     /// An `Authorization` header value with a scheme other than Basic or Bearer, or none.

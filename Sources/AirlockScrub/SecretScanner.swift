@@ -112,6 +112,8 @@ package struct SecretScanner: Sendable {
         var coveredTo = 0
         for m in matches where m.range.upperBound > coveredTo {
             if placeholders.contains(where: { $0.overlaps(m.range) }) { continue }
+            // A vendor's published example value is documentation, whichever rule found it.
+            if PublishedExamples.contains(text, m.range) { continue }
             kept.append(m)
             coveredTo = m.range.upperBound
         }

@@ -185,7 +185,8 @@ TOKENS: dict[str, tuple[str, str, list]] = {
     "fly-io-token": (gl("flyio.go", "flyio-access-token"), "fly", [
         T("Fly access token: fo1_8rz-j7r2eqJ2U7affEOO3HJN0j63DInyog3eV-glQSc",
           "fo1_8rz-j7r2eqJ2U7affEOO3HJN0j63DInyog3eV-glQSc"),
-        G("fo1_[\\w-]{43}"), G("fm2_[a-zA-Z0-9+\\/]{100,}={0,3}")]),
+        G("fo1_[\\w-]{43}"), G("fm2_[a-zA-Z0-9+\\/]{100,}={0,3}"), G("fm1a_[a-zA-Z0-9+\\/]{100,}={0,3}"),
+        G("fm1r_[a-zA-Z0-9+\\/]{100,}={0,3}")]),
     "heroku-api-key-v2": (gl("heroku.go", "heroku-api-key-v2"), "heroku", [
         T('const KEY = "HRKU-AAlQ1aVoHDujJ9QsDHdHlHO0hbzhoERRSO45ZQusSYHg_____w4_hLrAym_u"',
           "HRKU-AAlQ1aVoHDujJ9QsDHdHlHO0hbzhoERRSO45ZQusSYHg_____w4_hLrAym_u"),
@@ -374,13 +375,10 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G(f"sgp_{H}{{16}}_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token")
           + ", its regex sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40} in lower case"),
         G(f"sgp_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token") + ", sgp_[a-fA-F0-9]{40} in lower case"),
-        V("sgp_AaD80dc6E02eCAE1_d3cba16CC0F18fA14A2EFB61CbDFceEBf9fAD16b", miss="upper-case hex digits: the rule's "
-          "body is lower-case hex and '_'"),
-        V("sgp_0D697F54cb24238EefB29af05Abf1b505E90950F", miss="as above"),
-        V("sgp_local_d7dfFD43cF2503B1da673EB560aAa3e80f16FA42", miss="a local-instance token: 'local' is not hex, so "
-          "the rule's run stops after 'sgp_'"),
-        G(f"sgp_local_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token") + ", sgp_local_ in lower case",
-          miss="as above, in lower case: 'local' is not hex")]),
+        V("sgp_AaD80dc6E02eCAE1_d3cba16CC0F18fA14A2EFB61CbDFceEBf9fAD16b"),
+        V("sgp_0D697F54cb24238EefB29af05Abf1b505E90950F"),
+        V("sgp_local_d7dfFD43cF2503B1da673EB560aAa3e80f16FA42"),
+        G(f"sgp_local_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token") + ", sgp_local_ in lower case")]),
     "postman-api-key": (gl("postman.go", "postman-api-token"), "postmanAPItoken", [
         G(f"PMAK-{H}{{24}}\\-{H}{{34}}"), G(f"PMAK-{H}{{24}}\\-{H}{{34}}")]),
     "prefect-api-key": (gl("prefect.go", "prefect-api-token"), "api-token", [G(f"pnu_{A}{{36}}"),
@@ -477,6 +475,14 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G(f"xkeysib-{H}{{64}}\\-{A}{{16}}"), G(f"xkeysib-{H}{{64}}\\-{A}{{16}}")]),
     "mailgun-api-key": (gl("mailgun.go", "mailgun-private-api-token"), "mailgun", [G(f"key-{H}{{32}}"),
                                                                                   G(f"key-{H}{{32}}")]),
+    "mailgun-public-key": (gl("mailgun.go", "mailgun-pub-key"), "mailgun", [G(f"pubkey-{H}{{32}}"),
+                                                                            G(f"pubkey-{H}{{32}}")]),
+    "openshift-user-token": (gl("openshift.go", "openshift-user-token"), "openshift", [
+        V("sha256~kV46hPnEYhCWFnB85r5NrprAxggzgb6GOeLbgcKNsH0"), G("sha256~[\\w-]{43}"), G("sha256~[\\w-]{43}")]),
+    "facebook-page-access-token": (gl("facebook.go", "facebook-page-access-token"), "facebook", [
+        G("EAAM[a-zA-Z0-9]{100,}"), G("EAAC[a-zA-Z0-9]{100,}"), G("EAAM[a-zA-Z0-9]{140,}")]),
+    "twitter-bearer-token": (gl("twitter.go", "twitter-bearer-token"), "twitter", [
+        G("A{22}[a-zA-Z0-9%]{80,100}"), G("A{22}[a-zA-Z0-9%]{80,100}")]),
     "shopify-access-token": (gl("shopify.go", "shopify-access-token"), "shopify", [G(f"shpat_{H}{{32}}"),
                                                                                   G(f"shpat_{H}{{32}}")]),
     "shopify-custom-app-token": (gl("shopify.go", "shopify-custom-access-token"), "shopify", [
@@ -730,6 +736,12 @@ KEYED: dict[str, tuple[str, list[str], list]] = {
         [G(f"{H}{{32}}-{H}{{8}}-{H}{{8}}"), G(f"{H}{{32}}-{H}{{8}}-{H}{{8}}")]),
     "atlassian-legacy-api-token": (gl("atlassian.go", "atlassian-api-token"), ["{s}", "export JIRA_API_TOKEN={s}"], [
         T("JIRA_API_TOKEN=HXe8DGg1iJd2AopzyxkFB7F2", "HXe8DGg1iJd2AopzyxkFB7F2"), G("[a-zA-Z0-9]{24}")]),
+    "sourcegraph-legacy-token": (gl("sourcegraph.go", "sourcegraph-access-token"), [
+        "sourcegraph: {s}", "export SOURCEGRAPH_TOKEN={s}"], [G("[a-fA-F0-9]{40}"), G("[a-fA-F0-9]{40}")]),
+    "sumologic-access-id": (gl("sumologic.go", "sumologic-access-id"), [
+        'sumologic.accessId = "{s}"', "export SUMO_ACCESS_ID={s}"], [G("su[a-zA-Z0-9]{12}"), G("su[a-zA-Z0-9]{12}")]),
+    "sumologic-access-key": (gl("sumologic.go", "sumologic-access-token"), [
+        'SUMO_ACCESS_KEY: "{s}"', "sumologic_access_key = {s}"], [G("[a-zA-Z0-9]{64}"), G("[a-zA-Z0-9]{64}")]),
     "datadog-api-key": (doc("https://docs.datadoghq.com/account_management/api-app-keys/",
                             "DD_API_KEY, 32 hex digits"), [
         "export DD_API_KEY={s}", 'datadog_api_key: "{s}"'], [G(f"{H}{{32}}"), G(f"{H}{{32}}")]),
@@ -1097,13 +1109,14 @@ def build_structural() -> None:
          '4"', "cfcabd11c7ed9a41b1a3e063c32d5114", None),
         ('curl -X GET "https://api.cloudflare.com/client/v4/user/tokens/verify" \\\n     -H "Authorization: Bearer _FXNl'
          'jbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b" \\\n     -H "Content-Type:application/json"',
-         "_FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b", None),
-        ('curl -H "Authorization: Bearer sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp"',
-         "sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp", None)], [
+         "_FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b", None)], [
         ('curl https://example.com/micropub -d h=entry -d "content=Hello World" -H "Authorization: Bearer XXXXXXXXXXXX"',
          "placeholder", cah + " (false positive)"),
         ('-H "Authorization: Bearer cfcabd11c7ed9a4"', "length-min", None),
-        ('-H "Authorization: Bearor cfcabd11c7ed9a41b1a3e063c32d5114"', "prefix", None)])
+        ('-H "Authorization: Bearor cfcabd11c7ed9a41b1a3e063c32d5114"', "prefix", None)], [
+        ('curl -H "Authorization: Bearer sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp"',
+         "sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp", cah,
+         "redacted, but as openshift-user-token: that rule comes first in the catalogue and finds the same span")])
 
     structural("authorization-header", cah, [
         ("curl --header  'Authorization:  5eb4223e-5008-46e5-be67-c7b8f2732305'", "5eb4223e-5008-46e5-be67-c7b8f2732305",
@@ -1154,6 +1167,7 @@ def build_structural() -> None:
         ("machine example.com login daniel password $NETRC_PASSWORD", "placeholder", None)])
 
     cau = gl("curl.go", "curl-auth-user")
+    pw_redis = draw("[a-f0-9]{32}", rng)
     structural("command-line-password", cau, [
         ("curl --cacert ca.crt -u elastic:P@ssw0rd$1 https://localhost:9200", "P@ssw0rd$1", None),
         ("sh-5.0$ curl -k -X POST https://infinispan:11222/rest/v2/caches/default/hello \\\n  -H 'Content-type: text/pl"
@@ -1164,7 +1178,12 @@ def build_structural() -> None:
         ("curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH -H \"Content-Type: application/json\" -d", "pRf7vG2h1L8nQkW9",
          None),
         ("$ curl https://api.dropbox.com/oauth2/token \\\n  --user c28wlsosanujy2z:qgsnai0xokrw4j1 --data grant_type=aut"
-         "horization_code", "qgsnai0xokrw4j1", None)], [
+         "horization_code", "qgsnai0xokrw4j1", None),
+        (f"    command: redis-server --requirepass {pw_redis}", pw_redis,
+         doc("https://redis.io/docs/latest/operate/oss_and_stack/management/config/",
+             "configuration directives passed as --name value arguments") + ", password drawn at random"),
+        (f"redis-cli -h cache.internal -a {pw_redis[::-1]} ping", pw_redis[::-1],
+         doc("https://redis.io/docs/latest/develop/tools/cli/", "-a password") + ", password drawn at random")], [
         ('   curl -sL --user "$1:$2" "$3" > "$4"', "placeholder", cau + " (false positive)"),
         ('curl -u "myusername" http://localhost:15130/api/check_user/', "structure", cau + " (false positive)"),
         ('curl -u "${_username}:${_password}"', "placeholder", cau + " (false positive)"),
@@ -1206,7 +1225,11 @@ def build_structural() -> None:
     structural("credential-assignment", gen, [
         ('"credentials" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"',
          "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506", None),
-        (f'"credentials" : "{cr}"', cr, gen + " (drawn in the shape of its credentials sample)")], [
+        (f'"credentials" : "{cr}"', cr, gen + " (drawn in the shape of its credentials sample)"),
+        (f"      with:\n        creds: {cr[:40]}\n", cr[:40],
+         doc("https://github.com/Azure/login", "the creds input of azure/login") + ", value drawn at random"),
+        (f"      with:\n        publish-profile: {cr[8:48]}\n", cr[8:48],
+         doc("https://github.com/Azure/webapps-deploy", "the publish-profile input") + ", value drawn at random")], [
         ('"credentials" : "0afae57"', "length-min", None),
         ('"credentiels" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"', "prefix", None),
         ('credentials = load("creds.json")', "placeholder", None)])
@@ -1282,6 +1305,28 @@ def build_structural_connections() -> None:
 
     redis = doc("https://redis.io/docs/latest/operate/oss_and_stack/management/config-file/",
                 "requirepass <password>; masterauth <master-password>")
+    k8s = (gl("kubernetes.go", "kubernetes-secret-yaml") + "; "
+           + doc("https://kubernetes.io/docs/concepts/configuration/secret/", "data: base64, stringData: plain"))
+    pw = [base64.b64encode(bytes(rng.randrange(33, 127) for _ in range(14))).decode() for _ in range(2)]
+    docker_cfg = base64.b64encode(('{"auths":{"registry.acme.io":{"auth":"' + base64.b64encode(
+        ("ci:" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(20))).encode()).decode()
+        + '"}}}').encode()).decode()
+    plain = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(18))
+    structural("kubernetes-secret-data", k8s, [
+        (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-user-pass\ntype: Opaque\ndata:\n  password: {pw[0]}\n",
+         pw[0], None),
+        (f"apiVersion: v1\ndata:\n\textra: '{pw[1]}'\nkind: 'Secret'\nmetadata:\n\tname: secret-sa-sample\n", pw[1], None),
+        ("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: |\n    "
+         f"{docker_cfg}\n", docker_cfg, None),
+        (f"apiVersion: v1\nkind: Secret\nstringData:\n  password: {plain}\n", plain, None)], [
+        (f"apiVersion: v1\nkind: ConfigMap\ndata:\n  password: {pw[0]}\n", "context", None),
+        (f"apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\ndata:\n  password: {pw[0]}\n", "prefix",
+         None),
+        ("apiVersion: v1\nkind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n  extra: YmFyCg==\n",
+         "placeholder", None),
+        (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n"
+         f"  password: {pw[0]}\n", "document", None)])
+
     structural("redis-requirepass", redis, [
         (f"bind 127.0.0.1\nport 6379\nrequirepass {passwords[0]}\n", passwords[0], None),
         (f"replicaof 10.0.0.5 6379\nmasterauth \"{passwords[1]}\"\n", passwords[1], None)], [
