@@ -107,7 +107,7 @@ package struct ErrorResponse: Error, Sendable {
             ("content-type", "application/json"),
             ("content-length", String(contentLength)),
         ])
-        if type == "airlock_denied" { headers.add(name: "x-airlock-denied", value: reason) }
+        if decision != .error { headers.add(name: "x-airlock-denied", value: reason) }
         if status == .proxyAuthenticationRequired {
             headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"")
         }
