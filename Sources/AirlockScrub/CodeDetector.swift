@@ -610,22 +610,21 @@ package struct CodeDetector: Sendable {
         return nil
     }
 
-    /// The index of the line that closes the triple-quoted string (`"""`, `'''`) that `scored[index]` opens, if it
-    /// opens one, looking at most 80 lines on.
+    /// The index of the line that closes the triple-quoted string (`"""`) that `scored[index]` opens, if it opens
+    /// one, looking at most 80 lines on.
     private func docstringEnd(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], from index: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        // `"` is rare enough in a line to be looked for first.
         func quotes(_ line: Range<Int>) -> Int {
             var n = 0
             var i = line.lowerBound
-            while i + 2 < line.upperBound {
-                let c = b[i]
-                if c == UInt8(ascii: "\""), b[i + 1] == c, b[i + 2] == c {
+            while i + 2 < line.upperBound, let hit = memchr(base + i, 0x22, line.upperBound - 2 - i) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if b[at + 1] == 0x22, b[at + 2] == 0x22 {
                     n += 1
-                    i += 3
-                } else if c == UInt8(ascii: "'"), b[i + 1] == c, b[i + 2] == c {
-                    n += 1
-                    i += 3
+                    i = at + 3
                 } else {
-                    i += 1
+                    i = at + 1
                 }
             }
             return n

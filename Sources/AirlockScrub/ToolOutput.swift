@@ -57,7 +57,11 @@ enum ToolOutput {
             return true
         }
         // A frame whose arguments start with an address in braces (Go), `main.func·001({0x11000000, 2}, 3)`.
-        if Bytes.find(b, "({0x", from: lo, limit: hi) != nil { return true }
+        if b[hi - 1] == UInt8(ascii: ")") {
+            var open = hi - 2
+            while open > lo, hi - open < 256, b[open] != UInt8(ascii: "(") { open -= 1 }
+            if open > lo, Bytes.equal(b, open, "({0x") { return true }
+        }
         return startsWithTimestamp(b, line)
     }
 
@@ -67,8 +71,10 @@ enum ToolOutput {
     static func startsWithTimestamp(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
         let lo = line.lowerBound
         let hi = min(line.upperBound, lo + 40)
+        // A digit, a bracket, or a capital of a day's or month's name or of a log level comes first.
+        guard lo < hi, b[lo].isDigit || b[lo] == UInt8(ascii: "[") || b[lo] &- 0x41 < 26 else { return false }
         var i = lo
-        if i < hi, b[i] == UInt8(ascii: "[") { i += 1 }
+        if b[i] == UInt8(ascii: "[") { i += 1 }
         // A Unix time: ten digits, a fraction, a blank.
         var digits = 0
         while i + digits < hi, b[i + digits].isDigit { digits += 1 }
@@ -121,7 +127,15 @@ enum ToolOutput {
         }
         if i < hi, b[i] == UInt8(ascii: "!") { i += 1 }
         if i < hi, b[i] == UInt8(ascii: "["), Bytes.find(b, "](", from: i, limit: hi) != nil { return true }
-        return Bytes.find(b, "](http", from: lo, limit: hi) != nil
+        // A link to a page, `and [`JsonWriter`](https://…)`: `]` is rare, so it is looked for first.
+        guard let base = b.baseAddress else { return false }
+        var j = lo
+        while j < hi - 1, let hit = memchr(base + j, Int32(UInt8(ascii: "]")), hi - 1 - j) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if b[at + 1] == UInt8(ascii: "("), Bytes.equal(b, at + 2, "http") { return true }
+            j = at + 1
+        }
+        return false
     }
 
     /// Whether every backslash in a line joins the parts of a qualified name, as PHP writes them
