@@ -28,7 +28,7 @@ enum LanguageTables {
             [
                 "public", "private", "protected", "static", "void", "class", "extends", "final", "String", "System",
                 "println", "throws", "Override", "ArrayList", "HashMap", "Integer", "new",
-            ], ["System.out", "@Override", "public static void"]
+            ], ["System.out", "@Override", "public static void", "import java.", "import javax."]
         ),
         (
             "c",
@@ -135,9 +135,9 @@ enum LanguageTables {
         (
             "haskell",
             [
-                "where", "instance", "deriving", "newtype", "qualified", "otherwise", "Maybe", "Just", "Nothing", "IO",
-                "mapM_", "forM_", "pure", "fmap", "data", "type", "module", "import", "case", "of", "let", "in",
-            ], [" :: ", "<$>", "<*>", " >>= ", "deriving (", "deriving stock"]
+                "where", "instance", "deriving", "newtype", "qualified", "otherwise", "Maybe", "Just", "Nothing",
+                "mapM_", "forM_", "fmap", "Either", "data", "module", "of", "in",
+            ], [" :: ", "<$>", "<*>", " >>= ", "deriving (", "deriving stock", " $ ", " <- ", "import qualified"]
         ),
         (
             "elixir",

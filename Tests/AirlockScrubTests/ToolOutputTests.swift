@@ -66,6 +66,14 @@ import Testing
             "Is this right?\n\nint total(const int *v, size_t n) {\n    int s = 0;\n    for (size_t i = 0; i < n; i++) s += v[i];\n    return s;\n}\n\n/*\n * The mean of the values, rounded down;\n * zero for an empty array.\n */\n\nint mean(const int *v, size_t n) {\n    return n ? total(v, n) / (int)n : 0;\n}\n\nThanks.",
             "c"
         ),
+        (
+            "Why does this not compile?\n\nimport java.util.List;\nimport java.util.Map;\n\npublic class Report {\n    private final List<String> rows;\n    public Report(List<String> rows) { this.rows = rows; }\n}\n\nThanks.",
+            "java"
+        ),
+        (
+            "Can you explain this?\n\nimport qualified Data.Map as Map\n\ncount :: [String] -> Map.Map String Int\ncount ws = Map.fromListWith (+) [(w, 1) | w <- ws]\n\nThanks.",
+            "haskell"
+        ),
     ])
     func codeIsRemovedAndNamed(_ text: String, language: String) throws {
         let result = try Scan.text(text)
