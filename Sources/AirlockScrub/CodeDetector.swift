@@ -1038,7 +1038,8 @@ package struct CodeDetector: Sendable {
             for i in lo..<line.upperBound { packed &+= counts[Int(b[i])] }
             let commas = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
             if firstCommas < 0 { firstCommas = commas } else if commas != firstCommas { sameCommas = false }
-            if packed >> 32 != 0 {
+            // In a line of JSON (a log's JSON lines), `;` and `(` inside its strings are the values' own.
+            if packed >> 32 != 0, first != UInt8(ascii: "{") || outsideStrings(b, lo..<line.upperBound) {
                 codeish += 1
                 if codeish * 5 > n { return nil }
             }
@@ -1060,6 +1061,28 @@ package struct CodeDetector: Sendable {
         if yaml * 10 >= n * 9 { return "yaml" }
         if firstCommas >= 2, sameCommas, n >= 2 { return "csv" }
         return nil
+    }
+
+    /// Whether a line has `;` or `(` outside its double-quoted strings.
+    private func outsideStrings(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var quoted = false
+        var i = line.lowerBound
+        while i < line.upperBound {
+            let c = b[i]
+            if quoted {
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                } else if c == UInt8(ascii: "\"") {
+                    quoted = false
+                }
+            } else if c == UInt8(ascii: "\"") {
+                quoted = true
+            } else if c == UInt8(ascii: ";") || c == UInt8(ascii: "(") {
+                return true
+            }
+            i += 1
+        }
+        return false
     }
 
     private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String {

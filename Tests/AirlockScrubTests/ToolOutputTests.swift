@@ -18,6 +18,7 @@ import Testing
         "09:14:02.100231 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY|O_CLOEXEC) = 3 <0.000021>\n09:14:02.100310 read(3, \"127.0.0.1 localhost\\n\", 4096) = 20 <0.000012>\n09:14:02.100355 close(3) = 0 <0.000008>\n",
         "Release 2.4.0 (#812)\n\n## What's Changed\n- [Fix retry budget](https://example.org/acme/pull/801)\n- [Docs for the pool](docs/pool.md)\n\n### `RetryPolicy`\n\n[![CI](https://example.org/badge.svg)](https://example.org/ci)\n\nThanks to everyone who helped.",
         "## 2.1.0 / 2024-05-02\n\n * Fix the retry budget when the pool is empty.\n   (Ana Lima)\n\n * Show the date in local time in error pages. (kw)\n\n * Document the pool's options.\n   (Sam Ortiz)\n",
+        "{ \"ts\" : \"2024-03-04T10:02:11.512Z\", \"unit\" : \"worker.service\", \"msg\" : \"job(42) failed; retrying in 5s\", \"pid\" : \"3120\" }\n{ \"ts\" : \"2024-03-04T10:02:16.530Z\", \"unit\" : \"worker.service\", \"msg\" : \"job(42) done; took 4.9s\", \"pid\" : \"3120\" }\n",
     ])
     func toolOutputComesBackByteForByte(_ text: String) throws {
         let result = try Scan.text(text)
