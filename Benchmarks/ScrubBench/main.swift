@@ -269,7 +269,9 @@ if CommandLine.arguments.count > 1 {
     let text = large ? Array(mixedText(size: 10 * 1024 * 1024, seed: 42).utf8) : []
     let body = large ? chatBody(String(decoding: text, as: UTF8.self)) : []
     var sink = 0
-    for _ in 0..<30 {
+    // `BENCH_ROUNDS` makes the loop shorter, for valgrind's instruction counts.
+    let rounds = ProcessInfo.processInfo.environment["BENCH_ROUNDS"].flatMap { Int($0) } ?? 30
+    for _ in 0..<rounds {
         switch mode {
         case "code": sink &+= CodeDetector().detect(text).count
         case "secrets": sink &+= SecretScanner.standard.scan(text).count

@@ -76,7 +76,7 @@ package struct LedgerKeys: Sendable {
         guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: signingKey), credentialKey.count >= 32
         else {
             throw LedgerError(
-                code: "ledger_key_invalid", reason: "the ledger keys in the state directory are malformed")
+                code: .keyInvalid, reason: "the ledger keys in the state directory are malformed")
         }
         signing = key
         credential = SymmetricKey(data: credentialKey)

@@ -5,13 +5,26 @@ import GRDBSQLite
 
 /// Why the ledger could not be written or read. The reason names the problem, never a record's content.
 package struct LedgerError: Error, Sendable, CustomStringConvertible {
-    package var code: String
+    /// What failed, as a stable code.
+    package enum Code: String, Sendable, CaseIterable {
+        /// The ledger could not be opened.
+        case unavailable = "ledger_unavailable"
+        case writeFailed = "ledger_write_failed"
+        case readFailed = "ledger_read_failed"
+        /// The ledger keys in the state directory are malformed.
+        case keyInvalid = "ledger_key_invalid"
+        /// The writer was shut down before the record was written.
+        case closed = "ledger_closed"
+    }
+
+    package var code: Code
+    /// What the database or the file system said, for the operator; never shown to clients.
     package var reason: String
-    package init(code: String, reason: String) {
+    package init(code: Code, reason: String) {
         self.code = code
         self.reason = reason
     }
-    package var description: String { "\(code): \(reason)" }
+    package var description: String { "\(code.rawValue): \(reason)" }
 }
 
 /// The SQLite ledger (WAL mode): hash-chained events, signed checkpoints, queries and retention.
@@ -49,7 +62,7 @@ package final class LedgerStore: Sendable {
                 try LedgerStore.migrate(pool)
             }
         } catch {
-            throw LedgerError(code: "ledger_unavailable", reason: LedgerStore.describe(error))
+            throw LedgerError(code: .unavailable, reason: LedgerStore.describe(error))
         }
     }
 
@@ -155,7 +168,7 @@ package final class LedgerStore: Sendable {
                 return numbers
             }
         } catch {
-            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+            throw LedgerError(code: .writeFailed, reason: LedgerStore.describe(error))
         }
     }
 
@@ -231,7 +244,7 @@ package final class LedgerStore: Sendable {
                 return checkpoint
             }
         } catch {
-            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+            throw LedgerError(code: .writeFailed, reason: LedgerStore.describe(error))
         }
     }
 
@@ -286,7 +299,7 @@ package final class LedgerStore: Sendable {
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError(code: "ledger_write_failed", reason: LedgerStore.describe(error))
+            throw LedgerError(code: .writeFailed, reason: LedgerStore.describe(error))
         }
     }
 
@@ -296,7 +309,7 @@ package final class LedgerStore: Sendable {
         do {
             return try pool.read(body)
         } catch {
-            throw LedgerError(code: "ledger_read_failed", reason: LedgerStore.describe(error))
+            throw LedgerError(code: .readFailed, reason: LedgerStore.describe(error))
         }
     }
 }

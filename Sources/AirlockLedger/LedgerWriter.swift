@@ -130,7 +130,7 @@ package final class LedgerWriter: @unchecked Sendable {
         condition.lock()
         if closed {
             condition.unlock()
-            completion?(.failure(LedgerError(code: "ledger_closed", reason: "the ledger is shut down")))
+            completion?(.failure(LedgerError(code: .closed, reason: "the ledger is shut down")))
             return
         }
         let now = LedgerWriter.uptime()

@@ -30,7 +30,7 @@ public struct CheckReport: Sendable {
     public var errors: Int { findings.filter { $0.severity == .error }.count }
     public var warnings: Int { findings.filter { $0.severity == .warning }.count }
 
-    /// Every rule id with its one-line description; SARIF lists them, the README documents them.
+    /// Every rule id with its one-line description; SARIF lists them, docs/allowlist.md documents them.
     public static let rules: [(id: String, description: String)] = [
         ("yaml.syntax", "The file is not valid YAML."),
         ("file.unreadable", "The file cannot be read."),

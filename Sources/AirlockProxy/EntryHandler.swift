@@ -73,7 +73,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 if heldBytes > runtime.configuration.limits.maxRequestBody {
                     refuse(
                         .failure(
-                            .payloadTooLarge, reason: "request_too_large",
+                            .payloadTooLarge, reason: .requestTooLarge,
                             message: "the request body exceeds limits.max_request_body", host: ""),
                         DecisionLog(method: "-", host: "-", uri: "/"), context: context)
                     return
@@ -117,7 +117,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             guard let (host, port) = HostPort.split(Substring(head.uri)), let host, let port, port > 0 else {
                 refuse(
                     .failure(
-                        .badRequest, reason: "invalid_connect_target", message: "CONNECT needs host:port", host: ""),
+                        .badRequest, reason: .invalidConnectTarget, message: "CONNECT needs host:port", host: ""),
                     log, context: context)
                 return
             }
@@ -137,7 +137,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             guard let (host, port) = InterceptTarget.splitAuthority(String(authority)) else {
                 refuse(
                     .failure(
-                        .badRequest, reason: "invalid_request_target",
+                        .badRequest, reason: .invalidRequestTarget,
                         message: "the absolute URI has no valid authority", host: ""), log, context: context)
                 return
             }
@@ -150,7 +150,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         refuse(
             .failure(
-                .badRequest, reason: "not_a_proxy_request",
+                .badRequest, reason: .notAProxyRequest,
                 message: "Airlock is a forward proxy: use CONNECT host:443 (set HTTPS_PROXY)", host: ""), log,
             context: context)
     }
@@ -184,16 +184,8 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                     self.resolved = resolved
                     next(target)
                 case .failure(let error):
-                    let upstreamError = UpstreamError(resolution: error)
-                    let (status, reason, message) = upstreamError.response
                     let shown = LedgerRecords.hostName(normalized, limit: 255) ?? ""
-                    let response: ErrorResponse =
-                        if case .restricted = upstreamError {
-                            .denied(.addressRestricted, host: shown)
-                        } else {
-                            .failure(status, reason: reason, message: message, host: shown)
-                        }
-                    self.refuse(response, log, context: context)
+                    self.refuse(UpstreamError(resolution: error).refusal(host: shown), log, context: context)
                 }
             }
         }
@@ -238,7 +230,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             timeout: .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000)))
         switchPipeline(context: context, adding: [sni, deadline]) {
             DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(
-                runtime, decision: "intercept", status: 200)
+                runtime, decision: .intercept, status: 200)
         }
     }
 
@@ -263,7 +255,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func tunnel(_ target: InterceptTarget, log: DecisionLog, context: ChannelHandlerContext) {
         guard let addresses = resolved?.addresses, let address = addresses.first else {
             refuse(
-                .failure(.badGateway, reason: "dns_failure", message: "no address", host: target.host), log,
+                .failure(.badGateway, reason: .dnsFailure, message: "no address", host: target.host), log,
                 context: context)
             return
         }
@@ -279,7 +271,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                 case .failure:
                     self.refuse(
                         .failure(
-                            .badGateway, reason: "upstream_connect_failed",
+                            .badGateway, reason: .upstreamConnectFailed,
                             message: "could not connect to the upstream server", host: target.host), log,
                         context: context)
                 case .success(let upstream):
@@ -294,7 +286,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                         return
                     }
                     self.switchPipeline(context: context, adding: [local]) {
-                        log.emit(runtime, decision: "tunnel", status: 200)
+                        log.emit(runtime, decision: .tunnel, status: 200)
                     }
                 }
             }
@@ -326,7 +318,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
         state = .refused
         log.emit(
-            runtime, decision: response.type == "airlock_denied" ? "denied" : "error",
+            runtime, decision: response.decision,
             status: response.status.code, reason: response.reason)
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
@@ -343,7 +335,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         if case .awaitingHead = state, error is HTTPParserError {
             refuse(
                 .failure(
-                    .badRequest, reason: "malformed_request", message: "the proxy request is not valid HTTP/1.1",
+                    .badRequest, reason: .malformedRequest, message: "the proxy request is not valid HTTP/1.1",
                     host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
             return
         }

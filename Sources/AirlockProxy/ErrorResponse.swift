@@ -6,8 +6,8 @@ import NIOHTTP1
 /// that the provider's SDK parses (OpenAI, Anthropic, Gemini), or Airlock's own shape for other hosts.
 package struct ErrorResponse: Error, Sendable {
     package var status: HTTPResponseStatus
-    /// `airlock_denied` for policy refusals, `airlock_error` for failures.
-    package var type: String
+    /// `denied` or `blocked` for policy refusals, `error` for failures.
+    package var decision: RequestDecision
     package var reason: String
     package var message: String
     package var host: String
@@ -19,22 +19,26 @@ package struct ErrorResponse: Error, Sendable {
         let status: HTTPResponseStatus =
             reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
         return ErrorResponse(
-            status: status, type: "airlock_denied", reason: reason.rawValue,
+            status: status, decision: .denied, reason: reason.rawValue,
             message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
     }
 
     package static func failure(
-        _ status: HTTPResponseStatus, reason: String, message: String, host: String, provider: Provider? = nil
+        _ status: HTTPResponseStatus, reason: FailureReason, message: String, host: String, provider: Provider? = nil
     ) -> ErrorResponse {
         ErrorResponse(
-            status: status, type: "airlock_error", reason: reason, message: message, host: host, provider: provider)
+            status: status, decision: reason == .scrubberBlocked ? .blocked : .error, reason: reason.rawValue,
+            message: message, host: host, provider: provider)
     }
+
+    /// `airlock_denied` for policy refusals, `airlock_error` for failures: the `error.type` clients read.
+    package var type: String { decision == .error ? "airlock_error" : "airlock_denied" }
 
     /// The body budget (`limits.max_buffered_bodies`) is full: a request body or WebSocket message that would
     /// pass it is refused for now, with `Retry-After`.
     package static func bodiesOverBudget(limit: Int, host: String, provider: Provider?) -> ErrorResponse {
         var response = ErrorResponse.failure(
-            .serviceUnavailable, reason: "buffered_bodies_limit",
+            .serviceUnavailable, reason: .bufferedBodiesLimit,
             message:
                 "Airlock already holds limits.max_buffered_bodies (\(limit) bytes) of request bodies and messages for inspection; retry shortly",
             host: host, provider: provider)
@@ -103,7 +107,7 @@ package struct ErrorResponse: Error, Sendable {
             ("content-type", "application/json"),
             ("content-length", String(contentLength)),
         ])
-        if type == "airlock_denied" { headers.add(name: "x-airlock-denied", value: reason) }
+        if decision != .error { headers.add(name: "x-airlock-denied", value: reason) }
         if status == .proxyAuthenticationRequired {
             headers.add(name: "proxy-authenticate", value: "Basic realm=\"airlock\"")
         }

@@ -45,7 +45,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Set once the scrubber has passed the body, so a retry on a fresh connection does not scan again.
         var scrubbed = false
         /// `allowed` or `redacted`, for the decision log.
-        var decision = "allowed"
+        var decision = RequestDecision.allowed
         /// A numbered part of an upload, until the provider's answer to it is noted (`UploadJoints.settle`).
         var uploadPart: UploadJoints.Piece?
         /// The upload this request completes: forgotten once the provider accepts the completion.
@@ -242,7 +242,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let hosts = head.headers["host"]
         guard hosts.count == 1, let hostHeader = hosts.first else {
             refuse(
-                badRequest("invalid_host_header", "the request must carry exactly one Host header"), log,
+                badRequest(.invalidHostHeader, "the request must carry exactly one Host header"), log,
                 context: context)
             return
         }
@@ -262,12 +262,12 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .webSocket:
                 webSocket = true
             case .invalid(let problem):
-                refuse(badRequest("invalid_websocket_upgrade", problem), log, context: context)
+                refuse(badRequest(.invalidWebSocketUpgrade, problem), log, context: context)
                 return
             case .otherProtocol:
                 refuse(
                     .failure(
-                        .notImplemented, reason: "upgrade_not_supported",
+                        .notImplemented, reason: .upgradeNotSupported,
                         message:
                             "Airlock relays only WebSocket upgrades to inspected hosts: the bytes of another protocol could not be scanned",
                         host: target.host, provider: target.provider), log, context: context)
@@ -297,7 +297,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let prefix = target.scheme == .https ? "https://" : "http://"
         guard uri.lowercased().hasPrefix(prefix) else {
             return .failure(
-                badRequest("invalid_request_target", "the request target must be a path or an absolute URI"))
+                badRequest(.invalidRequestTarget, "the request target must be a path or an absolute URI"))
         }
         let rest = uri.dropFirst(prefix.count)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
@@ -309,7 +309,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Requests whose length is ambiguous are refused: request smuggling lives in that ambiguity.
-    private func framingProblem(_ headers: HTTPHeaders) -> (String, String)? {
+    private func framingProblem(_ headers: HTTPHeaders) -> (FailureReason, String)? {
         // The common case, in one pass without copies: no Transfer-Encoding and one plain Content-Length, or none.
         var plain = true
         var lengthCount = 0
@@ -325,22 +325,22 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let lengths = headers["content-length"]
         let encodings = headers["transfer-encoding"]
         if !lengths.isEmpty && !encodings.isEmpty {
-            return ("conflicting_framing", "the request has both Content-Length and Transfer-Encoding")
+            return (.conflictingFraming, "the request has both Content-Length and Transfer-Encoding")
         }
         if !lengths.isEmpty {
             let values = lengths.flatMap { $0.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
             if values.contains(where: {
                 $0.isEmpty || !$0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
             }) {
-                return ("invalid_content_length", "the Content-Length is not a number")
+                return (.invalidContentLength, "the Content-Length is not a number")
             }
             if Set(values).count > 1 {
-                return ("conflicting_framing", "the request has conflicting Content-Length values")
+                return (.conflictingFraming, "the request has conflicting Content-Length values")
             }
             return nil
         }
         if encodings.count != 1 || encodings[0].trimmingASCIISpaces().lowercased() != "chunked" {
-            return ("unsupported_transfer_encoding", "only chunked transfer encoding is accepted")
+            return (.unsupportedTransferEncoding, "only chunked transfer encoding is accepted")
         }
         return nil
     }
@@ -398,7 +398,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var event =
             exchange.log.event
             ?? LedgerRecords.skeleton(method: exchange.head.method.rawValue, host: target.host, path: exchange.path)
-        event.decision = LedgerRecords.decision(exchange.decision)
+        event.decision = exchange.decision.ledger
         if event.requestBytes == nil {
             event.requestBytes = exchange.body.readableBytes
             event.forwardedBytes = exchange.body.readableBytes
@@ -417,7 +417,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 current.log.intentWritten = false
                 self.refuse(
                     .failure(
-                        .serviceUnavailable, reason: "ledger_unavailable",
+                        .serviceUnavailable, reason: .ledgerUnavailable,
                         message: "Airlock could not record this request in its ledger, so it was not forwarded",
                         host: self.target.host, provider: self.target.provider), current.log, context: context)
             }
@@ -471,7 +471,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .unknownPredecessor?:
             refuse(
                 .failure(
-                    .conflict, reason: "upload_predecessor_unknown",
+                    .conflict, reason: .uploadPredecessorUnknown,
                     message:
                         "Airlock does not hold the end of the file before this piece, so a secret cut by its start "
                         + "could not be found; start the upload again", host: target.host, provider: target.provider),
@@ -480,7 +480,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .full?:
             refuse(
                 .failure(
-                    .tooManyRequests, reason: "upload_capacity",
+                    .tooManyRequests, reason: .uploadCapacity,
                     message:
                         "Airlock holds the ends of as many open uploads as it can; send this one when another has ended",
                     host: target.host, provider: target.provider), exchange.log, context: context)
@@ -488,7 +488,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .tooManyParts?:
             refuse(
                 .failure(
-                    .conflict, reason: "upload_part_limit",
+                    .conflict, reason: .uploadPartLimit,
                     message:
                         "Airlock reads at most \(UploadJoints.partLimit) parts of one upload; upload the file again in "
                         + "larger parts", host: target.host, provider: target.provider), exchange.log, context: context)
@@ -538,7 +538,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .failure:
                 self.refuse(
                     .failure(
-                        .serviceUnavailable, reason: "scanner_unavailable",
+                        .serviceUnavailable, reason: .scannerUnavailable,
                         message: "Airlock could not scan this request, so it was not forwarded", host: self.target.host,
                         provider: self.target.provider), current.log, context: context)
             }
@@ -564,24 +564,24 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(.decoding(.invalid)):
             refuse(
                 .failure(
-                    .unsupportedMediaType, reason: "invalid_compressed_body",
+                    .unsupportedMediaType, reason: .invalidCompressedBody,
                     message:
                         "the request body could not be decoded as its Content-Encoding says, so it was not forwarded",
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .failure(.unjoinedParts):
             refuse(
                 .failure(
-                    .conflict, reason: "upload_parts_unjoined",
+                    .conflict, reason: .uploadPartsUnjoined,
                     message:
                         "Airlock did not read the parts of this upload one after the other in the order listed, so a "
                         + "secret cut by a part boundary could have been missed; upload the file again through Airlock, "
                         + "part after part in order", host: target.host, provider: target.provider), exchange.log,
                 context: context)
         case .failure(.scrubbing(let error)):
-            let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
+            let status: HTTPResponseStatus = error.code == .timeBudgetExceeded ? .serviceUnavailable : .badRequest
             refuse(
                 .failure(
-                    status, reason: error.code,
+                    status, reason: FailureReason(error.code),
                     message: "Airlock could not scan this request (\(error.message)), so it was not forwarded",
                     host: target.host, provider: target.provider), exchange.log, context: context)
         case .success(let result):
@@ -614,7 +614,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 exchange.body = buffer
                 if decoded { exchange.head.headers.remove(name: "content-encoding") }
             }
-            exchange.decision = result.decision.rawValue
+            exchange.decision = RequestDecision(result.decision)
             forward(exchange, context: context)
         }
     }
@@ -624,28 +624,23 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .forwarding(let exchange) = state else { return }
         settleUpload(exchange, id: nil)
         if exchange.responseStarted {
-            responseLog(exchange).emit(runtime, decision: "error", status: exchange.status, reason: "upstream_aborted")
+            responseLog(exchange).emit(
+                runtime, decision: .error, status: exchange.status, reason: FailureReason.upstreamAborted.rawValue)
             state = .refused
             context.close(promise: nil)
             return
         }
         let response: ErrorResponse
         if let upstreamError = error as? UpstreamError {
-            let (status, reason, message) = upstreamError.response
-            if case .restricted = upstreamError {
-                response = .denied(.addressRestricted, host: target.host, provider: target.provider)
-            } else {
-                response = .failure(
-                    status, reason: reason, message: message, host: target.host, provider: target.provider)
-            }
+            response = upstreamError.refusal(host: target.host, provider: target.provider)
         } else if error is NIOSSLError || error is BoringSSLError {
             response = .failure(
-                .badGateway, reason: "upstream_tls_failed",
+                .badGateway, reason: .upstreamTLSFailed,
                 message: "the upstream server's TLS certificate or handshake failed verification", host: target.host,
                 provider: target.provider)
         } else {
             response = .failure(
-                .badGateway, reason: "upstream_failed", message: "the upstream exchange failed", host: target.host,
+                .badGateway, reason: .upstreamFailed, message: "the upstream exchange failed", host: target.host,
                 provider: target.provider)
         }
         refuse(response, exchange.log, context: context)
@@ -653,20 +648,18 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends a refusal or failure, logs it and closes the connection once it is written.
     private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
-        let decision =
-            response.reason == "scrubber_blocked" ? "blocked" : response.type == "airlock_denied" ? "denied" : "error"
-        log.emit(runtime, decision: decision, status: response.status.code, reason: response.reason)
+        log.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
         state = .refused
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
 
-    private func badRequest(_ reason: String, _ message: String) -> ErrorResponse {
+    private func badRequest(_ reason: FailureReason, _ message: String) -> ErrorResponse {
         .failure(.badRequest, reason: reason, message: message, host: target.host, provider: target.provider)
     }
 
     private func tooLarge(decoded: Bool = false) -> ErrorResponse {
         .failure(
-            .payloadTooLarge, reason: "request_too_large",
+            .payloadTooLarge, reason: .requestTooLarge,
             message:
                 "the request body \(decoded ? "decodes to more than" : "exceeds") limits.max_request_body (\(runtime.configuration.limits.maxRequestBody) bytes)",
             host: target.host, provider: target.provider)
@@ -719,7 +712,8 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .forwarding(let exchange) = state {
             // The client left mid-exchange: the upstream connection cannot be reused.
             exchange.upstream?.close()
-            responseLog(exchange).emit(runtime, decision: "error", status: exchange.status, reason: "client_closed")
+            responseLog(exchange).emit(
+                runtime, decision: .error, status: exchange.status, reason: FailureReason.clientClosed.rawValue)
         }
         state = .refused
         context.fireChannelInactive()
@@ -730,7 +724,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle, .collecting:
             if error is HTTPParserError {
                 let log = DecisionLog(method: "-", host: target.host, uri: "/")
-                refuse(badRequest("malformed_request", "the request is not valid HTTP/1.1"), log, context: context)
+                refuse(badRequest(.malformedRequest, "the request is not valid HTTP/1.1"), log, context: context)
                 return
             }
         case .forwarding, .refused:
@@ -789,7 +783,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
                 exchange.upstream?.close()
                 refuse(
                     .failure(
-                        .badGateway, reason: "upstream_upgrade_invalid", message: problem, host: target.host,
+                        .badGateway, reason: .upstreamUpgradeInvalid, message: problem, host: target.host,
                         provider: target.provider), exchange.log, context: context)
                 return
             }
@@ -858,7 +852,7 @@ extension InterceptHandler {
         state = .refused
         responseDeadline = nil
         guard let upstreamHandler = exchange.upstream, let upstream = upstreamHandler.handOver() else {
-            exchange.log.emit(runtime, decision: "error", status: 101, reason: "upstream_closed")
+            exchange.log.emit(runtime, decision: .error, status: 101, reason: FailureReason.upstreamClosed.rawValue)
             context.close(promise: nil)
             return
         }
@@ -896,7 +890,7 @@ extension InterceptHandler {
                     try clientSync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
                 context.channel.flush()
             } catch {
-                sessionLog.emit(runtime, decision: "error", status: 101, reason: "upstream_closed")
+                sessionLog.emit(runtime, decision: .error, status: 101, reason: FailureReason.upstreamClosed.rawValue)
                 upstream.close(promise: nil)
                 context.close(promise: nil)
             }

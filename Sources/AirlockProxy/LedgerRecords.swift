@@ -50,16 +50,6 @@ enum LedgerRecords {
         return authority.contains(":") ? authority : Substring(authority + ":80")
     }
 
-    static func decision(_ text: String) -> LedgerDecision {
-        switch text {
-        case "allowed", "tunnel": .allowed
-        case "redacted": .redacted
-        case "blocked": .blocked
-        case "denied": .denied
-        default: .error
-        }
-    }
-
     /// OpenTelemetry's `gen_ai.provider.name` values.
     static func providerName(_ provider: Provider?) -> String? {
         switch provider {

@@ -17,7 +17,7 @@ package final class ProxyMetrics: Sendable {
     private let findingCounters = NIOLockedValueBox<[String: Counter]>([:])
 
     private struct RequestLabels: Hashable {
-        var decision: String
+        var decision: RequestDecision
         var host: String
     }
 
@@ -42,12 +42,12 @@ package final class ProxyMetrics: Sendable {
                 "Request bodies and WebSocket messages held for inspection, against limits.max_buffered_bodies"))
     }
 
-    func request(decision: String, host: String) {
+    func request(decision: RequestDecision, host: String) {
         let labels = RequestLabels(decision: decision, host: host)
         let counter = requestCounters.withLockedValue { counters in
             if let counter = counters[labels] { return counter }
             let counter = registry.makeCounter(
-                descriptor: Self.requests, labels: [("decision", decision), ("host", host)])
+                descriptor: Self.requests, labels: [("decision", decision.rawValue), ("host", host)])
             counters[labels] = counter
             return counter
         }

@@ -140,13 +140,16 @@ struct DecisionLog {
     /// Logs the decision as one preformatted line and records it in the ledger: as the outcome of a request
     /// whose intent is already recorded, else as a complete record of a request that was refused.
     /// `recorded`: the ledger already holds this request's complete record (written and waited for by the caller).
-    func emit(_ runtime: ProxyRuntime, decision: String, status: UInt, reason: String? = nil, recorded: Bool = false) {
+    func emit(
+        _ runtime: ProxyRuntime, decision: RequestDecision, status: UInt, reason: String? = nil, recorded: Bool = false
+    ) {
         let elapsed = NIODeadline.now() - start
         if runtime.logger.logLevel <= .info {
             let micros = elapsed.nanoseconds / 1000
             if runtime.structuredLogs {
                 var fields: Logger.Metadata = [
-                    "decision": .string(decision), "status": .stringConvertible(status), "method": .string(method),
+                    "decision": .string(decision.rawValue), "status": .stringConvertible(status),
+                    "method": .string(method),
                     "host": .string(host), "path": .string(RequestLog.safePath(uri)),
                     "duration_ms": .stringConvertible(Double(micros) / 1000),
                 ]
@@ -158,13 +161,13 @@ struct DecisionLog {
                 let milliseconds =
                     "\(micros / 1000)." + (fraction < 100 ? (fraction < 10 ? "00" : "0") : "") + "\(fraction)"
                 var line =
-                    "request decision=\(decision) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
+                    "request decision=\(decision.rawValue) status=\(status) method=\(method) host=\(host) path=\(RequestLog.safePath(uri)) duration_ms=\(milliseconds)"
                 if let reason { line += " reason=\(reason)" }
                 if let scrub { line += " " + scrub.text }
                 runtime.logger.info("\(line)")
             }
         }
-        guard decision != "intercept" else { return }
+        guard decision != .intercept else { return }
         runtime.metrics?.request(decision: decision, host: entry ?? "(not allowlisted)")
         guard !recorded, let ledger = runtime.ledger else { return }
         var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
@@ -181,20 +184,20 @@ struct DecisionLog {
             outcome.inputTokens = usage?.inputTokens
             outcome.outputTokens = usage?.outputTokens
             outcome.responseModel = LedgerRecords.modelName(usage?.responseModel)
-            if decision == "error" {
+            if decision == .error {
                 outcome.decision = .error
                 outcome.reason = reason
                 outcome.errorType = reason
-            } else if decision == "redacted" && record.decision != .redacted {
+            } else if decision == .redacted && record.decision != .redacted {
                 // A WebSocket session whose messages the scrubber changed after its record was written.
                 outcome.decision = .redacted
             }
             ledger.append(outcome)
         } else {
-            record.decision = LedgerRecords.decision(decision)
-            record.reason = reason ?? (decision == "tunnel" ? "tunnel" : nil)
+            record.decision = decision.ledger
+            record.reason = reason ?? (decision == .tunnel ? "tunnel" : nil)
             record.durationMs = Int(elapsed.nanoseconds / 1_000_000)
-            if decision == "error" { record.errorType = reason }
+            if decision == .error { record.errorType = reason }
             ledger.append(record)
         }
     }
@@ -203,13 +206,13 @@ struct DecisionLog {
 /// What a decision line says about a scan: its decision, findings per detector id (binary parts forwarded unread
 /// among them) and the number of binary parts. Stable ids and counts only, never matched text.
 struct ScrubLogSummary: Sendable {
-    var decision: String
+    var decision: RequestDecision
     var counts: [(String, Int)]
     var binaryParts: Int
 
     /// `scrub=redacted findings=github-pat:1,… binary_parts=1`, findings in the form the ledger writes.
     var text: String {
-        var line = "scrub=\(decision)"
+        var line = "scrub=\(decision.rawValue)"
         if let findings = ScrubResult.summary(of: counts) { line += " findings=" + findings }
         if binaryParts > 0 { line += " binary_parts=\(binaryParts)" }
         return line
@@ -217,7 +220,7 @@ struct ScrubLogSummary: Sendable {
 
     /// The same as fields: `findings` as an object of detector id → count.
     func add(to fields: inout Logger.Metadata) {
-        fields["scrub"] = .string(decision)
+        fields["scrub"] = .string(decision.rawValue)
         if !counts.isEmpty {
             fields["findings"] = .dictionary(
                 Logger.Metadata(

@@ -8,7 +8,7 @@ enum ScrubGate {
     /// Why a body cannot be scanned, as the client is told.
     struct ContentProblem: Error, Equatable {
         var status: HTTPResponseStatus
-        var reason: String
+        var reason: FailureReason
         var message: String
     }
 
@@ -25,7 +25,7 @@ enum ScrubGate {
         guard case .success(let coding) = BodyDecoder.coding(headers) else {
             return .failure(
                 ContentProblem(
-                    status: .unsupportedMediaType, reason: "unsupported_content_encoding",
+                    status: .unsupportedMediaType, reason: .unsupportedContentEncoding,
                     message: "Airlock inspects every request body and decodes only gzip or deflate, one layer of it; "
                         + "send the body uncompressed or compressed that way"))
         }
@@ -34,7 +34,7 @@ enum ScrubGate {
             guard type == nil else {
                 return .failure(
                     ContentProblem(
-                        status: .badRequest, reason: "conflicting_content_type",
+                        status: .badRequest, reason: .conflictingContentType,
                         message: "the request has more than one Content-Type"))
             }
             type = value
@@ -51,11 +51,12 @@ enum ScrubGate {
                 return .success(Reading(coding: coding, format: .form(boundary: boundary)))
             }
         } catch {
-            return .failure(ContentProblem(status: .badRequest, reason: error.code, message: error.message))
+            return .failure(
+                ContentProblem(status: .badRequest, reason: FailureReason(error.code), message: error.message))
         }
         return .failure(
             ContentProblem(
-                status: .unsupportedMediaType, reason: "unsupported_media_type",
+                status: .unsupportedMediaType, reason: .unsupportedMediaType,
                 message: "Airlock inspects every request body and accepts only JSON or multipart/form-data on this host"
             ))
     }
@@ -81,8 +82,8 @@ enum ScrubGate {
             (.secret, "secrets"), (.code, "source code"), (.binary, "binary parts that cannot be scanned"),
         ]
         let what = names.filter { kinds.contains($0.0) }.map(\.1).joined(separator: " and ")
-        return ErrorResponse(
-            status: .forbidden, type: "airlock_denied", reason: "scrubber_blocked",
+        return .failure(
+            .forbidden, reason: .scrubberBlocked,
             message: "Airlock blocked this \(unit) because it contains \(what): \(named). Nothing was sent.",
             host: host, provider: provider)
     }
@@ -90,6 +91,7 @@ enum ScrubGate {
     static func logSummary(_ result: ScrubResult) -> ScrubLogSummary? {
         guard !result.findings.isEmpty || result.binaryParts > 0 else { return nil }
         return ScrubLogSummary(
-            decision: result.decision.rawValue, counts: result.countsByDetector, binaryParts: result.binaryParts)
+            decision: RequestDecision(result.decision), counts: result.countsByDetector, binaryParts: result.binaryParts
+        )
     }
 }

@@ -32,19 +32,27 @@ enum UpstreamError: Error {
     case connectionClosed
     case responseTimeout
 
-    var response: (HTTPResponseStatus, String, String) {
+    /// The refusal the client gets: a denial for a restricted address, a failure otherwise.
+    func refusal(host: String, provider: Provider? = nil) -> ErrorResponse {
+        let (status, reason, message): (HTTPResponseStatus, FailureReason, String)
         switch self {
-        case .restricted(let r):
-            (
-                .forbidden, DenyReason.addressRestricted.rawValue,
-                "the destination resolves to a non-public address (\(r.rawValue))"
+        case .restricted: return .denied(.addressRestricted, host: host, provider: provider)
+        case .dnsFailure:
+            (status, reason, message) = (.badGateway, .dnsFailure, "the destination host could not be resolved")
+        case .dnsTimeout:
+            (status, reason, message) = (.gatewayTimeout, .dnsTimeout, "resolving the destination host timed out")
+        case .connectFailed:
+            (status, reason, message) = (
+                .badGateway, .upstreamConnectFailed, "could not connect to the upstream server"
             )
-        case .dnsFailure: (.badGateway, DenyReason.dnsFailure.rawValue, "the destination host could not be resolved")
-        case .dnsTimeout: (.gatewayTimeout, "dns_timeout", "resolving the destination host timed out")
-        case .connectFailed: (.badGateway, "upstream_connect_failed", "could not connect to the upstream server")
-        case .connectionClosed: (.badGateway, "upstream_closed", "the upstream server closed the connection")
-        case .responseTimeout: (.gatewayTimeout, "upstream_timeout", "the upstream server did not respond in time")
+        case .connectionClosed:
+            (status, reason, message) = (.badGateway, .upstreamClosed, "the upstream server closed the connection")
+        case .responseTimeout:
+            (status, reason, message) = (
+                .gatewayTimeout, .upstreamTimeout, "the upstream server did not respond in time"
+            )
         }
+        return .failure(status, reason: reason, message: message, host: host, provider: provider)
     }
 }
 

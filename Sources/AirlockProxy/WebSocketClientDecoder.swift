@@ -18,14 +18,17 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
     package typealias InboundOut = WebSocketFrame
 
     package struct Violation: Error {
-        /// The reason code a close frame carries: `message_too_large` or `websocket_protocol_error`.
-        package var reason: String
+        package enum Reason: String, Sendable {
+            case tooLarge = "message_too_large"
+            case protocolError = "websocket_protocol_error"
+        }
+
+        /// The reason a close frame carries.
+        package var reason: Reason
         package var detail: String
 
-        static func tooLarge(_ detail: String) -> Violation { Violation(reason: "message_too_large", detail: detail) }
-        static func protocolError(_ detail: String) -> Violation {
-            Violation(reason: "websocket_protocol_error", detail: detail)
-        }
+        static func tooLarge(_ detail: String) -> Violation { Violation(reason: .tooLarge, detail: detail) }
+        static func protocolError(_ detail: String) -> Violation { Violation(reason: .protocolError, detail: detail) }
     }
 
     /// A message the budget could not take; `size` is as much of it as was announced when it was refused.

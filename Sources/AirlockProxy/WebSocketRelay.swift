@@ -151,7 +151,7 @@ final class WebSocketSession {
             pending.append(.close(frame))
             processNext()
         default:
-            end(code: .protocolError, failure: "websocket_protocol_error")
+            end(code: .protocolError, failure: FailureReason.webSocketProtocolError.rawValue)
         }
     }
 
@@ -230,7 +230,7 @@ final class WebSocketSession {
                 self.release(bytes.count)
                 self.refuse(
                     .failure(
-                        .serviceUnavailable, reason: "scanner_unavailable",
+                        .serviceUnavailable, reason: .scannerUnavailable,
                         message: "Airlock could not scan this message, so it was not forwarded", host: self.target.host,
                         provider: self.target.provider), code: .unexpectedServerError,
                     messageLog: self.messageLog(size: bytes.count))
@@ -266,13 +266,13 @@ final class WebSocketSession {
         switch outcome {
         case .failure(let error):
             release(size)
-            let status: HTTPResponseStatus = error.code == "time_budget_exceeded" ? .serviceUnavailable : .badRequest
+            let status: HTTPResponseStatus = error.code == .timeBudgetExceeded ? .serviceUnavailable : .badRequest
             refuse(
                 .failure(
-                    status, reason: error.code,
+                    status, reason: FailureReason(error.code),
                     message: "Airlock could not scan this message (\(error.message)), so it was not forwarded",
                     host: target.host, provider: target.provider),
-                code: error.code == "invalid_json" ? .dataInconsistentWithMessage : .policyViolation,
+                code: error.code == .invalidJSON ? .dataInconsistentWithMessage : .policyViolation,
                 messageLog: messageLog(size: size))
             return
         case .success(let value):
@@ -302,13 +302,13 @@ final class WebSocketSession {
         var data = ByteBuffer()
         if result.changed { data.writeBytes(result.output) } else { data = frame.unmaskedData }
         guard let ledger = runtime.ledger, var event = message.event, let eventLoop = client?.eventLoop else {
-            message.emit(runtime, decision: result.decision.rawValue, status: 0)
+            message.emit(runtime, decision: RequestDecision(result.decision), status: 0)
             send(Outgoing(data, opcode: frame.opcode, size: size))
             return
         }
         // As for a request, the record is durable before the message leaves. It is written whole, with its duration
         // (so it never reads as incomplete): nothing more is learnt about a message once it is forwarded.
-        event.decision = LedgerRecords.decision(result.decision.rawValue)
+        event.decision = RequestDecision(result.decision).ledger
         event.entry = message.entry
         event.durationMs = Int((NIODeadline.now() - message.start).nanoseconds / 1_000_000)
         let waiting = Outgoing(data, opcode: frame.opcode, size: size, recorded: false)
@@ -319,14 +319,14 @@ final class WebSocketSession {
             guard !self.finished else { return }
             switch written {
             case .success:
-                message.emit(self.runtime, decision: result.decision.rawValue, status: 0, recorded: true)
+                message.emit(self.runtime, decision: RequestDecision(result.decision), status: 0, recorded: true)
                 waiting.recorded = true
             case .failure:
                 waiting.data = nil
                 waiting.recorded = true
                 self.refuse(
                     .failure(
-                        .serviceUnavailable, reason: "ledger_unavailable",
+                        .serviceUnavailable, reason: .ledgerUnavailable,
                         message: "Airlock could not record this message in its ledger, so it was not forwarded",
                         host: self.target.host, provider: self.target.provider), code: .unexpectedServerError,
                     messageLog: message, at: waiting)
@@ -396,8 +396,7 @@ final class WebSocketSession {
     private func refuse(
         _ response: ErrorResponse, code: WebSocketErrorCode, messageLog: DecisionLog, at place: Outgoing? = nil
     ) {
-        let decision = response.reason == "scrubber_blocked" ? "blocked" : "error"
-        messageLog.emit(runtime, decision: decision, status: response.status.code, reason: response.reason)
+        messageLog.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
         if target.provider == .openai {
             var data = ByteBuffer()
             data.writeString(response.realtimeErrorEvent())
@@ -434,7 +433,7 @@ final class WebSocketSession {
         guard !finished else { return }
         lastActivity = .now()
         if frame.rsv1 || frame.rsv2 || frame.rsv3 {
-            end(code: .protocolError, failure: "upstream_protocol_error")
+            end(code: .protocolError, failure: FailureReason.upstreamProtocolError.rawValue)
             return
         }
         let data = frame.unmaskedData
@@ -569,11 +568,11 @@ final class WebSocketSession {
         log.usage = usage
         if !findings.isEmpty || binaryParts > 0 {
             log.scrub = ScrubLogSummary(
-                decision: redacted ? "redacted" : "allowed", counts: findings.sorted { $0.key < $1.key },
+                decision: redacted ? .redacted : .allowed, counts: findings.sorted { $0.key < $1.key },
                 binaryParts: binaryParts)
         }
         log.emit(
-            runtime, decision: failure == nil ? (redacted ? "redacted" : "allowed") : "error", status: 101,
+            runtime, decision: failure == nil ? (redacted ? .redacted : .allowed) : .error, status: 101,
             reason: failure)
         for (context, written) in [(client, clientClosed), (upstream, upstreamClosed)] {
             guard let channel = context?.channel else { continue }
@@ -642,20 +641,20 @@ final class WebSocketClientSide: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        session.sideClosed(failure: "client_closed")
+        session.sideClosed(failure: FailureReason.clientClosed.rawValue)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Oversized or malformed frames: the message is not forwarded, and the session ends.
         guard let violation = error as? WebSocketClientDecoder.Violation else {
-            session.end(code: .protocolError, failure: "websocket_protocol_error")
+            session.end(code: .protocolError, failure: FailureReason.webSocketProtocolError.rawValue)
             return
         }
-        let reason = violation.reason + ": " + violation.detail
+        let reason = violation.reason.rawValue + ": " + violation.detail
         session.end(
-            code: violation.reason == "message_too_large" ? .messageTooLarge : .protocolError,
-            failure: violation.reason, reason: String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+            code: violation.reason == .tooLarge ? .messageTooLarge : .protocolError,
+            failure: violation.reason.rawValue, reason: String(decoding: reason.utf8.prefix(123), as: UTF8.self))
     }
 }
 
@@ -685,12 +684,12 @@ final class WebSocketUpstreamSide: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        session.sideClosed(failure: "upstream_closed")
+        session.sideClosed(failure: FailureReason.upstreamClosed.rawValue)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        session.end(code: .unexpectedServerError, failure: "upstream_failed")
+        session.end(code: .unexpectedServerError, failure: FailureReason.upstreamFailed.rawValue)
     }
 }
 

@@ -24,6 +24,9 @@ package struct CodeDetector: Sendable {
     /// like `WordTables.markerBytes`; without them each block is scanned for markers on its own.
     private var markers: [KeywordAutomaton.Hit]?
 
+    /// The shared tables, looked up once rather than for every line.
+    private let tables = WordTables.shared
+
     package init(includeDataFormats: Bool = false) {
         self.includeDataFormats = includeDataFormats
     }
@@ -103,7 +106,7 @@ package struct CodeDetector: Sendable {
     ) -> [CodeRegion] {
         guard let base = b.baseAddress, memchr(base, 0x0A, b.count) != nil else { return [] }
         let lines = Self.lines(b)
-        if lines.contains(where: { opensBlock(b, $0) }) { return detect(b, markers: markers) }
+        if lines.contains(where: { opensBlock(b, $0) }) || hasDocstring(b) { return detect(b, markers: markers) }
         var detector = self
         detector.markers = markers
         // The scores the search for barriers finds, which the window's reading uses again.
@@ -111,7 +114,9 @@ package struct CodeDetector: Sendable {
         func add(_ k: Int, to run: inout QuietRun) -> Bool {
             let blank = isBlank(b, lines[k])
             if !blank, known[k].isNaN { known[k] = score(b, lines[k]) }
-            return run.add(blank: blank, score: blank ? 0 : known[k])
+            // A statement that only its neighbourhood shows to be code may be code.
+            let may = !blank && known[k] < 1 && known[k] > -3 && isStatement(b, lines[k])
+            return run.add(blank: blank, score: blank ? 0 : may ? 2 : known[k])
         }
         var windows: [Range<Int>] = []
         var next = 0  // the line that holds the offset
@@ -128,7 +133,8 @@ package struct CodeDetector: Sendable {
                     continue
                 }
                 if run.isBarrier, run.written {
-                    start = top + 1
+                    // A traceback's frame is read with the window: the source line it quotes reads as prose after it.
+                    start = isFrame(b, lines[top]) ? top : top + 1
                     break
                 }
             }
@@ -166,9 +172,10 @@ package struct CodeDetector: Sendable {
     }
 
     /// A run of neighbouring lines none of which is code however the line before it reads: blank, or scoring under
-    /// 1 (the most an indented line after code gains is 1). `unfenced` ends a block at its second prose line or its
-    /// fourth line that is not code, so a block that reaches a run of two lines scoring -1 or less (prose, as they
-    /// gain nothing), or of four lines, ends before it: such a run is a barrier.
+    /// 1 (the most an indented line after code gains is 1), and not a statement `isStatement` finds. `unfenced` ends
+    /// a block at its second prose line, or at its fourth line that is not code when one of them is prose, so a
+    /// block that reaches a run of two lines scoring -1 or less (prose, as they gain nothing), or of four lines with
+    /// such a line, ends before it: such a run is a barrier.
     private struct QuietRun {
         var lines = 0
         var prose = 0
@@ -189,7 +196,9 @@ package struct CodeDetector: Sendable {
             return true
         }
 
-        var isBarrier: Bool { prose >= 2 || lines >= 4 }
+        /// Comments and blank lines between two runs of code belong to them (`scoredRegions`), so a run of them
+        /// alone is no barrier.
+        var isBarrier: Bool { prose >= 2 || (lines >= 4 && prose >= 1) }
     }
 
     /// Whether a line may open a fence (`` ` `` or `~` after up to three spaces) or a diff (`d`, `-` or `@` first), or
@@ -212,6 +221,18 @@ package struct CodeDetector: Sendable {
         }
     }
 
+    /// Whether the text holds a triple quote (`"""`), which may open a docstring that runs on over any lines.
+    private func hasDocstring(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return false }
+        var i = 0
+        while i + 2 < b.count, let hit = memchr(base + i, 0x22, b.count - i - 2) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if b[at + 1] == 0x22, b[at + 2] == 0x22 { return true }
+            i = at + 1
+        }
+        return false
+    }
+
     /// Whether a line opens a fenced block or a diff, which may run on over any lines.
     private func opensBlock(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
         var i = line.lowerBound
@@ -221,18 +242,30 @@ package struct CodeDetector: Sendable {
     }
 
     /// Whether a block could take in lines on both sides of one of `boundaries` (offsets in `b`, in order, each of
-    /// which starts a line). A fence or a diff header anywhere may open a block that runs on; otherwise a block's
-    /// code lines are at most three lines apart, so one that crosses a boundary has a line that is not prose within
-    /// four lines on each side of it. This scores at most eight lines per boundary.
+    /// which starts a line). A fence, a diff header or a triple quote anywhere may open a block that runs on;
+    /// otherwise a block's code lines are at most three lines apart, or joined by comments with at most three blank
+    /// lines in a row, so one that crosses a boundary has a line that may be code (scoring above 0, or a statement
+    /// `isStatement` finds) within four lines on each side of it. This scores at most eight lines per boundary.
     package func mayCross(_ b: UnsafeBufferPointer<UInt8>, boundaries: [Int]) -> Bool {
         let lines = Self.lines(b)
-        if lines.contains(where: { opensBlock(b, $0) }) { return true }
+        if lines.contains(where: { opensBlock(b, $0) }) || hasDocstring(b) { return true }
+        // Each line is looked at once, however many boundaries it is near: short parts (embedding inputs, one line
+        // each) put eight boundaries within four lines of it.
+        var looked = [Bool?](repeating: nil, count: lines.count)
+        func mayBeCode(_ k: Int) -> Bool {
+            if let known = looked[k] { return known }
+            let found = score(b, lines[k]) > 0 || isStatement(b, lines[k])
+            looked[k] = found
+            return found
+        }
         var next = 0  // the first line at or after the boundary
         for boundary in boundaries {
             while next < lines.count, lines[next].lowerBound < boundary { next += 1 }
-            let before = lines[max(0, next - 4)..<next]
-            let after = lines[next..<min(lines.count, next + 4)]
-            if before.contains(where: { score(b, $0) > 0 }), after.contains(where: { score(b, $0) > 0 }) { return true }
+            if (max(0, next - 4)..<next).contains(where: mayBeCode),
+                (next..<min(lines.count, next + 4)).contains(where: mayBeCode)
+            {
+                return true
+            }
         }
         return false
     }
@@ -240,13 +273,14 @@ package struct CodeDetector: Sendable {
     /// The lines of `b`, without their line breaks.
     private static func lines(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var lines: [Range<Int>] = []
+        lines.reserveCapacity(b.count / 32 + 1)
         var start = 0
-        Word.forEachIndex(of: 0x0A, in: b) { i in
-            lines.append(start..<i)
-            start = i + 1
+        while true {
+            let end = Word.firstIndex(of: 0x0A, in: b, from: start, to: b.count)
+            lines.append(start..<end)
+            guard end < b.count else { return lines }
+            start = end + 1
         }
-        lines.append(start..<b.count)
-        return lines
     }
 
     // MARK: Fences
@@ -302,7 +336,7 @@ package struct CodeDetector: Sendable {
             let scored = bodyLines.map { score(b, $0) }
             guard scored.contains(where: { $0 >= 2 }) else { return ([], next) }
             let written = bodyLines.filter { !isBlank(b, $0) }
-            if 3 * written.filter({ Diagnostics.isDiagnostic(b, $0) }).count >= written.count {
+            if 3 * written.filter({ isErrorOutput(b, $0) }).count >= written.count {
                 return (regions(b, lines, body), next)
             }
             if let data = dataFormat(b, bodyLines) {
@@ -315,6 +349,16 @@ package struct CodeDetector: Sendable {
             }
         }
         return ([CodeRegion(range: range, language: language, lines: bodyLines.count, kind: .fenced)], next)
+    }
+
+    /// Whether a line, indented or not, is error or tool output (`Diagnostics`, `ToolOutput`).
+    private func isErrorOutput(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var lo = line.lowerBound
+        var hi = line.upperBound
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
+        guard lo < hi else { return false }
+        return Diagnostics.isDiagnostic(b, lo..<hi) || ToolOutput.isOutput(b, lo..<hi)
     }
 
     private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Bool {
@@ -438,30 +482,85 @@ package struct CodeDetector: Sendable {
         var scored: [Line] = []
         scored.reserveCapacity(lines.count)
         var previousCode = false
+        // The indentation of the line before when it is a traceback's frame, which the lines indented under it quote.
+        var frameIndent = -1
         for index in lines.indices {
             let line = lines[index]
             let blank = isBlank(b, line)
             var s = blank ? 0 : known.flatMap { $0[index].isNaN ? nil : $0[index] } ?? score(b, line)
+            if !blank, s > 0, frameIndent >= 0, indentation(b, line) > frameIndent { s = -3 }
             // An indented line right after code continues it.
             if !blank, previousCode, s > -1, indentation(b, line) >= 2 { s += 1 }
             scored.append(Line(range: line, score: s, blank: blank))
-            if !blank { previousCode = s >= 2 }
+            if !blank {
+                previousCode = s >= 2
+                frameIndent = s <= -3 && isFrame(b, line) ? indentation(b, line) : -1
+            }
         }
         var regions: [CodeRegion] = []
         var i = 0
+        var floor = 0  // the first line after the last block, which a block's lines before it may not reach back past
         while i < scored.count {
             guard kind(of: scored[i].score, blank: scored[i].blank) == .code else {
                 i += 1
                 continue
             }
+            // Lines just before the block that only its neighbourhood shows to be code: imports, a notebook's
+            // magics and cell markers (`isStatement`).
+            var first = i
+            var k = i - 1
+            var blanks = 0
+            while k >= floor, i - k <= 12 {
+                if scored[k].blank {
+                    blanks += 1
+                    if blanks > 2 { break }
+                } else {
+                    blanks = 0
+                    if scored[k].score > -3, isStatement(b, scored[k].range) {
+                        scored[k].score = 2
+                        first = k
+                    } else if scored[k].score <= 0 || scored[k].score >= 2 {
+                        break
+                    }
+                }
+                k -= 1
+            }
+            i = first
             var last = i
-            var codeLines = 1
-            var total = scored[i].score
-            var j = i + 1
+            var codeLines = 0
+            var total = 0.0
+            for k in i..<last + 1 where kind(of: scored[k].score, blank: scored[k].blank) == .code {
+                codeLines += 1
+                total += scored[k].score
+            }
+            // The lines of docstrings, and of comments between runs of code, which count for neither code nor prose.
+            var merged = 0
+            if let end = docstringEnd(b, scored, from: i) {
+                for k in (i + 1)...end where !scored[k].blank { merged += 1 }
+                last = end
+            }
+            var j = last + 1
             var gapProse = 0
             var gapOther = 0
             while j < scored.count {
-                switch kind(of: scored[j].score, blank: scored[j].blank) {
+                if !scored[j].blank, scored[j].score < 2, scored[j].score > -3, isStatement(b, scored[j].range) {
+                    scored[j].score = 2
+                }
+                let lineKind = kind(of: scored[j].score, blank: scored[j].blank)
+                // A docstring's lines read as prose, but they are the code's.
+                if !scored[j].blank, let end = docstringEnd(b, scored, from: j) {
+                    if lineKind == .code {
+                        codeLines += 1
+                        total += scored[j].score
+                    }
+                    for k in (j + 1)...end where !scored[k].blank { merged += 1 }
+                    last = end
+                    gapProse = 0
+                    gapOther = 0
+                    j = end + 1
+                    continue
+                }
+                switch lineKind {
                 case .code:
                     last = j
                     codeLines += 1
@@ -473,12 +572,23 @@ package struct CodeDetector: Sendable {
                 case .prose:
                     gapProse += 1
                 }
-                if gapProse > 1 || gapOther + gapProse > 3 { break }
+                if gapProse > 1 || gapOther + gapProse > 3 {
+                    // Comments and blank lines between two runs of code belong to them, after a run of two code lines or more.
+                    guard gapProse == 0, codeLines >= 2, let next = codeAfterComments(scored, from: j + 1) else {
+                        break
+                    }
+                    for k in (last + 1)..<next where !scored[k].blank { merged += 1 }
+                    gapOther = 0
+                    j = next
+                    continue
+                }
                 j += 1
             }
             var nonBlank = 0
             for k in i...last where !scored[k].blank { nonBlank += 1 }
-            if codeLines >= 2, Double(codeLines) >= 0.5 * Double(nonBlank), total >= 5 {
+            if codeLines >= 2, Double(codeLines) >= 0.5 * Double(nonBlank - merged), total >= 5,
+                !quotedByFailingTest(b, scored, after: last)
+            {
                 let ranges = lines[(lines.startIndex + i)...(lines.startIndex + last)]
                 let data = dataFormat(b, ranges)
                 if data == nil || includeDataFormats {
@@ -490,8 +600,128 @@ package struct CodeDetector: Sendable {
                 }
             }
             i = last + 1
+            floor = i
         }
         return regions
+    }
+
+    /// The index of the next code line after `start` when only neutral lines (comments) and blank lines, no more
+    /// than three of them in a row, come before it, looking at most 40 lines on.
+    private func codeAfterComments(_ scored: [Line], from start: Int) -> Int? {
+        var k = start
+        var blanks = 0
+        while k < scored.count, k - start < 40 {
+            switch kind(of: scored[k].score, blank: scored[k].blank) {
+            case .code: return k
+            case .prose: return nil
+            case .neutral: blanks = 0
+            case .blank:
+                blanks += 1
+                if blanks > 3 { return nil }
+            }
+            k += 1
+        }
+        return nil
+    }
+
+    /// The index of the line that closes the triple-quoted string (`"""`) that `scored[index]` opens, if it opens
+    /// one, looking at most 80 lines on.
+    private func docstringEnd(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], from index: Int) -> Int? {
+        guard let base = b.baseAddress else { return nil }
+        // `"` is rare enough in a line to be looked for first.
+        func quotes(_ line: Range<Int>) -> Int {
+            var n = 0
+            var i = line.lowerBound
+            while i + 2 < line.upperBound, let hit = memchr(base + i, 0x22, line.upperBound - 2 - i) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if b[at + 1] == 0x22, b[at + 2] == 0x22 {
+                    n += 1
+                    i = at + 3
+                } else {
+                    i = at + 1
+                }
+            }
+            return n
+        }
+        guard quotes(scored[index].range) % 2 == 1 else { return nil }
+        for k in (index + 1)..<min(scored.count, index + 80) where quotes(scored[k].range) > 0 { return k }
+        return nil
+    }
+
+    /// Whether a line is a statement that reads as prose by its words, found only next to code: an import
+    /// (`import com.acme.Job`, `from IPython import display`, `package com.acme`, `using System.Text;`), a
+    /// notebook's magic or shell escape (`%pip install -q numpy`, `!ls data`), or a notebook's cell marker
+    /// (`# In[3]:`, `In [3]: df.head()`).
+    private func isStatement(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var lo = line.lowerBound
+        var hi = line.upperBound
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x0D { hi -= 1 }
+        guard hi - lo >= 4 else { return false }
+        switch b[lo] {
+        case UInt8(ascii: "%"), UInt8(ascii: "!"):
+            var i = lo + 1
+            if b[lo] == UInt8(ascii: "%"), b[i] == UInt8(ascii: "%") { i += 1 }
+            var n = 0
+            while i < hi, b[i] &- 0x61 < 26 || b[i] == UInt8(ascii: "_") { i += 1; n += 1 }
+            return n >= 2 && (i == hi || b[i] == 0x20)
+        case UInt8(ascii: "#"):
+            var i = lo + 1
+            while i < hi, b[i] == 0x20 { i += 1 }
+            return Bytes.equal(b, i, "In[") || Bytes.equal(b, i, "In [")
+        case UInt8(ascii: "I"):
+            return Bytes.equal(b, lo, "In [") && Bytes.find(b, "]: ", from: lo, limit: min(hi, lo + 10)) != nil
+        case UInt8(ascii: "d"):
+            // An Elixir module, `defmodule Plug.Conn.Utils do`.
+            return Bytes.equal(b, lo, "defmodule ") && Bytes.equal(b, hi - 3, " do")
+        case UInt8(ascii: "i"), UInt8(ascii: "f"), UInt8(ascii: "p"), UInt8(ascii: "u"):
+            let rest: Int
+            if Bytes.equal(b, lo, "import ") {
+                rest = lo + 7
+            } else if Bytes.equal(b, lo, "package ") {
+                rest = lo + 8
+            } else if Bytes.equal(b, lo, "using ") {
+                rest = lo + 6
+            } else if Bytes.equal(b, lo, "from ") {
+                // `from module import names`
+                var i = lo + 5
+                while i < hi, ByteClass.identifier.contains(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
+                guard i > lo + 5, Bytes.equal(b, i, " import ") else { return false }
+                rest = i + 8
+            } else {
+                return false
+            }
+            // A module's path and names, not a sentence: no sentence's punctuation, no stopwords' room.
+            var words = 1
+            for i in rest..<hi {
+                let c = b[i]
+                if c == 0x20, i + 1 < hi, b[i + 1] != 0x20 { words += 1 }
+                if c == UInt8(ascii: "?") || c == UInt8(ascii: "!") || words > 8 { return false }
+            }
+            return b[hi - 1] != UInt8(ascii: ".") || words == 1
+        default:
+            return false
+        }
+    }
+
+    /// Whether the lines up to `last` are a test's source as pytest quotes it: a line of the test's own lines
+    /// follows them, then the failing line (`>       assert 0`).
+    private func quotedByFailingTest(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], after last: Int) -> Bool {
+        for k in (last + 1)..<min(scored.count, last + 4) {
+            guard !scored[k].blank else { return false }
+            var i = scored[k].range.lowerBound
+            while i < scored[k].range.upperBound, b[i] == 0x20 { i += 1 }
+            if Bytes.equal(b, i, ">       ") { return true }
+        }
+        return false
+    }
+
+    /// Whether a line is a frame of a Python or IPython traceback, which quotes the source line under it:
+    /// `File "app.py", line 2, in total`, `File ~/code/foo.py:3, in boo`, `Cell In [6], line 2 in myfunc`.
+    private func isFrame(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var i = line.lowerBound
+        while i < line.upperBound, b[i] == 0x20 { i += 1 }
+        return Bytes.equal(b, i, "File ") || Bytes.equal(b, i, "Cell In") || Bytes.equal(b, i, "Input In [")
     }
 
     /// A line that is a code placeholder of an earlier pass, whole or cut to fit an upload piece (`[REDACTED]`,
@@ -532,14 +762,46 @@ package struct CodeDetector: Sendable {
         let s = shapeScore(b, lo, hi)
         // Stack frames, tracebacks and test failures are error output, which prose may quote; so is maths. Only a
         // line that reads somewhat like code needs the look.
-        if s > 0, Diagnostics.isDiagnostic(b, lo..<hi) || Diagnostics.isMaths(b, lo..<hi) { return -3 }
+        guard s > 0 else { return s }
+        if Diagnostics.isDiagnostic(b, lo..<hi)
+            || (Diagnostics.isMaths(b, lo..<hi) && !ToolOutput.hasQualifiedNames(b, lo..<hi))
+            || ToolOutput.isOutput(b, lo..<hi)
+        {
+            return -3
+        }
+        // A preprocessor directive written with blanks after `#` (`#  define FMT_MAP_2(f, a, b)`).
+        if b[lo] == UInt8(ascii: "#"), isSpacedDirective(b, lo..<hi) { return 3 }
+        // Markdown's headings and links: neutral, as a comment is.
+        if s > 0.5, ToolOutput.isMarkup(b, lo..<hi) { return 0.5 }
         return s
+    }
+
+    /// `#`, blanks, then `define`, `include`, `if…`, `endif`, `pragma` or `undef` and a blank or the end.
+    private func isSpacedDirective(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var i = line.lowerBound + 1
+        while i < line.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        guard i > line.lowerBound + 1 else { return false }
+        for word: StaticString in ["define ", "include ", "if ", "ifdef ", "ifndef ", "undef ", "elif "]
+        where Bytes.equal(b, i, word) {
+            // What follows is a header or a macro's name (`<stdio.h>`, `FMT_MAP_2(`, `defined(X)`), not a word of a
+            // comment such as `# define the handler`.
+            var j = i + word.utf8CodeUnitCount
+            guard j < line.upperBound else { return false }
+            if b[j] == UInt8(ascii: "<") || b[j] == UInt8(ascii: "\"") { return true }
+            var macro = false
+            while j < line.upperBound, b[j].isASCIIAlphanumeric || b[j] == UInt8(ascii: "_") {
+                if b[j] &- 0x41 < 26 || b[j] == UInt8(ascii: "_") { macro = true }
+                j += 1
+            }
+            return macro || (j < line.upperBound && b[j] == UInt8(ascii: "("))
+        }
+        return Bytes.equal(b, i, "endif") && (i + 5 == line.upperBound || b[i + 5] == 0x20)
     }
 
     /// `score` of the line `lo..<hi` (trimmed, not empty) by its shape alone.
     private func shapeScore(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Double {
-        let tables = WordTables.shared
         let flags = tables.flagTable
+        let caseCounts = tables.caseCounts
         if b[lo] == UInt8(ascii: "["), Bytes.equal(b, lo, "[REDACTED:") { return 0 }
 
         var s = 0.0
@@ -580,21 +842,26 @@ package struct CodeDetector: Sendable {
                 // `raw` keeps the word's last eight bytes, which are all of it when it is short enough to matter.
                 let start = i
                 var raw: UInt64 = 0
-                var wordCapitals = 0
-                var joined: UInt8 = 0
+                var cases: UInt64 = 0  // capitals in the high half, small letters in the low
+                var seen: UInt8 = 0  // every flag of the word's bytes
+                var turns: UInt8 = 0  // `small` set where a small letter comes before a capital
                 var previous: UInt8 = 0
                 while i < hi {
                     let byte = b[i]
                     let f = flags[Int(byte)]
                     guard f & WordTables.word != 0 else { break }
                     raw = raw << 8 | UInt64(byte)
-                    // A capital after a small letter (`addLine`), or `_`, joins words.
-                    wordCapitals &+= Int((f & WordTables.capital) >> 5)
-                    smalls &+= Int((f & WordTables.small) >> 6)
-                    joined |= ((previous & WordTables.small) >> 1) & f | (f & WordTables.joiner)
+                    cases &+= caseCounts[Int(byte)]
+                    // `capital` is `small` shifted right by one.
+                    turns |= previous & (f << 1)
+                    seen |= f
                     previous = f
                     i += 1
                 }
+                let wordCapitals = Int(truncatingIfNeeded: cases >> 32)
+                smalls &+= Int(truncatingIfNeeded: cases & 0xFFFF_FFFF)
+                // A capital after a small letter (`addLine`), or `_`, joins words.
+                let joined = turns & WordTables.small | seen & WordTables.joiner
                 let length = i - start
                 nonSpace += length
                 capitals += wordCapitals
@@ -623,20 +890,34 @@ package struct CodeDetector: Sendable {
         }
         // The rest of a long sentence-like line only adds symbols and non-space bytes, and rarely a call or an
         // operator: one table lookup per byte counts both, and rare bytes take the branch.
-        if i < hi {
+        if i < hi, let base = b.baseAddress {
             let counts = tables.tailCounts
             var packed: UInt64 = 0
-            for j in i..<hi {
-                let c = b[j]
+            var j = i
+            while j < hi {
+                // Four bytes at a time while none of them is rare, which is most of a sentence.
+                if j + 4 <= hi {
+                    let v0 = counts[Int(base[j])]
+                    let v1 = counts[Int(base[j + 1])]
+                    let v2 = counts[Int(base[j + 2])]
+                    let v3 = counts[Int(base[j + 3])]
+                    if (v0 | v1 | v2 | v3) & WordTables.tailRare == 0 {
+                        packed &+= v0 &+ v1 &+ v2 &+ v3
+                        j += 4
+                        continue
+                    }
+                }
+                let c = base[j]
                 let v = counts[Int(c)]
                 packed &+= v & WordTables.tailCountMask
                 if v & WordTables.tailRare != 0 {
                     if c == UInt8(ascii: "(") {
-                        if flags[Int(b[j - 1])] & WordTables.word != 0 { hasCall = true }
-                    } else if j + 1 < hi, tables.isOperator(c, b[j + 1]) {
+                        if flags[Int(base[j - 1])] & WordTables.word != 0 { hasCall = true }
+                    } else if j + 1 < hi, tables.isOperator(c, base[j + 1]) {
                         operators += 1
                     }
                 }
+                j += 1
             }
             symbols += Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
             nonSpace += hi - i - Int(truncatingIfNeeded: (packed >> 32) & 0x7FFF_FFFF)
@@ -785,12 +1066,13 @@ package struct CodeDetector: Sendable {
             while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
             let first = b[lo]
             // Commas in the low half, semicolons and opening parentheses in the high half.
-            let counts = WordTables.shared.dataCounts
+            let counts = tables.dataCounts
             var packed: UInt64 = 0
             for i in lo..<line.upperBound { packed &+= counts[Int(b[i])] }
             let commas = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
             if firstCommas < 0 { firstCommas = commas } else if commas != firstCommas { sameCommas = false }
-            if packed >> 32 != 0 {
+            // In a line of JSON (a log's JSON lines), `;` and `(` inside its strings are the values' own.
+            if packed >> 32 != 0, first != UInt8(ascii: "{") || outsideStrings(b, lo..<line.upperBound) {
                 codeish += 1
                 if codeish * 5 > n { return nil }
             }
@@ -814,16 +1096,57 @@ package struct CodeDetector: Sendable {
         return nil
     }
 
+    /// Whether a line has `;` or `(` outside its double-quoted strings.
+    private func outsideStrings(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var quoted = false
+        var i = line.lowerBound
+        while i < line.upperBound {
+            let c = b[i]
+            if quoted {
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                } else if c == UInt8(ascii: "\"") {
+                    quoted = false
+                }
+            } else if c == UInt8(ascii: "\"") {
+                quoted = true
+            } else if c == UInt8(ascii: ";") || c == UInt8(ascii: "(") {
+                return true
+            }
+            i += 1
+        }
+        return false
+    }
+
     private func guessLanguage(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String {
-        let tables = WordTables.shared
         let best = withUnsafeTemporaryAllocation(of: Int.self, capacity: tables.languageCount) { scores in
             scores.initialize(repeating: 0)
             vote(b, lines.prefix(64), tables, into: scores)
+            scores[tables.make] &+= 4 * makeRules(b, lines.prefix(64))
             var best = 0
             for k in scores.indices where scores[k] > scores[best] { best = k }
             return scores[best] > 0 ? best : nil
         }
         return best.map { tables.languageNames[$0] } ?? "code"
+    }
+
+    /// The rules of a Makefile among `lines`: a target at the start of a line (`test: install_deps`, `%.o: %.c`),
+    /// then a recipe line indented with a tab. Its shell commands would otherwise name the block shell.
+    private func makeRules(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Int {
+        var rules = 0
+        var index = lines.startIndex
+        while index + 1 < lines.endIndex {
+            let line = lines[index]
+            defer { index += 1 }
+            guard line.count > 1, b[line.lowerBound] != 0x20, b[line.lowerBound] != 0x09,
+                lines[index + 1].count > 1, b[lines[index + 1].lowerBound] == 0x09
+            else { continue }
+            var i = line.lowerBound
+            while i < line.upperBound, b[i] != UInt8(ascii: ":"), b[i] != 0x20, b[i] != UInt8(ascii: "=") { i += 1 }
+            guard i > line.lowerBound, i < line.upperBound, b[i] == UInt8(ascii: ":") else { continue }
+            if i + 1 == line.upperBound || b[i + 1] == 0x20 { rules += 1 }
+        }
+        return rules
     }
 
     /// Adds each language's votes for `lines` to `scores`: its words, weighted by where they stand, and its

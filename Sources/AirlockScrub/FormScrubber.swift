@@ -62,7 +62,7 @@ extension Scrubber {
                 continue
             case .text(let named):
                 guard EncodedPart.isUTF8(content, piece: piece) else {
-                    throw ScrubError(code: "invalid_utf8", message: "the text part at \(path) is not valid UTF-8")
+                    throw ScrubError(code: .invalidUTF8, message: "the text part at \(path) is not valid UTF-8")
                 }
                 language = named
             case .unknown, .binary:
@@ -127,7 +127,7 @@ extension Scrubber {
                 return try JSONParser.parse(bytes, maxDepth: policy.maxDepth)
             } catch {
                 guard error.code == .tooDeep else { return nil }
-                throw ScrubError(code: error.code.rawValue, message: "the JSON at \(path) is nested too deeply")
+                throw ScrubError(code: ScrubError.Code(error.code), message: "the JSON at \(path) is nested too deeply")
             }
         }
         func walk(_ bytes: UnsafeBufferPointer<UInt8>, _ root: JSONNode, prefix: String) throws(ScrubError) -> [Edit] {

@@ -168,7 +168,7 @@ struct RequestTarget {
             case UInt8(ascii: "%"):
                 guard i + 2 <= bytes.endIndex, let high = hexValue(bytes[i]), let low = hexValue(bytes[i + 1]) else {
                     throw ScrubError(
-                        code: "invalid_request_target",
+                        code: .invalidRequestTarget,
                         message: "the \(what) has a '%' that is not followed by two hex digits")
                 }
                 out.append(high << 4 | low)

@@ -28,14 +28,20 @@ enum InfrastructureCode {
         Array($0.utf8)
     }
 
+    /// The first bytes of `markers`.
+    private static let markerStarts = ByteClass([], "asjhF")
+
     /// Whether a line in `range` starts with one of `markers` (after indentation, or a list's `- `): one pass over
     /// the line starts.
     static func mayHold(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        let (markers, markerStarts) = (Self.markers, Self.markerStarts)
         var i = range.lowerBound
         while i < range.upperBound {
             while i < range.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
             if i + 1 < range.upperBound, b[i] == UInt8(ascii: "-"), b[i + 1] == 0x20 { i += 2 }
-            if i < range.upperBound, markers.contains(where: { $0[0] == b[i] && Bytes.equal(b, i, $0) }) {
+            if i < range.upperBound, markerStarts.contains(b[i]),
+                markers.contains(where: { $0[0] == b[i] && Bytes.equal(b, i, $0) })
+            {
                 return true
             }
             guard let base = b.baseAddress, i < range.upperBound,

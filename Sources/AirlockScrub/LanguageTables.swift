@@ -1,4 +1,4 @@
-/// Keyword tables for the 20 languages the code detector names, and the start-of-statement words
+/// Keyword tables for the 25 languages the code detector names, and the start-of-statement words
 /// that make a line look like code in any of them.
 enum LanguageTables {
     static let languages: [(name: String, tokens: [String], markers: [String])] = [
@@ -28,12 +28,13 @@ enum LanguageTables {
             [
                 "public", "private", "protected", "static", "void", "class", "extends", "final", "String", "System",
                 "println", "throws", "Override", "ArrayList", "HashMap", "Integer", "new",
-            ], ["System.out", "@Override", "public static void"]
+            ], ["System.out", "@Override", "public static void", "import java.", "import javax."]
         ),
         (
             "c",
             [
-                "include", "printf", "malloc", "free", "sizeof", "struct", "typedef", "int", "char", "unsigned", "NULL",
+                "include", "define", "printf", "malloc", "free", "sizeof", "struct", "typedef", "int", "char",
+                "unsigned", "NULL",
                 "void", "stdio", "stdlib", "uint8_t", "size_t",
             ], ["#include", "->", "printf("]
         ),
@@ -88,7 +89,7 @@ enum LanguageTables {
         ),
         (
             "php", ["echo", "function", "public", "private", "namespace", "array", "foreach", "require_once", "isset"],
-            ["<?php", "$this->", "->"]
+            ["<?php", "$this->", "->", "public function ", "private function ", "protected function ", "::class"]
         ),
         (
             "shell",
@@ -131,6 +132,41 @@ enum LanguageTables {
             "lua", ["local", "function", "end", "then", "elseif", "nil", "require", "pairs", "ipairs"],
             ["local ", "then", "end"]
         ),
+        (
+            "haskell",
+            [
+                "where", "instance", "deriving", "newtype", "qualified", "otherwise", "Maybe", "Just", "Nothing",
+                "mapM_", "forM_", "fmap", "Either", "data", "module", "of", "in",
+            ], [" :: ", "<$>", "<*>", " >>= ", "deriving (", "deriving stock", " $ ", " <- ", "import qualified"]
+        ),
+        (
+            "elixir",
+            [
+                "defmodule", "defp", "defstruct", "defmacro", "def", "do", "end", "fn", "when", "alias", "cond",
+                "with", "Enum", "GenServer", "quote", "unquote", "nil",
+            ], ["|> ", "defmodule ", "defp ", ", do: ", "{:ok, ", "{:error, ", "@spec ", "@moduledoc", "%{"]
+        ),
+        (
+            "make",
+            [
+                "ifeq", "ifneq", "ifdef", "ifndef", "endif", "PHONY", "endef", "wildcard", "patsubst", "CFLAGS",
+                "LDFLAGS", "MAKE",
+            ], [".PHONY", "$(MAKE)", "$(shell ", "$(info ", "$(GO", "$(CC)", "$@", "$^"]
+        ),
+        (
+            "terraform",
+            [
+                "resource", "variable", "provider", "output", "locals", "terraform", "for_each", "depends_on",
+                "count", "module", "data", "default", "description",
+            ], ["resource \"", "variable \"", "provider \"", "module \"", "output \"", "${var.", " = var."]
+        ),
+        (
+            "dockerfile",
+            [
+                "FROM", "RUN", "COPY", "WORKDIR", "ENTRYPOINT", "EXPOSE", "CMD", "ENV", "ARG", "LABEL", "HEALTHCHECK",
+                "VOLUME", "USER",
+            ], ["WORKDIR ", "ENTRYPOINT [", "COPY --from", "apt-get install", "apk add"]
+        ),
     ]
 
     /// Identifier → bit set of languages that use it.
@@ -157,6 +193,10 @@ enum LanguageTables {
         "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP", "WHERE", "FROM", "JOIN", "ORDER", "GROUP",
         "print", "printf", "console", "self", "this", "new", "delete", "begin", "assert", "foreach", "sudo", "cd",
         "let", "go", "goto", "break", "continue", "extern", "unsafe", "abstract", "final", "sealed", "data",
+        // Commands that start a line of shell, and a Dockerfile's instructions.
+        "apt", "mkdir", "rm", "cp", "mv", "git", "npm", "pip", "docker", "kubectl", "wget", "chmod", "chown", "tar",
+        "source", "useradd", "groupadd", "usermod", "systemctl", "yarn", "brew", "cargo", "ln", "ls",
+        "RUN", "COPY", "WORKDIR", "ENV", "ARG", "EXPOSE", "CMD", "LABEL", "VOLUME", "ONBUILD",
     ]
 
     /// Small words that mark a line as prose.
@@ -188,7 +228,9 @@ enum LanguageTables {
         "powershell": "powershell", "diff": "diff", "patch": "diff", "dockerfile": "dockerfile", "makefile": "make",
         "m": "objective-c", "objc": "objective-c", "dart": "dart", "r": "r", "pl": "perl", "perl": "perl",
         "hs": "haskell", "haskell": "haskell", "ex": "elixir", "exs": "elixir", "elixir": "elixir", "clj": "clojure",
-        "vue": "javascript", "svelte": "javascript",
+        "vue": "javascript", "svelte": "javascript", "hcl": "terraform", "tf": "terraform", "terraform": "terraform",
+        "make": "make", "mk": "make", "ipython": "python", "ipython3": "python", "pycon": "python",
+        "jupyter": "python", "docker": "dockerfile", "lhs": "haskell", "lua5": "lua",
     ]
 }
 
@@ -213,6 +255,8 @@ final class WordTables: @unchecked Sendable {
     let tailCounts: UnsafeBufferPointer<UInt64>
     static let tailRare: UInt64 = 1 << 63
     static let tailCountMask: UInt64 = ~tailRare
+    /// Per byte, for the words of a line: 1 for a small letter (low 32 bits), 1 << 32 for a capital.
+    let caseCounts: UnsafeBufferPointer<UInt64>
     /// Per byte, for telling data from code: 1 for a comma, 1 << 32 for `;` and `(`.
     let dataCounts: UnsafeBufferPointer<UInt64>
     let stopwords: PackedWordSet
@@ -226,6 +270,8 @@ final class WordTables: @unchecked Sendable {
     let markerBytes: [[UInt8]]
     let markerLanguages: [Int]
     let sql: Int
+    /// The index of Makefiles, which are also named by their rules' shape.
+    let make: Int
     /// `LanguageTables.languages`' names, by index.
     let languageNames: [String]
     var languageCount: Int { languageNames.count }
@@ -257,6 +303,12 @@ final class WordTables: @unchecked Sendable {
             tail[b] = v
         }
         self.tailCounts = UnsafeBufferPointer(tail)
+        let cases = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
+        for b in 0..<256 {
+            cases[b] =
+                flags[b] & WordTables.capital != 0 ? 1 << 32 : flags[b] & WordTables.small != 0 ? 1 : 0
+        }
+        self.caseCounts = UnsafeBufferPointer(cases)
         let data = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
         data.initialize(repeating: 0)
         data[Int(UInt8(ascii: ","))] = 1
@@ -279,6 +331,7 @@ final class WordTables: @unchecked Sendable {
         self.longTokenLanguages = PackedWordSet(values: long)
         let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
         self.sql = sql
+        self.make = LanguageTables.languages.firstIndex { $0.name == "make" } ?? -1
         self.languageNames = LanguageTables.languages.map(\.name)
         // SQL's markers would fire inside strings of every other language, so SQL is named by its keywords alone.
         let markers = LanguageTables.markers.filter { $0.language != sql }

@@ -18,7 +18,7 @@ package enum Multipart {
     }
 
     static func failure(_ detail: String) -> ScrubError {
-        ScrubError(code: "invalid_multipart", message: "the multipart/form-data body is not acceptable: \(detail)")
+        ScrubError(code: .invalidMultipart, message: "the multipart/form-data body is not acceptable: \(detail)")
     }
 
     /// The boundary of a `multipart/form-data` Content-Type, or nil when the media type is another. A form-data

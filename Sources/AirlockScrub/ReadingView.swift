@@ -41,47 +41,50 @@ struct ReadingView {
         var decoded: [Int] = []
         var wraps: [Int] = []
         var lineStart = 0
-        var i = 0
         let n = b.count
-        let base = b.baseAddress
-        while i < n {
-            // Most bytes are none of the three that can start a change: eight at a time are passed over while none
-            // of them is `%`, a line break or a byte above ASCII.
-            if let base, i + 8 <= n {
-                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                if !mayChange(word) {
-                    i += 8
-                    continue
+        var block = 0
+        while block < n {
+            // Most blocks of eight bytes hold none of the bytes that can start a change: `%`, a line break or a
+            // byte above ASCII (a zero byte of the block XOR-ed with one of them repeated).
+            while block + 8 <= n {
+                let v = Word.load(b, block)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let percent = v ^ 0x2525_2525_2525_2525
+                let newline = v ^ 0x0A0A_0A0A_0A0A_0A0A
+                let zero = ((percent &- ones) & ~percent) | ((newline &- ones) & ~newline)
+                guard (zero | v) & 0x8080_8080_8080_8080 == 0 else { break }
+                block += 8
+            }
+            // The high bit of each such byte of the block is set in `m`, and the others are passed over.
+            var m: UInt64 = 0
+            if block >= n {
+                break
+            } else if block + 8 <= n {
+                let v = Word.load(b, block)
+                m = Word.matches(v, UInt8(ascii: "%")) | Word.matches(v, 0x0A) | (v & 0x8080_8080_8080_8080)
+            } else {
+                for k in block..<n where b[k] == UInt8(ascii: "%") || b[k] == 0x0A || b[k] >= 0x80 {
+                    m |= 0x80 << (8 * UInt64(k - block))
                 }
             }
-            let c = b[i]
-            if c != UInt8(ascii: "%") && c != 0x0A && c < 0xC2 {
-                i += 1
-                continue
+            while m != 0 {
+                let i = block + m.trailingZeroBitCount >> 3
+                m &= m - 1
+                let c = b[i]
+                if c == 0x0A {
+                    // A line shorter than a wrapped one needs no look.
+                    if i - lineStart > wrappedLineLength, isWrap(b, i) { wraps.append(i) }
+                    lineStart = i + 1
+                } else if c == UInt8(ascii: "%") || c >= 0xC2, decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 {
+                    decoded.append(i)
+                }
             }
-            if c == 0x0A {
-                // A line shorter than a wrapped one needs no look.
-                if i - lineStart > wrappedLineLength, isWrap(b, i) { wraps.append(i) }
-                lineStart = i + 1
-            } else if decodedEscape(b, i) != nil || invisibleLength(b, i) > 0 {
-                decoded.append(i)
-            }
-            i += 1
+            block += 8
         }
         return (
             windows(around: decoded, in: b).map { read(b, $0, joiningLines: false) },
             windows(around: wraps, in: b, reach: joinReach).map { read(b, $0, joiningLines: true) }
         )
-    }
-
-    /// Whether eight bytes hold `%`, a line break, or a byte above ASCII (SWAR: a byte equal to one of them is found
-    /// as a zero byte of the word XOR-ed with it repeated).
-    @inline(__always)
-    private static func mayChange(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        return word & highs != 0 || hasZero(word ^ (ones &* 0x25)) || hasZero(word ^ (ones &* 0x0A))
     }
 
     /// How far around a wrap the joined lines are read: only what crosses the join counts, and a wrapped token is
@@ -110,6 +113,7 @@ struct ReadingView {
         window.bytes.reserveCapacity(range.count)
         window.origin.reserveCapacity(range.count)
         window.originEnd.reserveCapacity(range.count)
+        let special = mayReadDifferently
         var i = range.lowerBound
         while i < range.upperBound {
             if let byte = decodedEscape(b, i), i + 3 <= range.upperBound {
@@ -134,13 +138,20 @@ struct ReadingView {
                 window.joins.append(window.bytes.count)
                 continue
             }
-            window.bytes.append(b[i])
-            window.origin.append(i)
-            window.originEnd.append(i + 1)
-            i += 1
+            // The bytes up to the next one that may read differently are taken as they are, at once.
+            var end = i + 1
+            while end < range.upperBound, !special.contains(b[end]) { end += 1 }
+            window.bytes += b[i..<end]
+            window.origin += i..<end
+            window.originEnd += (i + 1)..<(end + 1)
+            i = end
         }
         return window
     }
+
+    /// The bytes at which `read` may take something other than the byte itself: a percent escape, the first byte of
+    /// an invisible character, and a line break or carriage return that a wrap may take out.
+    private static let mayReadDifferently = ByteClass([0xC2...0xC2, 0xE2...0xE2, 0xEF...0xEF], "%\n\r")
 
     /// The text with the escapes of a JSON or C string read as what they stand for (`\n`, `\t`, `\"`, `\\`), when it
     /// has two line breaks written that way or more: code pasted as a string inside prose (`{"script": "import

@@ -33,7 +33,7 @@ package enum ScanReport {
 
     package static func json(_ error: ScrubError) -> String {
         var out: [UInt8] = Array("{\"decision\":\"error\",\"error\":{\"code\":".utf8)
-        JSONStrings.encode(Array(error.code.utf8), into: &out)
+        JSONStrings.encode(Array(error.code.rawValue.utf8), into: &out)
         out += Array(",\"message\":".utf8)
         JSONStrings.encode(Array(error.message.utf8), into: &out)
         out += Array("}}".utf8)
@@ -59,7 +59,7 @@ package enum ScanReport {
     package static func decodeTextLine(_ line: [UInt8]) throws(ScrubError) -> [UInt8] {
         try line.withUnsafeBufferPointer { b throws(ScrubError) in
             guard let node = try? JSONParser.parse(b, maxDepth: 1), case .string(let r, let e) = node else {
-                throw ScrubError(code: "invalid_json", message: "with --provider text each line must be a JSON string")
+                throw ScrubError(code: .invalidJSON, message: "with --provider text each line must be a JSON string")
             }
             return JSONStrings.decode(b, r, escaped: e)
         }

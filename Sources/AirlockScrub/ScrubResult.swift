@@ -80,12 +80,31 @@ package struct ScrubResult: Sendable {
 
 /// Why a body could not be scanned. The message describes the problem, never the content.
 package struct ScrubError: Error, Sendable, Equatable {
-    /// Stable codes: `invalid_json`, `invalid_utf8`, `invalid_base64`, `invalid_multipart`, `nesting_too_deep`,
-    /// `invalid_request_target`, `time_budget_exceeded`, `token_ids_unreadable`.
-    package var code: String
+    /// What went wrong, as a stable reason code clients and the ledger see.
+    package enum Code: String, Sendable, CaseIterable {
+        case invalidJSON = "invalid_json"
+        case invalidUTF8 = "invalid_utf8"
+        case invalidBase64 = "invalid_base64"
+        case invalidMultipart = "invalid_multipart"
+        case nestingTooDeep = "nesting_too_deep"
+        case invalidRequestTarget = "invalid_request_target"
+        case timeBudgetExceeded = "time_budget_exceeded"
+        case tokenIDsUnreadable = "token_ids_unreadable"
+
+        /// The code for a JSON document that does not parse.
+        package init(_ code: JSONSyntaxError.Code) {
+            switch code {
+            case .invalidJSON: self = .invalidJSON
+            case .invalidUTF8: self = .invalidUTF8
+            case .tooDeep: self = .nestingTooDeep
+            }
+        }
+    }
+
+    package var code: Code
     package var message: String
 
-    package init(code: String, message: String) {
+    package init(code: Code, message: String) {
         self.code = code
         self.message = message
     }

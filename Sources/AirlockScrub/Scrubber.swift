@@ -52,7 +52,7 @@ package struct Scrubber: Sendable {
         }
         if kind == .text {
             guard body.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
-                throw ScrubError(code: "invalid_utf8", message: "the payload is not valid UTF-8")
+                throw ScrubError(code: .invalidUTF8, message: "the payload is not valid UTF-8")
             }
             let spans = try scrubText(body, path: { "$" }, session: session)
             return session.result(
@@ -69,7 +69,7 @@ package struct Scrubber: Sendable {
             case .failure(let error):
                 let what = error.code == .invalidJSON ? "not valid JSON" : "not acceptable"
                 throw ScrubError(
-                    code: error.code.rawValue,
+                    code: ScrubError.Code(error.code),
                     message: "the body is \(what): \(error.detail) at byte \(error.offset)")
             }
             let actualKind = kind == .auto ? Scrubber.guessKind(root, bytes) : kind
@@ -697,7 +697,7 @@ final class Session {
     func checkDeadline() throws(ScrubError) {
         if ContinuousClock.now > deadline {
             throw ScrubError(
-                code: "time_budget_exceeded", message: "scanning the body took longer than scrub.time_budget allows")
+                code: .timeBudgetExceeded, message: "scanning the body took longer than scrub.time_budget allows")
         }
     }
 

@@ -522,7 +522,7 @@ extension ByteClass {
 }
 
 extension SecretCatalogue {
-    /// The catalogue as a Markdown table, for the README (a test keeps the two identical).
+    /// The catalogue as a Markdown table, for docs/secret-rules.md (a test keeps the two identical).
     package static func markdownTable() -> String {
         var out = "| Rule id | What it finds |\n|---|---|\n"
         for rule in rules { out += "| `\(rule.id)` | \(rule.description) |\n" }

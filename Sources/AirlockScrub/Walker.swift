@@ -72,7 +72,7 @@ struct Walker {
         }
         guard elements.contains(where: holdsNumbers) else { return }
         throw ScrubError(
-            code: "token_ids_unreadable",
+            code: .tokenIDsUnreadable,
             message: "$.\(field) holds token ids, which Airlock cannot read; send the text itself")
     }
 
@@ -370,14 +370,14 @@ struct Walker {
         }
         guard let decoded = Base64.decode(text[part.payloadStart...]) else {
             guard part.inBase64Field else { return false }
-            throw ScrubError(code: "invalid_base64", message: "the base64 part at \(renderPath()) does not decode")
+            throw ScrubError(code: .invalidBase64, message: "the base64 part at \(renderPath()) does not decode")
         }
         var language: String?
         if case .text(let named) = content {
             guard decoded.bytes.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
                 guard part.inBase64Field else { return false }
                 throw ScrubError(
-                    code: "invalid_utf8", message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
+                    code: .invalidUTF8, message: "the text part at \(renderPath()) is not valid UTF-8 once decoded")
             }
             language = named
         }

@@ -12,7 +12,7 @@ enum Word {
 
     /// The high bit of exactly those bytes of `v` that equal `c`.
     @inline(__always)
-    private static func matches(_ v: UInt64, _ c: UInt8) -> UInt64 {
+    static func matches(_ v: UInt64, _ c: UInt8) -> UInt64 {
         let x = v ^ (ones &* UInt64(c))
         let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         return ~(((x & low) &+ low) | x) & highBits

@@ -108,7 +108,7 @@ import Testing
         writer.append(LedgerStoreTests.event(11)) { result in
             if case .failure(let error) = result { failure.withLock { $0 = error } }
         }
-        #expect(failure.withLock { $0?.code } == "ledger_closed")
+        #expect(failure.withLock { $0?.code } == .closed)
     }
 }
 

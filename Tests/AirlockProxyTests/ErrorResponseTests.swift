@@ -43,7 +43,7 @@ struct ErrorResponseTests {
     @Test("Gemini: numeric code and a Google status")
     func gemini() throws {
         let failure = ErrorResponse.failure(
-            .payloadTooLarge, reason: "request_too_large", message: "too big",
+            .payloadTooLarge, reason: .requestTooLarge, message: "too big",
             host: "generativelanguage.googleapis.com", provider: .gemini)
         let error = try #require(try json(failure)["error"] as? [String: Any])
         #expect(error["code"] as? Int == 413)
@@ -72,7 +72,8 @@ struct ErrorResponseTests {
     @Test("messages are escaped into valid JSON")
     func escaping() throws {
         let odd = ErrorResponse.failure(
-            .badRequest, reason: "r", message: "quote \" backslash \\ newline \n control \u{01}", host: "h")
+            .badRequest, reason: .malformedRequest, message: "quote \" backslash \\ newline \n control \u{01}",
+            host: "h")
         let error = try #require(try json(odd)["error"] as? [String: String])
         #expect(error["message"] == "quote \" backslash \\ newline \n control \u{01}")
     }
@@ -142,7 +143,7 @@ struct InterceptTargetTests {
     @Test("a refusal about load says when to retry; others do not")
     func retryAfter() {
         var busy = ErrorResponse.failure(
-            .serviceUnavailable, reason: "buffered_bodies_limit", message: "busy", host: "api.openai.com",
+            .serviceUnavailable, reason: .bufferedBodiesLimit, message: "busy", host: "api.openai.com",
             provider: .openai)
         #expect(busy.head(keepAlive: false, contentLength: 2).headers["retry-after"] == [])
         busy.retryAfter = 1

@@ -65,7 +65,7 @@ struct LogFormatTests {
     @Test("The scan summary: one text suffix, or fields with findings as an object")
     func scrubSummary() throws {
         let summary = ScrubLogSummary(
-            decision: "redacted", counts: [("github-pat", 1), ("binary-image", 1)], binaryParts: 1)
+            decision: .redacted, counts: [("github-pat", 1), ("binary-image", 1)], binaryParts: 1)
         #expect(summary.text == "scrub=redacted findings=github-pat:1,binary-image:1 binary_parts=1")
         var fields: Logger.Metadata = [:]
         summary.add(to: &fields)

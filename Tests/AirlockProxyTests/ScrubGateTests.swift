@@ -8,7 +8,7 @@ import Testing
 struct ScrubGateTests {
     func problem(_ headers: [(String, String)]) -> String? {
         guard case .failure(let problem) = ScrubGate.reading(HTTPHeaders(headers), path: "/v1/x") else { return nil }
-        return problem.reason
+        return problem.reason.rawValue
     }
 
     func format(_ headers: HTTPHeaders, path: String) -> BodyFormat? {

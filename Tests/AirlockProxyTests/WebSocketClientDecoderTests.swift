@@ -167,7 +167,7 @@ struct WebSocketClientDecoderTests {
         #expect {
             try test.send(bytes)
         } throws: { error in
-            (error as? WebSocketClientDecoder.Violation)?.reason == reason
+            (error as? WebSocketClientDecoder.Violation)?.reason.rawValue == reason
         }
         #expect(test.reader.seen.isEmpty)
         _ = try? test.channel.finish()
@@ -185,7 +185,7 @@ struct WebSocketClientDecoderTests {
         #expect {
             try channel.writeInbound(ByteBuffer(bytes: Self.wire(0x0, "d")))
         } throws: { error in
-            (error as? WebSocketClientDecoder.Violation)?.reason == "message_too_large"
+            (error as? WebSocketClientDecoder.Violation)?.reason == .tooLarge
         }
         _ = try? channel.finish()
         #expect(budget.inUse == 0)

@@ -314,7 +314,7 @@ import Testing
                 _ = try Scan.json(body, kind: .auto)
                 Issue.record("accepted: \(code)")
             } catch let error as ScrubError {
-                #expect(error.code == code)
+                #expect(error.code.rawValue == code)
                 #expect(!error.message.contains("CANARY") && !error.message.contains(Self.token))
                 #expect(error.message.contains("$."))
             } catch {

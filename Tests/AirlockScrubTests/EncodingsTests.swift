@@ -110,7 +110,7 @@ import Testing
             try Scan.json(body, kind: .openai, path: path)
         } throws: { error in
             guard let error = error as? ScrubError else { return false }
-            return error.code == "token_ids_unreadable" && error.message.contains("$.\(field)")
+            return error.code == .tokenIDsUnreadable && error.message.contains("$.\(field)")
         }
     }
 

@@ -203,7 +203,7 @@ import Testing
                 _ = try Self.scrub(target: target, kind: .openai)
                 Issue.record("\(target) was read")
             } catch {
-                #expect(error.code == "invalid_request_target")
+                #expect(error.code == .invalidRequestTarget)
                 #expect(error.message.contains("two hex digits"))
             }
         }

@@ -152,7 +152,7 @@ import Testing
         ]
         for (what, body) in bad {
             let error = Self.error(Array(body.utf8))
-            #expect(error?.code == "invalid_multipart", "\(what)")
+            #expect(error?.code == .invalidMultipart, "\(what)")
             for text in ["hidden", "hello", "hunter2canary"] {
                 #expect(error?.message.contains(text) == false, "\(what)")
             }
@@ -308,7 +308,7 @@ import Testing
 
     @Test func declaredTextThatIsNotUTF8IsRefused() {
         let body = Self.form([Field("file", filename: "a.txt", type: "text/plain", bytes: [0x68, 0xFF, 0x69])])
-        #expect(Self.error(body)?.code == "invalid_utf8")
+        #expect(Self.error(body)?.code == .invalidUTF8)
     }
 
     @Test func parameterValuesAreScannedForSecrets() throws {
@@ -330,7 +330,7 @@ import Testing
         var policy = ScrubPolicy()
         policy.maxDepth = 4
         let body = Self.form([Field("file", filename: "a.json", type: "application/json", "[[[[[[1]]]]]]")])
-        #expect(throws: ScrubError(code: "nesting_too_deep", message: "the JSON at $.file is nested too deeply")) {
+        #expect(throws: ScrubError(code: .nestingTooDeep, message: "the JSON at $.file is nested too deeply")) {
             try Self.scrub(body, policy: policy)
         }
     }

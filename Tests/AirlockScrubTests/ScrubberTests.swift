@@ -195,7 +195,7 @@ import Testing
         do {
             _ = try Scan.json(body, kind: .json)
         } catch {
-            #expect((error as? ScrubError)?.code == "nesting_too_deep")
+            #expect((error as? ScrubError)?.code == .nestingTooDeep)
         }
         let nestedInString = #"{"a":"\#(String(repeating: "[", count: 100))\#(String(repeating: "]", count: 100))"}"#
         #expect(throws: Never.self) { try Scan.json(nestedInString, kind: .json) }
@@ -214,7 +214,7 @@ import Testing
             _ = try Scan.json(body, kind: .openai)
             Issue.record("accepted a malformed body")
         } catch {
-            #expect((error as? ScrubError)?.code == code)
+            #expect((error as? ScrubError)?.code.rawValue == code)
         }
     }
 
@@ -226,7 +226,7 @@ import Testing
         ] {
             #expect(
                 throws: ScrubError(
-                    code: "invalid_utf8", message: "the body is not acceptable: invalid UTF-8 in a string at byte 6")
+                    code: .invalidUTF8, message: "the body is not acceptable: invalid UTF-8 in a string at byte 6")
             ) {
                 try Scrubber(policy: ScrubPolicy()).scrub(bytes, kind: .openai)
             }

@@ -538,9 +538,11 @@ def test_scan_jsonl_keeps_order_and_monitor_prints_only_its_output():
     assert json.loads(monitored.stdout)["findings"][0]["action"] == "monitor"
 
 
-def test_readme_lists_the_rule_catalogue():
+def test_docs_list_the_rule_catalogue():
     listed = subprocess.run([str(BINARY), "scan", "--list-rules"], capture_output=True, timeout=30, check=True).stdout.decode()
-    readme = (HERE.parent.parent / "README.md").read_text()
+    page = (HERE.parent.parent / "docs" / "secret-rules.md").read_text()
     start, end = "<!-- rules:start -->\n", "<!-- rules:end -->"
-    assert start in readme, "README has no rule catalogue"
-    assert readme.split(start, 1)[1].split(end, 1)[0] == listed, "README rule catalogue differs from `airlock scan --list-rules`"
+    assert start in page, "docs/secret-rules.md has no rule catalogue"
+    assert page.split(start, 1)[1].split(end, 1)[0] == listed, "docs/secret-rules.md differs from `airlock scan --list-rules`"
+    count = len(listed.splitlines()) - 2
+    assert f"\n{count} rules," in page.split(start, 1)[0], f"docs/secret-rules.md should say {count} rules above the table"

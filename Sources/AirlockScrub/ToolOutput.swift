@@ -1,0 +1,171 @@
+import Foundation
+
+/// Lines that tools print and people paste into prose: log lines, test runners' reports, build progress and the
+/// frames of interactive tracebacks, and Markdown's own markup. They hold calls, paths and symbols, but none of them
+/// is pasted source code. Only lines that already read somewhat like code are looked at (`CodeDetector.score`).
+enum ToolOutput {
+    /// Whether a trimmed line is tool output: a log line or a line of a test or build report.
+    static func isOutput(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        guard line.count >= 4 else { return false }
+        let lo = line.lowerBound
+        let hi = line.upperBound
+        switch b[lo] {
+        case UInt8(ascii: "-"):
+            // IPython's arrow at the failing line, `----> 5     raise ValueError(…)`; a test's captured output,
+            // `---- tests::another stdout ----`.
+            if Bytes.equal(b, lo, "---->") { return true }
+            if Bytes.equal(b, lo, "---- "), hi - lo > 10, Bytes.equal(b, hi - 5, " ----") { return true }
+        case UInt8(ascii: "_"):
+            // pytest's header of a failing test, `_____ test_total _____`.
+            if Bytes.equal(b, lo, "___ "), b[hi - 1] == UInt8(ascii: "_") { return true }
+        case UInt8(ascii: "C"):
+            // IPython's frames, `Cell In[3], line 5, in foo(x)`, and cargo's `Compiling adder v0.1.0 (…)`.
+            if Bytes.equal(b, lo, "Cell In") { return true }
+            if Bytes.equal(b, lo, "Compiling "), Bytes.find(b, " v", from: lo + 10, limit: hi) != nil { return true }
+        case UInt8(ascii: "I"):
+            if Bytes.equal(b, lo, "Input In [") { return true }
+        case UInt8(ascii: "F"):
+            // `File ~/code/foo.py:3, in boo(x)`, rspec's `Failure/Error: expect(1).to eq(2)`, cargo's `Finished`.
+            if Bytes.equal(b, lo, "File "), sourceLocation(b, lo + 5..<hi) { return true }
+            if Bytes.equal(b, lo, "Failure/Error:") || Bytes.equal(b, lo, "Finished `") { return true }
+        case UInt8(ascii: "R"):
+            if Bytes.equal(b, lo, "Running `") || Bytes.equal(b, lo, "Running unittests ") { return true }
+        case UInt8(ascii: "#"):
+            // rspec's backtrace lines, `# ./spec/support/sandboxing.rb:16`.
+            var i = lo + 1
+            while i < hi, b[i] == 0x20 { i += 1 }
+            if i > lo + 1, sourceLocation(b, i..<hi) { return true }
+        case UInt8(ascii: "t"):
+            // A test runner's verdict, `test tests::exploration ... ok`; a panic with the thread's id,
+            // `thread 'main' (6017738) panicked at src/main.rs:4:19:`.
+            if Bytes.equal(b, lo, "test "),
+                Bytes.find(b, " ... ", from: lo + 5, limit: hi) != nil
+            {
+                return true
+            }
+            if Bytes.equal(b, lo, "thread '"), Bytes.find(b, " panicked at ", from: lo, limit: hi) != nil {
+                return true
+            }
+        default: break
+        }
+        // rspec's failures, `Failure/Error: expect(1).to eq(2)` after a number, `3.1) `.
+        if b[lo].isDigit, Bytes.find(b, ") Failure/Error:", from: lo, limit: min(hi, lo + 24)) != nil { return true }
+        // A Python object's representation as a test report shows a variable, `self = <app.Test testMethod=run>`.
+        if b[hi - 1] == UInt8(ascii: ">"), Bytes.find(b, " = <", from: lo, limit: min(hi, lo + 64)) != nil,
+            Bytes.find(b, "</", from: lo, limit: hi) == nil, b[hi - 2] != UInt8(ascii: "/")
+        {
+            return true
+        }
+        // A frame whose arguments start with an address in braces (Go), `main.func·001({0x11000000, 2}, 3)`.
+        if b[hi - 1] == UInt8(ascii: ")") {
+            var open = hi - 2
+            while open > lo, hi - open < 256, b[open] != UInt8(ascii: "(") { open -= 1 }
+            if open > lo, Bytes.equal(b, open, "({0x") { return true }
+        }
+        return startsWithTimestamp(b, line)
+    }
+
+    /// Whether a line starts with a timestamp, as log lines do: a time of day `hh:mm:ss` after at most a date, a
+    /// day's or month's name and a process id (`Nov  3 09:47:02`, `2018-09-18 10:11:45`, `08:09:33.814936`,
+    /// `478765 12:21:46.384029`), or a Unix time with a fraction (`1320279581.833299`).
+    static func startsWithTimestamp(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        let lo = line.lowerBound
+        let hi = min(line.upperBound, lo + 40)
+        // A digit, a bracket, or a capital of a day's or month's name or of a log level comes first.
+        guard lo < hi, b[lo].isDigit || b[lo] == UInt8(ascii: "[") || b[lo] &- 0x41 < 26 else { return false }
+        var i = lo
+        if b[i] == UInt8(ascii: "[") { i += 1 }
+        // A Unix time: ten digits, a fraction, a blank.
+        var digits = 0
+        while i + digits < hi, b[i + digits].isDigit { digits += 1 }
+        if digits >= 9, digits <= 10, i + digits < hi, b[i + digits] == UInt8(ascii: ".") {
+            var j = i + digits + 1
+            while j < hi, b[j].isDigit { j += 1 }
+            if j > i + digits + 1, j < hi, b[j] == 0x09 || b[j] == 0x20 { return true }
+        }
+        // Up to 28 bytes of date, names and numbers before the time.
+        var letters = 0
+        while i + 7 < hi, i - lo <= 28 {
+            let c = b[i]
+            if c.isDigit, b[i + 1].isDigit, b[i + 2] == UInt8(ascii: ":"), b[i + 3].isDigit, b[i + 4].isDigit,
+                b[i + 5] == UInt8(ascii: ":"), b[i + 6].isDigit, b[i + 7].isDigit
+            {
+                return i == lo || !b[i - 1].isASCIILetter
+            }
+            if c.isASCIILetter {
+                letters += 1
+                // Names of days and months, a log level's letter (`I0912`), not words of a sentence.
+                if letters > 4 { return false }
+            } else {
+                letters = 0
+                guard
+                    c.isDigit || c == 0x20 || c == UInt8(ascii: "-") || c == UInt8(ascii: "/")
+                        || c == UInt8(ascii: ".") || c == UInt8(ascii: ",")
+                else { return false }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// Whether a trimmed line is Markdown markup that reads like code by its symbols: a heading of level two or
+    /// more (`## Options`; `# ` is also a comment in many languages, and stays neutral), or a line of links and
+    /// badges (`- [Docs](docs.md)`, `[![Version](https://…)](https://…)`, text with a link to a page).
+    static func isMarkup(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        let lo = line.lowerBound
+        let hi = line.upperBound
+        guard hi - lo >= 3 else { return false }
+        if b[lo] == UInt8(ascii: "#") {
+            var i = lo
+            while i < hi, b[i] == UInt8(ascii: "#") { i += 1 }
+            return i - lo >= 2 && i - lo <= 6 && i < hi && b[i] == 0x20
+        }
+        var i = lo
+        // A list item's marker.
+        if b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "*") || b[i] == UInt8(ascii: "+"), b[i + 1] == 0x20 {
+            i += 2
+        }
+        if i < hi, b[i] == UInt8(ascii: "!") { i += 1 }
+        if i < hi, b[i] == UInt8(ascii: "["), Bytes.find(b, "](", from: i, limit: hi) != nil { return true }
+        // A link to a page, `and [`JsonWriter`](https://…)`: `]` is rare, so it is looked for first.
+        guard let base = b.baseAddress else { return false }
+        var j = lo
+        while j < hi - 1, let hit = memchr(base + j, Int32(UInt8(ascii: "]")), hi - 1 - j) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if b[at + 1] == UInt8(ascii: "("), Bytes.equal(b, at + 2, "http") { return true }
+            j = at + 1
+        }
+        return false
+    }
+
+    /// Whether every backslash in a line joins the parts of a qualified name, as PHP writes them
+    /// (`use Psr\Http\Message\RequestInterface;`, `new \GuzzleHttp\Client()`): a capital after it, and a name's
+    /// byte or nothing before it. TeX's commands follow a blank or a brace and are mostly small letters.
+    static func hasQualifiedNames(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var names = 0
+        for i in line where b[i] == UInt8(ascii: "\\") {
+            guard i + 1 < line.upperBound, b[i + 1] &- 0x41 < 26 else { return false }
+            let before = i > line.lowerBound ? b[i - 1] : 0x20
+            guard before.isASCIIAlphanumeric || before == UInt8(ascii: "_") || before == 0x20 else { return false }
+            names += 1
+        }
+        return names > 0
+    }
+
+    /// The bytes of a path in a source location.
+    private static let pathBytes = ByteClass.identifier.union("/\\@+~")
+
+    /// Whether a line starts with a source location, `path/file.ext:line`.
+    private static func sourceLocation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var i = line.lowerBound
+        var dot = -1
+        while i < line.upperBound, pathBytes.contains(b[i]) {
+            if b[i] == UInt8(ascii: ".") { dot = i }
+            i += 1
+        }
+        guard dot > line.lowerBound, dot + 1 < i, i - dot <= 6, i + 1 < line.upperBound, b[i] == UInt8(ascii: ":"),
+            b[i + 1].isDigit
+        else { return false }
+        return b[(dot + 1)..<i].allSatisfy(\.isASCIILetter)
+    }
+}

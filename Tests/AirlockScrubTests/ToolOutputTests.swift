@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import AirlockScrub
+
+/// Tool output and Markdown that hold symbols and quote source lines but are prose: test runners' reports, build
+/// progress, tracebacks, thread dumps, log lines, commit messages with headings and links.
+@Suite struct ToolOutputTests {
+    @Test(arguments: [
+        "Running the suite gives this:\n\n$ cargo test\n   Compiling ledger v0.3.1 (/home/dev/ledger)\n    Finished `test` profile [unoptimized + debuginfo] target(s) in 1.02s\n     Running unittests src/lib.rs (target/debug/deps/ledger-1a2b3c4d5e6f7081)\n\nrunning 2 tests\ntest tests::balance_is_kept ... FAILED\ntest tests::empty_ledger ... ok\n\nfailures:\n\n---- tests::balance_is_kept stdout ----\nthread 'tests::balance_is_kept' (41230) panicked at src/lib.rs:88:9:\nassertion `left == right` failed\n\nWhat did I break?",
+        "The test fails like this:\n\n______________________________ test_refund ______________________________\n\nclient = <shop.Client object at 0x7f3a2c1d9e80>\n\n    def test_refund(client):\n        order = client.place(items=[1, 2])\n        result = client.refund(order.id)\n        assert result.ok\n>       assert result.amount == 30\nE       assert 25 == 30\n\ntests/test_refund.py:9: AssertionError\n\nAny idea?",
+        "I get this in the notebook:\n\nKeyError                                  Traceback (most recent call last)\nCell In[4], line 2\n      1 prices = load()\n----> 2 total = prices[\"eur\"] * rate\n\nCell In[2], line 5, in load()\n      3 def load():\n      4     table = read_table(\"prices.csv\")\n----> 5     return table.to_dict()\n\nKeyError: 'eur'\n\nWhy?",
+        "```\nTraceback (most recent call last):\n  Cell In [8], line 1\n    summarise(rows)\n  File ~/work/report/stats.py:14 in summarise\n    return total / len(rows)\nZeroDivisionError: division by zero\n```\nThanks.",
+        "```\n1) Cart totals the lines\n   Failure/Error: expect(cart.total).to eq(30)\n\n     expected: 30\n          got: 25\n\n     (compared using ==)\n   # ./spec/models/cart_spec.rb:12:in `block (2 levels) in <top (required)>'\n   # ./spec/support/helpers.rb:7\n```\nWhat now?",
+        "```\n\"worker-3\" Id=41 cpuUsage=12% WAITING\n    at java.lang.Object.wait(Native Method)\n    at com.example.queue.Pool.take(Pool.java:88)\n    at com.example.queue.Worker.run(Worker.java:31)\n    at java.lang.Thread.run(Thread.java:750)\n```\nIs this a deadlock?",
+        "```\npanic: runtime error: slice bounds out of range\n\ngoroutine 12 [running]:\nmain.split({0xc000012345, 3}, 7)\n\t/src/app/split.go:19 +0x1d2\ncreated by main.start\n\t/src/app/main.go:40 +0x65\n```\nHelp?",
+        "Mar  4 10:02:11 web-2 sshd[2211]: Accepted publickey for deploy from 10.0.4.7 port 52144 ssh2\nMar  4 10:02:12 web-2 kernel[0]: eth0: link up (1000Mbps/Full) - flow control rx/tx\nMar  4 10:02:15 web-2 cron[3120]: (root) CMD (run-parts /etc/cron.hourly)\n2024-03-04 10:02:16,512 ERROR [main] worker.Pool: job(42) failed => retrying in 5s\n",
+        "09:14:02.100231 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY|O_CLOEXEC) = 3 <0.000021>\n09:14:02.100310 read(3, \"127.0.0.1 localhost\\n\", 4096) = 20 <0.000012>\n09:14:02.100355 close(3) = 0 <0.000008>\n",
+        "Release 2.4.0 (#812)\n\n## What's Changed\n- [Fix retry budget](https://example.org/acme/pull/801)\n- [Docs for the pool](docs/pool.md)\n\n### `RetryPolicy`\n\n[![CI](https://example.org/badge.svg)](https://example.org/ci)\n\nThanks to everyone who helped.",
+        "## 2.1.0 / 2024-05-02\n\n * Fix the retry budget when the pool is empty.\n   (Ana Lima)\n\n * Show the date in local time in error pages. (kw)\n\n * Document the pool's options.\n   (Sam Ortiz)\n",
+        "{ \"ts\" : \"2024-03-04T10:02:11.512Z\", \"unit\" : \"worker.service\", \"msg\" : \"job(42) failed; retrying in 5s\", \"pid\" : \"3120\" }\n{ \"ts\" : \"2024-03-04T10:02:16.530Z\", \"unit\" : \"worker.service\", \"msg\" : \"job(42) done; took 4.9s\", \"pid\" : \"3120\" }\n",
+    ])
+    func toolOutputComesBackByteForByte(_ text: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.isEmpty, "\(result.findings.map(\.detector))")
+        #expect(Scan.output(result) == text)
+    }
+}
+
+/// Code that only its neighbourhood or its shape shows, and the names of the languages it is written in.
+@Suite struct CodeClassTests {
+    @Test(arguments: [
+        (
+            "Why does this notebook not work?\n\n# In[1]:\n\n\n# Setup\n%pip install -q pandas seaborn\n\n\n# In[2]:\n\n\nimport pandas as pd\nfrom matplotlib import pyplot as plt\ndf = pd.read_csv(\"sales.csv\")\nplt.plot(df[\"month\"], df[\"total\"])\n\nThanks!",
+            "python"
+        ),
+        (
+            "Could this be simpler?\n\n#  define PAIR_2(f, a, b) f(a), f(b)\n#  define PAIR_3(f, a, b, c) f(a), f(b), f(c)\n\nThanks.",
+            "c"
+        ),
+        (
+            "Can you explain this?\n\ntotalOf :: [Item] -> Int\ntotalOf items = sum (map price items)\n\nnewtype Price = Price Int deriving (Show, Eq)\n\ndata Item = Item { name :: String, price :: Int } deriving (Show)\n\nThanks.",
+            "haskell"
+        ),
+        (
+            "Why is the binary rebuilt every time?\n\nBIN := ./bin/app\nSRC := $(shell find . -name '*.go')\n\n.PHONY: build test\n\nbuild: $(SRC)\n\tgo build -o $(BIN) ./cmd/app\n\ntest:\n\tgo test ./...\n\nThanks.",
+            "make"
+        ),
+        (
+            "Is this right?\n\nresource \"aws_s3_bucket\" \"logs\" {\n  bucket = var.bucket_name\n  tags = {\n    Team = \"platform\"\n  }\n}\n\nvariable \"bucket_name\" {\n  type    = string\n  default = \"acme-logs\"\n}\n\nThanks.",
+            "terraform"
+        ),
+        ("```hcl\nprovider \"aws\" {\n  region = \"eu-west-1\"\n}\n```\nThanks.", "terraform"),
+        (
+            "Here is the part that fails:\n\nWORKDIR /srv/app\nCOPY pom.xml /srv/app/pom.xml\nRUN mvn -q package\n\nAny idea?",
+            "dockerfile"
+        ),
+        (
+            "Why is this slow?\n\nnamespace Acme\\Billing;\n\nuse Acme\\Billing\\Invoice\\LineItem;\nuse Psr\\Log\\LoggerInterface;\n\nfinal class Ledger\n{\n    public function __construct(private LoggerInterface $log) {}\n}\n\nThanks.",
+            "php"
+        ),
+        (
+            "Can you review this?\n\ndef settle(account, amount):\n    \"\"\"\n    Settle the account with the given amount.\n    The amount is taken in the account's currency and\n    rounded to the nearest cent before it is booked.\n    \"\"\"\n    booked = round(amount, 2)\n    account.book(booked)\n    return booked\n\nThanks.",
+            "python"
+        ),
+        (
+            "Is this right?\n\nint total(const int *v, size_t n) {\n    int s = 0;\n    for (size_t i = 0; i < n; i++) s += v[i];\n    return s;\n}\n\n/*\n * The mean of the values, rounded down;\n * zero for an empty array.\n */\n\nint mean(const int *v, size_t n) {\n    return n ? total(v, n) / (int)n : 0;\n}\n\nThanks.",
+            "c"
+        ),
+        (
+            "Why does this not compile?\n\nimport java.util.List;\nimport java.util.Map;\n\npublic class Report {\n    private final List<String> rows;\n    public Report(List<String> rows) { this.rows = rows; }\n}\n\nThanks.",
+            "java"
+        ),
+        (
+            "Can you explain this?\n\nimport qualified Data.Map as Map\n\ncount :: [String] -> Map.Map String Int\ncount ws = Map.fromListWith (+) [(w, 1) | w <- ws]\n\nThanks.",
+            "haskell"
+        ),
+    ])
+    func codeIsRemovedAndNamed(_ text: String, language: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-\(language)"])
+        let out = Scan.output(result)
+        #expect(out.contains("[REDACTED:code:\(language):"))
+        // The sentence after the block stays.
+        #expect(out.hasSuffix(String(text.split(separator: "\n").last!)))
+    }
+
+    @Test func aNotebooksMagicsImportsAndCellMarkersGoWithItsCode() throws {
+        let out = try Scan.output(
+            Scan.text(
+                "Why does this notebook not work?\n\n# In[1]:\n\n\n# Setup\n%pip install -q pandas seaborn\n\n\n# In[2]:\n\n\nimport pandas as pd\nfrom matplotlib import pyplot as plt\ndf = pd.read_csv(\"sales.csv\")\nplt.plot(df[\"month\"], df[\"total\"])\n\nThanks!"
+            ))
+        for line in ["%pip install -q pandas seaborn", "import pandas as pd", "from matplotlib import pyplot as plt"] {
+            #expect(!out.contains(line))
+        }
+        #expect(out.hasPrefix("Why does this notebook not work?"))
+    }
+
+    @Test func aDocstringAndTheCommentsBetweenFunctionsGoWithTheCode() throws {
+        for text in [
+            "Can you review this?\n\ndef settle(account, amount):\n    \"\"\"\n    Settle the account with the given amount.\n    The amount is taken in the account's currency and\n    rounded to the nearest cent before it is booked.\n    \"\"\"\n    booked = round(amount, 2)\n    account.book(booked)\n    return booked\n\nThanks.",
+            "Is this right?\n\nint total(const int *v, size_t n) {\n    int s = 0;\n    for (size_t i = 0; i < n; i++) s += v[i];\n    return s;\n}\n\n/*\n * The mean of the values, rounded down;\n * zero for an empty array.\n */\n\nint mean(const int *v, size_t n) {\n    return n ? total(v, n) / (int)n : 0;\n}\n\nThanks.",
+        ] {
+            let out = try Scan.output(Scan.text(text))
+            #expect(!out.contains("rounded to the nearest cent") && !out.contains("zero for an empty array"))
+            #expect(out.hasSuffix("Thanks."))
+        }
+    }
+
+    @Test func aCommentThatStartsWithADirectiveWordIsNotADirective() {
+        let text = "Some notes:\n# define the handler first\n# if the queue is empty, wait\nThat is all."
+        #expect(Scan.code(text).isEmpty)
+    }
+}
