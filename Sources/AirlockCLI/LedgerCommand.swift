@@ -27,7 +27,12 @@ struct LedgerCommand: ParsableCommand {
         var credential: String?
         @Option(help: "Only requests of this proxy user.") var user: String?
 
+        /// The providers the ledger names (OpenTelemetry's `gen_ai.provider.name`).
+        static let providers = ["openai", "anthropic", "gcp.gemini"]
+
         func filter() throws -> LedgerFilter {
+            try Suggestion.check(decision, option: "decision", among: LedgerDecision.allCases.map(\.rawValue))
+            try Suggestion.check(provider, option: "provider", among: Self.providers)
             var f = LedgerFilter()
             f.since = try since.map(Self.time)
             f.until = try until.map(Self.time)

@@ -123,6 +123,25 @@ def test_requests_made_with_a_key_are_found_by_its_credential_id(airlock, standi
     assert_absent(outputs, AUTH_CANARY, "LedgerAuthCanary", XKEY_CANARY, "LedgerXKeyCanary", where="a ledger command's output")
 
 
+@pytest.mark.parametrize("command", ["query", "stats", "export"])
+@pytest.mark.parametrize(
+    "option, value, suggestion",
+    [("--decision", "redact", "redacted"), ("--decision", "Blocked", "blocked"), ("--decision", "eror", "error"),
+     ("--provider", "gemini", "gcp.gemini"), ("--provider", "xyz", None)],
+)
+def test_unknown_filter_values_are_refused_with_a_suggestion(airlock, command, option, value, suggestion):
+    """`--decision redact` once printed nothing, as if no request had been redacted."""
+    refused = ledger(airlock, command, option, value)
+    assert refused.returncode == 2 and refused.stdout == b""
+    message = refused.stderr.decode()
+    assert f"{option} '{value}' is not one of" in message
+    if suggestion:
+        assert f"did you mean '{suggestion}'?" in message
+    else:
+        assert "did you mean" not in message
+    assert ledger(airlock, command, option, suggestion or "openai").returncode == 0
+
+
 def test_blocked_requests_are_recorded(tmp_path, standin):
     server, ca = standin
     config = tmp_path / "airlock.yaml"
