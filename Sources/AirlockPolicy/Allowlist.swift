@@ -114,7 +114,6 @@ public enum DenyReason: String, Sendable, Hashable, CaseIterable, Error {
     case sniMismatch = "sni_mismatch"
     case hostHeaderMismatch = "host_header_mismatch"
     case addressRestricted = "address_restricted"
-    case dnsFailure = "dns_failure"
     case proxyAuthenticationRequired = "proxy_auth_required"
 
     public var explanation: String {
@@ -131,7 +130,6 @@ public enum DenyReason: String, Sendable, Hashable, CaseIterable, Error {
         case .sniMismatch: "the TLS server name does not match the CONNECT host"
         case .hostHeaderMismatch: "the Host header does not match the CONNECT host"
         case .addressRestricted: "the destination resolves to a non-public address"
-        case .dnsFailure: "the destination host could not be resolved"
         case .proxyAuthenticationRequired: "proxy authentication is required"
         }
     }

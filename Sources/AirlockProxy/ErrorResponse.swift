@@ -27,7 +27,7 @@ package struct ErrorResponse: Error, Sendable {
         _ status: HTTPResponseStatus, reason: FailureReason, message: String, host: String, provider: Provider? = nil
     ) -> ErrorResponse {
         ErrorResponse(
-            status: status, decision: reason == .scrubberBlocked ? .blocked : .error, reason: reason.rawValue,
+            status: status, decision: reason.decision, reason: reason.rawValue,
             message: message, host: host, provider: provider)
     }
 

@@ -57,6 +57,9 @@ package enum FailureReason: String, Sendable, CaseIterable {
     /// The provider broke the WebSocket protocol.
     case upstreamProtocolError = "upstream_protocol_error"
 
+    /// `blocked` for what the scrubber found and the policy blocks, `error` for every other failure.
+    var decision: RequestDecision { self == .scrubberBlocked ? .blocked : .error }
+
     /// The reason for a payload the scrubber could not read.
     package init(_ code: ScrubError.Code) {
         switch code {

@@ -17,9 +17,7 @@ package enum RefusalCatalogue {
     }
 
     private static func failed(_ status: HTTPResponseStatus, _ reasons: [FailureReason], _ when: String) -> Row {
-        Row(
-            status: status, decision: reasons == [.scrubberBlocked] ? .blocked : .error,
-            reasons: reasons.map(\.rawValue), when: when)
+        Row(status: status, decision: reasons[0].decision, reasons: reasons.map(\.rawValue), when: when)
     }
 
     /// The refusals a client receives as an HTTP response, in the provider's error shape.

@@ -31,24 +31,6 @@ enum Word {
         return i
     }
 
-    /// Calls `body` with every index of `c` in `b`, in order.
-    @inline(__always)
-    static func forEachIndex(of c: UInt8, in b: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Void) {
-        var i = 0
-        while i + 8 <= b.count {
-            var m = matches(load(b, i), c)
-            while m != 0 {
-                body(i + m.trailingZeroBitCount >> 3)
-                m &= m - 1
-            }
-            i += 8
-        }
-        while i < b.count {
-            if b[i] == c { body(i) }
-            i += 1
-        }
-    }
-
     @inline(__always)
     private static func hasByteBelow(_ v: UInt64, _ n: UInt8) -> Bool {
         (v &- ones &* UInt64(n)) & ~v & highBits != 0
