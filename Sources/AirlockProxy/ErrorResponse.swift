@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// A refusal as the client sees it: a status, a stable reason code and JSON in the error shape
 /// that the provider's SDK parses (OpenAI, Anthropic, Gemini), or Airlock's own shape for other hosts.
-package struct ErrorResponse: Error, Sendable {
+package struct ErrorResponse: Error, Sendable, Equatable {
     package var status: HTTPResponseStatus
     /// `denied` or `blocked` for policy refusals, `error` for failures.
     package var decision: RequestDecision

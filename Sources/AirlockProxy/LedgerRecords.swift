@@ -60,6 +60,16 @@ enum LedgerRecords {
         }
     }
 
+    /// The record of a request inside an intercepted connection, as far as its head tells.
+    static func intercepted(
+        _ head: HTTPRequestHead, target: InterceptTarget, client: SocketAddress?, proxyUser: String?, keys: LedgerKeys?
+    ) -> LedgerEvent {
+        var event = skeleton(method: head.method.rawValue, host: target.host, path: head.uri, client: client)
+        event.proxyUser = LedgerEvent.safeIdentifier(proxyUser)
+        request(&event, target: target, head: head, path: head.uri, keys: keys)
+        return event
+    }
+
     /// The request-side fields of an intercepted request.
     static func request(
         _ event: inout LedgerEvent, target: InterceptTarget, head: HTTPRequestHead, path: String, keys: LedgerKeys?
@@ -120,6 +130,21 @@ enum LedgerRecords {
         for pair in query.split(separator: "&") where pair.hasPrefix("model=") {
             event.requestModel = modelName(String(pair.dropFirst(6)).removingPercentEncoding)
         }
+    }
+
+    /// The record of one client message of a WebSocket session: the session's request fields, its own id and size.
+    static func webSocketMessage(of session: LedgerEvent, host: String, path: String, size: Int) -> LedgerEvent {
+        var event = skeleton(method: "WEBSOCKET", host: host, path: path)
+        event.clientAddress = session.clientAddress
+        event.proxyUser = session.proxyUser
+        event.scheme = session.scheme
+        event.port = session.port
+        event.provider = session.provider
+        event.operation = session.operation
+        event.requestModel = session.requestModel
+        event.credentialID = session.credentialID
+        event.requestBytes = size
+        return event
     }
 
     /// What the scrubber learned: operation, model, stream flag, sizes and findings.

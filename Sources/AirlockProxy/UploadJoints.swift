@@ -1,3 +1,4 @@
+import AirlockPolicy
 import AirlockScrub
 import Foundation
 import NIOConcurrencyHelpers
@@ -242,6 +243,58 @@ package final class UploadJoints: Sendable {
             }
             return true
         }
+    }
+
+    /// What a request's scan must know of the uploads in pieces.
+    struct Plan {
+        /// The piece of an upload the body is, numbered when it comes in order, so the provider's answer to it
+        /// can be noted (`settle`).
+        var piece: Piece?
+        /// The end of the file before the piece, read ahead of it.
+        var before: [UInt8] = []
+        /// The upload this request completes: forgotten once the provider accepts the completion.
+        var completing: String?
+    }
+
+    /// Plans the scan of a request to `host`: a piece of an upload is read after the end of the file before it,
+    /// or refused when that end is not held or a limit is reached. A cancellation forgets its upload here.
+    func plan(
+        host: String, path: String, headers: HTTPHeaders, format: BodyFormat, provider: Provider?
+    ) -> Result<Plan, ErrorResponse> {
+        var plan = Plan()
+        switch Self.ending(host: host, path: path) {
+        case .cancel(let upload)?: forget(upload)
+        case .complete(let upload)?: plan.completing = upload
+        case nil: break
+        }
+        guard var piece = Self.piece(host: host, path: path, headers: headers, format: format) else {
+            return .success(plan)
+        }
+        if piece.offset == nil { piece.part = newPart() }
+        plan.piece = piece
+        let (status, reason, message): (HTTPResponseStatus, FailureReason, String)
+        switch joint(for: piece) {
+        case .after(let end):
+            plan.before = end
+            return .success(plan)
+        case .unknownPredecessor:
+            (status, reason, message) = (
+                .conflict, .uploadPredecessorUnknown,
+                "Airlock does not hold the end of the file before this piece, so a secret cut by its start "
+                    + "could not be found; start the upload again"
+            )
+        case .full:
+            (status, reason, message) = (
+                .tooManyRequests, .uploadCapacity,
+                "Airlock holds the ends of as many open uploads as it can; send this one when another has ended"
+            )
+        case .tooManyParts:
+            (status, reason, message) = (
+                .conflict, .uploadPartLimit,
+                "Airlock reads at most \(Self.partLimit) parts of one upload; upload the file again in larger parts"
+            )
+        }
+        return .failure(.failure(status, reason: reason, message: message, host: host, provider: provider))
     }
 
     /// Forgets an upload that was completed or cancelled.

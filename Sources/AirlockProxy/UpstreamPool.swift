@@ -24,7 +24,7 @@ struct UpstreamKey: Hashable {
 }
 
 /// Why an upstream connection could not be had.
-enum UpstreamError: Error {
+enum UpstreamError: Error, Equatable {
     case restricted(AddressRestriction)
     case dnsFailure
     case dnsTimeout

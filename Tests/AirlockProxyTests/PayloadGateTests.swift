@@ -5,14 +5,14 @@ import Testing
 @testable import AirlockProxy
 
 @Suite("Which request bodies can be scanned")
-struct ScrubGateTests {
+struct PayloadGateTests {
     func problem(_ headers: [(String, String)]) -> String? {
-        guard case .failure(let problem) = ScrubGate.reading(HTTPHeaders(headers), path: "/v1/x") else { return nil }
+        guard case .failure(let problem) = PayloadGate.reading(HTTPHeaders(headers), path: "/v1/x") else { return nil }
         return problem.reason.rawValue
     }
 
     func format(_ headers: HTTPHeaders, path: String) -> BodyFormat? {
-        try? ScrubGate.reading(headers, path: path).get().format
+        try? PayloadGate.reading(headers, path: path).get().format
     }
 
     @Test func jsonMediaTypesAreScanned() {
@@ -42,8 +42,8 @@ struct ScrubGateTests {
             ("Content-Type", "multipart/form-data; boundary=\"ab:c\""), ("Content-Encoding", "gzip"),
         ])
         // The compression to undo comes with the framing, read from the same headers once.
-        let reading = try? ScrubGate.reading(headers, path: "/v1/files").get()
-        #expect(reading == ScrubGate.Reading(coding: .gzip, format: .form(boundary: Array("ab:c".utf8))))
+        let reading = try? PayloadGate.reading(headers, path: "/v1/files").get()
+        #expect(reading == PayloadGate.Reading(coding: .gzip, format: .form(boundary: Array("ab:c".utf8))))
         for type in ["multipart/form-data", "multipart/form-data; boundary=a; boundary=b"] {
             #expect(problem([("content-type", type)]) == "invalid_multipart", "\(type)")
         }
