@@ -84,18 +84,11 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         lastActivity = .now()
-        if machine.isReceiving {
-            receive(part, context: context)
-            return
-        }
-        switch machine.stage {
-        case .closing, .upgraded:
-            break
-        default:
-            pipelined.append(part)
-            if case .body(let buffer) = part { pipelinedBytes += buffer.readableBytes }
-            pipelinedBytes += 64
-        }
+        if machine.isReceiving { return receive(part, context: context) }
+        guard machine.request != nil else { return }  // closing or upgraded: the rest is ignored
+        pipelined.append(part)
+        if case .body(let buffer) = part { pipelinedBytes += buffer.readableBytes }
+        pipelinedBytes += 64
     }
 
     private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -163,19 +156,13 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange = nil
             log.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
             context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
-        case .abort(let reason):
-            if let exchange {
-                responseLog(exchange).emit(runtime, decision: .error, status: exchange.status, reason: reason.rawValue)
-            }
-            exchange = nil
-            context.close(promise: nil)
-        case .abandon:
-            // The client left mid-exchange: the upstream connection cannot be reused.
+        case .fail(let reason):
+            // Neither connection can be reused: the response was cut short, or the client left mid-exchange.
             guard let exchange else { break }
             exchange.upstream?.close()
-            responseLog(exchange).emit(
-                runtime, decision: .error, status: exchange.status, reason: FailureReason.clientClosed.rawValue)
+            responseLog(exchange).emit(runtime, decision: .error, status: exchange.status, reason: reason.rawValue)
             self.exchange = nil
+            context.close(promise: nil)
         case .close(let upstreamToo):
             if upstreamToo { exchange?.upstream?.close() }
             context.close(promise: nil)

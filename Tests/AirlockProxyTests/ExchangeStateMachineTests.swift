@@ -166,7 +166,7 @@ struct ExchangeStateMachineTests {
     @Test func anUpstreamFailureAfterTheResponseStartedAbortsIt() {
         var machine = Self.machine()
         Self.relaying(&machine)
-        #expect(machine.upstreamFailed(.upstream(.connectionClosed)) == .abort(.upstreamAborted))
+        #expect(machine.upstreamFailed(.upstream(.connectionClosed)) == .fail(.upstreamAborted))
         #expect(machine.stage == .closing)
     }
 
@@ -181,7 +181,7 @@ struct ExchangeStateMachineTests {
                 _ = machine.upstreamResponseHead(status: 200, upgradeProblem: nil)
             }
             #expect(machine.stage == stage)
-            #expect(machine.clientClosed() == .abandon)
+            #expect(machine.clientClosed() == .fail(.clientClosed))
             #expect(machine.stage == .closing)
             // A scan or a record that finishes after the client left changes nothing.
             #expect(machine.scanned(.success(())) == .none)
@@ -289,7 +289,7 @@ struct ExchangeStateMachineTests {
         #expect(relaying.checkDeadlines(now: later(31), lastActivity: later(2)) == .none)
         #expect(relaying.checkDeadlines(now: later(31), lastActivity: Self.start) == .close(upstreamToo: true))
         // The close is recorded when the client's connection goes.
-        #expect(relaying.clientClosed() == .abandon)
+        #expect(relaying.clientClosed() == .fail(.clientClosed))
 
         // After a response, the next head has its own deadline.
         var kept = Self.machine()

@@ -75,10 +75,9 @@ struct ExchangeStateMachine {
         case retry
         /// Answer with a refusal, record it, and close once it is written; close the upstream connection too.
         case refuse(ErrorResponse, closeUpstream: Bool)
-        /// The response had started when it failed: record the failure and close both connections.
-        case abort(FailureReason)
-        /// The client left mid-exchange: close the upstream connection and record the exchange as failed.
-        case abandon
+        /// The exchange failed after it was sent, or the client left mid-exchange: record the failure and close
+        /// both connections.
+        case fail(FailureReason)
         /// Close the client connection (and the upstream one), with nothing to record.
         case close(upstreamToo: Bool)
     }
@@ -254,7 +253,7 @@ struct ExchangeStateMachine {
             return refuse(refusal(for: failure))
         case .relaying:
             state = .closing
-            return .abort(.upstreamAborted)
+            return .fail(.upstreamAborted)
         default:
             return .none
         }
@@ -266,7 +265,7 @@ struct ExchangeStateMachine {
     mutating func clientClosed() -> Action {
         defer { state = .closing }
         switch state {
-        case .scanning, .recordingIntent, .awaitingUpstream, .relaying: return .abandon
+        case .scanning, .recordingIntent, .awaitingUpstream, .relaying: return .fail(.clientClosed)
         default: return .none
         }
     }
