@@ -75,7 +75,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                         .failure(
                             .payloadTooLarge, reason: .requestTooLarge,
                             message: "the request body exceeds limits.max_request_body", host: ""),
-                        DecisionLog(method: "-", host: "-", uri: "/"), context: context)
+                        ExchangeRecord(method: "-", host: "-", uri: "/"), context: context)
                     return
                 }
                 heldParts.append(part)
@@ -100,7 +100,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         state = .deciding
         let isConnect = head.method == .CONNECT
         // The host is logged once it has been parsed and normalised: a raw target may carry anything.
-        var log = DecisionLog(method: head.method.rawValue, host: "-", uri: isConnect ? "/" : head.uri)
+        var log = ExchangeRecord(method: head.method.rawValue, host: "-", uri: isConnect ? "/" : head.uri)
         if runtime.ledger != nil { log.event = LedgerRecords.proxyRequest(head, client: context.channel.remoteAddress) }
         let authenticator = runtime.authenticator
         let user = authenticator?.authenticate(head.headers)
@@ -157,7 +157,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// Allowlist first, then the destination's addresses; `next` runs only for an allowed, public destination.
     private func decide(
-        host: String, port: Int, scheme: AllowlistEntry.Scheme, log: DecisionLog, context: ChannelHandlerContext,
+        host: String, port: Int, scheme: AllowlistEntry.Scheme, log: ExchangeRecord, context: ChannelHandlerContext,
         next: @escaping (InterceptTarget) -> Void
     ) {
         var log = log
@@ -229,7 +229,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         let deadline = ClientHelloDeadline(
             timeout: .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000)))
         switchPipeline(context: context, adding: [sni, deadline]) {
-            DecisionLog(method: "CONNECT", host: target.host, uri: "/").emit(
+            ExchangeRecord(method: "CONNECT", host: target.host, uri: "/").emit(
                 runtime, decision: .intercept, status: 200)
         }
     }
@@ -252,7 +252,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// `tunnel` entry: connect to the checked address, answer 200 and relay bytes.
-    private func tunnel(_ target: InterceptTarget, log: DecisionLog, context: ChannelHandlerContext) {
+    private func tunnel(_ target: InterceptTarget, log: ExchangeRecord, context: ChannelHandlerContext) {
         guard let addresses = resolved?.addresses, let address = addresses.first else {
             refuse(
                 .failure(.badGateway, reason: .dnsFailure, message: "no address", host: target.host), log,
@@ -315,7 +315,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    private func refuse(_ response: ErrorResponse, _ log: DecisionLog, context: ChannelHandlerContext) {
+    private func refuse(_ response: ErrorResponse, _ log: ExchangeRecord, context: ChannelHandlerContext) {
         state = .refused
         log.emit(
             runtime, decision: response.decision,
@@ -336,7 +336,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
             refuse(
                 .failure(
                     .badRequest, reason: .malformedRequest, message: "the proxy request is not valid HTTP/1.1",
-                    host: ""), DecisionLog(method: "-", host: "-", uri: "/"), context: context)
+                    host: ""), ExchangeRecord(method: "-", host: "-", uri: "/"), context: context)
             return
         }
         context.close(promise: nil)

@@ -105,7 +105,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var log = DecisionLog(method: head.method.rawValue, host: target.host, uri: head.uri)
+        var log = ExchangeRecord(method: head.method.rawValue, host: target.host, uri: head.uri)
         log.entry = target.entry.hostPattern
         if runtime.ledger != nil {
             log.event = LedgerRecords.intercepted(
@@ -150,7 +150,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 readsUsage: target.provider != nil, webSocket: machine.request?.webSocket == true)
             connection.send(head: head, body: hasBody ? exchange.body : nil, to: self)
         case .refuse(let response, let closeUpstream):
-            let log = exchange?.log ?? DecisionLog(method: "-", host: target.host, uri: "/")
+            let log = exchange?.log ?? ExchangeRecord(method: "-", host: target.host, uri: "/")
             if closeUpstream { exchange?.upstream?.close() }
             if let exchange { settleUpload(exchange, id: nil) }
             exchange = nil
@@ -302,7 +302,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The exchange's log with what the relayed response added: its size and token usage. The provider's answer to
     /// an upload part is noted (its id when it accepted the part).
-    private func responseLog(_ exchange: Exchange) -> DecisionLog {
+    private func responseLog(_ exchange: Exchange) -> ExchangeRecord {
         let usage = usageTap?.finish()
         let id = (200..<300).contains(exchange.status) ? usageTap?.objectID : nil
         usageTap = nil

@@ -24,7 +24,7 @@ final class WebSocketSession {
     let kind: PayloadKind
     let scrubber: Scrubber
     /// The session's log line and ledger record; its outcome is added when it ends.
-    var log: DecisionLog
+    var log: ExchangeRecord
     var client: ChannelHandlerContext?
     var upstream: ChannelHandlerContext?
     /// What the client sent, waiting for its turn: messages are scanned one at a time, in order.
@@ -63,7 +63,7 @@ final class WebSocketSession {
 
     init(
         runtime: ProxyRuntime, target: InterceptTarget, path: String, kind: PayloadKind, scrubber: Scrubber,
-        log: DecisionLog
+        log: ExchangeRecord
     ) {
         self.runtime = runtime
         self.target = target
@@ -187,8 +187,8 @@ final class WebSocketSession {
     }
 
     /// A record of its own for a message the scrubber changed or refused, as for a request.
-    func messageLog(size: Int, scanned result: ScrubResult? = nil) -> DecisionLog {
-        var message = DecisionLog(method: "WEBSOCKET", host: log.host, uri: path)
+    func messageLog(size: Int, scanned result: ScrubResult? = nil) -> ExchangeRecord {
+        var message = ExchangeRecord(method: "WEBSOCKET", host: log.host, uri: path)
         message.entry = log.entry
         if let session = log.event {
             message.event = LedgerRecords.webSocketMessage(of: session, host: target.host, path: path, size: size)
@@ -304,7 +304,7 @@ final class WebSocketSession {
     /// in a close frame, and the session ends after the messages before this one (`place`, when it already waits
     /// in `outgoing`) have left.
     func refuse(
-        _ response: ErrorResponse, code: WebSocketErrorCode, messageLog: DecisionLog, at place: Outgoing? = nil
+        _ response: ErrorResponse, code: WebSocketErrorCode, messageLog: ExchangeRecord, at place: Outgoing? = nil
     ) {
         messageLog.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
         if target.provider == .openai {

@@ -59,7 +59,7 @@ struct WebSocketTotals {
     }
 
     /// The session's log line and outcome record with these totals.
-    func record(into log: inout DecisionLog) {
+    func record(into log: inout ExchangeRecord) {
         log.responseBytes = upstreamBytes
         log.messageBytes = (clientBytes, forwardedBytes)
         log.usage = usage

@@ -12,7 +12,7 @@ final class Exchange {
     /// The request target to forward: origin-form, with a secret in its query string redacted.
     var path: String
     var body: ByteBuffer
-    var log: DecisionLog
+    var log: ExchangeRecord
     var upstream: UpstreamConnectionHandler?
     /// The upstream's response status, once its head came.
     var status: UInt = 0
@@ -25,7 +25,7 @@ final class Exchange {
     private let budget: BodyBudget
     private var held = 0
 
-    init(head: HTTPRequestHead, path: String, body: ByteBuffer, log: DecisionLog, budget: BodyBudget) {
+    init(head: HTTPRequestHead, path: String, body: ByteBuffer, log: ExchangeRecord, budget: BodyBudget) {
         self.budget = budget
         self.head = head
         self.path = path
@@ -94,7 +94,8 @@ final class Exchange {
     /// The log once the response has ended or failed: its size and token usage. The provider's answer to an upload
     /// part is noted (`uploadID` when it accepted the part), and a completion it accepted ends its upload; one it
     /// refused may be sent again, so its parts are kept.
-    func responseLog(responseBytes: Int, usage: TokenUsage?, uploadID: String?, uploads: UploadJoints) -> DecisionLog {
+    func responseLog(responseBytes: Int, usage: TokenUsage?, uploadID: String?, uploads: UploadJoints) -> ExchangeRecord
+    {
         var log = self.log
         log.responseBytes = responseBytes
         log.usage = usage
