@@ -163,6 +163,11 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             responseLog(exchange).emit(runtime, decision: .error, status: exchange.status, reason: reason.rawValue)
             self.exchange = nil
             context.close(promise: nil)
+        case .endedByClient:
+            guard let exchange else { break }
+            exchange.upstream?.close()
+            responseLog(exchange).emit(runtime, decision: exchange.decision, status: exchange.status)
+            self.exchange = nil
         case .close(let upstreamToo):
             if upstreamToo { exchange?.upstream?.close() }
             context.close(promise: nil)
@@ -289,7 +294,7 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        run(machine.clientClosed())
+        run(machine.clientClosed(afterTerminalEvent: usageTap?.sawTerminalEvent == true))
         context.fireChannelInactive()
     }
 
@@ -331,9 +336,10 @@ extension InterceptHandler: UpstreamResponseReceiver {
         responseBytes = 0
         usageTap = nil
         if runtime.ledger != nil { exchange.log.tlsVersion = exchange.upstream?.tlsVersion }
-        // The tap reads token usage for the ledger, and the id the provider gave an upload part.
+        // The tap reads token usage for the ledger, the id the provider gave an upload part, and whether a stream's
+        // terminal event went past.
         let readsID = exchange.upload.piece?.part != nil
-        if target.provider != nil, runtime.ledger != nil || readsID {
+        if target.provider != nil, runtime.ledger != nil || readsID || UsageTap.isEventStream(head.headers) {
             usageTap = UsageTap(headers: head.headers, readsID: readsID)
         }
         var headers = head.headers

@@ -112,7 +112,11 @@ package enum RefusalCatalogue {
     /// started, the client had gone, or a WebSocket session was closed with a close frame.
     package static let endings: [(reason: FailureReason, when: String)] = [
         (.upstreamAborted, "the upstream failed after the response had started; the client's connection is closed"),
-        (.clientClosed, "the client closed its connection before the response was complete"),
+        (
+            .clientClosed,
+            "the client closed its connection before the response was complete (a stream counts as complete once its "
+                + "terminal event, such as `[DONE]` or `message_stop`, has reached the client)"
+        ),
         (
             .messageTooLarge,
             "a WebSocket message over `limits.max_request_body`: the session is closed with code 1009"

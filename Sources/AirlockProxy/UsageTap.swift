@@ -13,6 +13,10 @@ final class UsageTap {
     private var overflowed = false
     private static let limit = 1 << 20
     private(set) var usage = TokenUsage()
+    /// The stream's terminal event has gone past (`data: [DONE]`, Anthropic's `message_stop`, the Responses API's
+    /// `response.completed`, `.failed` or `.incomplete`, a Gemini candidate's `finishReason`): the response is
+    /// whole even if the client closes before the stream's end arrives.
+    private(set) var sawTerminalEvent = false
     /// Set for a compressed response; nil again once its data turned out corrupt.
     private var inflater: Inflater?
     /// Compressed in a way the tap cannot read, or found corrupt: no usage is read from it.
@@ -26,7 +30,7 @@ final class UsageTap {
     /// `headers`: the response's.
     init(headers: HTTPHeaders, readsID: Bool = false) {
         self.readsID = readsID
-        streaming = headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+        streaming = Self.isEventStream(headers)
         switch BodyDecoder.coding(headers) {
         case .success(let coding?): inflater = Inflater(coding: coding)
         case .success(nil): break
@@ -119,13 +123,43 @@ final class UsageTap {
     }
 
     private func consider(_ line: some Collection<UInt8>) {
+        if line.starts(with: "event:".utf8) {
+            let name = Substring(decoding: line.dropFirst(6), as: UTF8.self).trimmingASCIISpaces()
+            if Self.terminalEvents.contains(String(name)) { sawTerminalEvent = true }
+            return
+        }
         // Only `data:` lines that carry a usage object are parsed, plus the first one for the model name;
         // every other event (one per streamed token) passes with a byte search.
         guard line.count > 6, line.starts(with: "data:".utf8) else { return }
         let payload = Array(line.dropFirst(5))
+        if payload.trimmingSpaces.elementsEqual("[DONE]".utf8) || Self.contains(payload, "\"finishReason\"") {
+            sawTerminalEvent = true
+        }
         guard UsageTap.carriesUsage(payload) || (usage.responseModel == nil && payload.contains(UInt8(ascii: "{")))
         else { return }
         usage.absorb(json: payload)
+    }
+
+    private static let terminalEvents: Set<String> = [
+        "message_stop", "response.completed", "response.failed", "response.incomplete",
+    ]
+
+    /// Whether `needle` occurs in `bytes`.
+    private static func contains(_ bytes: [UInt8], _ needle: StaticString) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let first = needle.utf8Start[0]
+        var i = 0
+        while i + count <= bytes.count {
+            if bytes[i] == first, (0..<count).allSatisfy({ bytes[i + $0] == needle.utf8Start[$0] }) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Whether a response's body is a stream of server-sent events.
+    static func isEventStream(_ headers: HTTPHeaders) -> Bool {
+        headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
     }
 
     /// `"usage": {` or `"usageMetadata": {` somewhere in the event (not `"usage": null`).
@@ -162,5 +196,16 @@ final class UsageTap {
         buffer = []
         inflater = nil
         return usage
+    }
+}
+
+extension [UInt8] {
+    /// Without leading and trailing spaces, tabs and carriage returns.
+    fileprivate var trimmingSpaces: ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return []
+        }
+        return self[first...last]
     }
 }

@@ -191,6 +191,17 @@ struct ExchangeStateMachineTests {
         #expect(idle.clientClosed() == .none)
     }
 
+    @Test func aClientThatClosesAfterAStreamsTerminalEventEndedTheExchangeNormally() {
+        var machine = Self.machine()
+        Self.relaying(&machine)
+        #expect(machine.clientClosed(afterTerminalEvent: true) == .endedByClient)
+        #expect(machine.stage == .closing)
+        // Before the response started, the terminal event cannot have gone past.
+        var waiting = Self.machine()
+        Self.sent(&waiting)
+        #expect(waiting.clientClosed(afterTerminalEvent: true) == .fail(.clientClosed))
+    }
+
     @Test func pipelinedRequestsWaitUntilTheOneInFlightHasEnded() {
         var machine = Self.machine()
         Self.relaying(&machine)

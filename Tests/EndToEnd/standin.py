@@ -7,6 +7,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import select
 import socket
 import ssl
 import struct
@@ -100,6 +101,9 @@ class StandinState:
     compress: bool = False
     # OpenAI upload parts answered so far: each gets an id of its own.
     parts: int = 0
+    # Seconds a streamed reply waits after its terminal event before it ends, or until the client has gone: a provider
+    # whose stream ends a moment after its last event, as real ones do.
+    linger: float = 0.0
 
     def reset(self) -> None:
         with self.lock:
@@ -108,6 +112,7 @@ class StandinState:
             self.ws_ended.clear()
             self.connections = 0
         self.compress = False
+        self.linger = 0.0
         self.sse_release.clear()
         self.sse_first_sent.clear()
 
@@ -257,6 +262,11 @@ class Handler(BaseHTTPRequestHandler):
         if compressor:
             raw = compressor.flush()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
+        self.wfile.flush()
+        if self.server.state.linger and select.select([self.connection], [], [], self.server.state.linger)[0]:
+            # The other side closed (or sent more) before the stream's end: it is not sent.
+            self.close_connection = True
+            return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

@@ -396,6 +396,30 @@ def test_token_usage_is_read_from_responses(airlock, standin, provider, tokens, 
     assert row["provider"] == {"gemini": "gcp.gemini"}.get(provider, provider)
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini"])
+def test_a_stream_read_to_its_terminal_event_is_recorded_as_decided(airlock, standin, provider):
+    """The stand-in holds its stream open after the terminal event, as providers do for a moment; an SDK that closes
+    once it has read that event had the whole reply, so the row is `allowed`, never `error client_closed`. Every row
+    names the allowlist entry that let it through."""
+    from test_clients import with_airlock_env, HERE as CLIENTS
+    import sys
+    server, _ = standin
+    server.state.reset()
+    server.state.linger = 3.0
+    try:
+        result = with_airlock_env(airlock, f"{sys.executable} {CLIENTS / 'sdk_client.py'} {provider} stream")
+    finally:
+        server.state.linger = 0.0
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"], result.stdout
+    rows = wait_for(lambda: [r for r in records(airlock) if r["stream"] and r["duration_ms"] is not None], timeout=8)
+    assert rows, records(airlock)
+    row = rows[-1]
+    assert (row["decision"], row["reason"], row["error_type"]) == ("allowed", None, None), row
+    assert row["entry"] == {"openai": "api.openai.com", "anthropic": "api.anthropic.com"}.get(
+        provider, "generativelanguage.googleapis.com"), row
+
+
 def test_admin_listener_serves_health_and_metrics(airlock, standin):
     session = proxied_session(airlock)
     session.post("https://api.openai.com/v1/chat/completions", json=chat(f"t {BODY_CANARY}"), timeout=20)

@@ -82,6 +82,7 @@ final class Exchange {
     func intent(host: String) -> LedgerEvent {
         var event = log.event ?? LedgerRecords.skeleton(method: head.method.rawValue, host: host, path: path)
         event.decision = decision.ledger
+        event.entry = log.entry
         if event.requestBytes == nil {
             event.requestBytes = body.readableBytes
             event.forwardedBytes = body.readableBytes

@@ -78,6 +78,9 @@ struct ExchangeStateMachine {
         /// The exchange failed after it was sent, or the client left mid-exchange: record the failure and close
         /// both connections.
         case fail(FailureReason)
+        /// The client closed after the response's terminal event: record the response as it was decided, and close
+        /// the upstream connection, whose stream did not reach its end.
+        case endedByClient
         /// Close the client connection (and the upstream one), with nothing to record.
         case close(upstreamToo: Bool)
     }
@@ -261,10 +264,12 @@ struct ExchangeStateMachine {
 
     // MARK: The client and time
 
-    /// The client's connection closed.
-    mutating func clientClosed() -> Action {
+    /// The client's connection closed. `afterTerminalEvent`: the streamed response's terminal event had been
+    /// relayed, so the client had all of it (SDKs close once they read it, before the stream's end arrives).
+    mutating func clientClosed(afterTerminalEvent: Bool = false) -> Action {
         defer { state = .closing }
         switch state {
+        case .relaying where afterTerminalEvent: return .endedByClient
         case .scanning, .recordingIntent, .awaitingUpstream, .relaying: return .fail(.clientClosed)
         default: return .none
         }
