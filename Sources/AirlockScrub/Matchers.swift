@@ -302,9 +302,9 @@ enum Matchers {
         "fake", "dummy", "mock", "invalid", "bogus", "nonmatching", "non_matching", "notreal", "not_real", "wrong",
     ].map { Array($0.utf8) }
 
-    /// Services whose tokens have a shape of their own, found by their own rules wherever the name is, with the
-    /// fragment of the service's name that marks an assignment to one of them.
-    static let shapedServices: [([UInt8], String)] = [(Array("telegr".utf8), "telegram-bot-token-named")]
+    /// Fragments of the names of services whose tokens have a shape of their own, found by the service's own rule
+    /// wherever the name is (`telegr`: `telegram-bot-token-named`).
+    static let shapedServices: [[UInt8]] = [Array("telegr".utf8)]
 
     /// Whether `range` is one of `words` (given in lower case), in any case.
     static func isOne(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of words: [[UInt8]]) -> Bool {
@@ -339,7 +339,7 @@ enum Matchers {
         for word in decoyNameWords where Bytes.containsFolded(b, nameStart..<tailEnd, word) { return nil }
         // A service whose tokens have a shape of their own: its name's value is judged by that shape alone, by the
         // service's own rule (`TELEGRAM_BOT_TOKEN=…` holds `bot id:A…` or nothing).
-        for (service, _) in shapedServices where Bytes.containsFolded(b, nameStart..<tailEnd, service) { return nil }
+        for service in shapedServices where Bytes.containsFolded(b, nameStart..<tailEnd, service) { return nil }
         let valueStart: Int
         let found: Range<Int>
         let quoted: Bool
@@ -838,8 +838,8 @@ enum Matchers {
 
     /// Words in a name before `key` that make a 64-hex-digit value a hash rather than a key.
     private static let hashNameWords: [[UInt8]] = [
-        "sha", "hash", "digest", "checksum", "cache", "commit", "integrity", "etag", "fingerprint", "object",
-        "idempot", "dedup", "lock", "public", "pub",
+        "sha1", "sha2", "sha3", "sha5", "sha-", "sha_", "hash", "digest", "checksum", "cache", "commit", "integrity",
+        "etag", "fingerprint", "object", "idempot", "dedup", "pub",
     ].map { Array($0.utf8) }
 
     /// The bytes of a key-shaped value: letters, digits and `_-+/=.`.

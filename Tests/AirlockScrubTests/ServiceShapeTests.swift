@@ -149,7 +149,7 @@ private func mixed(_ drawn: inout Drawn, _ count: Int, from alphabet: String = D
         let key = drawn.string(64, from: hexDigits)
         for form in [
             "key: \(key)", "\"key\": \"\(key)\"", "SIGNING_KEY=\(key)", "encryption key = \(key)",
-            "I set up Acme with the key \(key) but every call fails.",
+            "I set up Acme with the key \(key) but every call fails.", "shared_key: \(key)", "unlock key: \(key)",
         ] {
             #expect(Scan.secrets(form).map(\.value) == [key], "\(form.prefix(12))")
         }
