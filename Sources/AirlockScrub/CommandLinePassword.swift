@@ -80,10 +80,11 @@ extension Matchers {
             }
             guard var password = value else { continue }
             if client.pair {
-                guard let colon = b[password].firstIndex(of: UInt8(ascii: ":")), colon > password.lowerBound else {
-                    continue
-                }
-                password = colon + 1..<password.upperBound
+                guard let colon = b[password].firstIndex(of: UInt8(ascii: ":")) else { continue }
+                // `-u user:password` and `-u :password`; `-u key:` with no password sends the key as the user name,
+                // which is then the credential (`curl -u sk_live_…:`).
+                password =
+                    colon + 1 < password.upperBound ? colon + 1..<password.upperBound : password.lowerBound..<colon
             }
             if plausiblePassword(b, password) { appendKeepingQuotes(b, password, to: &passwords) }
         }
@@ -149,11 +150,26 @@ struct ShellWords {
                 done = true
                 return nil
             }
-            defer { i = close + 1 }
-            return i + 1..<close
+            // A quoted part that the word goes on after (`"user":"password"`, as the shell joins them): the whole
+            // word, its quotes in it.
+            guard close + 1 < limit, b[close + 1] > 0x20, !isEnd(b[close + 1]) else {
+                defer { i = close + 1 }
+                return i + 1..<close
+            }
         }
         let start = i
-        while i < limit, b[i] > 0x20, !isEnd(b[i]) { i += 1 }
+        while i < limit, b[i] > 0x20, !isEnd(b[i]) {
+            let c = b[i]
+            if c == UInt8(ascii: "'") || c == UInt8(ascii: "\""), i == start || !multiline {
+                var close = i + 1
+                while close < limit, b[close] != c, b[close] != 0x0A { close += 1 }
+                if close < limit, b[close] == c {
+                    i = close + 1
+                    continue
+                }
+            }
+            i += 1
+        }
         return start..<i
     }
 

@@ -53,6 +53,12 @@ enum Matchers {
         case .openAILegacyKey: return openAILegacyKey(b, start, end)
         case .azureADClientSecret: return azureADClientSecret(b, start, end)
         case .telegramBotToken: return telegramBotToken(b, start, end)
+        case .telegramNamedToken: return telegramNamedToken(b, start, end)
+        case .sourcegraphToken: return sourcegraphToken(b, start, end)
+        case .dropboxToken: return dropboxToken(b, start, end)
+        case .facebookAppToken: return facebookAppToken(b, start, end)
+        case .maxMindLicenseKey: return maxMindLicenseKey(b, start, end)
+        case .vaultLegacyToken: return vaultLegacyToken(b, start, end)
         case .newRelicLicenseKey: return newRelicLicenseKey(b, start, end)
         case .mailchimpKey: return mailchimpKey(b, start, end)
         case .azureSASSignature: return azureSASSignature(b, start, end)
@@ -101,6 +107,10 @@ enum Matchers {
             // redact the whole run rather than let trailing text hide it.
             let distinctive = (start..<end).contains { !b[$0].isASCIIAlphanumeric } && end - start >= 4
             guard distinctive, count <= 2 * length.upperBound else { return nil }
+            // Hex digits past a fixed length are another value (a hash, an id), not a token with text after it.
+            if length.lowerBound == length.upperBound, b[end..<stop].allSatisfy({ ByteClass.hex.contains($0) }) {
+                return nil
+            }
             count = length.upperBound
         }
         guard length.contains(count) else { return nil }
@@ -207,9 +217,11 @@ enum Matchers {
         var i = colon
         while i < b.count, b[i] == 0x20 { i += 1 }
         guard i < b.count, b[i].isASCIILetter else { return nil }
-        var j = Bytes.run(b, from: i, ByteClass.identifier.union("?<>."), max: 48)
+        let type = Bytes.run(b, from: i, ByteClass.identifier.union("?<>."), max: 48)
+        var j = type
         while j < b.count, b[j] == 0x20 { j += 1 }
-        guard j + 1 < b.count, b[j] == UInt8(ascii: "="), b[j + 1] != UInt8(ascii: "=") else { return nil }
+        // A blank before `=`, as declarations are written: `key: dGVzdA=` is a YAML value with base64 padding.
+        guard j > type, j + 1 < b.count, b[j] == UInt8(ascii: "="), b[j + 1] != UInt8(ascii: "=") else { return nil }
         return j + 1
     }
 
@@ -245,15 +257,7 @@ enum Matchers {
         _ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ cls: ByteClass, _ length: ClosedRange<Int>,
         _ entropy: Double?
     ) -> Range<Int>? {
-        // A name that starts with `_` (`.npmrc`'s `_auth=`, `_password=`) is a key of its own, never the tail of a
-        // longer name (`POSTGRES_PASSWORD=`).
-        if b[start] == UInt8(ascii: "_"), start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
-        let last = b[end - 1]
-        var i = end
-        if last != UInt8(ascii: "=") && last != UInt8(ascii: ":") {
-            i = Bytes.run(b, from: end, .identifier, max: 32)
-        }
-        guard let valueStart = operatorEnd(b, after: i, keywordEnd: last) else { return nil }
+        guard let valueStart = keyedValueStart(b, start, end) else { return nil }
         var v = valueStart
         if v < b.count, quotes.contains(b[v]) { v += 1 }
         let stop = Bytes.run(b, from: v, cls, max: length.upperBound)
@@ -266,6 +270,20 @@ enum Matchers {
         return range
     }
 
+    /// Where the value assigned to the name holding the keyword at `start..<end` starts (its quote included), or nil
+    /// when no assignment follows the name.
+    static func keyedValueStart(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        // A name that starts with `_` (`.npmrc`'s `_auth=`, `_password=`) is a key of its own, never the tail of a
+        // longer name (`POSTGRES_PASSWORD=`).
+        if b[start] == UInt8(ascii: "_"), start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        let last = b[end - 1]
+        var i = end
+        if last != UInt8(ascii: "=") && last != UInt8(ascii: ":") {
+            i = Bytes.run(b, from: end, .identifier, max: 32)
+        }
+        return operatorEnd(b, after: i, keywordEnd: last)
+    }
+
     /// Identifier tails that turn a keyword into metadata about a secret rather than the secret itself.
     private static let metadataSuffixes: [[UInt8]] = [
         "count", "length", "len", "size", "type", "file", "path", "name", "id", "limit", "expir", "ttl", "header",
@@ -274,10 +292,19 @@ enum Matchers {
         "reset", "hash", "policy", "strength", "validator", "input", "confirm", "enabled", "location", "store",
     ].map { Array($0.utf8) }
 
-    private static let literalValues: [[UInt8]] = [
+    static let literalValues: [[UInt8]] = [
         "true", "false", "null", "none", "nil", "undefined", "required", "optional", "string", "password", "secret",
         "token", "redacted", "hidden", "masked", "empty", "default", "unset",
     ].map { Array($0.utf8) }
+
+    /// Words in a name that say its value is not a real credential.
+    private static let decoyNameWords: [[UInt8]] = [
+        "fake", "dummy", "mock", "invalid", "bogus", "nonmatching", "non_matching", "notreal", "not_real", "wrong",
+    ].map { Array($0.utf8) }
+
+    /// Fragments of the names of services whose tokens have a shape of their own, found by the service's own rule
+    /// wherever the name is (`telegr`: `telegram-bot-token-named`).
+    static let shapedServices: [[UInt8]] = [Array("telegr".utf8)]
 
     /// Whether `range` is one of `words` (given in lower case), in any case.
     static func isOne(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, of words: [[UInt8]]) -> Bool {
@@ -307,6 +334,12 @@ enum Matchers {
         where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
             return nil
         }
+        // A name that says its value is not a real one (`fakeToken`, `INVALID_API_KEY`, `nonMatchingToken`).
+        let nameStart = Bytes.runBackwards(b, before: start, .identifier, max: 64)
+        for word in decoyNameWords where Bytes.containsFolded(b, nameStart..<tailEnd, word) { return nil }
+        // A service whose tokens have a shape of their own: its name's value is judged by that shape alone, by the
+        // service's own rule (`TELEGRAM_BOT_TOKEN=…` holds `bot id:A…` or nothing).
+        for service in shapedServices where Bytes.containsFolded(b, nameStart..<tailEnd, service) { return nil }
         let valueStart: Int
         let found: Range<Int>
         let quoted: Bool
@@ -394,6 +427,8 @@ enum Matchers {
         if kinds < 2 && range.count < 16 && !(password && digits && range.count >= 4) { return nil }
         // Words joined into a name are a name, unless a person chose them (`correct-horse-battery-staple`).
         if !password, isName(b, range) { return nil }
+        // Base64 of text nobody keeps secret (`cGFzc3dvcmQ=`, `password`) is that text.
+        if encodesPlainNonSecret(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
         return range
     }
@@ -640,8 +675,10 @@ enum Matchers {
         while i < b.count, b[i] == 0x20 { i += 1 }
         let stop = Bytes.run(b, from: i, .base64, max: 1024)
         guard stop - i >= 8, let decoded = Base64.decode(b[i..<stop].prefix { $0 != UInt8(ascii: "=") })?.bytes,
-            let colon = decoded.firstIndex(of: UInt8(ascii: ":")), colon + 1 < decoded.count
+            let colon = decoded.firstIndex(of: UInt8(ascii: ":"))
         else { return nil }
+        // `user:` with no password: the user name is the credential (an API key sent as the user name).
+        if colon + 1 == decoded.count, colon < 3 { return nil }
         return i..<stop
     }
 
@@ -799,6 +836,12 @@ enum Matchers {
 
     private static let webSocketPrefix = Array("websocket-".utf8)
 
+    /// Words in a name before `key` that make a 64-hex-digit value a hash rather than a key.
+    private static let hashNameWords: [[UInt8]] = [
+        "sha1", "sha2", "sha3", "sha5", "sha-", "sha_", "hash", "digest", "checksum", "cache", "commit", "integrity",
+        "etag", "fingerprint", "object", "idempot", "dedup", "pub",
+    ].map { Array($0.utf8) }
+
     /// The bytes of a key-shaped value: letters, digits and `_-+/=.`.
     private static let keyValue = ByteClass.alnum.union("_-+/=.")
 
@@ -842,7 +885,18 @@ enum Matchers {
             if c == UInt8(ascii: "-") { dashes += 1 } else if !ByteClass.hex.contains(c) { hex = false }
         }
         guard letters, digits else { return nil }
-        if hex, [40, 64].contains(value.count) || (value.count == 36 && dashes == 4) { return nil }
+        if hex, value.count == 40 || (value.count == 36 && dashes == 4) { return nil }
+        // 64 hex digits after the key (`key: …`, `SIGNING_KEY=…`, "with the key …") are a 256-bit key, unless the
+        // name or the words just before it say hash, digest, cache or public (`cache_key: …`, "the public key …").
+        if hex, value.count == 64 {
+            var before = Bytes.runBackwards(b, before: start, .identifier, max: 64)
+            var reach = 0
+            while before > 0, reach < 32, b[before - 1] != 0x0A {
+                before -= 1
+                reach += 1
+            }
+            if hashNameWords.contains(where: { Bytes.containsFolded(b, before..<start, $0) }) { return nil }
+        }
         guard Placeholder.entropy(b, value) >= 3.3, !isName(b, value), !Placeholder.looksLikePlaceholder(b, value)
         else { return nil }
         return value

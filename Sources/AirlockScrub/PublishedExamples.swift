@@ -19,6 +19,10 @@ enum PublishedExamples {
             "AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE", "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
         ].map { Array($0.utf8) })
 
+    /// Secret values that the Kubernetes documentation uses in its example Secrets ("Secrets", kubernetes.io:
+    /// `echo -n '1f2d1e2e67df' | base64`), plain as under `stringData:` and decoded from `data:`.
+    static let kubernetesExamples: Set<[UInt8]> = Set(["1f2d1e2e67df"].map { Array($0.utf8) })
+
     /// Whether the bytes at `range` are exactly a published example value.
     static func contains(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         guard range.count >= 20, range.count <= 128 else { return false }

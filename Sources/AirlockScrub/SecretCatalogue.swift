@@ -98,6 +98,9 @@ package enum SecretCatalogue {
         R.token("tailscale-key", "Tailscale API, auth or client key", prefix: "tskey-", b64u, 20...128),
         R.token("pulumi-access-token", "Pulumi access token", prefix: "pul-", lhex, 40...40),
         R.token("hashicorp-vault-service-token", "HashiCorp Vault service token", prefix: "hvs.", b64u, 90...200),
+        R(
+            "hashicorp-vault-legacy-token", "HashiCorp Vault service token of the format before Vault 1.10 (s. and 24)",
+            keywords: [" s.", "\ns.", "\"s.", "'s.", "=s.", ":s."], .vaultLegacyToken),
         R.token("hashicorp-vault-batch-token", "HashiCorp Vault batch token", prefix: "hvb.", b64u, 90...300),
         R.token("hashicorp-vault-recovery-token", "HashiCorp Vault recovery token", prefix: "hvr.", b64u, 90...200),
         R.token(
@@ -163,9 +166,9 @@ package enum SecretCatalogue {
         R.token("sonarqube-token", "SonarQube / SonarCloud token", prefixes: ["squ_", "sqp_", "sqa_"], lhex, 40...40),
         R.token("buildkite-token", "Buildkite user access token", prefix: "bkua_", lhex, 40...40),
         R.token("circleci-pat", "CircleCI personal API token", prefix: "CCIPAT_", ByteClass.word, 60...64),
-        R.token(
-            "sourcegraph-token", "Sourcegraph access token", prefixes: ["sgp_", "sgp_local_"], ByteClass.hex.union("_"),
-            40...60),
+        R(
+            "sourcegraph-token", "Sourcegraph access token (sgp_, an optional instance id or local_, 40 hex digits)",
+            keywords: ["sgp_"], .sourcegraphToken),
         R.keyed(
             "sourcegraph-legacy-token", "Sourcegraph access token (40 hex digits) assigned to a Sourcegraph name",
             names: ["sourcegraph"], hex, 40...40),
@@ -296,11 +299,18 @@ package enum SecretCatalogue {
             "hugging-face-org-token", "Hugging Face organisation API token", prefix: "api_org_", ByteClass.letters,
             34...34),
         R("telegram-bot-token", "Telegram bot API token", keywords: [":AA"], .telegramBotToken),
+        R(
+            "telegram-bot-token-named", "Telegram bot API token (bot id:A…) after a Telegram name",
+            keywords: ["telegr"], .telegramNamedToken),
         R.token("square-access-token", "Square access token", prefix: "EAAA", b64u, 22...60),
         R.token("square-legacy-access-token", "Square legacy access token", prefix: "sq0atp-", b64u, 22...22),
         R.token("square-oauth-secret", "Square OAuth application secret", prefix: "sq0csp-", b64u, 43...43),
         R.token(
             "facebook-access-token", "Facebook (Meta) user access token", prefix: "EAACEdEose0cBA", alnum, 20...400),
+        R(
+            "facebook-app-access-token",
+            "Facebook (Meta) app access token: an app id and its secret joined by a vertical bar",
+            keywords: ["facebook", "access_token"], .facebookAppToken),
         R.token(
             "facebook-page-access-token", "Facebook (Meta) page or app access token (EAAM…, EAAC…)",
             prefixes: ["EAAM", "EAAC"], alnum, 100...1024),
@@ -324,6 +334,9 @@ package enum SecretCatalogue {
         R.token(
             "flutterwave-secret-key", "Flutterwave secret key", prefixes: ["FLWSECK-", "FLWSECK_TEST-"],
             ByteClass.lowerHex.union("-X"), 34...34),
+        R.token(
+            "flutterwave-encryption-key", "Flutterwave encryption key", prefix: "FLWSECK_TEST-", ByteClass.lowerHex,
+            12...12),
         R.token("frameio-api-token", "Frame.io API token", prefix: "fio-u-", b64u.union("="), 64...64),
         R.token(
             "typeform-pat", "Typeform personal access token", prefix: "tfp_", ByteClass.base64URL.union("."), 59...59),
@@ -338,6 +351,11 @@ package enum SecretCatalogue {
             250...1200),
         R.token(
             "dnkey-api-key", "Defined Networking API key", prefix: "dnkey-", ByteClass.base64URL.union("="), 79...79),
+        R("maxmind-license-key", "MaxMind license key (…_mmk)", keywords: ["_mmk"], .maxMindLicenseKey),
+        R(
+            "dropbox-token",
+            "Dropbox app secret or access token (short-lived sl., long-lived) assigned to a Dropbox name",
+            keywords: ["dropbox"], .dropboxToken),
     ]
 
     static let ai: [SecretRule] = [
@@ -475,7 +493,10 @@ package enum SecretCatalogue {
             ], .commandLinePassword),
         R(
             "kubernetes-secret-data", "Values of a Kubernetes Secret (base64 data:, plain stringData:)",
-            keywords: ["kind: secret", "kind: \"secret", "kind: 'secret", "kind:secret"], .kubernetesSecret),
+            keywords: [
+                "kind: secret", "kind: \"secret", "kind: 'secret", "kind:secret", "\"kind\": \"secret\"",
+                "\"kind\":\"secret\"",
+            ], .kubernetesSecret),
         R(
             "docker-config-encoded",
             "Base64 registry credentials after .dockerconfigjson: or .dockercfg: (auth inside)",

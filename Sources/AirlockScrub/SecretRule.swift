@@ -70,6 +70,19 @@ enum SecretMatcher: Sendable {
     case openAILegacyKey
     case azureADClientSecret
     case telegramBotToken
+    /// A Telegram bot token (`bot id:A…`) after a name holding `telegr` (the keyword), on the same line.
+    case telegramNamedToken
+    /// `sgp_` with 40 hex digits, optionally after a 16-hex-digit instance id or `local_`.
+    case sourcegraphToken
+    /// A Dropbox app secret, long-lived or short-lived token assigned to a name holding `dropbox`.
+    case dropboxToken
+    /// A Facebook app access token, `app id|app secret`, after `facebook` or `access_token` on the same line.
+    case facebookAppToken
+    /// A MaxMind license key; the keyword is its `_mmk` suffix.
+    case maxMindLicenseKey
+    /// A Vault service token of the legacy format, `s.` and 24 letters and digits; the keyword is `s.` with the byte
+    /// before it.
+    case vaultLegacyToken
     case newRelicLicenseKey
     case mailchimpKey
     case azureSASSignature

@@ -180,7 +180,9 @@ extension SecretMatcher {
     /// Whether what the matcher finds is a credential by its shape alone, with no name or context around it.
     var isSelfEvident: Bool {
         switch self {
-        case .token, .openAILegacyKey, .jwt, .telegramBotToken, .base64PrivateKey: true
+        case .token, .openAILegacyKey, .jwt, .telegramBotToken, .base64PrivateKey, .sourcegraphToken,
+            .maxMindLicenseKey:
+            true
         default: false
         }
     }
@@ -189,6 +191,7 @@ extension SecretMatcher {
     var matchesKeywordCase: Bool {
         switch self {
         case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
+            .sourcegraphToken, .maxMindLicenseKey,
             .jwt, .azureSASSignature, .base64PrivateKey, .awsPairedSecret, .twilioPairedSecret:
             true
         default: false
@@ -334,6 +337,7 @@ package enum Placeholder {
             }
             if !random { return true }
         }
+        if countsUp(b, r) { return true }
         var distinct = ByteClass()
         var count = 0
         for i in r where !distinct.contains(b[i]) {
@@ -342,6 +346,27 @@ package enum Placeholder {
             if count >= 5 { return false }
         }
         return r.count >= 8
+    }
+
+    /// Whether the value counts up, as people type stand-ins for a key (`AbCeFG123`, `abc123def`, `1234abcd`):
+    /// six characters or more, and at least three in four neighbouring pairs are a letter and the next letter or
+    /// the one after it (case ignored), or a digit and the next digit. A random value has such a pair about once
+    /// in twenty.
+    static func countsUp(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        guard r.count >= 6 else { return false }
+        var rising = 0
+        var previous = b[r.lowerBound]
+        for i in r.dropFirst() {
+            let c = b[i]
+            if previous.isDigit, c.isDigit {
+                if c == previous &+ 1 { rising += 1 }
+            } else if previous.isASCIILetter, c.isASCIILetter {
+                let step = (c | 0x20) &- (previous | 0x20)
+                if step == 1 || step == 2 { rising += 1 }
+            }
+            previous = c
+        }
+        return rising * 4 >= (r.count - 1) * 3
     }
 
     /// A name in angle brackets that is most of the value (`<your-key>`, `<PASSWORD>`, `<api token>`): what

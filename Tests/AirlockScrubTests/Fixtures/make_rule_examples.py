@@ -371,14 +371,6 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G(f"bkua_{H}{{40}}"), G(f"bkua_{H}{{40}}")]),
     "circleci-pat": (doc("https://circleci.com/docs/managing-api-tokens/", "personal API tokens CCIPAT_..."),
                      "circleci", [G("CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}"), G("CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}")]),
-    "sourcegraph-token": (gl("sourcegraph.go", "sourcegraph-access-token"), "sourcegraph", [
-        G(f"sgp_{H}{{16}}_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token")
-          + ", its regex sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40} in lower case"),
-        G(f"sgp_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token") + ", sgp_[a-fA-F0-9]{40} in lower case"),
-        V("sgp_AaD80dc6E02eCAE1_d3cba16CC0F18fA14A2EFB61CbDFceEBf9fAD16b"),
-        V("sgp_0D697F54cb24238EefB29af05Abf1b505E90950F"),
-        V("sgp_local_d7dfFD43cF2503B1da673EB560aAa3e80f16FA42"),
-        G(f"sgp_local_{H}{{40}}", gl("sourcegraph.go", "sourcegraph-access-token") + ", sgp_local_ in lower case")]),
     "postman-api-key": (gl("postman.go", "postman-api-token"), "postmanAPItoken", [
         G(f"PMAK-{H}{{24}}\\-{H}{{34}}"), G(f"PMAK-{H}{{24}}\\-{H}{{34}}")]),
     "prefect-api-key": (gl("prefect.go", "prefect-api-token"), "api-token", [G(f"pnu_{A}{{36}}"),
@@ -604,6 +596,8 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G("EZTK[a-zA-Z0-9]{54}"), G("EZTK[a-zA-Z0-9]{54}")]),
     "flutterwave-secret-key": (gl("flutterwave.go", "flutterwave-secret-key"), "flutterwavePubKey", [
         G(f"FLWSECK_TEST-{H}{{32}}-X"), G(f"FLWSECK-{H}{{32}}-X")]),
+    "flutterwave-encryption-key": (gl("flutterwave.go", "flutterwave-encryption-key"), "flutterwavePubKey", [
+        G(f"FLWSECK_TEST-{H}{{12}}"), G(f"FLWSECK_TEST-{H}{{12}}")]),
     "frameio-api-token": (gl("frameio.go", "frameio-api-token"), "frameio", [G(f"fio-u-{AX}{{64}}"),
                                                                             G(f"fio-u-{AX}{{64}}")]),
     "typeform-pat": (gl("typeform.go", "typeform-api-token"), "typeformAPIToken", [G(f"tfp_{AX}{{59}}"),
@@ -933,6 +927,101 @@ def build_structural() -> None:
         ("123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
          doc("https://core.telegram.org/bots/api#authorizing-your-bot", "the documented example token"),
          "the documentation's example has a 6-digit bot id and ':ABC'; the rule wants 8 to 10 digits and ':AA'")])
+
+    tgn = tg + ", its regex [0-9]{5,16}:A[a-z0-9_-]{34} (case ignored) after its keyword telegr"
+    t_re = "[0-9]{%d}:A[a-zA-Z0-9_-]{34}"
+    n1, n2, n3 = draw(t_re % 8, rng), draw(t_re % 5, rng), draw(t_re % 16, rng)
+    n17 = draw("[1-9][0-9]{16}", rng) + ":" + n1.split(":")[1]
+    structural("telegram-bot-token-named", tgn, [
+        ("TELEGRAM_API_TOKEN = " + n1, n1, tgn + "; drawn from " + t_re % 8),
+        ("telegram bot: " + n2, n2, tgn + "; drawn from " + t_re % 5),
+        (f'telegram_api_token = "{n3}"', n3, tgn + "; drawn from " + t_re % 16)], [
+        ("TELEGRAM_API_TOKEN = " + n1.replace(":A", ":B"), "prefix", None),
+        ("TELEGRAM_API_TOKEN = " + n1[:-1], "length-min", None),
+        ("TELEGRAM_API_TOKEN = " + n1.split(":")[0][-4:] + ":" + n1.split(":")[1], "length-min", None),
+        ("TELEGRAM_API_TOKEN = " + n1 + "x", "length-max", None),
+        ("TELEGRAM_API_TOKEN = " + n17, "length-max", tg + " (its false positive with a 17-digit bot id)"),
+        ("TELEGRAM_API_TOKEN = " + n1[:-10] + "." + n1[-9:], "alphabet", None),
+        ("SIGNAL_API_TOKEN = " + n1, "context", None)])
+
+    sg = gl("sourcegraph.go", "sourcegraph-access-token")
+    sg_re = "sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}"
+    s1, s2, s3 = draw("sgp_[a-f0-9]{16}_[a-f0-9]{40}", rng), draw("sgp_[a-f0-9]{40}", rng), \
+        draw("sgp_local_[a-f0-9]{40}", rng)
+    structural("sourcegraph-token", sg + ", its regex " + sg_re, [
+        (f"sourcegraph_token: {s1}", s1, sg + "; drawn from sgp_[a-f0-9]{16}_[a-f0-9]{40}"),
+        (f"export SRC_ACCESS_TOKEN={s2}", s2, sg + "; drawn from sgp_[a-f0-9]{40}"),
+        (f'"accessToken": "{s3}"', s3, sg + "; drawn from sgp_local_[a-f0-9]{40}"),
+        ("sgp_AaD80dc6E02eCAE1_d3cba16CC0F18fA14A2EFB61CbDFceEBf9fAD16b",
+         "sgp_AaD80dc6E02eCAE1_d3cba16CC0F18fA14A2EFB61CbDFceEBf9fAD16b", None),
+        ("sgp_0D697F54cb24238EefB29af05Abf1b505E90950F", "sgp_0D697F54cb24238EefB29af05Abf1b505E90950F", None),
+        ("sgp_local_d7dfFD43cF2503B1da673EB560aAa3e80f16FA42", "sgp_local_d7dfFD43cF2503B1da673EB560aAa3e80f16FA42",
+         None)], [
+        ("token " + s2.replace("sgp_", "sgq_"), "prefix", None),
+        ("token " + s2[:-1], "length-min", None),
+        ("token " + s2 + "0", "length-max", None),
+        ("token sgp_" + s1[4:20] + "ab" + s1[20:], "length-max", sg + " (its false positive with an 18-digit id)"),
+        ("token " + s2[:20] + "g" + s2[21:], "alphabet", None)])
+
+    fb = gl("facebook.go", "facebook-access-token")
+    fb_re = "[0-9]{15,16}(\\||%7C)[0-9a-zA-Z_-]{27,40}"
+    f_lit = "911602140448729|AY-lRJZq9BoDLobvAiP25L7RcMg"
+    f1 = draw("[1-9][0-9]{15}\\|[0-9a-zA-Z_-]{27}", rng)
+    f2 = draw("[1-9][0-9]{14}%7C[0-9a-zA-Z_-]{40}", rng)
+    structural("facebook-app-access-token", fb + ", its regex " + fb_re, [
+        ('{"facebook access_token":"' + f_lit + '","token_type":"bearer"}', f_lit, None),
+        ("facebook " + f1, f1, fb + "; drawn from [0-9]{16}\\|[0-9a-zA-Z_-]{27}"),
+        ("GET /me?access_token=" + f2, f2, fb + "; drawn from [0-9]{15}%7C[0-9a-zA-Z_-]{40}")], [
+        ("facebook " + f1.replace("|", "/"), "prefix", None),
+        ("facebook " + f1[2:], "length-min", None),
+        ("facebook " + f1[:-1], "length-min", None),
+        ("facebook 7" + f1, "length-max", None),
+        ("facebook " + f1[:-10] + "!" + f1[-9:], "alphabet", None),
+        ("github " + f1, "context", None)])
+
+    mm = gl("maxmind.go", "maxmind-license-key")
+    mm_lit = "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"
+    mm1 = draw("[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", rng)
+    structural("maxmind-license-key", mm + ", its regex [A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", [
+        (f"maxmind_license_key = {mm_lit}", mm_lit, None),
+        (f'GEOIPUPDATE_LICENSE_KEY="{mm1}"', mm1, mm + "; drawn from its regex")], [
+        (f"license: {mm1[:-1]}j", "prefix", None),
+        (f"license: {mm1[:8]}{mm1[9:]}", "length-min", None),
+        (f"license: {mm1[:8]}a{mm1[8:]}", "length-max", None),
+        (f"license: a{mm1}", "length-max", None),
+        (f"license: {mm1[:12]}-{mm1[13:]}", "alphabet", None)])
+
+    hv = gl("hashicorp_vault.go", "vault-service-token")
+    hv_lit = "s.ZC9Ecf4M5g9o34Q6RkzGsj0z"
+    hv1 = draw("s\\.[0-9][a-zA-Z0-9]{23}", rng)
+    while not (any(c.isupper() for c in hv1) and any(c.islower() for c in hv1[2:])):
+        hv1 = draw("s\\.[0-9][a-zA-Z0-9]{23}", rng)
+    structural("hashicorp-vault-legacy-token", hv + ", its regex s\\.(?i:[a-z0-9]{24})", [
+        ("token: " + hv_lit, hv_lit, None),
+        (f'vault_token = "{hv1}"', hv1, hv + "; drawn from s\\.[0-9][a-zA-Z0-9]{23}")], [
+        (f'vault_token = "t{hv1[1:]}"', "prefix", None),
+        (f'vault_token = "{hv1[:-1]}"', "length-min", None),
+        (f'vault_token = "{hv1}a"', "length-max", None),
+        (f'vault_token = "{hv1[:10]}_{hv1[11:]}"', "alphabet", None),
+        ("s.makeKubeConfigController = args", "alphabet", hv + " (its false positive in camel case)"),
+        (f"its.{hv1[2:]}", "context", None)])
+
+    db = gl("dropbox.go", "dropbox-api-token")
+    d1 = draw("[a-z][0-9][a-z0-9]{13}", rng)
+    d_long = draw("[a-z0-9]{11}AAAAAAAAAA[a-z0-9_=-]{43}", rng)
+    d_short = draw("sl\\.[a-z0-9_=-]{135}", rng)
+    structural("dropbox-token", db + ", its regex [a-z0-9]{15} (case ignored) after its keyword dropbox; "
+               + gl("dropbox.go", "dropbox-long-lived-api-token and dropbox-short-lived-api-token"), [
+        (f'dropbox_api_token = "{d1}"', d1, db + "; drawn from [a-z0-9]{15}"),
+        (f"DROPBOX_ACCESS_TOKEN={d_long}", d_long,
+         gl("dropbox.go", "dropbox-long-lived-api-token") + "; drawn from [a-z0-9]{11}(AAAAAAAAAA)[a-z0-9\\-_=]{43}"),
+        (f"dropbox: {d_short}", d_short,
+         gl("dropbox.go", "dropbox-short-lived-api-token") + "; drawn from sl\\.[a-z0-9\\-=_]{135}")], [
+        (f'dropbax_api_token = "{d1}"', "prefix", None),
+        (f'dropbox_api_token = "{d1[:-1]}"', "length-min", None),
+        (f'dropbox_api_token = "{d1}a"', "length-max", None),
+        (f'dropbox_api_token = "{d1[:7]}!{d1[8:]}"', "alphabet", None),
+        (f"DROPBOX_ACCESS_TOKEN={d_long[:12]}B{d_long[13:]}", "alphabet", None)])
 
     ya = gl("yandex.go", "yandex-access-token")
     y1 = draw("t1\\.9euelZ[A-Z0-9a-z_-]{100}\\.[A-Z0-9a-z_-]{86}", rng)
