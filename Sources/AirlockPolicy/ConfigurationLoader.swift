@@ -111,13 +111,14 @@ public enum ConfigurationLoader {
             r.rejectUnknownKeys(
                 [
                     "secrets", "code", "binary", "code_includes_data_formats", "force_store_false", "drop_identifiers",
-                    "max_depth", "time_budget",
+                    "max_depth", "time_budget", "findings_header",
                 ], context: "'scrub'")
             if let v = action(&r, "secrets") { config.scrub.secrets = v }
             if let v = action(&r, "code") { config.scrub.code = v }
             if let v = action(&r, "binary", allowed: binaryActions) { config.scrub.binary = v }
             if let v = r.bool("code_includes_data_formats") { config.scrub.codeIncludesDataFormats = v }
             if let v = r.bool("force_store_false") { config.scrub.forceStoreFalse = v }
+            if let v = r.bool("findings_header") { config.scrub.findingsHeader = v }
             if let v = r.bool("drop_identifiers") { config.scrub.dropIdentifiers = v }
             if let v = r.int("max_depth") {
                 if (2...512).contains(v) {

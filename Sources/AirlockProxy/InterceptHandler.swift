@@ -344,6 +344,11 @@ extension InterceptHandler: UpstreamResponseReceiver {
         }
         var headers = head.headers
         HopByHop.stripResponse(&headers)
+        if runtime.scrubPolicy.findingsHeader, let scrub = exchange.log.scrub,
+            let findings = ScrubResult.summary(of: scrub.counts)
+        {
+            headers.replaceOrAdd(name: "X-Airlock-Scrubbed", value: findings)
+        }
         if upgrading {
             headers.add(name: "connection", value: "Upgrade")
             headers.add(name: "upgrade", value: "websocket")

@@ -25,6 +25,9 @@ package struct ScrubPolicy: Sendable, Equatable {
     package var maxDepth = 64
     /// Longest time one request may take to scan; slower requests are refused, never forwarded unscanned.
     package var timeBudget: Duration = .seconds(2)
+    /// Tell the client what was scrubbed from its request: an `X-Airlock-Scrubbed` response header with detector
+    /// ids and counts (`github-pat:1,code-python:1`), never matched text.
+    package var findingsHeader = true
 
     package init() {}
 

@@ -546,3 +546,25 @@ def test_docs_list_the_rule_catalogue():
     assert page.split(start, 1)[1].split(end, 1)[0] == listed, "docs/secret-rules.md differs from `airlock scan --list-rules`"
     count = len(listed.splitlines()) - 2
     assert f"\n{count} rules," in page.split(start, 1)[0], f"docs/secret-rules.md should say {count} rules above the table"
+
+
+def test_the_response_says_what_was_scrubbed_by_detector_id_only(tmp_path, standin):
+    """An app developer sees why the model did not get their token: detector ids and counts in a response header,
+    never the matched text; `scrub.findings_header: false` turns it off."""
+    server, ca = standin
+    server.state.reset()
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": f"my token is {GITHUB_CANARY}"}]}
+    with launched(tmp_path, server, ca) as airlock:
+        response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=body, timeout=20)
+        assert response.status_code == 200
+        assert response.headers["X-Airlock-Scrubbed"] == "github-pat:1"
+        assert_absent(str(response.headers), GITHUB_CANARY)
+        plain = proxied_session(airlock).post(
+            "https://api.openai.com/v1/chat/completions", json={**body, "messages": [{"role": "user", "content": "hi"}]},
+            timeout=20)
+        assert "X-Airlock-Scrubbed" not in plain.headers
+    off = tmp_path / "off"
+    off.mkdir()
+    with launched(off, server, ca, extra=config(off, "scrub:\n  findings_header: false\n")) as airlock:
+        response = proxied_session(airlock).post("https://api.openai.com/v1/chat/completions", json=body, timeout=20)
+        assert response.status_code == 200 and "X-Airlock-Scrubbed" not in response.headers
