@@ -62,14 +62,75 @@ enum ToolOutput {
             while open > lo, hi - open < 256, b[open] != UInt8(ascii: "(") { open -= 1 }
             if open > lo, Bytes.equal(b, open, "({0x") { return true }
         }
-        return startsWithTimestamp(b, line)
+        return startsWithTimestamp(b, line) || hasBracketedTimestamp(b, line)
+    }
+
+    /// Whether a line holds a timestamp in square brackets among its first fields, as access and server logs write
+    /// it after a client's address or a process's fields: `[Sun Mar 13 22:49:12 2016]` (uWSGI),
+    /// `[10/Oct/2000:13:55:36 -0700]` (Apache, nginx), `[2016-03-13 22:49:12,123]`. The bracket opens the line or
+    /// follows a blank and holds no quote, so an array or a string in code (`a[10:20:30]`, `["22:49:12"]`) is none.
+    static func hasBracketedTimestamp(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        guard let base = b.baseAddress else { return false }
+        let limit = min(line.upperBound, line.lowerBound + 160)
+        var i = line.lowerBound
+        while i < limit, let hit = memchr(base + i, Int32(UInt8(ascii: "[")), limit - i) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if at == line.lowerBound || b[at - 1] == 0x20, at + 9 < line.upperBound,
+                bracketHoldsTime(b, at + 1, min(line.upperBound, at + 48))
+            {
+                return true
+            }
+            i = at + 1
+        }
+        return false
+    }
+
+    /// Whether the bytes from `start` up to a closing `]` (before `limit`) are a date and a time of day: digits,
+    /// names of days and months, blanks and `-/.,:+` only, with `hh:mm:ss` among them.
+    private static func bracketHoldsTime(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ limit: Int) -> Bool {
+        var time = false
+        var letters = 0
+        var i = start
+        while i < limit {
+            let c = b[i]
+            if c == UInt8(ascii: "]") { return time }
+            if c.isASCIILetter {
+                letters += 1
+                if letters > 4 { return false }
+            } else {
+                letters = 0
+                guard
+                    c.isDigit || c == 0x20 || c == UInt8(ascii: "-") || c == UInt8(ascii: "/")
+                        || c == UInt8(ascii: ".") || c == UInt8(ascii: ",") || c == UInt8(ascii: ":")
+                        || c == UInt8(ascii: "+")
+                else { return false }
+                if !time, c.isDigit, i + 7 < limit, b[i + 1].isDigit, b[i + 2] == UInt8(ascii: ":"), b[i + 3].isDigit,
+                    b[i + 4].isDigit, b[i + 5] == UInt8(ascii: ":"), b[i + 6].isDigit, b[i + 7].isDigit
+                {
+                    time = true
+                    i += 8
+                    continue
+                }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Whether a line starts with a timestamp, as log lines do: a time of day `hh:mm:ss` after at most a date, a
     /// day's or month's name and a process id (`Nov  3 09:47:02`, `2018-09-18 10:11:45`, `08:09:33.814936`,
     /// `478765 12:21:46.384029`), or a Unix time with a fraction (`1320279581.833299`).
     static func startsWithTimestamp(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
-        let lo = line.lowerBound
+        var lo = line.lowerBound
+        // A logfmt key first, `ts=2018-09-18 10:11:45;thread_name=…`, `time=…`.
+        if lo < line.upperBound, b[lo] &- 0x61 < 26 {
+            var k = lo
+            while k < line.upperBound, k - lo <= 8, b[k] &- 0x61 < 26 || b[k] == UInt8(ascii: "_") { k += 1 }
+            guard k < line.upperBound, b[k] == UInt8(ascii: "="), k + 1 < line.upperBound, b[k + 1].isDigit else {
+                return false
+            }
+            lo = k + 1
+        }
         let hi = min(line.upperBound, lo + 40)
         // A digit, a bracket, or a capital of a day's or month's name or of a log level comes first.
         guard lo < hi, b[lo].isDigit || b[lo] == UInt8(ascii: "[") || b[lo] &- 0x41 < 26 else { return false }

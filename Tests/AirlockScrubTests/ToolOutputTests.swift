@@ -25,6 +25,24 @@ import Testing
         #expect(result.findings.isEmpty, "\(result.findings.map(\.detector))")
         #expect(Scan.output(result) == text)
     }
+
+    /// Log lines whose timestamp is not their first field, stacks whose first frame follows the exception or thread
+    /// it belongs to, a label of prose over a tab-indented path, and brackets left alone between frames.
+    @Test(arguments: [
+        // uWSGI's request lines, and an access log in Apache's common format.
+        "The workers log this under load:\n\n[pid: 4120|app: 0|req: 7/12] 10.0.3.9 () {40 vars in 712 bytes} [Tue Apr  9 14:02:31 2024] GET /health => generated 2 bytes in 3 msecs (HTTP/1.1 200) 2 headers in 71 bytes (1 switches on core 0)\n[pid: 4121|app: 0|req: 8/13] 10.0.3.9 () {40 vars in 715 bytes} [Tue Apr  9 14:02:32 2024] POST /items => generated 88 bytes in 41 msecs (HTTP/1.1 201) 3 headers in 102 bytes (1 switches on core 1)\n\nIs 41 msecs normal?",
+        "10.0.3.9 - - [09/Apr/2024:14:02:31 +0000] \"GET /api/items?page=2 HTTP/1.1\" 200 5120 \"-\" \"curl/8.4.0\"\n10.0.3.9 - - [09/Apr/2024:14:02:33 +0000] \"POST /api/items HTTP/1.1\" 500 61 \"-\" \"python-requests/2.31\"\n",
+        // A profiler's stack: a logfmt line with its time, the method it sampled, then the frames.
+        "```\nts=2024-04-09 14:02:31;thread_name=worker-7;id=2f;is_daemon=false;priority=5;TCCL=com.acme.boot.AppClassLoader@6d06d69c\n    @com.acme.billing.Ledger.post()\n        at com.acme.billing.Service.settle(Service.java:88)\n        at com.acme.http.Handler.handle(Handler.java:41)\n        at java.lang.Thread.run(Thread.java:750)\n```\nWhy is this so slow?",
+        "It fails with:\n\ncom.acme.store.StoreException: key(42) not found; retry=false\n\tat com.acme.store.Store.get(Store.java:120)\n\tat com.acme.api.Items.show(Items.java:57)\n\nAny idea?",
+        "```\nts=2024-04-09 14:02:31; [cost=1.5ms] result=@ArrayList[\n    @Integer[-4120],\n    java.lang.IllegalStateException: closed(fd=7)\n\tat com.acme.io.Channel.read(Channel.java:33)\n\tat com.acme.io.Pump.run(Pump.java:12)\n,\n]\n```\nWhat closes it?",
+        "Revert \"Retry on timeouts\"\n\nThis reverts commit 4f1c2a9.\n\nConflicts:\n\tlib/acme/retry.rb\n\nFixes #61",
+    ])
+    func logsAndStacksOfOtherShapesComeBackByteForByte(_ text: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.isEmpty, "\(result.findings.map(\.detector))")
+        #expect(Scan.output(result) == text)
+    }
 }
 
 /// Code that only its neighbourhood or its shape shows, and the names of the languages it is written in.
@@ -105,6 +123,40 @@ import Testing
             #expect(!out.contains("rounded to the nearest cent") && !out.contains("zero for an empty array"))
             #expect(out.hasSuffix("Thanks."))
         }
+    }
+
+    /// A Makefile's rules are code by their shape, a target then a recipe indented with a tab, however few words
+    /// each line has; an IPython session's input is code after its prompts.
+    @Test(arguments: [
+        "Why does this not run?\n\nall: gen check\n\ngen:\n\ttl gen app.tl\n\ncheck:\n\tluacheck app.lua\n\nThanks.",
+        "Is this rule right?\n\nlint: | deps\n\t$(GO) vet $(PKGS)\n\tstaticcheck -checks all $(PKGS)\n\nThanks.",
+    ])
+    func makefileRulesAreCode(_ text: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-make"])
+        let out = Scan.output(result)
+        #expect(!out.contains("\t"))
+        #expect(out.hasSuffix("Thanks."))
+    }
+
+    @Test func anIPythonSessionsInputIsCode() throws {
+        let text =
+            "Why is x not set?\n\nIn [1]: class Point:\n   ...:     def __init__(self, x):\n   ...:         self.x = x\n   ...:\n\nIn [2]: Point(3).x\nOut[2]: 3\n\nThanks."
+        let out = try Scan.output(Scan.text(text))
+        for line in ["class Point:", "def __init__(self, x):", "self.x = x", "Point(3).x"] {
+            #expect(!out.contains(line))
+        }
+        #expect(out.hasPrefix("Why is x not set?") && out.hasSuffix("Thanks."))
+    }
+
+    /// A question between two halves of a snippet is the user's, not the code's.
+    @Test func aSentenceBetweenTwoHalvesOfASnippetStays() throws {
+        let question = "Why does the first half work but not this one?"
+        let text =
+            "Here it is:\n\nint total = 0;\nfor (int i = 0; i < n; i++) total += v[i];\n\n\(question)\n\nreturn total / n;\nfree(v);\n\nThanks."
+        let out = try Scan.output(Scan.text(text))
+        #expect(out.contains(question))
+        #expect(!out.contains("total += v[i]") && !out.contains("free(v);"))
     }
 
     @Test func aCommentThatStartsWithADirectiveWordIsNotADirective() {
