@@ -510,17 +510,40 @@ package struct CodeDetector: Sendable {
             scored.append(Line(range: line, score: s, blank: blank))
             if !blank {
                 previousCode = s >= 2
-                frameIndent = s <= -3 && isFrame(b, line) ? indentation(b, line) : -1
+                // A frame that reads as prose by its words (`File "/app/main.py", line 5, in main`) quotes too.
+                frameIndent = s <= 0 && isFrame(b, line) ? indentation(b, line) : -1
             }
         }
+        // Two statements or more in a row that read as prose alone are code together: a paste of imports
+        // (`import com.acme.Job` twice), of `using` lines, of a notebook's magics.
+        var run = 0
+        for k in 0...scored.count {
+            if k < scored.count, !scored[k].blank, scored[k].score > -3, scored[k].score < 2.5,
+                isStatement(b, scored[k].range)
+            {
+                run += 1
+                continue
+            }
+            if run >= 2 {
+                for m in (k - run)..<k { scored[m].score = max(scored[m].score, 2.5) }
+            }
+            run = 0
+        }
         // The line a Java, JavaScript or C# stack's first frame follows is the exception or the thread it is the stack
-        // of (`java.lang.IllegalStateException: closed`, `"main" #1 prio=5`, a profiler's `@com.acme.Job.run()`).
+        // of (`java.lang.IllegalStateException: closed`, `"main" #1 prio=5`, a profiler's `@com.acme.Job.run()`); a
+        // line with a source location indented under it is a frame (Go's `main.(*Cache).Put(...)` over
+        // `\t/app/cache.go:21 +0x45`) or a line a compiler quotes above its caret.
         var k = scored.count - 2
         while k >= 0 {
-            if !scored[k].blank, scored[k].score > -3, !scored[k + 1].blank, isJavaFrame(b, scored[k + 1].range),
-                indentation(b, scored[k + 1].range) >= indentation(b, scored[k].range)
-            {
-                scored[k].score = -3
+            if !scored[k].blank, scored[k].score > -3, !scored[k + 1].blank {
+                let own = indentation(b, scored[k].range)
+                let next = scored[k + 1].range
+                let under = indentation(b, next)
+                if under >= own, isJavaFrame(b, next) {
+                    scored[k].score = -3
+                } else if under > own, scored[k].score > 0, isErrorOutput(b, next), !isJavaFrame(b, next) {
+                    scored[k].score = -3
+                }
             }
             k -= 1
         }
@@ -545,6 +568,9 @@ package struct CodeDetector: Sendable {
                     blanks = 0
                     if scored[k].score > -3, isStatement(b, scored[k].range) {
                         scored[k].score = 2
+                        first = k
+                    } else if k == first - 1, scored[k].score > 0, scored[k].score < 2, isComment(b, scored[k].range) {
+                        // A comment right above the code, with no blank line between, is the code's.
                         first = k
                     } else if scored[k].score <= 0 || scored[k].score >= 2 {
                         break
@@ -766,6 +792,7 @@ package struct CodeDetector: Sendable {
     private func mayBeCodeByContext(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, score: Double) -> Bool {
         if isStatement(b, line) { return true }
         guard score > -1, !line.isEmpty else { return false }
+        if score > 0, isComment(b, line) { return true }
         return b[line.lowerBound] == 0x09 || isMakeTarget(b, line)
     }
 

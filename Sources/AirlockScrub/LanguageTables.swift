@@ -195,7 +195,8 @@ enum LanguageTables {
         "let", "go", "goto", "break", "continue", "extern", "unsafe", "abstract", "final", "sealed", "data",
         // Commands that start a line of shell, and a Dockerfile's instructions.
         "apt", "mkdir", "rm", "cp", "mv", "git", "npm", "pip", "docker", "kubectl", "wget", "chmod", "chown", "tar",
-        "source", "useradd", "groupadd", "usermod", "systemctl", "yarn", "brew", "cargo", "ln", "ls",
+        "source", "useradd", "groupadd", "usermod", "systemctl", "yarn", "brew", "cargo", "ln", "ls", "set", "unset",
+        "shopt",
         "RUN", "COPY", "WORKDIR", "ENV", "ARG", "EXPOSE", "CMD", "LABEL", "VOLUME", "ONBUILD",
     ]
 

@@ -11,10 +11,41 @@ enum ToolOutput {
         let hi = line.upperBound
         switch b[lo] {
         case UInt8(ascii: "-"):
+            // rustc's pointer to a source location, `--> src/main.rs:5:20`.
+            if Bytes.equal(b, lo, "--> "), sourceLocation(b, lo + 4..<hi) { return true }
             // IPython's arrow at the failing line, `----> 5     raise ValueError(…)`; a test's captured output,
             // `---- tests::another stdout ----`.
             if Bytes.equal(b, lo, "---->") { return true }
             if Bytes.equal(b, lo, "---- "), hi - lo > 10, Bytes.equal(b, hi - 5, " ----") { return true }
+        case UInt8(ascii: "="):
+            // A test runner's banner, `===== short test summary info =====`, `=== 1 failed, 3 passed in 0.12s ===`.
+            if Bytes.equal(b, lo, "=== "), Bytes.equal(b, hi - 4, " ===") { return true }
+            if Bytes.equal(b, lo, "====="), Bytes.find(b, " ", from: lo, limit: hi) != nil, b[hi - 1] == b[lo] {
+                return true
+            }
+        case UInt8(ascii: "n"):
+            // npm's report lines, `npm ERR! code ERESOLVE`, `npm WARN deprecated …`.
+            if Bytes.equal(b, lo, "npm ERR!") || Bytes.equal(b, lo, "npm WARN ") || Bytes.equal(b, lo, "npm error ")
+                || Bytes.equal(b, lo, "npm warn ")
+            {
+                return true
+            }
+        case UInt8(ascii: "|"):
+            // The gutter of a compiler's excerpt without a line number (rustc, clang): `|`, then markers under the
+            // line above, `|                    ^^^^^ value borrowed here`.
+            var j = lo + 1
+            while j < hi, b[j] == 0x20 { j += 1 }
+            if j == hi || b[j] == UInt8(ascii: "^") || b[j] == UInt8(ascii: "-") || b[j] == UInt8(ascii: "~")
+                || b[j] == UInt8(ascii: "|") || b[j] == UInt8(ascii: "_")
+            {
+                if j == hi || j > lo + 1 { return true }
+            }
+            // A row of a Markdown table, `| `timeout` | `30s` | How long `fetch()` waits |`, or its rule, `|---|:-:|`.
+            if b[hi - 1] == UInt8(ascii: "|"), b[lo + 1] != UInt8(ascii: "|"), b[lo + 1] != UInt8(ascii: ">") {
+                var cells = 0
+                for i in lo..<hi where b[i] == UInt8(ascii: "|") { cells += 1 }
+                if cells >= 3 { return true }
+            }
         case UInt8(ascii: "_"):
             // pytest's header of a failing test, `_____ test_total _____`.
             if Bytes.equal(b, lo, "___ "), b[hi - 1] == UInt8(ascii: "_") { return true }
@@ -47,6 +78,43 @@ enum ToolOutput {
                 return true
             }
         default: break
+        }
+        if b[lo].isDigit {
+            var j = lo
+            while j < hi, b[j].isDigit { j += 1 }
+            // A line of a compiler's excerpt with its number in a gutter, `5 |     println!("{:?}", names);`.
+            var k = j
+            while k < hi, b[k] == 0x20 { k += 1 }
+            if k > j, k < hi, b[k] == UInt8(ascii: "|"), k + 1 == hi || b[k + 1] == 0x20 { return true }
+        } else if b[lo] == UInt8(ascii: "#"), lo + 1 < hi, b[lo + 1].isDigit {
+            // A PHP or gdb backtrace's frame, `#0 /var/www/src/Cart.php(14): count(NULL)`, `#1  0x00007f… in main ()`,
+            // `#2 {main}`.
+            var j = lo + 1
+            while j < hi, b[j].isDigit { j += 1 }
+            var k = j
+            while k < hi, b[k] == 0x20 { k += 1 }
+            if k > j, Bytes.equal(b, k, "/") || Bytes.equal(b, k, "0x") || Bytes.equal(b, k, "{main}") { return true }
+        }
+        // pytest's summary of a failing test, `FAILED tests/test_cart.py::test_total - assert 30 == 40`.
+        if b[lo] == UInt8(ascii: "F") || b[lo] == UInt8(ascii: "E"),
+            Bytes.equal(b, lo, "FAILED ") || Bytes.equal(b, lo, "ERROR "),
+            Bytes.find(b, "::", from: lo, limit: hi) != nil
+        {
+            return true
+        }
+        // An exception's name and message, `RuntimeError: no connection (pool_size=10)`,
+        // `java.lang.IllegalStateException: closed`: a name that ends in Error or Exception, then `: `.
+        if b[lo].isASCIILetter, let colon = Bytes.find(b, ": ", from: lo, limit: min(hi, lo + 120)), colon > lo + 5,
+            Bytes.equal(b, colon - 5, "Error") || (colon - 9 >= lo && Bytes.equal(b, colon - 9, "Exception"))
+        {
+            var plain = true
+            for i in lo..<colon where !(b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "_")
+                || b[i] == UInt8(ascii: "$"))
+            {
+                plain = false
+                break
+            }
+            if plain { return true }
         }
         // rspec's failures, `Failure/Error: expect(1).to eq(2)` after a number, `3.1) `.
         if b[lo].isDigit, Bytes.find(b, ") Failure/Error:", from: lo, limit: min(hi, lo + 24)) != nil { return true }

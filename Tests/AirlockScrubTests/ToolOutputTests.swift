@@ -37,6 +37,20 @@ import Testing
         "It fails with:\n\ncom.acme.store.StoreException: key(42) not found; retry=false\n\tat com.acme.store.Store.get(Store.java:120)\n\tat com.acme.api.Items.show(Items.java:57)\n\nAny idea?",
         "```\nts=2024-04-09 14:02:31; [cost=1.5ms] result=@ArrayList[\n    @Integer[-4120],\n    java.lang.IllegalStateException: closed(fd=7)\n\tat com.acme.io.Channel.read(Channel.java:33)\n\tat com.acme.io.Pump.run(Pump.java:12)\n,\n]\n```\nWhat closes it?",
         "Revert \"Retry on timeouts\"\n\nThis reverts commit 4f1c2a9.\n\nConflicts:\n\tlib/acme/retry.rb\n\nFixes #61",
+        // Go's frames: a function over the source location indented under it.
+        "It panics:\n\npanic: assignment to entry in nil map\n\ngoroutine 1 [running]:\nmain.(*Cache).Put(...)\n\t/home/dev/app/cache.go:21\nmain.main()\n\t/home/dev/app/main.go:9 +0x45\nexit status 2\n\nWhy?",
+        // A Markdown table whose cells name functions and options.
+        "| Option | Default | Description |\n|---|---|---|\n| `timeout` | `30s` | How long `fetch()` waits |\n| `retries` | `3` | Calls to `retry_once()` |\n",
+        // A compiler's excerpt with its gutter (rustc).
+        "I get this error:\n\nerror[E0382]: borrow of moved value: `names`\n --> src/main.rs:5:20\n  |\n3 |     let names = vec![String::from(\"a\")];\n  |         ----- move occurs because `names` has type `Vec<String>`\n4 |     let moved = names;\n  |                 ----- value moved here\n5 |     println!(\"{:?}\", names);\n  |                    ^^^^^ value borrowed here after move\n\nHow do I fix it?",
+        // A chained Python traceback whose frames read as prose.
+        "Traceback (most recent call last):\n  File \"/srv/app/db.py\", line 40, in connect\n    conn = pool.get(timeout=5)\nqueue.Empty\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"/srv/app/main.py\", line 9, in <module>\n    main()\n  File \"/srv/app/main.py\", line 5, in main\n    db.connect()\nRuntimeError: no connection available (pool_size=10)\n",
+        // pytest's report with its banners and summary.
+        "=================================== FAILURES ===================================\n_________________________________ test_total __________________________________\n\n    def test_total():\n        cart = Cart([Item(10), Item(20)])\n>       assert cart.total() == 40\nE       assert 30 == 40\n\ntests/test_cart.py:6: AssertionError\n=========================== short test summary info ============================\nFAILED tests/test_cart.py::test_total - assert 30 == 40\n========================= 1 failed, 3 passed in 0.12s =========================\n",
+        // npm's report.
+        "npm ERR! code ERESOLVE\nnpm ERR! ERESOLVE unable to resolve dependency tree\nnpm ERR! \nnpm ERR! While resolving: web@1.0.0\nnpm ERR! Found: react@18.2.0\nnpm ERR! node_modules/react\nnpm ERR!   react@\"^18.2.0\" from the root project\n",
+        // A PHP backtrace.
+        "PHP Fatal error:  Uncaught TypeError: count(): Argument #1 ($value) must be of type Countable|array, null given in /var/www/app/src/Cart.php:14\nStack trace:\n#0 /var/www/app/src/Cart.php(14): count(NULL)\n#1 /var/www/app/index.php(8): Cart->total()\n#2 {main}\n  thrown in /var/www/app/src/Cart.php on line 14\n",
     ])
     func logsAndStacksOfOtherShapesComeBackByteForByte(_ text: String) throws {
         let result = try Scan.text(text)
@@ -137,6 +151,29 @@ import Testing
         let out = Scan.output(result)
         #expect(!out.contains("\t"))
         #expect(out.hasSuffix("Thanks."))
+    }
+
+    /// A paste of imports alone, and the comment right above a block's first line, are the code's.
+    @Test func importsAloneAndACommentAboveTheCodeAreCode() throws {
+        let imports = "Which of these do I need?\n\nimport com.acme.billing.Ledger\nimport com.acme.billing.Invoice\nimport com.acme.http.Client\n\nThanks."
+        let out = try Scan.output(Scan.text(imports))
+        #expect(!out.contains("import com.acme"))
+        #expect(out.hasPrefix("Which of these do I need?") && out.hasSuffix("Thanks."))
+        let commented = "Why does this fail?\n\n# fail early on errors\nset -o errexit\nDIR=\"$(dirname \"$0\")\"\ncd \"$DIR\" && make build\n\nThanks."
+        let shell = try Scan.output(Scan.text(commented))
+        #expect(!shell.contains("fail early on errors") && !shell.contains("set -o errexit"))
+    }
+
+    /// The language a block is named after, from the shape of its lines where its words are shared.
+    @Test(arguments: [
+        ("Is this right?\n\nlookup :: Ord k => k -> Map k v -> Maybe v\nlookup key m = Map.lookup key m\n\ninsertAll :: Ord k => [(k, v)] -> Map k v -> Map k v\ninsertAll kvs m = foldr (uncurry Map.insert) m kvs\n\nThanks.", "haskell"),
+        ("Is this right?\n\n@moduledoc \"Parses headers.\"\n@max_length 4096\n@separators [?;, ?,]\n\ndef parse(value), do: split(value, @separators)\n\nThanks.", "elixir"),
+        ("Is this right?\n\nDECLARE\n    total integer := 0;\nBEGIN\n    SELECT count(*) INTO total FROM orders;\n    RETURN total;\nEND;\n\nThanks.", "sql"),
+        ("Is this right?\n\nFROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nWORKDIR /srv\n\nThanks.", "dockerfile"),
+    ])
+    func blocksAreNamedByTheirShape(_ text: String, language: String) throws {
+        let result = try Scan.text(text)
+        #expect(result.findings.map(\.detector) == ["code-\(language)"])
     }
 
     @Test func anIPythonSessionsInputIsCode() throws {
