@@ -95,6 +95,7 @@ enum ToolOutput {
             while k < hi, b[k] == 0x20 { k += 1 }
             if k > j, Bytes.equal(b, k, "/") || Bytes.equal(b, k, "0x") || Bytes.equal(b, k, "{main}") { return true }
         }
+        if isCommitSubject(b, lo..<hi) { return true }
         // pytest's summary of a failing test, `FAILED tests/test_cart.py::test_total - assert 30 == 40`.
         if b[lo] == UInt8(ascii: "F") || b[lo] == UInt8(ascii: "E"),
             Bytes.equal(b, lo, "FAILED ") || Bytes.equal(b, lo, "ERROR "),
@@ -181,6 +182,39 @@ enum ToolOutput {
                 }
             }
             i += 1
+        }
+        return false
+    }
+
+    /// The types of a Conventional Commits subject.
+    private static let commitTypes: [StaticString] = [
+        "feat", "fix", "chore", "docs", "refactor", "perf", "test", "build", "ci", "style", "revert", "deps",
+    ]
+
+    /// Whether a trimmed line is a commit's subject as Conventional Commits writes it, a type, a scope in parentheses
+    /// or none, `!` for a breaking change, then `: ` and words: `fix(parser): handle \r\n in read_header()`,
+    /// `chore(main): release 2.3.0`, `feat!: drop Node 16`.
+    static func isCommitSubject(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        let lo = line.lowerBound
+        let hi = line.upperBound
+        guard hi - lo >= 6, b[lo] &- 0x61 < 26 else { return false }
+        for type in commitTypes where Bytes.equal(b, lo, type) {
+            var i = lo + type.utf8CodeUnitCount
+            if i < hi, b[i] == UInt8(ascii: "(") {
+                let open = i
+                while i < hi, i - open < 40, b[i] != UInt8(ascii: ")"), b[i] != 0x20 || i > open + 1 { i += 1 }
+                guard i < hi, b[i] == UInt8(ascii: ")"), i > open + 1 else { return false }
+                i += 1
+            }
+            if i < hi, b[i] == UInt8(ascii: "!") { i += 1 }
+            guard Bytes.equal(b, i, ": "), i + 2 < hi, b[i + 2].isASCIILetter || b[i + 2] == UInt8(ascii: "`") else {
+                return false
+            }
+            if b[lo + type.utf8CodeUnitCount] != UInt8(ascii: ":") { return true }
+            // Without a scope or `!`, words: a Makefile's `test: install_deps` or `build: main.o util.o` names files.
+            var j = i + 2
+            while j < hi, b[j].isASCIILetter { j += 1 }
+            return j > i + 2 && j < hi && b[j] == 0x20
         }
         return false
     }

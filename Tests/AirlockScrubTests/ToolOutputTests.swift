@@ -49,6 +49,10 @@ import Testing
         "=================================== FAILURES ===================================\n_________________________________ test_total __________________________________\n\n    def test_total():\n        cart = Cart([Item(10), Item(20)])\n>       assert cart.total() == 40\nE       assert 30 == 40\n\ntests/test_cart.py:6: AssertionError\n=========================== short test summary info ============================\nFAILED tests/test_cart.py::test_total - assert 30 == 40\n========================= 1 failed, 3 passed in 0.12s =========================\n",
         // npm's report.
         "npm ERR! code ERESOLVE\nnpm ERR! ERESOLVE unable to resolve dependency tree\nnpm ERR! \nnpm ERR! While resolving: web@1.0.0\nnpm ERR! Found: react@18.2.0\nnpm ERR! node_modules/react\nnpm ERR!   react@\"^18.2.0\" from the root project\n",
+        // A Conventional Commits subject, and escapes named in code spans (not escaped line breaks of a string).
+        "fix(parser): handle `\\r\\n` in `read_header()` (#412)\n\nThe parser split on `\\n` only, so `Content-Length` kept a trailing `\\r`\nand `int(value)` raised `ValueError`.\n\nCloses #400\n",
+        // A release bot's subject.
+        "chore(main): release 2.3.0 (#120)\n\n## [2.3.0](https://example.org/acme/widget/compare/v2.2.0...v2.3.0) (2024-04-09)\n\n### Features\n\n* **client:** add `retry_budget` option ([#118](https://example.org/acme/widget/issues/118))\n",
         // A PHP backtrace.
         "PHP Fatal error:  Uncaught TypeError: count(): Argument #1 ($value) must be of type Countable|array, null given in /var/www/app/src/Cart.php:14\nStack trace:\n#0 /var/www/app/src/Cart.php(14): count(NULL)\n#1 /var/www/app/index.php(8): Cart->total()\n#2 {main}\n  thrown in /var/www/app/src/Cart.php on line 14\n",
     ])
