@@ -572,6 +572,13 @@ package struct CodeDetector: Sendable {
                     } else if k == first - 1, scored[k].score > 0, scored[k].score < 2, isComment(b, scored[k].range) {
                         // A comment right above the code, with no blank line between, is the code's.
                         first = k
+                    } else if let open = docstringStart(b, scored, closing: k, floor: floor),
+                        scored[open].score > 0 || isStatement(b, scored[open].range)
+                    {
+                        // A docstring above the code (`@moduledoc """` … `"""`) is the code's, with the line that opens it.
+                        first = open
+                        k = open - 1
+                        continue
                     } else if scored[k].score <= 0 || scored[k].score >= 2 {
                         break
                     }
@@ -794,6 +801,33 @@ package struct CodeDetector: Sendable {
         guard score > -1, !line.isEmpty else { return false }
         if score > 0, isComment(b, line) { return true }
         return b[line.lowerBound] == 0x09 || isMakeTarget(b, line)
+    }
+
+    /// The index of the line that opens the triple-quoted string `scored[closing]` closes, when that line ends one
+    /// (it holds a single `"""`, alone or after text), looking at most 80 lines back and not before `floor`.
+    private func docstringStart(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], closing: Int, floor: Int) -> Int? {
+        func quotes(_ line: Range<Int>) -> Int {
+            var n = 0
+            var i = line.lowerBound
+            while i + 2 < line.upperBound {
+                if b[i] == 0x22, b[i + 1] == 0x22, b[i + 2] == 0x22 {
+                    n += 1
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            return n
+        }
+        guard quotes(scored[closing].range) == 1 else { return nil }
+        var k = closing - 1
+        while k >= max(floor, closing - 80) {
+            let n = quotes(scored[k].range)
+            if n == 1 { return k }
+            if n > 1 { return nil }
+            k -= 1
+        }
+        return nil
     }
 
     /// Whether a line is a statement that reads as prose by its words, found only next to code: an import

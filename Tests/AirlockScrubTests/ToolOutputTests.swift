@@ -168,6 +168,15 @@ import Testing
         #expect(!shell.contains("fail early on errors") && !shell.contains("set -o errexit"))
     }
 
+    /// A docstring above the code goes with it, with the line that opens it and the module around it.
+    @Test func aDocstringAboveTheCodeGoesWithIt() throws {
+        let text =
+            "What does this do?\n\ndefmodule Acme.Headers do\n  @moduledoc \"\"\"\n  Helpers for reading request headers\n  \"\"\"\n\n  @max_length 4096\n  @separators [?;, ?,]\n  @blank [?\\s, ?\\t]\n\nThanks."
+        let out = try Scan.output(Scan.text(text))
+        #expect(!out.contains("defmodule") && !out.contains("Helpers for reading request headers"))
+        #expect(out.hasPrefix("What does this do?") && out.hasSuffix("Thanks."))
+    }
+
     /// The language a block is named after, from the shape of its lines where its words are shared.
     @Test(arguments: [
         ("Is this right?\n\nlookup :: Ord k => k -> Map k v -> Maybe v\nlookup key m = Map.lookup key m\n\ninsertAll :: Ord k => [(k, v)] -> Map k v -> Map k v\ninsertAll kvs m = foldr (uncurry Map.insert) m kvs\n\nThanks.", "haskell"),
