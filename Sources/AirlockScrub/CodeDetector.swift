@@ -115,7 +115,7 @@ package struct CodeDetector: Sendable {
             let blank = isBlank(b, lines[k])
             if !blank, known[k].isNaN { known[k] = score(b, lines[k]) }
             // A statement that only its neighbourhood shows to be code may be code.
-            let may = !blank && known[k] < 1 && known[k] > -3 && isStatement(b, lines[k])
+            let may = !blank && known[k] < 1 && known[k] > -3 && mayBeCodeByContext(b, lines[k], score: known[k])
             return run.add(blank: blank, score: blank ? 0 : may ? 2 : known[k])
         }
         var windows: [Range<Int>] = []
@@ -254,7 +254,8 @@ package struct CodeDetector: Sendable {
         var looked = [Bool?](repeating: nil, count: lines.count)
         func mayBeCode(_ k: Int) -> Bool {
             if let known = looked[k] { return known }
-            let found = score(b, lines[k]) > 0 || isStatement(b, lines[k])
+            let s = score(b, lines[k])
+            let found = s > 0 || mayBeCodeByContext(b, lines[k], score: s)
             looked[k] = found
             return found
         }
@@ -484,18 +485,67 @@ package struct CodeDetector: Sendable {
         var previousCode = false
         // The indentation of the line before when it is a traceback's frame, which the lines indented under it quote.
         var frameIndent = -1
+        // Whether the lines that start with a tab are a Makefile rule's recipe.
+        var recipe = false
         for index in lines.indices {
             let line = lines[index]
             let blank = isBlank(b, line)
             var s = blank ? 0 : known.flatMap { $0[index].isNaN ? nil : $0[index] } ?? score(b, line)
             if !blank, s > 0, frameIndent >= 0, indentation(b, line) > frameIndent { s = -3 }
+            // A Makefile rule: a target at the start of a line, then its recipe, lines that start with a tab. Each
+            // reads as a word or two alone (`fmt:`, `\tluacheck inspect.lua`); together they are a rule.
+            if !blank {
+                if b[line.lowerBound] == 0x09 {
+                    if recipe, s > -1 { s = max(s, 2) }
+                } else {
+                    recipe = false
+                    if s > -1, index + 1 < lines.endIndex, isRecipe(b, lines[index + 1]), isMakeTarget(b, line) {
+                        s = max(s, 2.5)
+                        recipe = true
+                    }
+                }
+            }
             // An indented line right after code continues it.
             if !blank, previousCode, s > -1, indentation(b, line) >= 2 { s += 1 }
             scored.append(Line(range: line, score: s, blank: blank))
             if !blank {
                 previousCode = s >= 2
-                frameIndent = s <= -3 && isFrame(b, line) ? indentation(b, line) : -1
+                // A frame that reads as prose by its words (`File "/app/main.py", line 5, in main`) quotes too.
+                frameIndent = s <= 0 && isFrame(b, line) ? indentation(b, line) : -1
             }
+        }
+        // Two statements or more in a row that read as prose alone are code together: a paste of imports
+        // (`import com.acme.Job` twice), of `using` lines, of a notebook's magics.
+        var run = 0
+        for k in 0...scored.count {
+            if k < scored.count, !scored[k].blank, scored[k].score > -3, scored[k].score < 2.5,
+                isStatement(b, scored[k].range)
+            {
+                run += 1
+                continue
+            }
+            if run >= 2 {
+                for m in (k - run)..<k { scored[m].score = max(scored[m].score, 2.5) }
+            }
+            run = 0
+        }
+        // The line a Java, JavaScript or C# stack's first frame follows is the exception or the thread it is the stack
+        // of (`java.lang.IllegalStateException: closed`, `"main" #1 prio=5`, a profiler's `@com.acme.Job.run()`); a
+        // line with a source location indented under it is a frame (Go's `main.(*Cache).Put(...)` over
+        // `\t/app/cache.go:21 +0x45`) or a line a compiler quotes above its caret.
+        var k = scored.count - 2
+        while k >= 0 {
+            if !scored[k].blank, scored[k].score > -3, !scored[k + 1].blank {
+                let own = indentation(b, scored[k].range)
+                let next = scored[k + 1].range
+                let under = indentation(b, next)
+                if under >= own, isJavaFrame(b, next) {
+                    scored[k].score = -3
+                } else if under > own, scored[k].score > 0, isErrorOutput(b, next), !isJavaFrame(b, next) {
+                    scored[k].score = -3
+                }
+            }
+            k -= 1
         }
         var regions: [CodeRegion] = []
         var i = 0
@@ -519,6 +569,16 @@ package struct CodeDetector: Sendable {
                     if scored[k].score > -3, isStatement(b, scored[k].range) {
                         scored[k].score = 2
                         first = k
+                    } else if k == first - 1, scored[k].score > 0, scored[k].score < 2, isComment(b, scored[k].range) {
+                        // A comment right above the code, with no blank line between, is the code's.
+                        first = k
+                    } else if let open = docstringStart(b, scored, closing: k, floor: floor),
+                        scored[open].score > 0 || isStatement(b, scored[open].range)
+                    {
+                        // A docstring above the code (`@moduledoc """` … `"""`) is the code's, with the line that opens it.
+                        first = open
+                        k = open - 1
+                        continue
                     } else if scored[k].score <= 0 || scored[k].score >= 2 {
                         break
                     }
@@ -572,6 +632,9 @@ package struct CodeDetector: Sendable {
                 case .prose:
                     gapProse += 1
                 }
+                // A sentence by several of its marks (words without symbols, a full stop or a question mark, small
+                // words) is the text around the code, as a question between two halves of a snippet is.
+                if lineKind == .prose, scored[j].score <= -4, !isComment(b, scored[j].range) { break }
                 if gapProse > 1 || gapOther + gapProse > 3 {
                     // Comments and blank lines between two runs of code belong to them, after a run of two code lines or more.
                     guard gapProse == 0, codeLines >= 2, let next = codeAfterComments(scored, from: j + 1) else {
@@ -587,7 +650,7 @@ package struct CodeDetector: Sendable {
             var nonBlank = 0
             for k in i...last where !scored[k].blank { nonBlank += 1 }
             if codeLines >= 2, Double(codeLines) >= 0.5 * Double(nonBlank - merged), total >= 5,
-                !quotedByFailingTest(b, scored, after: last)
+                !quotedByFailingTest(b, scored, after: last), hasWord(b, scored, i...last)
             {
                 let ranges = lines[(lines.startIndex + i)...(lines.startIndex + last)]
                 let data = dataFormat(b, ranges)
@@ -603,6 +666,89 @@ package struct CodeDetector: Sendable {
             floor = i
         }
         return regions
+    }
+
+    /// Whether a line starts as a comment does in common languages: `#`, `//`, `/*`, `*` or `--`.
+    private func isComment(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var lo = line.lowerBound
+        while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        guard lo + 1 < line.upperBound else { return false }
+        switch b[lo] {
+        case UInt8(ascii: "#"), UInt8(ascii: "*"): return true
+        case UInt8(ascii: "/"): return b[lo + 1] == UInt8(ascii: "/") || b[lo + 1] == UInt8(ascii: "*")
+        case UInt8(ascii: "-"): return b[lo + 1] == UInt8(ascii: "-")
+        default: return false
+        }
+    }
+
+    /// Whether one of the code lines among `scored[range]` holds a letter: brackets and commas alone (`,`, `]`, `});`)
+    /// close something, and what they close was not taken for code.
+    private func hasWord(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], _ range: ClosedRange<Int>) -> Bool {
+        for k in range where scored[k].score >= 2 {
+            for i in scored[k].range where b[i].isASCIILetter { return true }
+        }
+        return false
+    }
+
+    /// Whether a line is a frame of a Java, JavaScript or C# stack, `at com.acme.Job.run(Job.java:42)`.
+    private func isJavaFrame(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var lo = line.lowerBound
+        var hi = line.upperBound
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        guard Bytes.equal(b, lo, "at ") else { return false }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x0D { hi -= 1 }
+        return hi - lo > 5 && b[hi - 1] == UInt8(ascii: ")") && b[lo + 3] != 0x20
+    }
+
+    /// Whether a line, at the start of its line, is a Makefile rule's target and prerequisites: `test: install_deps`,
+    /// `%.o: %.c`, `$(BIN)/app: main.go | dirs`, `clean:`. Names and paths only, no sentence's punctuation.
+    private func isMakeTarget(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        var hi = line.upperBound
+        while hi > line.lowerBound, b[hi - 1] == 0x20 || b[hi - 1] == 0x0D { hi -= 1 }
+        // A capitalised word is a label of prose (`Conflicts:`, `Changes:`), which a tab-indented list may follow.
+        if hi - line.lowerBound > 1, b[line.lowerBound] &- 0x41 < 26, b[line.lowerBound + 1] &- 0x61 < 26 {
+            return false
+        }
+        var i = line.lowerBound
+        var colon = -1
+        var words = 0
+        while i < hi {
+            let c = b[i]
+            if c == UInt8(ascii: ":") {
+                guard colon < 0, i > line.lowerBound, b[i - 1] != 0x20 else { return false }
+                // `:=` assigns, `::` is a double-colon rule or another language's path.
+                if i + 1 < hi, b[i + 1] == UInt8(ascii: "=") || b[i + 1] == UInt8(ascii: ":") { return false }
+                colon = i
+            } else if c == 0x20 {
+                if i + 1 < hi, b[i + 1] != 0x20 { words += 1 }
+            } else if !(c.isASCIIAlphanumeric || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
+                || c == UInt8(ascii: "-") || c == UInt8(ascii: "/") || c == UInt8(ascii: "%")
+                || c == UInt8(ascii: "$") || c == UInt8(ascii: "(") || c == UInt8(ascii: ")")
+                || c == UInt8(ascii: "{") || c == UInt8(ascii: "}") || c == UInt8(ascii: "|")
+                || c == UInt8(ascii: "\\") || c == UInt8(ascii: "*"))
+            {
+                return false
+            }
+            i += 1
+        }
+        return colon > line.lowerBound && words <= 16
+    }
+
+    /// Whether a line is shaped as a Makefile recipe's command: a tab, then a command, a variable, or `@`, `-` or
+    /// `+` before one; not a list item or a sentence.
+    private func isRecipe(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        guard line.count >= 2, b[line.lowerBound] == 0x09 else { return false }
+        var lo = line.lowerBound
+        while lo < line.upperBound, b[lo] == 0x09 || b[lo] == 0x20 { lo += 1 }
+        var hi = line.upperBound
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x0D { hi -= 1 }
+        guard hi > lo else { return false }
+        let c = b[lo]
+        if c == UInt8(ascii: "-") || c == UInt8(ascii: "@") || c == UInt8(ascii: "+") {
+            return hi - lo > 1 && b[lo + 1] != 0x20
+        }
+        return (c &- 0x61 < 26 || c == UInt8(ascii: "$") || c == UInt8(ascii: ".") || c == UInt8(ascii: "/"))
+            && b[hi - 1] != UInt8(ascii: ".")
     }
 
     /// The index of the next code line after `start` when only neutral lines (comments) and blank lines, no more
@@ -645,6 +791,42 @@ package struct CodeDetector: Sendable {
         }
         guard quotes(scored[index].range) % 2 == 1 else { return nil }
         for k in (index + 1)..<min(scored.count, index + 80) where quotes(scored[k].range) > 0 { return k }
+        return nil
+    }
+
+    /// Whether a line that does not read as code alone may be code by the lines around it: a statement `isStatement`
+    /// finds, or a Makefile rule's target or recipe line.
+    private func mayBeCodeByContext(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, score: Double) -> Bool {
+        if isStatement(b, line) { return true }
+        guard score > -1, !line.isEmpty else { return false }
+        if score > 0, isComment(b, line) { return true }
+        return b[line.lowerBound] == 0x09 || isMakeTarget(b, line)
+    }
+
+    /// The index of the line that opens the triple-quoted string `scored[closing]` closes, when that line ends one
+    /// (it holds a single `"""`, alone or after text), looking at most 80 lines back and not before `floor`.
+    private func docstringStart(_ b: UnsafeBufferPointer<UInt8>, _ scored: [Line], closing: Int, floor: Int) -> Int? {
+        func quotes(_ line: Range<Int>) -> Int {
+            var n = 0
+            var i = line.lowerBound
+            while i + 2 < line.upperBound {
+                if b[i] == 0x22, b[i + 1] == 0x22, b[i + 2] == 0x22 {
+                    n += 1
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            return n
+        }
+        guard quotes(scored[closing].range) == 1 else { return nil }
+        var k = closing - 1
+        while k >= max(floor, closing - 80) {
+            let n = quotes(scored[k].range)
+            if n == 1 { return k }
+            if n > 1 { return nil }
+            k -= 1
+        }
         return nil
     }
 
@@ -759,7 +941,12 @@ package struct CodeDetector: Sendable {
         while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
         while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 || b[hi - 1] == 0x0D { hi -= 1 }
         guard lo < hi else { return 0 }
+        // IPython's prompts: what follows `In [3]:` was typed in to be run, and `...:` goes on with it.
+        if let rest = afterPrompt(b, lo, hi) { return rest < hi ? max(2, score(b, rest..<hi)) : 0.5 }
         let s = shapeScore(b, lo, hi)
+        // An indented `# ` line is a comment inside code, however many small words it has: a Markdown heading is never
+        // indented.
+        if s < 0.5, lo > line.lowerBound, b[lo] == UInt8(ascii: "#"), hi - lo > 1, b[lo + 1] == 0x20 { return 0.5 }
         // Stack frames, tracebacks and test failures are error output, which prose may quote; so is maths. Only a
         // line that reads somewhat like code needs the look.
         guard s > 0 else { return s }
@@ -774,6 +961,26 @@ package struct CodeDetector: Sendable {
         // Markdown's headings and links: neutral, as a comment is.
         if s > 0.5, ToolOutput.isMarkup(b, lo..<hi) { return 0.5 }
         return s
+    }
+
+    /// Where the code after an IPython prompt starts (`In [3]: `, `   ...: `), in a trimmed line.
+    @inline(__always)
+    private func afterPrompt(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> Int? {
+        var i: Int
+        if b[lo] == UInt8(ascii: "I"), Bytes.equal(b, lo, "In [") {
+            i = lo + 4
+            let digits = i
+            while i < hi, b[i].isDigit { i += 1 }
+            guard i > digits, Bytes.equal(b, i, "]:") else { return nil }
+            i += 2
+        } else if b[lo] == UInt8(ascii: "."), Bytes.equal(b, lo, "...:") {
+            i = lo + 4
+        } else {
+            return nil
+        }
+        guard i == hi || b[i] == 0x20 else { return nil }
+        while i < hi, b[i] == 0x20 { i += 1 }
+        return i
     }
 
     /// `#`, blanks, then `define`, `include`, `if…`, `endif`, `pragma` or `undef` and a blank or the end.
@@ -1122,7 +1329,7 @@ package struct CodeDetector: Sendable {
         let best = withUnsafeTemporaryAllocation(of: Int.self, capacity: tables.languageCount) { scores in
             scores.initialize(repeating: 0)
             vote(b, lines.prefix(64), tables, into: scores)
-            scores[tables.make] &+= 4 * makeRules(b, lines.prefix(64))
+            scores[tables.make] &+= 8 * makeRules(b, lines.prefix(64))
             var best = 0
             for k in scores.indices where scores[k] > scores[best] { best = k }
             return scores[best] > 0 ? best : nil
@@ -1131,7 +1338,8 @@ package struct CodeDetector: Sendable {
     }
 
     /// The rules of a Makefile among `lines`: a target at the start of a line (`test: install_deps`, `%.o: %.c`),
-    /// then a recipe line indented with a tab. Its shell commands would otherwise name the block shell.
+    /// then a recipe line indented with a tab. Its shell commands and `$(VAR)` references, which shell writes too, would
+    /// otherwise name the block shell, so a rule outweighs a few markers.
     private func makeRules(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Int {
         var rules = 0
         var index = lines.startIndex
@@ -1149,6 +1357,44 @@ package struct CodeDetector: Sendable {
         return rules
     }
 
+    /// Votes for the languages a line's shape names, from its first bytes: a Haskell type signature
+    /// (`encode :: ToJSON a => a -> ByteString`) or import of a module (`import Data.Aeson.Types`, no `;`), and an
+    /// Elixir module attribute (`@moduledoc "…"`, `@upper ?A..?Z`; Ruby's `@name = …` assigns).
+    @inline(__always)
+    private func shapeVote(
+        _ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ tables: WordTables,
+        into scores: UnsafeMutableBufferPointer<Int>
+    ) {
+        let lo = line.lowerBound
+        guard line.count > 4 else { return }
+        let first = b[lo]
+        if first == UInt8(ascii: "@") {
+            var i = lo + 1
+            guard b[i] &- 0x61 < 26 else { return }
+            while i < line.upperBound, b[i].isASCIILetter || b[i] == UInt8(ascii: "_") { i += 1 }
+            guard i + 1 < line.upperBound, b[i] == 0x20, b[i + 1] != UInt8(ascii: "="), b[i + 1] != 0x20 else { return }
+            scores[tables.elixir] &+= 3
+        } else if first &- 0x61 < 26 {
+            var i = lo + 1
+            while i < line.upperBound, b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "'") {
+                i += 1
+            }
+            if Bytes.equal(b, i, " :: ") {
+                scores[tables.haskell] &+= 6
+            } else if i == lo + 6, Bytes.equal(b, lo, "import "), i + 1 < line.upperBound, b[i + 1] &- 0x41 < 26 {
+                var j = i + 1
+                var dots = 0
+                while j < line.upperBound, b[j].isASCIIAlphanumeric || b[j] == UInt8(ascii: ".") {
+                    if b[j] == UInt8(ascii: ".") { dots += 1 }
+                    j += 1
+                }
+                var end = line.upperBound
+                while end > j, b[end - 1] == 0x20 || b[end - 1] == 0x0D { end -= 1 }
+                if dots > 0, b[end - 1] != UInt8(ascii: ";") { scores[tables.haskell] &+= 4 }
+            }
+        }
+    }
+
     /// Adds each language's votes for `lines` to `scores`: its words, weighted by where they stand, and its
     /// markers.
     private func vote(
@@ -1161,6 +1407,8 @@ package struct CodeDetector: Sendable {
         for line in lines {
             var i = line.lowerBound
             var firstWord = true
+            while i < line.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            shapeVote(b, i..<line.upperBound, tables, into: scores)
             while i < line.upperBound {
                 let c = b[i]
                 guard flags[Int(c)] & WordTables.letter != 0 || c == UInt8(ascii: "_") else {

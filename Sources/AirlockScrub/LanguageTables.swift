@@ -43,7 +43,7 @@ enum LanguageTables {
             [
                 "std", "cout", "cin", "endl", "namespace", "template", "typename", "vector", "nullptr", "auto",
                 "unique_ptr", "shared_ptr", "include",
-            ], ["std::", "#include", "::", "<<"]
+            ], ["std::", "#include", "::", " << "]
         ),
         (
             "csharp",
@@ -107,7 +107,7 @@ enum LanguageTables {
             "sql",
             [
                 "SELECT", "FROM", "WHERE", "INSERT", "INTO", "VALUES", "UPDATE", "DELETE", "CREATE", "TABLE", "ALTER",
-                "DROP", "JOIN", "GROUP", "ORDER", "HAVING", "PRIMARY", "INDEX",
+                "DROP", "JOIN", "GROUP", "ORDER", "HAVING", "PRIMARY", "INDEX", "DECLARE", "BEGIN", "RETURNS",
             ], ["SELECT ", " FROM ", " WHERE "]
         ),
         (
@@ -195,7 +195,8 @@ enum LanguageTables {
         "let", "go", "goto", "break", "continue", "extern", "unsafe", "abstract", "final", "sealed", "data",
         // Commands that start a line of shell, and a Dockerfile's instructions.
         "apt", "mkdir", "rm", "cp", "mv", "git", "npm", "pip", "docker", "kubectl", "wget", "chmod", "chown", "tar",
-        "source", "useradd", "groupadd", "usermod", "systemctl", "yarn", "brew", "cargo", "ln", "ls",
+        "source", "useradd", "groupadd", "usermod", "systemctl", "yarn", "brew", "cargo", "ln", "ls", "set", "unset",
+        "shopt",
         "RUN", "COPY", "WORKDIR", "ENV", "ARG", "EXPOSE", "CMD", "LABEL", "VOLUME", "ONBUILD",
     ]
 
@@ -272,6 +273,9 @@ final class WordTables: @unchecked Sendable {
     let sql: Int
     /// The index of Makefiles, which are also named by their rules' shape.
     let make: Int
+    /// The index of Haskell and of Elixir, which the shapes of their lines name (`CodeDetector.vote`).
+    let haskell: Int
+    let elixir: Int
     /// `LanguageTables.languages`' names, by index.
     let languageNames: [String]
     var languageCount: Int { languageNames.count }
@@ -332,6 +336,8 @@ final class WordTables: @unchecked Sendable {
         let sql = LanguageTables.languages.firstIndex { $0.name == "sql" } ?? -1
         self.sql = sql
         self.make = LanguageTables.languages.firstIndex { $0.name == "make" } ?? -1
+        self.haskell = LanguageTables.languages.firstIndex { $0.name == "haskell" } ?? -1
+        self.elixir = LanguageTables.languages.firstIndex { $0.name == "elixir" } ?? -1
         self.languageNames = LanguageTables.languages.map(\.name)
         // SQL's markers would fire inside strings of every other language, so SQL is named by its keywords alone.
         let markers = LanguageTables.markers.filter { $0.language != sql }

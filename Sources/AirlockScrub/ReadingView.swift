@@ -155,7 +155,8 @@ struct ReadingView {
 
     /// The text with the escapes of a JSON or C string read as what they stand for (`\n`, `\t`, `\"`, `\\`), when it
     /// has two line breaks written that way or more: code pasted as a string inside prose (`{"script": "import
-    /// os\nfor f in …"}`) has its lines only there. Nil otherwise.
+    /// os\nfor f in …"}`) has its lines only there. An escape inside a Markdown code span (`` `\r\n` ``, an odd number
+    /// of backticks before it on its line) is prose naming the escape, and stays as written. Nil otherwise.
     static func unescaped(_ b: UnsafeBufferPointer<UInt8>) -> Window? {
         guard let base = b.baseAddress else { return nil }
         var breaks = 0
@@ -173,13 +174,21 @@ struct ReadingView {
         window.origin.reserveCapacity(b.count)
         window.originEnd.reserveCapacity(b.count)
         i = 0
+        var inSpan = false  // inside a Markdown code span
+        var decoded = 0  // line breaks read from escapes
         while i < b.count {
             var byte = b[i]
             var length = 1
-            if byte == UInt8(ascii: "\\"), i + 1 < b.count {
+            if byte == UInt8(ascii: "`") {
+                inSpan.toggle()
+            } else if byte == 0x0A {
+                inSpan = false
+            } else if byte == UInt8(ascii: "\\"), i + 1 < b.count, !inSpan {
                 length = 2
                 switch b[i + 1] {
-                case UInt8(ascii: "n"): byte = 0x0A
+                case UInt8(ascii: "n"):
+                    byte = 0x0A
+                    decoded += 1
                 case UInt8(ascii: "t"): byte = 0x09
                 case UInt8(ascii: "r"): byte = 0x0D
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "'"): byte = b[i + 1]
@@ -191,7 +200,7 @@ struct ReadingView {
             window.originEnd.append(i + length)
             i += length
         }
-        return window
+        return decoded >= 2 ? window : nil
     }
 
     /// The byte `%XX` at `i` stands for, if it is one.
