@@ -342,23 +342,9 @@ extension InterceptHandler: UpstreamResponseReceiver {
         if target.provider != nil, runtime.ledger != nil || readsID || UsageTap.isEventStream(head.headers) {
             usageTap = UsageTap(headers: head.headers, readsID: readsID)
         }
-        var headers = head.headers
-        HopByHop.stripResponse(&headers)
-        if runtime.scrubPolicy.findingsHeader, let scrub = exchange.log.scrub,
-            let findings = ScrubResult.summary(of: scrub.counts)
-        {
-            headers.replaceOrAdd(name: "X-Airlock-Scrubbed", value: findings)
-        }
-        if upgrading {
-            headers.add(name: "connection", value: "Upgrade")
-            headers.add(name: "upgrade", value: "websocket")
-        } else if close {
-            headers.add(name: "connection", value: "close")
-        }
-        context.write(
-            wrapOutboundOut(
-                .head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))),
-            promise: nil)
+        let relayed = exchange.clientResponseHead(
+            head, close: close, upgrading: upgrading, findingsHeader: runtime.scrubPolicy.findingsHeader)
+        context.write(wrapOutboundOut(.head(relayed)), promise: nil)
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {

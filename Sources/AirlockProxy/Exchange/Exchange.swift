@@ -78,6 +78,25 @@ final class Exchange {
         decision = RequestDecision(result.decision)
     }
 
+    /// The upstream's response head as the client gets it: hop-by-hop headers gone, what was scrubbed named by
+    /// detector id (`findingsHeader`), and the connection's fate (`close`, or a WebSocket upgrade).
+    func clientResponseHead(
+        _ head: HTTPResponseHead, close: Bool, upgrading: Bool, findingsHeader: Bool
+    ) -> HTTPResponseHead {
+        var headers = head.headers
+        HopByHop.stripResponse(&headers)
+        if findingsHeader, let scrub = log.scrub, let findings = ScrubResult.summary(of: scrub.counts) {
+            headers.replaceOrAdd(name: "X-Airlock-Scrubbed", value: findings)
+        }
+        if upgrading {
+            headers.add(name: "connection", value: "Upgrade")
+            headers.add(name: "upgrade", value: "websocket")
+        } else if close {
+            headers.add(name: "connection", value: "close")
+        }
+        return HTTPResponseHead(version: self.head.version, status: head.status, headers: headers)
+    }
+
     /// The request's record as it must be durable before the request is forwarded: its decision and sizes.
     func intent(host: String) -> LedgerEvent {
         var event = log.event ?? LedgerRecords.skeleton(method: head.method.rawValue, host: host, path: path)
