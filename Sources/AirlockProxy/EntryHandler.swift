@@ -229,8 +229,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
         let deadline = ClientHelloDeadline(
             timeout: .milliseconds(Int64(runtime.configuration.timeouts.requestHead * 1000)))
         switchPipeline(context: context, adding: [sni, deadline]) {
-            ExchangeRecord(method: "CONNECT", host: target.host, uri: "/").emit(
-                runtime, decision: .intercept, status: 200)
+            ExchangeRecord(method: "CONNECT", host: target.host, uri: "/").emit(runtime, .intercept, status: 200)
         }
     }
 
@@ -286,7 +285,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
                         return
                     }
                     self.switchPipeline(context: context, adding: [local]) {
-                        log.emit(runtime, decision: .tunnel, status: 200)
+                        log.emit(runtime, .tunnel, status: 200)
                     }
                 }
             }
@@ -317,9 +316,7 @@ package final class EntryHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func refuse(_ response: ErrorResponse, _ log: ExchangeRecord, context: ChannelHandlerContext) {
         state = .refused
-        log.emit(
-            runtime, decision: response.decision,
-            status: response.status.code, reason: response.reason)
+        log.emit(runtime, response.outcome, status: response.status.code)
         context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
     }
 

@@ -6,20 +6,34 @@ import NIOHTTP1
 /// that the provider's SDK parses (OpenAI, Anthropic, Gemini), or Airlock's own shape for other hosts.
 package struct ErrorResponse: Error, Sendable, Equatable {
     package var status: HTTPResponseStatus
-    /// `denied` or `blocked` for policy refusals, `error` for failures.
-    package var decision: RequestDecision
-    package var reason: String
+    /// `denied(…)` for policy refusals, `failed(…)` for blocks and failures.
+    package var outcome: Outcome
     package var message: String
     package var host: String
     package var provider: Provider?
     /// Seconds after which a retry may succeed (`Retry-After`), for refusals that are about load, not the request.
     package var retryAfter: Int?
 
+    package init(
+        status: HTTPResponseStatus, outcome: Outcome, message: String, host: String, provider: Provider? = nil
+    ) {
+        self.status = status
+        self.outcome = outcome
+        self.message = message
+        self.host = host
+        self.provider = provider
+    }
+
+    /// `denied` or `blocked` for policy refusals, `error` for failures.
+    package var decision: RequestDecision { outcome.decision }
+    /// The stable reason code clients, logs and the ledger see.
+    package var reason: String { outcome.reason ?? decision.rawValue }
+
     package static func denied(_ reason: DenyReason, host: String, provider: Provider? = nil) -> ErrorResponse {
         let status: HTTPResponseStatus =
             reason == .proxyAuthenticationRequired ? .proxyAuthenticationRequired : .forbidden
         return ErrorResponse(
-            status: status, decision: .denied, reason: reason.rawValue,
+            status: status, outcome: .denied(reason),
             message: "Airlock refused this request: \(reason.explanation).", host: host, provider: provider)
     }
 
@@ -27,7 +41,7 @@ package struct ErrorResponse: Error, Sendable, Equatable {
         _ status: HTTPResponseStatus, reason: FailureReason, message: String, host: String, provider: Provider? = nil
     ) -> ErrorResponse {
         ErrorResponse(
-            status: status, decision: reason.decision, reason: reason.rawValue,
+            status: status, outcome: .failed(reason),
             message: message, host: host, provider: provider)
     }
 

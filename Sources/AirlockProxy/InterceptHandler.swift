@@ -154,19 +154,19 @@ final class InterceptHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if closeUpstream { exchange?.upstream?.close() }
             if let exchange { settleUpload(exchange, id: nil) }
             exchange = nil
-            log.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
+            log.emit(runtime, response.outcome, status: response.status.code)
             context.writeErrorResponse(response, keepAlive: false, wrap: wrapOutboundOut)
         case .fail(let reason):
             // Neither connection can be reused: the response was cut short, or the client left mid-exchange.
             guard let exchange else { break }
             exchange.upstream?.close()
-            responseLog(exchange).emit(runtime, decision: .error, status: exchange.status, reason: reason.rawValue)
+            responseLog(exchange).emit(runtime, .failed(reason), status: exchange.status)
             self.exchange = nil
             context.close(promise: nil)
         case .endedByClient:
             guard let exchange else { break }
             exchange.upstream?.close()
-            responseLog(exchange).emit(runtime, decision: exchange.decision, status: exchange.status)
+            responseLog(exchange).emit(runtime, exchange.outcome, status: exchange.status)
             self.exchange = nil
         case .close(let upstreamToo):
             if upstreamToo { exchange?.upstream?.close() }
@@ -372,7 +372,7 @@ extension InterceptHandler: UpstreamResponseReceiver {
                 context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
             }
         case .finish(let close):
-            responseLog(exchange).emit(runtime, decision: exchange.decision, status: exchange.status)
+            responseLog(exchange).emit(runtime, exchange.outcome, status: exchange.status)
             self.exchange = nil
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             if close {

@@ -21,6 +21,14 @@ package final class WebSocketClientDecoder: ByteToMessageDecoder {
         package enum Reason: String, Sendable {
             case tooLarge = "message_too_large"
             case protocolError = "websocket_protocol_error"
+
+            /// The failure a session that ends on it records.
+            package var failure: FailureReason {
+                switch self {
+                case .tooLarge: .messageTooLarge
+                case .protocolError: .webSocketProtocolError
+                }
+            }
         }
 
         /// The reason a close frame carries.

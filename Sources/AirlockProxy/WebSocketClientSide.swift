@@ -37,20 +37,20 @@ final class WebSocketClientSide: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        session.sideClosed(failure: FailureReason.clientClosed.rawValue)
+        session.sideClosed(failure: .clientClosed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Oversized or malformed frames: the message is not forwarded, and the session ends.
         guard let violation = error as? WebSocketClientDecoder.Violation else {
-            session.end(code: .protocolError, failure: FailureReason.webSocketProtocolError.rawValue)
+            session.end(code: .protocolError, failure: .webSocketProtocolError)
             return
         }
         let reason = violation.reason.rawValue + ": " + violation.detail
         session.end(
             code: violation.reason == .tooLarge ? .messageTooLarge : .protocolError,
-            failure: violation.reason.rawValue, reason: String(decoding: reason.utf8.prefix(123), as: UTF8.self))
+            failure: violation.reason.failure, reason: String(decoding: reason.utf8.prefix(123), as: UTF8.self))
     }
 }
 

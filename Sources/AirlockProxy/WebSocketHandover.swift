@@ -15,7 +15,7 @@ enum WebSocketHandover {
         let runtime = session.runtime
         let log = session.log
         guard let upstreamHandler, let upstream = upstreamHandler.handOver() else {
-            log.emit(runtime, decision: .error, status: 101, reason: FailureReason.upstreamClosed.rawValue)
+            log.emit(runtime, .failed(.upstreamClosed), status: 101)
             context.close(promise: nil)
             return
         }
@@ -47,7 +47,7 @@ enum WebSocketHandover {
                     try clientSync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
                 context.channel.flush()
             } catch {
-                log.emit(runtime, decision: .error, status: 101, reason: FailureReason.upstreamClosed.rawValue)
+                log.emit(runtime, .failed(.upstreamClosed), status: 101)
                 upstream.close(promise: nil)
                 context.close(promise: nil)
             }

@@ -6,7 +6,7 @@ import NIOWebSocket
 /// connections closed after what was written to them.
 extension WebSocketSession {
     /// Ends the session from Airlock's side: a close frame to each side that has not had one, then both closed.
-    func end(code: WebSocketErrorCode, failure: String?, reason: String = "") {
+    func end(code: WebSocketErrorCode, failure: FailureReason?, reason: String = "") {
         guard !finished else { return }
         if let failure, self.failure == nil { self.failure = failure }
         if !closeSentToClient, let client {
@@ -29,7 +29,7 @@ extension WebSocketSession {
     }
 
     /// Either side's connection closed.
-    func sideClosed(failure: String?) {
+    func sideClosed(failure: FailureReason?) {
         guard !finished else { return }
         if let failure, !(closeSentToClient && closeSentUpstream), self.failure == nil { self.failure = failure }
         finish()
@@ -45,9 +45,7 @@ extension WebSocketSession {
         runtime.bodyBudget.give(held)
         held = 0
         totals.record(into: &log)
-        log.emit(
-            runtime, decision: failure == nil ? (totals.redacted ? .redacted : .allowed) : .error, status: 101,
-            reason: failure)
+        log.emit(runtime, failure.map(Outcome.failed) ?? (totals.redacted ? .redacted : .allowed), status: 101)
         for (context, written) in [(client, clientClosed), (upstream, upstreamClosed)] {
             guard let channel = context?.channel else { continue }
             guard let written else {

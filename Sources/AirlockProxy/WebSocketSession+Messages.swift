@@ -15,7 +15,7 @@ extension WebSocketSession {
     final class Outgoing {
         struct End {
             var code: WebSocketErrorCode
-            var failure: String?
+            var failure: FailureReason?
             var reason: String
         }
 

@@ -8,7 +8,7 @@ extension WebSocketSession {
         guard !finished else { return }
         lastActivity = .now()
         if frame.rsv1 || frame.rsv2 || frame.rsv3 {
-            end(code: .protocolError, failure: FailureReason.upstreamProtocolError.rawValue)
+            end(code: .protocolError, failure: .upstreamProtocolError)
             return
         }
         let data = frame.unmaskedData

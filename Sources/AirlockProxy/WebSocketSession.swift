@@ -54,7 +54,7 @@ final class WebSocketSession {
     var clientClosed: EventLoopFuture<Void>?
     var upstreamClosed: EventLoopFuture<Void>?
     var finished = false
-    var failure: String?
+    var failure: FailureReason?
     var lastActivity = NIODeadline.now()
     var idleCheck: RepeatedTask?
     let idleTimeout: TimeAmount
@@ -111,7 +111,7 @@ final class WebSocketSession {
             pending.append(.close(frame))
             processNext()
         default:
-            end(code: .protocolError, failure: FailureReason.webSocketProtocolError.rawValue)
+            end(code: .protocolError, failure: .webSocketProtocolError)
         }
     }
 
@@ -241,7 +241,7 @@ final class WebSocketSession {
         var data = ByteBuffer()
         if result.changed { data.writeBytes(result.output) } else { data = frame.unmaskedData }
         guard let ledger = runtime.ledger, var event = message.event, let eventLoop = client?.eventLoop else {
-            message.emit(runtime, decision: RequestDecision(result.decision), status: 0)
+            message.emit(runtime, Outcome(passed: result.decision), status: 0)
             send(Outgoing(data, opcode: frame.opcode, size: size))
             return
         }
@@ -256,7 +256,7 @@ final class WebSocketSession {
             guard !self.finished else { return }
             waiting.recorded = true
             if durable {
-                message.emit(self.runtime, decision: RequestDecision(result.decision), status: 0, recorded: true)
+                message.emit(self.runtime, Outcome(passed: result.decision), status: 0, recorded: true)
             } else {
                 waiting.data = nil
                 self.refuse(
@@ -306,14 +306,15 @@ final class WebSocketSession {
     func refuse(
         _ response: ErrorResponse, code: WebSocketErrorCode, messageLog: ExchangeRecord, at place: Outgoing? = nil
     ) {
-        messageLog.emit(runtime, decision: response.decision, status: response.status.code, reason: response.reason)
+        messageLog.emit(runtime, response.outcome, status: response.status.code)
         if target.provider == .openai {
             var data = ByteBuffer()
             data.writeString(response.realtimeErrorEvent())
             sendToClient(WebSocketFrame(fin: true, opcode: .text, data: data))
             return
         }
-        endInOrder(Outgoing.End(code: code, failure: response.reason, reason: response.closeReason()), at: place)
+        let failure: FailureReason? = if case .failed(let reason) = response.outcome { reason } else { nil }
+        endInOrder(Outgoing.End(code: code, failure: failure, reason: response.closeReason()), at: place)
     }
 
     /// Ends the session once the messages the client sent before this point have left (each waits for its

@@ -27,12 +27,12 @@ final class WebSocketUpstreamSide: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        session.sideClosed(failure: FailureReason.upstreamClosed.rawValue)
+        session.sideClosed(failure: .upstreamClosed)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        session.end(code: .unexpectedServerError, failure: FailureReason.upstreamFailed.rawValue)
+        session.end(code: .unexpectedServerError, failure: .upstreamFailed)
     }
 }
 

@@ -27,7 +27,7 @@ struct ExchangeRecordTests {
 
     @Test func aRefusedRequestIsOneCompleteRecord() throws {
         let finished = Self.record(event: Self.intent()).finish(
-            decision: .error, status: 503, reason: "ledger_unavailable", ledger: true, now: Self.end, nowMs: 7)
+            .failed(.ledgerUnavailable), status: 503, ledger: true, now: Self.end, nowMs: 7)
         let event = try #require(finished.ledger)
         #expect(event.kind == .request)
         #expect(
@@ -45,14 +45,14 @@ struct ExchangeRecordTests {
         usage.inputTokens = 10
         usage.outputTokens = 20
         record.usage = usage
-        let finished = record.finish(decision: .allowed, status: 200, ledger: true, now: Self.end, nowMs: 9)
+        let finished = record.finish(.allowed, status: 200, ledger: true, now: Self.end, nowMs: 9)
         let outcome = try #require(finished.ledger)
         #expect(outcome.kind == .outcome && outcome.requestID == record.event?.requestID && outcome.time == 9)
         #expect(outcome.upstreamStatus == 200 && outcome.responseBytes == 321 && outcome.tlsVersion == "TLSv1.3")
         #expect(outcome.inputTokens == 10 && outcome.outputTokens == 20)
         #expect(outcome.decision == nil && outcome.reason == nil)
 
-        let failed = record.finish(decision: .error, status: 200, reason: "upstream_aborted", ledger: true)
+        let failed = record.finish(.failed(.upstreamAborted), status: 200, ledger: true)
         #expect(failed.ledger?.decision == .error && failed.ledger?.errorType == "upstream_aborted")
     }
 
@@ -60,27 +60,25 @@ struct ExchangeRecordTests {
         var record = Self.record(event: Self.intent())
         record.intentWritten = true
         record.messageBytes = (received: 100, forwarded: 90)
-        let finished = record.finish(decision: .redacted, status: 101, ledger: true)
+        let finished = record.finish(.redacted, status: 101, ledger: true)
         #expect(finished.ledger?.decision == .redacted)
         #expect(finished.ledger?.requestBytes == 100 && finished.ledger?.forwardedBytes == 90)
     }
 
     @Test func nothingIsWrittenTwiceOrWhenTheLedgerIsOff() {
         let record = Self.record(event: Self.intent())
-        #expect(record.finish(decision: .redacted, status: 0, ledger: true, recorded: true).ledger == nil)
-        #expect(record.finish(decision: .allowed, status: 200, ledger: false).ledger == nil)
-        let intercept = record.finish(decision: .intercept, status: 200, ledger: true)
+        #expect(record.finish(.redacted, status: 0, ledger: true, recorded: true).ledger == nil)
+        #expect(record.finish(.allowed, status: 200, ledger: false).ledger == nil)
+        let intercept = record.finish(.intercept, status: 200, ledger: true)
         #expect(intercept.ledger == nil && intercept.metricsHost == nil)
-        let tunnel = Self.record().finish(decision: .tunnel, status: 200, ledger: true)
+        let tunnel = Self.record().finish(.tunnel, status: 200, ledger: true)
         #expect(tunnel.ledger?.reason == "tunnel" && tunnel.ledger?.decision == .allowed)
     }
 
     @Test func theLineIsFormattedFromTheRecordAndHoldsNoQueryString() {
         var record = Self.record()
         record.scrub = ScrubLogSummary(decision: .redacted, counts: [("github-pat", 2)], binaryParts: 0)
-        let line = record.finish(
-            decision: .redacted, status: 200, reason: nil, ledger: false, now: Self.end
-        ).line
+        let line = record.finish(.redacted, status: 200, ledger: false, now: Self.end).line
         #expect(
             line.text
                 == "request decision=redacted status=200 method=POST host=api.openai.com path=/v1/chat/completions "

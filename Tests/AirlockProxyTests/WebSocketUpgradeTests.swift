@@ -76,7 +76,7 @@ struct WebSocketUpgradeTests {
     /// A refused message reaches an OpenAI Realtime client as an `error` event its SDK parses.
     @Test func aRefusedMessageIsARealtimeErrorEvent() throws {
         let response = ErrorResponse(
-            status: .forbidden, decision: .blocked, reason: "scrubber_blocked",
+            status: .forbidden, outcome: .failed(.scrubberBlocked),
             message:
                 "Airlock blocked this request because it contains secrets: github-pat at $.item. \"Nothing\" was sent.",
             host: "api.openai.com", provider: .openai)
@@ -92,12 +92,12 @@ struct WebSocketUpgradeTests {
     /// Other clients read a close frame, whose reason holds at most 123 bytes.
     @Test func aCloseReasonFitsItsFrame() {
         let long = ErrorResponse(
-            status: .forbidden, decision: .blocked, reason: "scrubber_blocked",
+            status: .forbidden, outcome: .failed(.scrubberBlocked),
             message: String(repeating: "é", count: 200), host: "h", provider: .gemini)
         let reason = long.closeReason()
         #expect(reason.hasPrefix("scrubber_blocked: é") && reason.utf8.count <= 123 && reason.utf8.count >= 122)
         let short = ErrorResponse(
-            status: .badRequest, decision: .error, reason: "invalid_json", message: "not JSON", host: "h")
+            status: .badRequest, outcome: .failed(.invalidJSON), message: "not JSON", host: "h")
         #expect(short.closeReason() == "invalid_json: not JSON")
     }
 

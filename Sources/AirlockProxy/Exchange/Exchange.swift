@@ -17,7 +17,7 @@ final class Exchange {
     /// The upstream's response status, once its head came.
     var status: UInt = 0
     /// `allowed` or `redacted`, once the gate has passed the request.
-    var decision = RequestDecision.allowed
+    var outcome = Outcome.allowed
     /// The uploads in pieces' part of the request: the numbered part whose answer is to be noted, and the upload
     /// it completes.
     var upload = UploadJoints.Plan()
@@ -75,7 +75,7 @@ final class Exchange {
             body = buffer
             if decoded { head.headers.remove(name: "content-encoding") }
         }
-        decision = RequestDecision(result.decision)
+        outcome = Outcome(passed: result.decision)
     }
 
     /// The upstream's response head as the client gets it: hop-by-hop headers gone, what was scrubbed named by
@@ -100,7 +100,7 @@ final class Exchange {
     /// The request's record as it must be durable before the request is forwarded: its decision and sizes.
     func intent(host: String) -> LedgerEvent {
         var event = log.event ?? LedgerRecords.skeleton(method: head.method.rawValue, host: host, path: path)
-        event.decision = decision.ledger
+        event.decision = outcome.decision.ledger
         event.entry = log.entry
         if event.requestBytes == nil {
             event.requestBytes = body.readableBytes

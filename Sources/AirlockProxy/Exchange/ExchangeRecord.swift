@@ -49,42 +49,43 @@ struct ExchangeRecord {
     /// The end of the exchange. `ledger`: whether the ledger is on; `recorded`: the caller already wrote the
     /// complete record (and waited for it).
     func finish(
-        decision: RequestDecision, status: UInt, reason: String? = nil, ledger: Bool, recorded: Bool = false,
-        now: NIODeadline = .now(), nowMs: Int64 = LedgerRecords.nowMs()
+        _ outcome: Outcome, status: UInt, ledger: Bool, recorded: Bool = false, now: NIODeadline = .now(),
+        nowMs: Int64 = LedgerRecords.nowMs()
     ) -> Finished {
+        let (decision, reason) = (outcome.decision, outcome.reason)
         let elapsed = now - start
         let line = DecisionLine(
             decision: decision, status: status, method: method, host: host, path: RequestLog.safePath(uri),
             durationMicros: elapsed.nanoseconds / 1000, reason: reason, scrub: scrub)
-        guard decision != .intercept else { return Finished(ledger: nil, line: line, metricsHost: nil) }
+        guard outcome != .intercept else { return Finished(ledger: nil, line: line, metricsHost: nil) }
         var finished = Finished(ledger: nil, line: line, metricsHost: entry ?? "(not allowlisted)")
         guard ledger, !recorded else { return finished }
         var record = event ?? LedgerRecords.skeleton(method: method, host: host, path: uri)
         record.entry = entry
         let durationMs = Int(elapsed.nanoseconds / 1_000_000)
         if intentWritten {
-            var outcome = LedgerEvent(kind: .outcome, requestID: record.requestID, time: nowMs)
-            outcome.durationMs = durationMs
-            outcome.upstreamStatus = status > 0 ? Int(status) : nil
-            outcome.responseBytes = responseBytes
-            outcome.requestBytes = messageBytes?.received
-            outcome.forwardedBytes = messageBytes?.forwarded
-            outcome.tlsVersion = tlsVersion
-            outcome.inputTokens = usage?.inputTokens
-            outcome.outputTokens = usage?.outputTokens
-            outcome.responseModel = LedgerRecords.modelName(usage?.responseModel)
+            var ending = LedgerEvent(kind: .outcome, requestID: record.requestID, time: nowMs)
+            ending.durationMs = durationMs
+            ending.upstreamStatus = status > 0 ? Int(status) : nil
+            ending.responseBytes = responseBytes
+            ending.requestBytes = messageBytes?.received
+            ending.forwardedBytes = messageBytes?.forwarded
+            ending.tlsVersion = tlsVersion
+            ending.inputTokens = usage?.inputTokens
+            ending.outputTokens = usage?.outputTokens
+            ending.responseModel = LedgerRecords.modelName(usage?.responseModel)
             if decision == .error {
-                outcome.decision = .error
-                outcome.reason = reason
-                outcome.errorType = reason
-            } else if decision == .redacted && record.decision != .redacted {
+                ending.decision = .error
+                ending.reason = reason
+                ending.errorType = reason
+            } else if outcome == .redacted && record.decision != .redacted {
                 // A WebSocket session whose messages the scrubber changed after its record was written.
-                outcome.decision = .redacted
+                ending.decision = .redacted
             }
-            finished.ledger = outcome
+            finished.ledger = ending
         } else {
             record.decision = decision.ledger
-            record.reason = reason ?? (decision == .tunnel ? "tunnel" : nil)
+            record.reason = reason ?? (outcome == .tunnel ? "tunnel" : nil)
             record.durationMs = durationMs
             if decision == .error { record.errorType = reason }
             finished.ledger = record
@@ -93,12 +94,8 @@ struct ExchangeRecord {
     }
 
     /// Finishes the exchange and writes its line, metrics and ledger record.
-    func emit(
-        _ runtime: ProxyRuntime, decision: RequestDecision, status: UInt, reason: String? = nil, recorded: Bool = false
-    ) {
-        runtime.record(
-            finish(
-                decision: decision, status: status, reason: reason, ledger: runtime.ledger != nil, recorded: recorded))
+    func emit(_ runtime: ProxyRuntime, _ outcome: Outcome, status: UInt, recorded: Bool = false) {
+        runtime.record(finish(outcome, status: status, ledger: runtime.ledger != nil, recorded: recorded))
     }
 }
 
