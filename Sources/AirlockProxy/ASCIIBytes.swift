@@ -8,6 +8,17 @@ extension Collection<UInt8> {
     }
 }
 
+extension BidirectionalCollection<UInt8> {
+    /// Without leading and trailing spaces, tabs, carriage returns and line feeds; no copy.
+    func trimmingASCIIWhitespace() -> SubSequence {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
+}
+
 private func asciiFoldedEqual(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
     guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
     var index = 0

@@ -66,9 +66,7 @@ final class UsageTap {
     /// One element of an `Accept-Encoding` list (`gzip;q=0.8`): whether its coding is one the tap reads. An empty
     /// element stands for nothing and needs no change.
     private static func isReadable(_ element: some BidirectionalCollection<UInt8>) -> Bool {
-        var name = element.prefix { $0 != UInt8(ascii: ";") }
-        while let byte = name.first, byte == 0x20 || byte == 0x09 { name = name.dropFirst() }
-        while let byte = name.last, byte == 0x20 || byte == 0x09 { name = name.dropLast() }
+        let name = element.prefix { $0 != UInt8(ascii: ";") }.trimmingASCIIWhitespace()
         return name.isEmpty || name.equalsIgnoringASCIICase("gzip") || name.equalsIgnoringASCIICase("x-gzip")
             || name.equalsIgnoringASCIICase("deflate") || name.equalsIgnoringASCIICase("identity")
     }
@@ -132,7 +130,7 @@ final class UsageTap {
         // every other event (one per streamed token) passes with a byte search.
         guard line.count > 6, line.starts(with: "data:".utf8) else { return }
         let payload = Array(line.dropFirst(5))
-        if payload.trimmingSpaces.elementsEqual("[DONE]".utf8) || Self.contains(payload, "\"finishReason\"") {
+        if payload.trimmingASCIIWhitespace().elementsEqual("[DONE]".utf8) || payload.contains(Self.finishReason) {
             sawTerminalEvent = true
         }
         guard UsageTap.carriesUsage(payload) || (usage.responseModel == nil && payload.contains(UInt8(ascii: "{")))
@@ -144,18 +142,8 @@ final class UsageTap {
         "message_stop", "response.completed", "response.failed", "response.incomplete",
     ]
 
-    /// Whether `needle` occurs in `bytes`.
-    private static func contains(_ bytes: [UInt8], _ needle: StaticString) -> Bool {
-        let count = needle.utf8CodeUnitCount
-        guard bytes.count >= count else { return false }
-        let first = needle.utf8Start[0]
-        var i = 0
-        while i + count <= bytes.count {
-            if bytes[i] == first, (0..<count).allSatisfy({ bytes[i + $0] == needle.utf8Start[$0] }) { return true }
-            i += 1
-        }
-        return false
-    }
+    /// A Gemini candidate's `finishReason`: the stream's last candidate has one.
+    private static let finishReason = Array("\"finishReason\"".utf8)
 
     /// Whether a response's body is a stream of server-sent events.
     static func isEventStream(_ headers: HTTPHeaders) -> Bool {
@@ -196,16 +184,5 @@ final class UsageTap {
         buffer = []
         inflater = nil
         return usage
-    }
-}
-
-extension [UInt8] {
-    /// Without leading and trailing spaces, tabs and carriage returns.
-    fileprivate var trimmingSpaces: ArraySlice<UInt8> {
-        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return []
-        }
-        return self[first...last]
     }
 }
