@@ -83,36 +83,6 @@ extension Scrubber {
     }
 }
 
-/// A secret found where neighbouring text parts are read as one text, as it falls in one of the parts.
-struct JointFinding {
-    var match: SecretMatch
-    /// The secret's bytes, all of it (placeholders are numbered by them).
-    var text: [UInt8]
-    /// The secret's bytes in this part.
-    var range: Range<Int>
-    /// Whether an earlier part reports it: a secret is reported once, with the part it starts in.
-    var reportedBefore: Bool
-}
-
-/// Code whose lines a run of neighbouring text parts shares, as it falls in one of the parts.
-struct JointCode {
-    /// The block's lines in this part.
-    var range: Range<Int>
-    var language: String
-    /// The block's lines, in all the parts.
-    var lines: Int
-    /// The block's bytes, all of it (placeholders are numbered by them).
-    var text: [UInt8]
-    /// Whether an earlier part reports it: a block is reported once, with the part it starts in.
-    var reportedBefore: Bool
-}
-
-/// What a text part shares with its neighbours.
-struct TextPartJoint {
-    var secrets: [JointFinding] = []
-    var code: [JointCode] = []
-}
-
 extension Scrubber {
     /// The blocks of code whose lines fall in more than one of a run of neighbouring text parts, `joined` one after
     /// another (each starting at its offset in `starts`), listed for each part they fall in: a snippet sent one line

@@ -1,15 +1,5 @@
 import Foundation
 
-/// A block of source code found in text.
-package struct CodeRegion: Sendable, Equatable {
-    package enum Kind: String, Sendable { case fenced, diff, unfenced, whole }
-    /// Bytes of the block in the scanned text (whole lines, without the final line break).
-    package var range: Range<Int>
-    package var language: String
-    package var lines: Int
-    package var kind: Kind
-}
-
 /// Finds source code in chat text: fenced blocks, unified diffs and, above all, code pasted into prose
 /// without fences. Every line gets a score from its shape; runs of code lines become one region, so the
 /// sentences around a snippet survive and identifiers mentioned inline (`retryCount`, `fetchUser()`) stay.
