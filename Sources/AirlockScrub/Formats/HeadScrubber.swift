@@ -78,10 +78,10 @@ enum HeadScrubber {
     }
 }
 
-extension Scrubber {
+extension HeadScrubber {
     /// What reading the request head changed: the target to forward instead, when a query value was redacted, and
     /// the new value of each header whose secrets were redacted, by its position in the headers given.
-    struct HeadRewrite {
+    struct Rewrite {
         var target: String?
         var headerValues: [Int: String] = [:]
     }
@@ -91,10 +91,11 @@ extension Scrubber {
     /// in the decoded value. `kind` is the destination's provider shape: only a provider's credential is judged by
     /// what it holds. Redacted values are read again as they will leave, until nothing new turns up (a placeholder
     /// can change how a command line in a value splits into words).
-    func scanHead(
-        target: String, headers: [(name: String, value: String)], kind: PayloadKind, session: Session
-    ) throws(ScrubError) -> HeadRewrite {
-        guard !target.isEmpty || !headers.isEmpty else { return HeadRewrite() }
+    static func scan(
+        target: String, headers: [(name: String, value: String)], kind: PayloadKind, scanner: TextScanner,
+        session: Session
+    ) throws(ScrubError) -> Rewrite {
+        guard !target.isEmpty || !headers.isEmpty else { return Rewrite() }
         var lines: [HeadLine] = []
         lines.reserveCapacity(headers.count + 2)
         let request = RequestTarget(target)
@@ -102,19 +103,19 @@ extension Scrubber {
             let (path, parameters) = try request.decoded()
             lines.append(HeadLine(place: .path, role: .plain, index: 0, name: path))
             for (index, parameter) in parameters.enumerated() where !parameter.name.isEmpty || parameter.value != nil {
-                let role = parameter.value == nil ? .plain : HeadScrubber.role(ofParameter: parameter.name)
+                let role = parameter.value == nil ? .plain : role(ofParameter: parameter.name)
                 lines.append(
                     HeadLine(
                         place: .query, role: role, index: index, name: parameter.name, value: parameter.value ?? []))
             }
         }
         for (index, header) in headers.enumerated() {
-            let role = HeadScrubber.role(ofHeader: header.name)
+            let role = role(ofHeader: header.name)
             if role != .skipped { lines.append(HeadLine(place: .header, role: role, index: index)) }
         }
         var changed = false
         for _ in 0..<4 {
-            let redacted = scanHeadOnce(lines, headers: headers, kind: kind, session: session)
+            let redacted = scanOnce(lines, headers: headers, kind: kind, scanner: scanner, session: session)
             guard !redacted.isEmpty else { break }
             for (line, value) in redacted {
                 lines[line].value = value
@@ -122,7 +123,7 @@ extension Scrubber {
             }
             changed = true
         }
-        var rewrite = HeadRewrite()
+        var rewrite = Rewrite()
         guard changed else { return rewrite }
         var parameters: [Int: [UInt8]] = [:]
         for line in lines where line.rewritten {
@@ -137,10 +138,11 @@ extension Scrubber {
     }
 
     /// One reading of the head's lines; returns the new value of each line whose value has a redacted secret.
-    private func scanHeadOnce(
-        _ head: [HeadLine], headers: [(name: String, value: String)], kind: PayloadKind, session: Session
+    private static func scanOnce(
+        _ head: [HeadLine], headers: [(name: String, value: String)], kind: PayloadKind, scanner: TextScanner,
+        session: Session
     ) -> [Int: [UInt8]] {
-        let own = HeadScrubber.ownCredentialRules(kind)
+        let own = ownCredentialRules(kind)
         func withName<R>(_ line: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
             guard head[line].place == .header else { return head[line].name.withUnsafeBufferPointer(body) }
             var name = headers[head[line].index].name
@@ -192,8 +194,8 @@ extension Scrubber {
         guard !lines.isEmpty else { return [:] }
         var spans: [Int: [Span]] = [:]
         text.withUnsafeBufferPointer { b in
-            for match in secretsScanner.scan(b) {
-                let rule = secretsScanner.rules[match.rule]
+            for match in scanner.secretScanner.scan(b) {
+                let rule = scanner.secretScanner.rules[match.rule]
                 // The first line the match is in, the last one that starts at or before it; a match may run on.
                 var low = 0
                 var high = lines.count
@@ -203,8 +205,8 @@ extension Scrubber {
                 }
                 for (index, start, nameEnd, valueStart, end) in lines[low...] where start < match.range.upperBound {
                     let line = head[index]
-                    if line.role == .credential, own.contains(rule.id) || HeadScrubber.isPositional(rule) { continue }
-                    if line.role == .cursor, HeadScrubber.isPositional(rule) { continue }
+                    if line.role == .credential, own.contains(rule.id) || isPositional(rule) { continue }
+                    if line.role == .cursor, isPositional(rule) { continue }
                     // The part of the match in this line's value. A secret that starts in a name (or the path) is
                     // in all of it; one that runs on from the lines before takes only the values it runs through.
                     let inName = match.range.lowerBound >= start && match.range.lowerBound < nameEnd
@@ -216,11 +218,12 @@ extension Scrubber {
                     case .path: path = "path"
                     case .query, .header:
                         let name = withName(index) { String(decoding: $0, as: UTF8.self) }
-                        path = (line.place == .query ? "query" : "header") + pathComponent(name)
+                        path = (line.place == .query ? "query" : "header") + scanner.pathComponent(name)
                     }
                     // A credential, a name or the path can be kept or refused, not rewritten.
                     let action: ScrubAction =
-                        (line.role == .credential || inName) && policy.secrets == .redact ? .block : policy.secrets
+                        (line.role == .credential || inName) && scanner.policy.secrets == .redact
+                        ? .block : scanner.policy.secrets
                     let offsets = inName ? 0..<0 : range.lowerBound - valueStart..<range.upperBound - valueStart
                     session.findings.append(
                         ScrubFinding(
