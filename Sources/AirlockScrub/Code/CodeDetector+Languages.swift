@@ -6,14 +6,14 @@ extension CodeDetector {
     /// `json`, `yaml` or `csv` when the lines read as data rather than code.
     func dataFormat(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> String? {
         var n = 0
-        for line in lines where !isBlank(b, line) { n += 1 }
+        for line in lines where !Bytes.isBlank(b, line) { n += 1 }
         guard n > 0 else { return nil }
         var json = 0
         var yaml = 0
         var firstCommas = -1
         var sameCommas = true
         var codeish = 0
-        for line in lines where !isBlank(b, line) {
+        for line in lines where !Bytes.isBlank(b, line) {
             var lo = line.lowerBound
             while lo < line.upperBound, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
             let first = b[lo]

@@ -48,9 +48,9 @@ extension CodeDetector {
         var recipe = false
         for index in lines.indices {
             let line = lines[index]
-            let blank = isBlank(b, line)
+            let blank = Bytes.isBlank(b, line)
             var s = blank ? 0 : known.flatMap { $0[index].isNaN ? nil : $0[index] } ?? score(b, line)
-            if !blank, s > 0, frameIndent >= 0, indentation(b, line) > frameIndent { s = -3 }
+            if !blank, s > 0, frameIndent >= 0, Bytes.indentation(b, line) > frameIndent { s = -3 }
             // A Makefile rule: a target at the start of a line, then its recipe, lines that start with a tab. Each
             // reads as a word or two alone (`fmt:`, `\tluacheck inspect.lua`); together they are a rule.
             if !blank {
@@ -65,12 +65,12 @@ extension CodeDetector {
                 }
             }
             // An indented line right after code continues it.
-            if !blank, previousCode, s > -1, indentation(b, line) >= 2 { s += 1 }
+            if !blank, previousCode, s > -1, Bytes.indentation(b, line) >= 2 { s += 1 }
             scored.append(Line(range: line, score: s, blank: blank))
             if !blank {
                 previousCode = s >= 2
                 // A frame that reads as prose by its words (`File "/app/main.py", line 5, in main`) quotes too.
-                frameIndent = s <= 0 && isFrame(b, line) ? indentation(b, line) : -1
+                frameIndent = s <= 0 && isFrame(b, line) ? Bytes.indentation(b, line) : -1
             }
         }
         // Two statements or more in a row that read as prose alone are code together: a paste of imports
@@ -95,9 +95,9 @@ extension CodeDetector {
         var k = scored.count - 2
         while k >= 0 {
             if !scored[k].blank, scored[k].score > -3, !scored[k + 1].blank {
-                let own = indentation(b, scored[k].range)
+                let own = Bytes.indentation(b, scored[k].range)
                 let next = scored[k + 1].range
-                let under = indentation(b, next)
+                let under = Bytes.indentation(b, next)
                 if under >= own, isJavaFrame(b, next) {
                     scored[k].score = -3
                 } else if under > own, scored[k].score > 0, isErrorOutput(b, next), !isJavaFrame(b, next) {
@@ -479,16 +479,4 @@ extension CodeDetector {
         return b[i] == UInt8(ascii: "[") && (Bytes.equal(b, i, "[REDACTED:code:") || Bytes.equal(b, i, "[REDACTED]"))
     }
 
-    func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
-        for i in line where b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x0D { return false }
-        return true
-    }
-
-    private func indentation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
-        var n = 0
-        for i in line {
-            if b[i] == 0x20 { n += 1 } else if b[i] == 0x09 { n += 4 } else { break }
-        }
-        return n
-    }
 }

@@ -102,7 +102,7 @@ package struct CodeDetector: Sendable {
         // The scores the search for barriers finds, which the window's reading uses again.
         var known = [Double](repeating: .nan, count: lines.count)
         func add(_ k: Int, to run: inout QuietRun) -> Bool {
-            let blank = isBlank(b, lines[k])
+            let blank = Bytes.isBlank(b, lines[k])
             if !blank, known[k].isNaN { known[k] = score(b, lines[k]) }
             // A statement that only its neighbourhood shows to be code may be code.
             let may = !blank && known[k] < 1 && known[k] > -3 && mayBeCodeByContext(b, lines[k], score: known[k])
@@ -309,7 +309,7 @@ package struct CodeDetector: Sendable {
         let body = (index + 1)..<max(index + 1, close)
         let bodyLines = lines[body]
         let next = last + 1
-        if bodyLines.allSatisfy({ isBlank(b, $0) }) { return ([], next) }
+        if bodyLines.allSatisfy({ Bytes.isBlank(b, $0) }) { return ([], next) }
         if isPlaceholderOnly(b, bodyLines) { return ([], next) }
 
         let language: String
@@ -326,7 +326,7 @@ package struct CodeDetector: Sendable {
             // block that is mostly error output is read line by line instead.
             let scored = bodyLines.map { score(b, $0) }
             guard scored.contains(where: { $0 >= 2 }) else { return ([], next) }
-            let written = bodyLines.filter { !isBlank(b, $0) }
+            let written = bodyLines.filter { !Bytes.isBlank(b, $0) }
             if 3 * written.filter({ isErrorOutput(b, $0) }).count >= written.count {
                 return (regions(b, lines, body), next)
             }
@@ -353,7 +353,7 @@ package struct CodeDetector: Sendable {
     }
 
     private func isPlaceholderOnly(_ b: UnsafeBufferPointer<UInt8>, _ lines: ArraySlice<Range<Int>>) -> Bool {
-        let nonBlank = lines.filter { !isBlank(b, $0) }
+        let nonBlank = lines.filter { !Bytes.isBlank(b, $0) }
         guard nonBlank.count == 1, let line = nonBlank.first else { return false }
         var i = line.lowerBound
         while i < line.upperBound, b[i] == 0x20 { i += 1 }
@@ -378,7 +378,7 @@ package struct CodeDetector: Sendable {
         var i = index
         while i < limit {
             let l = lines[i]
-            if l.isEmpty || isBlank(b, l) {
+            if l.isEmpty || Bytes.isBlank(b, l) {
                 // A blank line inside a hunk whose context space was trimmed: keep going if the diff continues.
                 if i + 1 < limit, isDiffLine(b, lines[i + 1]) {
                     i += 1

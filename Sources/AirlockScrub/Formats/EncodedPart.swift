@@ -167,12 +167,3 @@ extension ByteClass {
     /// RFC 3986 unreserved characters.
     static let unreserved = ByteClass.alnum.union("-._~")
 }
-
-extension Substring {
-    fileprivate func trimmingASCIISpaces() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
-}

@@ -120,7 +120,7 @@ struct FormScrubber {
     /// Text that is one JSON document, or JSON Lines (each non-blank line one), walked as JSON; nil for any other
     /// text. Edits are relative to `text`. JSON nested deeper than the policy allows is refused, not read as text.
     func scrubJSONText(_ text: UnsafeBufferPointer<UInt8>, path: String) throws(ScrubError) -> [Edit]? {
-        guard let first = text.first(where: { !Self.isJSONSpace($0) }),
+        guard let first = text.first(where: { !$0.isJSONWhitespace }),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
         else { return nil }
         func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ScrubError) -> JSONNode? {
@@ -147,7 +147,7 @@ struct FormScrubber {
             defer { number += 1 }
             let end = text[start...].firstIndex(of: 0x0A) ?? text.count
             let line = start..<(end > start && text[end - 1] == 0x0D ? end - 1 : end)
-            if text[line].contains(where: { !Self.isJSONSpace($0) }) {
+            if text[line].contains(where: { !$0.isJSONWhitespace }) {
                 guard let root = try parse(UnsafeBufferPointer(rebasing: text[line])) else { return nil }
                 lines.append((number, line, root))
             }
@@ -163,7 +163,6 @@ struct FormScrubber {
         return edits
     }
 
-    private static func isJSONSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 }
 
 extension Range where Bound == Int {

@@ -173,7 +173,7 @@ extension HeadScrubber {
                 withValue(index) { value in
                     let bearer =
                         place == .header && value.count > scheme.count
-                        && zip(value, scheme).allSatisfy { ($0 &- 0x41 < 26 ? $0 | 0x20 : $0) == $1 }
+                        && zip(value, scheme).allSatisfy { $0.lowercasedASCII == $1 }
                     text.append(contentsOf: value[(bearer ? scheme.count : 0)...])
                     lines.append((index, start, start, start - (bearer ? scheme.count : 0), text.count))
                 }

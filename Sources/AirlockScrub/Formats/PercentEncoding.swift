@@ -7,8 +7,8 @@ enum PercentEncoding {
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let high = hexValue(bytes[i + 1]),
-                let low = hexValue(bytes[i + 2])
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let high = bytes[i + 1].hexValue,
+                let low = bytes[i + 2].hexValue
             {
                 out.append(high << 4 | low)
                 i += 3
@@ -33,12 +33,5 @@ enum PercentEncoding {
             }
         }
         return out
-    }
-
-    @inline(__always)
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        if c.isDigit { return c - 0x30 }
-        let folded = c | 0x20
-        return folded &- 0x61 < 6 ? folded - 0x61 + 10 : nil
     }
 }

@@ -70,7 +70,7 @@ struct RequestTarget {
             i += 1
             switch byte {
             case UInt8(ascii: "%"):
-                guard i + 2 <= bytes.endIndex, let high = hexValue(bytes[i]), let low = hexValue(bytes[i + 1]) else {
+                guard i + 2 <= bytes.endIndex, let high = bytes[i].hexValue, let low = bytes[i + 1].hexValue else {
                     throw ScrubError(
                         code: .invalidRequestTarget,
                         message: "the \(what) has a '%' that is not followed by two hex digits")
@@ -82,15 +82,6 @@ struct RequestTarget {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// Everything but the unreserved characters is percent-encoded, so a placeholder's brackets and colons survive.

@@ -509,8 +509,8 @@ struct Walker {
     }
 
     static func looksLikeJSONContainer(_ text: some BidirectionalCollection<UInt8>) -> Bool {
-        guard let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }),
-            let last = text.last(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D })
+        guard let first = text.first(where: { !$0.isJSONWhitespace }),
+            let last = text.last(where: { !$0.isJSONWhitespace })
         else { return false }
         return (first == UInt8(ascii: "{") && last == UInt8(ascii: "}"))
             || (first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))

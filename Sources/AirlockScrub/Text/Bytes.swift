@@ -1,4 +1,4 @@
-/// Small byte helpers shared by the matchers.
+/// Small byte helpers shared by the scrubber: matching in place, searching, runs of a class, lines.
 enum Bytes {
     @inline(__always)
     static func equal(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ needle: [UInt8]) -> Bool {
@@ -63,6 +63,21 @@ enum Bytes {
         return i
     }
 
+    /// Whether a line holds nothing but spaces, tabs and a carriage return.
+    static func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
+        for i in line where b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x0D { return false }
+        return true
+    }
+
+    /// A line's indentation in columns, a tab counting four.
+    static func indentation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
+        var n = 0
+        for i in line {
+            if b[i] == 0x20 { n += 1 } else if b[i] == 0x09 { n += 4 } else { break }
+        }
+        return n
+    }
+
     static func runBackwards(_ b: UnsafeBufferPointer<UInt8>, before: Int, _ cls: ByteClass, max: Int) -> Int {
         var i = before
         while i > 0, before - i < max, cls.contains(b[i - 1]) { i -= 1 }
@@ -85,4 +100,33 @@ extension UInt8 {
     }
     @inline(__always) var isASCIILetter: Bool { (self | 0x20) &- 0x61 < 26 }
     @inline(__always) var lowercasedASCII: UInt8 { self &- 0x41 < 26 ? self | 0x20 : self }
+    /// JSON's whitespace: space, line feed, carriage return and tab.
+    @inline(__always) var isJSONWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
+}
+
+extension Array where Element == UInt8 {
+    /// Without leading and trailing spaces and tabs.
+    var trimmedOfSpaces: [UInt8] {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start] == 0x20 || self[start] == 0x09 { start += 1 }
+        while end > start, self[end - 1] == 0x20 || self[end - 1] == 0x09 { end -= 1 }
+        return Array(self[start..<end])
+    }
+
+    func equalsIgnoringASCIICase(_ other: StaticString) -> Bool {
+        guard count == other.utf8CodeUnitCount else { return false }
+        let o = UnsafeBufferPointer(start: other.utf8Start, count: other.utf8CodeUnitCount)
+        return zip(self, o).allSatisfy { a, b in a.lowercasedASCII == b.lowercasedASCII }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingASCIISpaces() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
 }
