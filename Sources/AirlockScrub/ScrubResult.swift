@@ -1,32 +1,3 @@
-/// One thing the scrubber found or changed. Never holds the matched text.
-package struct ScrubFinding: Sendable, Equatable {
-    /// `binary`: a base64 image, audio clip or document that cannot be scanned, recorded when the policy blocks
-    /// such parts.
-    package enum Category: String, Sendable { case secret, code, minimisation, binary }
-    package var category: Category
-    /// A secret rule id, `code-<language>`, or a minimisation id.
-    package var detector: String
-    /// JSON path of the string, e.g. `$.messages[0].content`; `$` for a plain-text payload.
-    package var path: String
-    /// Byte offsets in the decoded string at `path`.
-    package var start: Int
-    package var end: Int
-    /// What was done: `redact`, `block` or `monitor` (minimisation findings are always `redact`).
-    package var action: ScrubAction
-    /// Lines of code in the span (code findings only).
-    package var lines: Int = 0
-}
-
-/// The scrubber's verdict on one request.
-package enum ScrubDecision: String, Sendable {
-    /// Nothing to remove (monitor-only findings and minimisation leave a request allowed).
-    case allowed
-    /// Spans were replaced with placeholders.
-    case redacted
-    /// A finding's action is `block`; the request must not be forwarded.
-    case blocked
-}
-
 /// What `Scrubber.scrub` returns: the decision, the body to forward, and what was found.
 package struct ScrubResult: Sendable {
     package var decision: ScrubDecision
@@ -75,37 +46,5 @@ package struct ScrubResult: Sendable {
     /// Counts per detector in that form.
     package static func summary(of counts: [(String, Int)]) -> String? {
         counts.isEmpty ? nil : counts.map { "\($0.0):\($0.1)" }.joined(separator: ",")
-    }
-}
-
-/// Why a body could not be scanned. The message describes the problem, never the content.
-package struct ScrubError: Error, Sendable, Equatable {
-    /// What went wrong, as a stable reason code clients and the ledger see.
-    package enum Code: String, Sendable, CaseIterable {
-        case invalidJSON = "invalid_json"
-        case invalidUTF8 = "invalid_utf8"
-        case invalidBase64 = "invalid_base64"
-        case invalidMultipart = "invalid_multipart"
-        case nestingTooDeep = "nesting_too_deep"
-        case invalidRequestTarget = "invalid_request_target"
-        case timeBudgetExceeded = "time_budget_exceeded"
-        case tokenIDsUnreadable = "token_ids_unreadable"
-
-        /// The code for a JSON document that does not parse.
-        package init(_ code: JSONSyntaxError.Code) {
-            switch code {
-            case .invalidJSON: self = .invalidJSON
-            case .invalidUTF8: self = .invalidUTF8
-            case .tooDeep: self = .nestingTooDeep
-            }
-        }
-    }
-
-    package var code: Code
-    package var message: String
-
-    package init(code: Code, message: String) {
-        self.code = code
-        self.message = message
     }
 }

@@ -159,11 +159,13 @@ import Testing
 
     /// A paste of imports alone, and the comment right above a block's first line, are the code's.
     @Test func importsAloneAndACommentAboveTheCodeAreCode() throws {
-        let imports = "Which of these do I need?\n\nimport com.acme.billing.Ledger\nimport com.acme.billing.Invoice\nimport com.acme.http.Client\n\nThanks."
+        let imports =
+            "Which of these do I need?\n\nimport com.acme.billing.Ledger\nimport com.acme.billing.Invoice\nimport com.acme.http.Client\n\nThanks."
         let out = try Scan.output(Scan.text(imports))
         #expect(!out.contains("import com.acme"))
         #expect(out.hasPrefix("Which of these do I need?") && out.hasSuffix("Thanks."))
-        let commented = "Why does this fail?\n\n# fail early on errors\nset -o errexit\nDIR=\"$(dirname \"$0\")\"\ncd \"$DIR\" && make build\n\nThanks."
+        let commented =
+            "Why does this fail?\n\n# fail early on errors\nset -o errexit\nDIR=\"$(dirname \"$0\")\"\ncd \"$DIR\" && make build\n\nThanks."
         let shell = try Scan.output(Scan.text(commented))
         #expect(!shell.contains("fail early on errors") && !shell.contains("set -o errexit"))
     }
@@ -179,10 +181,22 @@ import Testing
 
     /// The language a block is named after, from the shape of its lines where its words are shared.
     @Test(arguments: [
-        ("Is this right?\n\nlookup :: Ord k => k -> Map k v -> Maybe v\nlookup key m = Map.lookup key m\n\ninsertAll :: Ord k => [(k, v)] -> Map k v -> Map k v\ninsertAll kvs m = foldr (uncurry Map.insert) m kvs\n\nThanks.", "haskell"),
-        ("Is this right?\n\n@moduledoc \"Parses headers.\"\n@max_length 4096\n@separators [?;, ?,]\n\ndef parse(value), do: split(value, @separators)\n\nThanks.", "elixir"),
-        ("Is this right?\n\nDECLARE\n    total integer := 0;\nBEGIN\n    SELECT count(*) INTO total FROM orders;\n    RETURN total;\nEND;\n\nThanks.", "sql"),
-        ("Is this right?\n\nFROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nWORKDIR /srv\n\nThanks.", "dockerfile"),
+        (
+            "Is this right?\n\nlookup :: Ord k => k -> Map k v -> Maybe v\nlookup key m = Map.lookup key m\n\ninsertAll :: Ord k => [(k, v)] -> Map k v -> Map k v\ninsertAll kvs m = foldr (uncurry Map.insert) m kvs\n\nThanks.",
+            "haskell"
+        ),
+        (
+            "Is this right?\n\n@moduledoc \"Parses headers.\"\n@max_length 4096\n@separators [?;, ?,]\n\ndef parse(value), do: split(value, @separators)\n\nThanks.",
+            "elixir"
+        ),
+        (
+            "Is this right?\n\nDECLARE\n    total integer := 0;\nBEGIN\n    SELECT count(*) INTO total FROM orders;\n    RETURN total;\nEND;\n\nThanks.",
+            "sql"
+        ),
+        (
+            "Is this right?\n\nFROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nWORKDIR /srv\n\nThanks.",
+            "dockerfile"
+        ),
     ])
     func blocksAreNamedByTheirShape(_ text: String, language: String) throws {
         let result = try Scan.text(text)

@@ -33,7 +33,7 @@ except ImportError:  # Python < 3.11
     import sre_parse
 
 ROOT = Path(__file__).resolve().parents[3]
-CATALOGUE = (ROOT / "Sources/AirlockScrub/SecretCatalogue.swift").read_text()
+CATALOGUE = (ROOT / "Sources/AirlockScrub/Secrets/SecretCatalogue.swift").read_text()
 GITLEAKS = "gitleaks@b58d3f102cf3a2c84cb7f923d05c25c9b1aed84b"
 
 

@@ -78,139 +78,10 @@ enum HeadScrubber {
     }
 }
 
-/// One line of the request head as the scanner reads it: the decoded path alone, a header as `name: value`, a query
-/// parameter as `name=value`, or a credential or cursor as its value alone.
-struct HeadLine {
-    enum Place { case path, query, header }
-    var place: Place
-    var role: HeadScrubber.Role
-    /// Where the line came from: the header's position, or the parameter's among the query's `&`-separated pieces.
-    var index: Int
-    /// The target's lines hold their decoded text: the parameter's name and value, or the path as the name. A
-    /// header's text is read from the header itself, so that reading a request's headers copies none of them, until
-    /// its value is redacted and held here (`rewritten`).
-    var name: [UInt8] = []
-    var value: [UInt8] = []
-    var rewritten = false
-}
-
-/// A request target split so that its query parameters can be read decoded and written back.
-struct RequestTarget {
-    let bytes: [UInt8]
-    /// Where the path ends: at the `?`, or at the end.
-    let pathEnd: Int
-    /// The query's `&`-separated pieces, empty when the target has no `?`.
-    let pieces: [Range<Int>]
-
-    init(_ target: String) {
-        bytes = Array(target.utf8)
-        pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
-        var pieces: [Range<Int>] = []
-        if pathEnd < bytes.count {
-            var start = pathEnd + 1
-            while start <= bytes.count {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
-                pieces.append(start..<end)
-                start = end + 1
-            }
-        }
-        self.pieces = pieces
-    }
-
-    /// The decoded path, then each parameter's decoded name and value (nil without `=`); `+` is a space in a query.
-    func decoded() throws(ScrubError) -> (path: [UInt8], parameters: [(name: [UInt8], value: [UInt8]?)]) {
-        try bytes.withUnsafeBufferPointer { bytes throws(ScrubError) in
-            let path = try Self.percentDecoded(bytes[..<pathEnd], plusIsSpace: false, what: "path")
-            var parameters: [(name: [UInt8], value: [UInt8]?)] = []
-            let query = "query string"
-            for piece in pieces {
-                let equals = bytes[piece].firstIndex(of: UInt8(ascii: "="))
-                let name = try Self.percentDecoded(
-                    bytes[piece.lowerBound..<(equals ?? piece.upperBound)], plusIsSpace: true, what: query)
-                var value: [UInt8]?
-                if let equals {
-                    value = try Self.percentDecoded(
-                        bytes[(equals + 1)..<piece.upperBound], plusIsSpace: true, what: query)
-                }
-                parameters.append((name, value))
-            }
-            return (path, parameters)
-        }
-    }
-
-    /// The target with the values of some parameters replaced (decoded; they are percent-encoded here). The
-    /// other pieces leave exactly as they came.
-    func replacing(_ values: [Int: [UInt8]]) -> String {
-        var target = Array(bytes[..<pathEnd])
-        for (index, piece) in pieces.enumerated() {
-            target.append(UInt8(ascii: index == 0 ? "?" : "&"))
-            guard let value = values[index] else {
-                target += bytes[piece]
-                continue
-            }
-            target += bytes[piece.lowerBound..<(bytes[piece].firstIndex(of: UInt8(ascii: "=")) ?? piece.upperBound)]
-            target.append(UInt8(ascii: "="))
-            target += Self.percentEncoded(value)
-        }
-        return String(decoding: target, as: UTF8.self)
-    }
-
-    static func percentDecoded(
-        _ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusIsSpace: Bool, what: String
-    ) throws(ScrubError) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let byte = bytes[i]
-            i += 1
-            switch byte {
-            case UInt8(ascii: "%"):
-                guard i + 2 <= bytes.endIndex, let high = hexValue(bytes[i]), let low = hexValue(bytes[i + 1]) else {
-                    throw ScrubError(
-                        code: .invalidRequestTarget,
-                        message: "the \(what) has a '%' that is not followed by two hex digits")
-                }
-                out.append(high << 4 | low)
-                i += 2
-            case UInt8(ascii: "+") where plusIsSpace: out.append(0x20)
-            default: out.append(byte)
-            }
-        }
-        return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    /// Everything but the unreserved characters is percent-encoded, so a placeholder's brackets and colons survive.
-    static func percentEncoded(_ bytes: [UInt8]) -> [UInt8] {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3)
-        for byte in bytes {
-            if byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
-            {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return out
-    }
-}
-
-extension Scrubber {
+extension HeadScrubber {
     /// What reading the request head changed: the target to forward instead, when a query value was redacted, and
     /// the new value of each header whose secrets were redacted, by its position in the headers given.
-    struct HeadRewrite {
+    struct Rewrite {
         var target: String?
         var headerValues: [Int: String] = [:]
     }
@@ -220,10 +91,11 @@ extension Scrubber {
     /// in the decoded value. `kind` is the destination's provider shape: only a provider's credential is judged by
     /// what it holds. Redacted values are read again as they will leave, until nothing new turns up (a placeholder
     /// can change how a command line in a value splits into words).
-    func scanHead(
-        target: String, headers: [(name: String, value: String)], kind: PayloadKind, session: Session
-    ) throws(ScrubError) -> HeadRewrite {
-        guard !target.isEmpty || !headers.isEmpty else { return HeadRewrite() }
+    static func scan(
+        target: String, headers: [(name: String, value: String)], kind: PayloadKind, scanner: TextScanner,
+        session: Session
+    ) throws(ScrubError) -> Rewrite {
+        guard !target.isEmpty || !headers.isEmpty else { return Rewrite() }
         var lines: [HeadLine] = []
         lines.reserveCapacity(headers.count + 2)
         let request = RequestTarget(target)
@@ -231,19 +103,19 @@ extension Scrubber {
             let (path, parameters) = try request.decoded()
             lines.append(HeadLine(place: .path, role: .plain, index: 0, name: path))
             for (index, parameter) in parameters.enumerated() where !parameter.name.isEmpty || parameter.value != nil {
-                let role = parameter.value == nil ? .plain : HeadScrubber.role(ofParameter: parameter.name)
+                let role = parameter.value == nil ? .plain : role(ofParameter: parameter.name)
                 lines.append(
                     HeadLine(
                         place: .query, role: role, index: index, name: parameter.name, value: parameter.value ?? []))
             }
         }
         for (index, header) in headers.enumerated() {
-            let role = HeadScrubber.role(ofHeader: header.name)
+            let role = role(ofHeader: header.name)
             if role != .skipped { lines.append(HeadLine(place: .header, role: role, index: index)) }
         }
         var changed = false
         for _ in 0..<4 {
-            let redacted = scanHeadOnce(lines, headers: headers, kind: kind, session: session)
+            let redacted = scanOnce(lines, headers: headers, kind: kind, scanner: scanner, session: session)
             guard !redacted.isEmpty else { break }
             for (line, value) in redacted {
                 lines[line].value = value
@@ -251,7 +123,7 @@ extension Scrubber {
             }
             changed = true
         }
-        var rewrite = HeadRewrite()
+        var rewrite = Rewrite()
         guard changed else { return rewrite }
         var parameters: [Int: [UInt8]] = [:]
         for line in lines where line.rewritten {
@@ -266,10 +138,11 @@ extension Scrubber {
     }
 
     /// One reading of the head's lines; returns the new value of each line whose value has a redacted secret.
-    private func scanHeadOnce(
-        _ head: [HeadLine], headers: [(name: String, value: String)], kind: PayloadKind, session: Session
+    private static func scanOnce(
+        _ head: [HeadLine], headers: [(name: String, value: String)], kind: PayloadKind, scanner: TextScanner,
+        session: Session
     ) -> [Int: [UInt8]] {
-        let own = HeadScrubber.ownCredentialRules(kind)
+        let own = ownCredentialRules(kind)
         func withName<R>(_ line: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
             guard head[line].place == .header else { return head[line].name.withUnsafeBufferPointer(body) }
             var name = headers[head[line].index].name
@@ -300,7 +173,7 @@ extension Scrubber {
                 withValue(index) { value in
                     let bearer =
                         place == .header && value.count > scheme.count
-                        && zip(value, scheme).allSatisfy { ($0 &- 0x41 < 26 ? $0 | 0x20 : $0) == $1 }
+                        && zip(value, scheme).allSatisfy { $0.lowercasedASCII == $1 }
                     text.append(contentsOf: value[(bearer ? scheme.count : 0)...])
                     lines.append((index, start, start, start - (bearer ? scheme.count : 0), text.count))
                 }
@@ -321,8 +194,8 @@ extension Scrubber {
         guard !lines.isEmpty else { return [:] }
         var spans: [Int: [Span]] = [:]
         text.withUnsafeBufferPointer { b in
-            for match in secretsScanner.scan(b) {
-                let rule = secretsScanner.rules[match.rule]
+            for match in scanner.secretScanner.scan(b) {
+                let rule = scanner.secretScanner.rules[match.rule]
                 // The first line the match is in, the last one that starts at or before it; a match may run on.
                 var low = 0
                 var high = lines.count
@@ -332,8 +205,8 @@ extension Scrubber {
                 }
                 for (index, start, nameEnd, valueStart, end) in lines[low...] where start < match.range.upperBound {
                     let line = head[index]
-                    if line.role == .credential, own.contains(rule.id) || HeadScrubber.isPositional(rule) { continue }
-                    if line.role == .cursor, HeadScrubber.isPositional(rule) { continue }
+                    if line.role == .credential, own.contains(rule.id) || isPositional(rule) { continue }
+                    if line.role == .cursor, isPositional(rule) { continue }
                     // The part of the match in this line's value. A secret that starts in a name (or the path) is
                     // in all of it; one that runs on from the lines before takes only the values it runs through.
                     let inName = match.range.lowerBound >= start && match.range.lowerBound < nameEnd
@@ -345,11 +218,12 @@ extension Scrubber {
                     case .path: path = "path"
                     case .query, .header:
                         let name = withName(index) { String(decoding: $0, as: UTF8.self) }
-                        path = (line.place == .query ? "query" : "header") + pathComponent(name)
+                        path = (line.place == .query ? "query" : "header") + scanner.pathComponent(name)
                     }
                     // A credential, a name or the path can be kept or refused, not rewritten.
                     let action: ScrubAction =
-                        (line.role == .credential || inName) && policy.secrets == .redact ? .block : policy.secrets
+                        (line.role == .credential || inName) && scanner.policy.secrets == .redact
+                        ? .block : scanner.policy.secrets
                     let offsets = inName ? 0..<0 : range.lowerBound - valueStart..<range.upperBound - valueStart
                     session.findings.append(
                         ScrubFinding(

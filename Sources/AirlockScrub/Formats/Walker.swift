@@ -2,7 +2,7 @@
 /// which are JSON inside a string (tool arguments and results), which are binary, which are structural.
 struct Walker {
     let bytes: UnsafeBufferPointer<UInt8>
-    let scrubber: Scrubber
+    let scanner: TextScanner
     let session: Session
     let kind: PayloadKind
     let operation: ProviderOperation
@@ -19,16 +19,16 @@ struct Walker {
     }
 
     init(
-        bytes: UnsafeBufferPointer<UInt8>, scrubber: Scrubber, session: Session, kind: PayloadKind,
+        bytes: UnsafeBufferPointer<UInt8>, scanner: TextScanner, session: Session, kind: PayloadKind,
         operation: ProviderOperation, prefix: String = "$", depthBudget: Int? = nil
     ) {
         self.bytes = bytes
-        self.scrubber = scrubber
+        self.scanner = scanner
         self.session = session
         self.kind = kind
         self.operation = operation
         self.prefix = prefix
-        self.depthBudget = depthBudget ?? scrubber.policy.maxDepth
+        self.depthBudget = depthBudget ?? scanner.policy.maxDepth
     }
 
     /// Keys whose string values are protocol structure, never content.
@@ -79,7 +79,7 @@ struct Walker {
     // MARK: Minimisation
 
     private mutating func minimise(_ members: [JSONMember], objectStart: Int, removed: inout Set<Int>) {
-        let policy = scrubber.policy
+        let policy = scanner.policy
         if kind == .openai, operation == .responses, policy.forceStoreFalse {
             if let store = members.last(where: { $0.key == "store" }) {
                 if !isLiteral(store.value, "false") {
@@ -170,8 +170,9 @@ struct Walker {
             key.utf8.count <= 64, Walker.namesPassword(key)
         else { return }
         let text = Array(bytes[range])
-        let spans = try scrubber.scrubText(
-            text, path: { renderPath() }, session: session, secretsOnly: true, assignedTo: key)
+        let spans = try scanner.spans(
+            in: text, TextScanner.Reading(secretsOnly: true, assignedTo: key), path: { renderPath() },
+            session: session)
         guard !spans.isEmpty else { return }
         var encoded: [UInt8] = []
         JSONStrings.encode(Span.apply(spans, to: text), into: &encoded)
@@ -196,7 +197,7 @@ struct Walker {
         let text = JSONStrings.decode(bytes, range, escaped: escaped, escapes: &escapes)
         // Structural values (model names, ids, roles) are never code, but a secret there is still a secret.
         if let key, Walker.isStructural(key), !isArrayElement {
-            let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session, secretsOnly: true)
+            let spans = try scanner.spans(in: text, .secretsOnly, path: { renderPath() }, session: session)
             redact(spans, in: text, at: range, escapes: escapes)
             return
         }
@@ -215,7 +216,7 @@ struct Walker {
             // detector id, logs, the ledger and metric labels.
             let language = stringValue(parent?["language"])?.lowercased() ?? "python"
             let name = LanguageTables.aliases[language] ?? "code"
-            let spans = try scrubber.scrubText(text, path: { renderPath() }, session: session, wholeCode: name)
+            let spans = try scanner.spans(in: text, .code(name), path: { renderPath() }, session: session)
             redact(spans, in: text, at: range, escapes: escapes)
             return
         }
@@ -225,7 +226,7 @@ struct Walker {
             let nested: [UInt8]?? = try text.withUnsafeBufferPointer { inner throws(ScrubError) -> [UInt8]?? in
                 guard let root = try? JSONParser.parse(inner, maxDepth: depthBudget - 1) else { return .none }
                 var walker = Walker(
-                    bytes: inner, scrubber: scrubber, session: session, kind: .json, operation: operation,
+                    bytes: inner, scanner: scanner, session: session, kind: .json, operation: operation,
                     prefix: renderPath(), depthBudget: depthBudget - 1)
                 try walker.walk(root, key: nil, container: nil, parent: nil)
                 return .some(walker.edits.isEmpty ? nil : Edit.apply(walker.edits, to: text))
@@ -236,9 +237,9 @@ struct Walker {
             }
         }
 
-        let spans = try scrubber.scrubText(
-            text, path: { renderPath() }, session: session, assignedTo: isArrayElement ? nil : key,
-            joint: joint?.range == range ? joint!.found : TextPartJoint())
+        let reading = TextScanner.Reading(
+            assignedTo: isArrayElement ? nil : key, joint: joint?.range == range ? joint!.found : TextPartJoint())
+        let spans = try scanner.spans(in: text, reading, path: { renderPath() }, session: session)
         redact(spans, in: text, at: range, escapes: escapes)
     }
 
@@ -258,8 +259,8 @@ struct Walker {
         var starts: [Int] = []
         func endRun() {
             if run.count > 1 {
-                let secrets = scrubber.jointFindings(joined, starts: starts)
-                let code = scrubber.jointCode(joined, starts: starts)
+                let secrets = scanner.jointFindings(joined, starts: starts)
+                let code = scanner.jointCode(joined, starts: starts)
                 for k in run.indices where !secrets[k].isEmpty || !code[k].isEmpty {
                     if parts == nil { parts = Array(repeating: nil, count: elements.count) }
                     parts![run[k].index] = (run[k].range, TextPartJoint(secrets: secrets[k], code: code[k]))
@@ -362,7 +363,7 @@ struct Walker {
         guard part.inBase64Field || content != .binary else { return false }
         if content == .binary {
             // Where binary parts are refused, one declared binary is refused without being decoded.
-            guard scrubber.policy.binary != .block else {
+            guard scanner.policy.binary != .block else {
                 session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
                 return true
             }
@@ -381,12 +382,12 @@ struct Walker {
             }
             language = named
         }
-        var scan: Scrubber.BinaryScan?
-        if content == .unknown, !decoded.bytes.withUnsafeBufferPointer({ scrubber.readsAsText($0, scan: &scan) }) {
+        var scan: TextScanner.BinaryScan?
+        if content == .unknown, !decoded.bytes.withUnsafeBufferPointer({ scanner.readsAsText($0, scan: &scan) }) {
             guard part.inBase64Field else { return false }
             session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             let spans = decoded.bytes.withUnsafeBufferPointer {
-                scrubber.binarySecrets($0, scan: scan, path: renderPath(), session: session)
+                scanner.binarySecrets($0, scan: scan, path: renderPath(), session: session)
             }
             if !spans.isEmpty {
                 let encoded = Base64.encode(
@@ -395,8 +396,7 @@ struct Walker {
             }
             return true
         }
-        let spans = try scrubber.scrubText(
-            decoded.bytes, path: { renderPath() }, session: session, wholeCode: language)
+        let spans = try scanner.spans(in: decoded.bytes, .code(language), path: { renderPath() }, session: session)
         guard !spans.isEmpty else { return true }
         let encoded = Base64.encode(
             Span.apply(spans, to: decoded.bytes), urlSafe: decoded.urlSafe, padded: decoded.padded)
@@ -413,11 +413,11 @@ struct Walker {
         let decoded = PercentEncoding.decode(text[part.payloadStart...])
         var language: String?
         if case .text(let named) = EncodedPart.content(declaredAs: part.mediaTypes) { language = named }
-        var scan: Scrubber.BinaryScan?
-        guard decoded.withUnsafeBufferPointer({ scrubber.readsAsText($0, scan: &scan) }) else {
+        var scan: TextScanner.BinaryScan?
+        guard decoded.withUnsafeBufferPointer({ scanner.readsAsText($0, scan: &scan) }) else {
             session.countBinary(EncodedPart.binaryKind(declaredAs: part.mediaTypes), path: renderPath)
             let spans = decoded.withUnsafeBufferPointer {
-                scrubber.binarySecrets($0, scan: scan, path: renderPath(), session: session)
+                scanner.binarySecrets($0, scan: scan, path: renderPath(), session: session)
             }
             if !spans.isEmpty {
                 let encoded = PercentEncoding.encode(Span.fitted(spans, to: decoded))
@@ -425,7 +425,7 @@ struct Walker {
             }
             return true
         }
-        let spans = try scrubber.scrubText(decoded, path: { renderPath() }, session: session, wholeCode: language)
+        let spans = try scanner.spans(in: decoded, .code(language), path: { renderPath() }, session: session)
         guard !spans.isEmpty else { return true }
         let encoded = PercentEncoding.encode(Span.apply(spans, to: decoded))
         replace(range, with: Array(text[..<part.payloadStart]) + encoded)
@@ -440,13 +440,13 @@ struct Walker {
     /// Object keys can carry secrets too (arbitrary JSON in tool arguments); they are scanned for secrets only.
     private mutating func scrubKey(_ member: JSONMember) throws(ScrubError) {
         let keyBytes = Array(member.key.utf8)
-        let matches = scrubber.secretMatches(keyBytes)
+        let matches = scanner.secretMatches(keyBytes)
         guard !matches.isEmpty else { return }
         let path = renderPath() + ".{key}"
         var spans: [Span] = []
         for match in matches {
             let span = keyBytes.withUnsafeBufferPointer {
-                scrubber.found(match, $0[match.range], path: path, session: session)
+                scanner.found(match, $0[match.range], path: path, session: session)
             }
             if let span { spans.append(span) }
         }
@@ -502,30 +502,17 @@ struct Walker {
         for c in components {
             switch c {
             case .index(let i): out += "[\(i)]"
-            case .key(let k): out += scrubber.pathComponent(k)
+            case .key(let k): out += scanner.pathComponent(k)
             }
         }
         return out
     }
 
     static func looksLikeJSONContainer(_ text: some BidirectionalCollection<UInt8>) -> Bool {
-        guard let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }),
-            let last = text.last(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D })
+        guard let first = text.first(where: { !$0.isJSONWhitespace }),
+            let last = text.last(where: { !$0.isJSONWhitespace })
         else { return false }
         return (first == UInt8(ascii: "{") && last == UInt8(ascii: "}"))
             || (first == UInt8(ascii: "[") && last == UInt8(ascii: "]"))
-    }
-}
-
-extension Scrubber {
-    func secretMatches(_ text: [UInt8]) -> [SecretMatch] { secretsScanner.scan(text) }
-
-    /// `.key` for a path, or `.{key}` when the key is not a short plain name or holds a secret: paths reach
-    /// error messages and scan reports.
-    func pathComponent(_ key: String) -> String {
-        let plain =
-            !key.isEmpty && key.utf8.count <= 64
-            && key.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-        return plain && secretMatches(Array(key.utf8)).isEmpty ? "." + key : ".{key}"
     }
 }

@@ -109,7 +109,9 @@ enum ToolOutput {
             Bytes.equal(b, colon - 5, "Error") || (colon - 9 >= lo && Bytes.equal(b, colon - 9, "Exception"))
         {
             var plain = true
-            for i in lo..<colon where !(b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "_")
+            for i in lo..<colon
+            where
+                !(b[i].isASCIIAlphanumeric || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "_")
                 || b[i] == UInt8(ascii: "$"))
             {
                 plain = false

@@ -239,21 +239,3 @@ package enum Multipart {
         }
     }
 }
-
-extension Array where Element == UInt8 {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate var trimmedOfSpaces: [UInt8] {
-        var start = startIndex
-        var end = endIndex
-        while start < end, self[start] == 0x20 || self[start] == 0x09 { start += 1 }
-        while end > start, self[end - 1] == 0x20 || self[end - 1] == 0x09 { end -= 1 }
-        return Array(self[start..<end])
-    }
-
-    fileprivate func equalsIgnoringASCIICase(_ other: StaticString) -> Bool {
-        guard count == other.utf8CodeUnitCount else { return false }
-        let o = UnsafeBufferPointer(start: other.utf8Start, count: other.utf8CodeUnitCount)
-        func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
-        return zip(self, o).allSatisfy { a, b in lower(a) == lower(b) }
-    }
-}

@@ -206,8 +206,8 @@ struct ReadingView {
     /// The byte `%XX` at `i` stands for, if it is one.
     @inline(__always)
     private static func decodedEscape(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt8? {
-        guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let high = PercentEncoding.hexValue(b[i + 1]),
-            let low = PercentEncoding.hexValue(b[i + 2])
+        guard b[i] == UInt8(ascii: "%"), i + 2 < b.count, let high = b[i + 1].hexValue,
+            let low = b[i + 2].hexValue
         else { return nil }
         return high << 4 | low
     }

@@ -68,11 +68,11 @@ enum InfrastructureCode {
         var i = index
         while i < lines.endIndex {
             let line = lines[i]
-            if isBlank(b, line) {
+            if Bytes.isBlank(b, line) {
                 i += 1
                 continue
             }
-            let indent = indentation(b, line)
+            let indent = Bytes.indentation(b, line)
             if let shape = yamlLine(b, line), indent >= base {
                 if !shape.comment, let key = shape.key {
                     if indent == base { keys.append(key) } else { nested.append(key) }
@@ -85,7 +85,7 @@ enum InfrastructureCode {
             i += 1
         }
         let next = last + 1
-        let written = lines[index...last].filter { !isBlank(b, $0) }.count
+        let written = lines[index...last].filter { !Bytes.isBlank(b, $0) }.count
         guard written >= 3 else { return (nil, next) }
         func has(_ name: StaticString, in list: [Range<Int>]) -> Bool {
             list.contains { $0.count == name.utf8CodeUnitCount && Bytes.equal(b, $0.lowerBound, name) }
@@ -165,7 +165,7 @@ enum InfrastructureCode {
             while end > line.lowerBound, b[end - 1] == 0x20 || b[end - 1] == 0x0D { end -= 1 }
             if let marker = heredoc {
                 if end - line.lowerBound == marker.count, Bytes.equal(b, line.lowerBound, marker) { heredoc = nil }
-            } else if continued || isBlank(b, line) || Bytes.equal(b, line.lowerBound, "#") {
+            } else if continued || Bytes.isBlank(b, line) || Bytes.equal(b, line.lowerBound, "#") {
                 // a continuation, a blank line or a comment
             } else if instruction(b, line) != nil {
                 count += 1
@@ -173,7 +173,7 @@ enum InfrastructureCode {
             } else {
                 break
             }
-            if !isBlank(b, line) { last = i }
+            if !Bytes.isBlank(b, line) { last = i }
             continued = heredoc == nil && end > line.lowerBound && b[end - 1] == UInt8(ascii: "\\")
             i += 1
         }
@@ -204,16 +204,4 @@ enum InfrastructureCode {
 
     // MARK: Lines
 
-    private static func isBlank(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Bool {
-        for i in line where b[i] != 0x20 && b[i] != 0x09 && b[i] != 0x0D { return false }
-        return true
-    }
-
-    private static func indentation(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
-        var n = 0
-        for i in line {
-            if b[i] == 0x20 { n += 1 } else if b[i] == 0x09 { n += 4 } else { break }
-        }
-        return n
-    }
 }

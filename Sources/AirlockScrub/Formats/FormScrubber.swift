@@ -14,8 +14,11 @@
 /// that carries a piece of a longer file (OpenAI's Uploads API, `/uploads/{id}/parts`, whose total length was
 /// declared when the upload was created) has its file parts read as pieces: by their bytes, which may begin and end
 /// inside a UTF-8 sequence, as text, with placeholders fitted to the length of what they replace.
-extension Scrubber {
-    struct FormOutcome {
+struct FormScrubber {
+    let scanner: TextScanner
+    let session: Session
+
+    struct Outcome {
         var parts = 0
         var edits: [Edit] = []
         var model: String?
@@ -25,16 +28,16 @@ extension Scrubber {
     }
 
     /// `pieces`: the form carries a piece of an upload, and this is the end of the file before it.
-    func scrubForm(
-        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], pieces before: [UInt8]?, session: Session
-    ) throws(ScrubError) -> FormOutcome {
+    func scrub(
+        _ body: UnsafeBufferPointer<UInt8>, boundary: [UInt8], pieces before: [UInt8]?
+    ) throws(ScrubError) -> Outcome {
         let parts = try Multipart.parts(body, boundary: boundary)
-        var outcome = FormOutcome(parts: parts.count)
+        var outcome = Outcome(parts: parts.count)
         for (index, part) in parts.enumerated() {
             let name = part.name.map { String(decoding: body[$0], as: UTF8.self) }
-            let path = "$" + (name.map(pathComponent) ?? "[\(index)]")
+            let path = "$" + (name.map(scanner.pathComponent) ?? "[\(index)]")
             for range in part.parameters where range.count >= 8 {
-                try scrubParameter(body, range, path: path, session: session, into: &outcome.edits)
+                try scrubParameter(body, range, path: path, into: &outcome.edits)
             }
             let content = UnsafeBufferPointer(rebasing: body[part.content])
             let offset = part.content.lowerBound
@@ -49,15 +52,15 @@ extension Scrubber {
             if piece { outcome.fileEnd = PieceJoint.end(of: fileBefore, then: content) }
             var language: String?
             /// A part not read as text is counted, and its bytes searched for secrets all the same.
-            func binary(_ scan: BinaryScan? = nil) {
+            func binary(_ scan: TextScanner.BinaryScan? = nil) {
                 session.countBinary(EncodedPart.binaryKind(declaredAs: declared)) { path }
-                let spans = binarySecrets(content, scan: scan, after: fileBefore, path: path, session: session)
+                let spans = scanner.binarySecrets(content, scan: scan, after: fileBefore, path: path, session: session)
                 if !spans.isEmpty {
                     outcome.edits.append(Edit(range: part.content, replacement: Span.fitted(spans, to: Array(content))))
                 }
             }
             switch EncodedPart.content(declaredAs: declared) {
-            case .binary where policy.binary == .block:
+            case .binary where scanner.policy.binary == .block:
                 binary()
                 continue
             case .text(let named):
@@ -67,8 +70,8 @@ extension Scrubber {
                 language = named
             case .unknown, .binary:
                 // A type says what the client claims: a text file sent as `image/png` is read as text.
-                var scan: BinaryScan?
-                guard readsAsText(content, piece: piece, after: fileBefore, scan: &scan) else {
+                var scan: TextScanner.BinaryScan?
+                guard scanner.readsAsText(content, piece: piece, after: fileBefore, scan: &scan) else {
                     binary(scan)
                     continue
                 }
@@ -78,7 +81,7 @@ extension Scrubber {
             }
             let structural = part.filename == nil && name.map(Walker.isStructural) == true
             if language == nil, !structural, !piece,
-                let edits = try scrubJSONText(content, path: path, session: session)
+                let edits = try scrubJSONText(content, path: path)
             {
                 outcome.edits += edits.map { Edit(range: $0.range.shifted(by: offset), replacement: $0.replacement) }
                 continue
@@ -86,11 +89,12 @@ extension Scrubber {
             let text = Array(content)
             let spans: [Span]
             if piece, let before {
-                spans = try scrubPiece(content, before: before, path: path, wholeCode: language, session: session)
+                spans = try scanner.pieceSpans(
+                    content, after: before, path: path, wholeCode: language, session: session)
             } else {
-                spans = try scrubText(
-                    text, path: { path }, session: session, wholeCode: language, secretsOnly: structural,
-                    assignedTo: part.filename == nil ? name : nil)
+                let reading = TextScanner.Reading(
+                    wholeCode: language, secretsOnly: structural, assignedTo: part.filename == nil ? name : nil)
+                spans = try scanner.spans(in: text, reading, path: { path }, session: session)
             }
             if !spans.isEmpty {
                 let replacement = piece ? Span.fitted(spans, to: text) : Span.apply(spans, to: text)
@@ -103,11 +107,10 @@ extension Scrubber {
     /// A Content-Disposition parameter's value, scanned for secrets. An unquoted value that is redacted is quoted,
     /// since a placeholder is not a token.
     private func scrubParameter(
-        _ body: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, path: String, session: Session,
-        into edits: inout [Edit]
+        _ body: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, path: String, into edits: inout [Edit]
     ) throws(ScrubError) {
         let text = Array(body[range])
-        let spans = try scrubText(text, path: { path + ".{parameter}" }, session: session, secretsOnly: true)
+        let spans = try scanner.spans(in: text, .secretsOnly, path: { path + ".{parameter}" }, session: session)
         guard !spans.isEmpty else { return }
         let quoted = range.lowerBound > 0 && body[range.lowerBound - 1] == UInt8(ascii: "\"")
         let redacted = Span.apply(spans, to: text)
@@ -116,15 +119,13 @@ extension Scrubber {
 
     /// Text that is one JSON document, or JSON Lines (each non-blank line one), walked as JSON; nil for any other
     /// text. Edits are relative to `text`. JSON nested deeper than the policy allows is refused, not read as text.
-    func scrubJSONText(
-        _ text: UnsafeBufferPointer<UInt8>, path: String, session: Session
-    ) throws(ScrubError) -> [Edit]? {
-        guard let first = text.first(where: { !Self.isJSONSpace($0) }),
+    func scrubJSONText(_ text: UnsafeBufferPointer<UInt8>, path: String) throws(ScrubError) -> [Edit]? {
+        guard let first = text.first(where: { !$0.isJSONWhitespace }),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
         else { return nil }
         func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ScrubError) -> JSONNode? {
             do throws(JSONSyntaxError) {
-                return try JSONParser.parse(bytes, maxDepth: policy.maxDepth)
+                return try JSONParser.parse(bytes, maxDepth: scanner.policy.maxDepth)
             } catch {
                 guard error.code == .tooDeep else { return nil }
                 throw ScrubError(code: ScrubError.Code(error.code), message: "the JSON at \(path) is nested too deeply")
@@ -132,7 +133,7 @@ extension Scrubber {
         }
         func walk(_ bytes: UnsafeBufferPointer<UInt8>, _ root: JSONNode, prefix: String) throws(ScrubError) -> [Edit] {
             var walker = Walker(
-                bytes: bytes, scrubber: self, session: session, kind: .json, operation: .other, prefix: prefix)
+                bytes: bytes, scanner: scanner, session: session, kind: .json, operation: .other, prefix: prefix)
             try walker.walkRoot(root)
             return walker.edits
         }
@@ -146,7 +147,7 @@ extension Scrubber {
             defer { number += 1 }
             let end = text[start...].firstIndex(of: 0x0A) ?? text.count
             let line = start..<(end > start && text[end - 1] == 0x0D ? end - 1 : end)
-            if text[line].contains(where: { !Self.isJSONSpace($0) }) {
+            if text[line].contains(where: { !$0.isJSONWhitespace }) {
                 guard let root = try parse(UnsafeBufferPointer(rebasing: text[line])) else { return nil }
                 lines.append((number, line, root))
             }
@@ -162,7 +163,6 @@ extension Scrubber {
         return edits
     }
 
-    private static func isJSONSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 }
 
 extension Range where Bound == Int {

@@ -1,27 +1,4 @@
-/// Secrets that straddle two pieces of one text: two pieces of one upload (Gemini's resumable uploads, OpenAI's
-/// upload parts), or neighbouring text parts of one body (OpenAI content parts, Anthropic text blocks, Gemini
-/// parts), which the provider reads as one text.
-///
-/// Each piece is scanned on its own, so a token, key or assignment cut in two by a piece boundary would be seen as
-/// two halves that no rule recognises. The proxy keeps the end of the file as the client sent it, up to `reach`
-/// bytes, and the next piece of the same upload is read once more with that end in front of its own start. A
-/// secret found there that reaches into the piece has its part in the piece redacted (or the piece blocked, as the
-/// policy says). The part in the earlier piece has already left; on its own it matched no rule, and the rest of it
-/// never leaves. Text parts of one body are all at hand, so they are read together (`jointFindings`) and a secret
-/// across a boundary is redacted in every part it touches.
-package enum PieceJoint {
-    /// How many bytes of the file's end are kept, and how many of the next piece's start are read with them: more
-    /// than the longest secret a rule matches whole (an 8192-bit RSA key in PEM is about 6.3 KB).
-    package static let reach = 8192
-
-    /// The last `reach` bytes of `before` followed by `piece`: what the next piece is read with.
-    package static func end(of before: [UInt8], then piece: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        guard piece.count < reach else { return Array(piece.suffix(reach)) }
-        return Array(before.suffix(reach - piece.count)) + Array(piece)
-    }
-}
-
-extension Scrubber {
+extension TextScanner {
     /// Spans of `piece` (relative to it) that belong to a secret found only when the piece is read after `before`:
     /// one that begins in `before` and runs into the piece, or one in the piece that only `before` gives away (an
     /// assignment whose name ended the earlier piece). The piece is read as it will leave, with `redacted` (merged)
@@ -49,7 +26,7 @@ extension Scrubber {
             let joint = tail + Span.fitted(inReach, to: Array(piece.prefix(reach)))
             var newlyFound = false
             joint.withUnsafeBufferPointer { b in
-                for match in secretsScanner.scan(b) {
+                for match in secretScanner.scan(b) {
                     guard match.range.upperBound > tail.count, !(cut && match.range.upperBound == b.count) else {
                         continue
                     }
@@ -81,39 +58,7 @@ extension Scrubber {
         }
         return added
     }
-}
 
-/// A secret found where neighbouring text parts are read as one text, as it falls in one of the parts.
-struct JointFinding {
-    var match: SecretMatch
-    /// The secret's bytes, all of it (placeholders are numbered by them).
-    var text: [UInt8]
-    /// The secret's bytes in this part.
-    var range: Range<Int>
-    /// Whether an earlier part reports it: a secret is reported once, with the part it starts in.
-    var reportedBefore: Bool
-}
-
-/// Code whose lines a run of neighbouring text parts shares, as it falls in one of the parts.
-struct JointCode {
-    /// The block's lines in this part.
-    var range: Range<Int>
-    var language: String
-    /// The block's lines, in all the parts.
-    var lines: Int
-    /// The block's bytes, all of it (placeholders are numbered by them).
-    var text: [UInt8]
-    /// Whether an earlier part reports it: a block is reported once, with the part it starts in.
-    var reportedBefore: Bool
-}
-
-/// What a text part shares with its neighbours.
-struct TextPartJoint {
-    var secrets: [JointFinding] = []
-    var code: [JointCode] = []
-}
-
-extension Scrubber {
     /// The blocks of code whose lines fall in more than one of a run of neighbouring text parts, `joined` one after
     /// another (each starting at its offset in `starts`), listed for each part they fall in: a snippet sent one line
     /// per part holds no code in any part on its own. Each part is read on lines of its own, as a part that does not
@@ -133,22 +78,22 @@ extension Scrubber {
             at.append(start..<text.count)
             if k + 1 < starts.count, text.last != 0x0A { text.append(0x0A) }
         }
-        let detector = CodeDetector(includeDataFormats: policy.codeIncludesDataFormats)
+        let detector = codeDetector
         text.withUnsafeBufferPointer { b in
             guard detector.mayCross(b, boundaries: at.dropFirst().map(\.lowerBound)) else { return }
             var markers: [KeywordAutomaton.Hit] = []
             var placeholders: [Range<Int>] = []
             var commandLines = false
-            let matches = secretsScanner.scan(
+            let matches = secretScanner.scan(
                 b, markers: &markers, placeholders: &placeholders, commandLines: &commandLines)
             let secrets =
                 policy.secrets == .redact
                 ? Span.merged(
                     matches.map {
-                        Span(range: $0.range, placeholder: "[REDACTED:secret:\(secretsScanner.rules[$0.rule].id):1]")
+                        Span(range: $0.range, placeholder: "[REDACTED:secret:\(secretScanner.rules[$0.rule].id):1]")
                     }) : []
-            let regions = Scrubber.asItLeaves(
-                b, secrets: secrets, earlier: placeholders, markers: secretsScanner.findsMarkers ? markers : nil,
+            let regions = TextScanner.asItLeaves(
+                b, secrets: secrets, earlier: placeholders, markers: secretScanner.findsMarkers ? markers : nil,
                 fitted: false, offsets: at.dropFirst().map(\.lowerBound)
             ) { detector.detect($0, markers: $1, around: $2) }
             for region in regions {
@@ -203,7 +148,7 @@ extension Scrubber {
         var found = [[JointFinding]](repeating: [], count: starts.count)
         joined.withUnsafeBufferPointer { all in
             for stretch in stretches {
-                for match in secretsScanner.scan(UnsafeBufferPointer(rebasing: all[stretch])) {
+                for match in secretScanner.scan(UnsafeBufferPointer(rebasing: all[stretch])) {
                     let range =
                         match.range.lowerBound + stretch.lowerBound..<match.range.upperBound + stretch.lowerBound
                     if (stretch.lowerBound > 0 && range.lowerBound == stretch.lowerBound)

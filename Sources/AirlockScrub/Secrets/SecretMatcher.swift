@@ -1,43 +1,3 @@
-/// One secret detector: a stable id, what it finds, the keywords that make a place worth checking,
-/// and the small matcher that confirms a candidate.
-package struct SecretRule: Sendable {
-    package let id: String
-    package let description: String
-    package let keywords: [String]
-    let matcher: SecretMatcher
-
-    init(_ id: String, _ description: String, keywords: [String], _ matcher: SecretMatcher) {
-        self.id = id
-        self.description = description
-        self.keywords = keywords
-        self.matcher = matcher
-    }
-
-    /// A token whose keyword is its own literal prefix (matched in exact case), followed by `length` body bytes.
-    static func token(
-        _ id: String, _ description: String, prefix: String, _ body: ByteClass, _ length: ClosedRange<Int>,
-        entropy: Double? = nil
-    ) -> SecretRule {
-        SecretRule(id, description, keywords: [prefix], .token(body: body, length: length, entropy: entropy))
-    }
-
-    /// Several prefixes sharing one shape.
-    static func token(
-        _ id: String, _ description: String, prefixes: [String], _ body: ByteClass, _ length: ClosedRange<Int>,
-        entropy: Double? = nil
-    ) -> SecretRule {
-        SecretRule(id, description, keywords: prefixes, .token(body: body, length: length, entropy: entropy))
-    }
-
-    /// A value of a known shape assigned to a service-specific name (`DD_API_KEY=…`, `"accountKey": "…"`).
-    static func keyed(
-        _ id: String, _ description: String, names: [String], _ value: ByteClass, _ length: ClosedRange<Int>,
-        entropy: Double? = nil
-    ) -> SecretRule {
-        SecretRule(id, description, keywords: names, .keyed(value: value, length: length, entropy: entropy))
-    }
-}
-
 /// How a rule confirms a keyword hit. Hand-written matchers, no regular expressions.
 enum SecretMatcher: Sendable {
     case token(body: ByteClass, length: ClosedRange<Int>, entropy: Double?)
@@ -107,8 +67,25 @@ enum SecretMatcher: Sendable {
     case cookieHeader
 }
 
-/// What a scan found: a rule and the byte range of the secret in the scanned text.
-package struct SecretMatch: Sendable, Equatable {
-    package var rule: Int
-    package var range: Range<Int>
+extension SecretMatcher {
+    /// Whether what the matcher finds is a credential by its shape alone, with no name or context around it.
+    var isSelfEvident: Bool {
+        switch self {
+        case .token, .openAILegacyKey, .jwt, .telegramBotToken, .base64PrivateKey, .sourcegraphToken,
+            .maxMindLicenseKey:
+            true
+        default: false
+        }
+    }
+
+    /// Token-shaped matchers compare their keyword in exact case; context matchers ignore case.
+    var matchesKeywordCase: Bool {
+        switch self {
+        case .token, .openAILegacyKey, .azureADClientSecret, .telegramBotToken, .newRelicLicenseKey, .mailchimpKey,
+            .sourcegraphToken, .maxMindLicenseKey,
+            .jwt, .azureSASSignature, .base64PrivateKey, .awsPairedSecret, .twilioPairedSecret:
+            true
+        default: false
+        }
+    }
 }
