@@ -33,3 +33,22 @@ def test_detection_figures_hold(tmp_path):
             if worse > TOLERANCE:
                 regressions.append(f"{split}: {target} {recorded['value']} -> {value}")
     assert not regressions, "detection figures fell: " + "; ".join(regressions)
+
+
+def test_every_gitleaks_rule_has_a_row():
+    """The coverage table of Benchmarks/Detection/README.md (written by audit_gitleaks.py) names every gitleaks
+    rule of the corpus, and none is left uncovered."""
+    readme = (DETECTION / "README.md").read_text()
+    table = readme.split("<!-- gitleaks-coverage:start -->", 1)[1].split("<!-- gitleaks-coverage:end -->", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells[1]
+    families = set()
+    with open(DETECTION / "corpora" / "secrets-gitleaks.jsonl") as corpus:
+        for line in corpus:
+            families.add(json.loads(line)["family"])
+    assert families - rows.keys() == set(), "gitleaks rules without a row in the coverage table"
+    uncovered = sorted(rule for rule, kind in rows.items() if kind in ("not covered", "no generated sample"))
+    assert not uncovered, f"gitleaks rules not covered: {uncovered}"

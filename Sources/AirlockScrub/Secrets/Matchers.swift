@@ -64,6 +64,13 @@ enum Matchers {
         case .azureSASSignature: return azureSASSignature(b, start, end)
         case .adoConnectionPassword: return adoConnectionPassword(b, start, end)
         case .base64PrivateKey: return base64PrivateKey(b, start)
+        case .base64JWT: return base64JWT(b, start)
+        case .slackBotToken:
+            // The workspace id first, so that words (`xoxb-not-a-real-token`) are no token.
+            let id = Bytes.run(b, from: end, .digits, max: 15)
+            guard (8...14).contains(id - end), id < b.count, b[id] == UInt8(ascii: "-") else { return nil }
+            return token(b, start, end, ByteClass.alnum.union("-"), 27...80, nil)
+        case .xmlSettingPassword: return xmlSettingPassword(b, start, end)
         case .registryAuth: return registryAuth(b, end)
         case .commandLinePassword, .kubernetesSecret: return nil  // `match` reports each of them
         case .netrcPassword: return netrcPassword(b, end)
@@ -119,6 +126,9 @@ enum Matchers {
         guard Placeholder.entropy(b, value) >= floor, !Placeholder.looksLikePlaceholder(b, value, token: true) else {
             return nil
         }
+        // Words after the prefix (`xoxp-not-a-real-user-token`, `sk-proj-this-is-my-key`) are a stand-in someone
+        // wrote.
+        if count >= 12, readsAsWords(b, value) { return nil }
         return first..<stop
     }
 
@@ -334,6 +344,7 @@ enum Matchers {
         where Bytes.containsFolded(b, tailStart..<min(tailEnd, tailStart + suffix.count), suffix) {
             return nil
         }
+        if qualifiedAsNoCredential(b, keyword: start) { return nil }
         // A name that says its value is not a real one (`fakeToken`, `INVALID_API_KEY`, `nonMatchingToken`).
         let nameStart = Bytes.runBackwards(b, before: start, .identifier, max: 64)
         for word in decoyNameWords where Bytes.containsFolded(b, nameStart..<tailEnd, word) { return nil }
@@ -425,8 +436,10 @@ enum Matchers {
         // A PIN or a numeric password is all digits: four or more, under a password's name.
         let digits = b[range].allSatisfy(\.isDigit)
         if kinds < 2 && range.count < 16 && !(password && digits && range.count >= 4) { return nil }
-        // Words joined into a name are a name, unless a person chose them (`correct-horse-battery-staple`).
-        if !password, isName(b, range) { return nil }
+        // Words joined into a name are a name, unless a person chose them (`correct-horse-battery-staple`). A UUID
+        // reads as such words only by chance (`59506e43-4f9a-…`): under a key's or token's name it is the key
+        // (HubSpot, Snyk, Heroku issue UUIDs).
+        if !password, isName(b, range), !isUUID(b, range) { return nil }
         // Base64 of text nobody keeps secret (`cGFzc3dvcmQ=`, `password`) is that text.
         if encodesPlainNonSecret(b, range) { return nil }
         guard Placeholder.entropy(b, range) >= 2.2 else { return nil }
@@ -600,6 +613,66 @@ enum Matchers {
         let close = b[range.upperBound - 1]
         return (open == UInt8(ascii: "(") && close == UInt8(ascii: ")"))
             || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]"))
+    }
+
+    /// Whether a token's body is words someone wrote (`not-a-real-user-token`, `ThisIsNotARealToken1`): three words
+    /// or more, split by `-`, `_`, `.` or a capital, each of letters only (a number may end the last), none longer
+    /// than twelve, nearly all with a vowel, and three letters in ten or more vowels. A random body soon breaks one
+    /// of these: a digit inside, a run of consonants, a long run of small letters, too few vowels.
+    static func readsAsWords(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var words = 0
+        var voweled = 0
+        var length = 0
+        var vowel = false
+        var digitsSeen = false
+        func wordEnds() -> Bool {
+            defer { (length, vowel) = (0, false) }
+            guard length > 0 else { return true }
+            words += 1
+            if vowel || length == 1 { voweled += 1 }
+            return length <= 12
+        }
+        for i in range {
+            let c = b[i]
+            if digitsSeen && !c.isDigit { return false }
+            if c &- 0x61 < 26 {
+                length += 1
+                if "aeiouy".utf8.contains(c) { vowel = true }
+            } else if c &- 0x41 < 26 {
+                // A capital starts a word, unless it follows capitals (`RSA`).
+                if length > 0, b[i - 1] &- 0x61 < 26 { guard wordEnds() else { return false } }
+                length += 1
+                if "AEIOUY".utf8.contains(c) { vowel = true }
+            } else if c.isDigit {
+                digitsSeen = true
+            } else if c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") {
+                guard wordEnds() else { return false }
+            } else {
+                return false
+            }
+        }
+        guard wordEnds(), words >= 3, voweled * 5 >= words * 4 else { return false }
+        // Nearly two letters in five of written words are vowels, one in five of random letters.
+        var letters = 0
+        var vowels = 0
+        for i in range where b[i].isASCIILetter {
+            letters += 1
+            if "aeiou".utf8.contains(b[i] | 0x20) { vowels += 1 }
+        }
+        return vowels * 10 >= letters * 3
+    }
+
+    /// `8-4-4-4-12` hex digits.
+    static func isUUID(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard range.count == 36 else { return false }
+        for (k, i) in range.enumerated() {
+            if k == 8 || k == 13 || k == 18 || k == 23 {
+                guard b[i] == UInt8(ascii: "-") else { return false }
+            } else if !ByteClass.hex.contains(b[i]) {
+                return false
+            }
+        }
+        return true
     }
 
     /// Words joined into a name (`magic_token`, `TEST_API_KEY`, `tok_warn_1`, `RSAPrivateKey`,
@@ -836,6 +909,34 @@ enum Matchers {
 
     private static let webSocketPrefix = Array("websocket-".utf8)
 
+    /// Words that, just before `key` or `token` in a name, make it something other than a credential: a database
+    /// key (`primary_key`, `foreignKey`), a public value (`public_token`, `publicKey`), a request-forgery token
+    /// (`csrf_token`). gitleaks' generic rule allows the same names.
+    private static let notCredentialQualifiers: [[UInt8]] = [
+        "csrf", "xsrf", "public", "pub", "bucket", "foreign", "hot", "idx", "natural", "primary", "schema", "sequence",
+    ].map { Array($0.utf8) }
+
+    /// Whether the word before the keyword at `start` in its name (`primary_` in `primary_key`, `csrf` in
+    /// `csrfToken`) is one of `notCredentialQualifiers`.
+    static func qualifiedAsNoCredential(_ b: UnsafeBufferPointer<UInt8>, keyword start: Int) -> Bool {
+        var i = start
+        if i > 0, b[i - 1] == UInt8(ascii: "_") || b[i - 1] == UInt8(ascii: "-") || b[i - 1] == UInt8(ascii: ".") {
+            i -= 1
+        } else if !(i > 0 && b[i - 1] &- 0x61 < 26 && b[start] &- 0x41 < 26) {
+            // Glued on without a separator, a word is only a word when the keyword starts with a capital.
+            return false
+        }
+        // The word: small letters after one capital (`Primary`), or capitals alone (`PRIMARY`).
+        var wordStart = i
+        while wordStart > 0, i - wordStart < 12, b[wordStart - 1] &- 0x61 < 26 { wordStart -= 1 }
+        if wordStart < i {
+            if wordStart > 0, b[wordStart - 1] &- 0x41 < 26 { wordStart -= 1 }
+        } else {
+            while wordStart > 0, i - wordStart < 12, b[wordStart - 1] &- 0x41 < 26 { wordStart -= 1 }
+        }
+        return isOne(b, wordStart..<i, of: notCredentialQualifiers)
+    }
+
     /// Words in a name before `key` that make a 64-hex-digit value a hash rather than a key.
     private static let hashNameWords: [[UInt8]] = [
         "sha1", "sha2", "sha3", "sha5", "sha-", "sha_", "hash", "digest", "checksum", "cache", "commit", "integrity",
@@ -851,6 +952,7 @@ enum Matchers {
     private static func bareKey(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
         // The word itself, or a name's last word (`SIGNING_KEY`), never the first of a longer name (`KEY_ID`).
         if start > 0, b[start - 1].isASCIIAlphanumeric { return nil }
+        if qualifiedAsNoCredential(b, keyword: start) { return nil }
         // `Sec-WebSocket-Key` is a nonce the server answers, not a secret.
         if start >= 10, Bytes.containsFolded(b, start - 10..<start, webSocketPrefix) { return nil }
         if end < b.count, ByteClass.identifier.contains(b[end]) { return nil }
@@ -1065,6 +1167,55 @@ enum Matchers {
             stop = next
         }
         return stop - start >= 120 ? start..<stop : nil
+    }
+
+    /// A JSON Web Token encoded once more as base64, as a whole (`ZXlK…`, which decodes to `eyJ…`): the run of
+    /// base64 from the keyword, which must decode to a token of three parts whose header is JSON. Only its
+    /// standard or URL-safe alphabet, in exact case, and standing alone.
+    private static func base64JWT(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Range<Int>? {
+        let body = ByteClass.base64URL.union("+/")
+        guard Bytes.equal(b, start, "ZXlK"), start == 0 || !body.contains(b[start - 1]) else { return nil }
+        var stop = Bytes.run(b, from: start, body, max: 24 * 1024)
+        // Shorter than a header and a payload of a few claims is no token.
+        guard stop - start >= 60 else { return nil }
+        let whole = (stop - start) / 4 * 4
+        guard let decoded = Base64.decode(b[start..<start + whole])?.bytes else { return nil }
+        let isToken = decoded.withUnsafeBufferPointer { d in
+            guard let token = jwt(d, 0) else { return false }
+            // The header decodes to a JSON object.
+            let header = Bytes.run(d, from: 0, .base64URL, max: 2048) / 4 * 4
+            guard let json = Base64.decode(d[0..<header])?.bytes else { return false }
+            return token.count + 3 >= d.count && json.first == UInt8(ascii: "{") && json.contains(UInt8(ascii: ":"))
+        }
+        guard isToken else { return nil }
+        while stop < b.count, stop - start < 24 * 1024 + 2, b[stop] == UInt8(ascii: "=") { stop += 1 }
+        return start..<stop
+    }
+
+    /// The documentation's example passwords (learn.microsoft.com, "nuget.config reference").
+    private static let nugetExamples: [[UInt8]] = ["33f!!lloppa", "hal+9ooo_da!sY"].map { Array($0.utf8) }
+
+    /// `<add key="ClearTextPassword" value="…" />` or `key="Password"`: the value, when it is at least eight
+    /// characters, no variable (`%NUGET_PASSWORD%`), placeholder or documented example.
+    private static func xmlSettingPassword(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Range<Int>? {
+        // `<add ` before the keyword.
+        var i = start
+        while i > 0, b[i - 1] == 0x20 || b[i - 1] == 0x09 { i -= 1 }
+        guard i >= 4, Bytes.containsFolded(b, i - 4..<i, Array("<add".utf8)), i < start else { return nil }
+        var j = end
+        while j < b.count, j - end < 64, b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D { j += 1 }
+        guard j + 7 < b.count, Bytes.containsFolded(b, j..<j + 6, Array("value=".utf8)),
+            b[j + 6] == UInt8(ascii: "\"") || b[j + 6] == UInt8(ascii: "'")
+        else { return nil }
+        let quote = b[j + 6]
+        var stop = j + 7
+        while stop < b.count, stop - j < 600, b[stop] != quote, b[stop] != 0x0A { stop += 1 }
+        guard stop < b.count, b[stop] == quote else { return nil }
+        let value = j + 7..<stop
+        guard value.count >= 8, plausiblePassword(b, value), !isOne(b, value, of: nugetExamples),
+            !b[value].contains(0x20), Placeholder.characterKinds(b, value) >= 2, Placeholder.entropy(b, value) >= 2.2
+        else { return nil }
+        return value
     }
 
     /// `"auth": "…"` in a Docker or Podman credentials file, where the value is base64 of `user:password`.

@@ -7,7 +7,7 @@ package enum Placeholder {
     private static let needles: [[UInt8]] = [
         "example", "xxxx", "****", "your", "placeholder", "dummy", "redacted", "changeme", "change_me", "replace",
         "insert", "sample", "${", "{{", "%s", "...", "\u{2026}", "[redacted", "fake", "test1234", "12345678",
-        "abcdefgh",
+        "abcdefgh", "notareal", "not-a-real", "not_a_real",
     ].map { Array($0.utf8) }
 
     private static let formatDirective = Array("%s".utf8)

@@ -17,6 +17,9 @@ enum PublishedExamples {
             "AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ", "AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g",
             "AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU", "AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw",
             "AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE", "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+            // The client secret in the README of github.com/checkmarx-ts/checkmarx-python-sdk, which gitleaks'
+            // global allowlist lists as a stop word.
+            "014df517-39d1-4453-b7b3-9930c563627c",
         ].map { Array($0.utf8) })
 
     /// Secret values that the Kubernetes documentation uses in its example Secrets ("Secrets", kubernetes.io:

@@ -182,7 +182,7 @@ package enum SecretCatalogue {
     ]
 
     static let saas: [SecretRule] = [
-        R.token("slack-bot-token", "Slack bot token", prefix: "xoxb-", ByteClass.alnum.union("-"), 40...80),
+        R("slack-bot-token", "Slack bot token", keywords: ["xoxb-"], .slackBotToken),
         R.token("slack-user-token", "Slack user token", prefix: "xoxp-", ByteClass.alnum.union("-"), 60...100),
         R.token(
             "slack-workspace-token", "Slack workspace access token", prefix: "xoxa-", ByteClass.alnum.union("-"),
@@ -262,6 +262,13 @@ package enum SecretCatalogue {
             "intra42-client-secret", "42 intranet (Intra) client secret", prefixes: ["s-s4t2ud-", "s-s4t2af-"], hex,
             64...64),
         R.token("lob-public-key", "Lob publishable API key", prefixes: ["test_pub_", "live_pub_"], lhex, 31...31),
+        R.token(
+            "lob-api-key", "Lob secret API key (test_ or live_ and 35 hex digits)", prefixes: ["test_", "live_"],
+            lhex, 35...35),
+        R.token("gocardless-access-token", "GoCardless live access token", prefix: "live_", b64u.union("="), 40...40),
+        R.token(
+            "plaid-access-token", "Plaid access token (access-sandbox-, -development- or -production- and a UUID)",
+            prefixes: ["access-sandbox-", "access-development-", "access-production-"], lhex.union("-"), 36...36),
         R.keyed(
             "sidekiq-credentials", "Sidekiq Enterprise or Pro gem server credentials (user:password of hex)",
             names: ["bundle_enterprise__contribsys__com", "bundle_gems__contribsys__com"],
@@ -420,6 +427,7 @@ package enum SecretCatalogue {
             keywords: ["LS0tLS1CRUdJTiB"], .base64PrivateKey),
         R.token("age-secret-key", "age encryption secret key", prefix: "AGE-SECRET-KEY-1", .bech32Upper, 58...58),
         R("jwt", "JSON Web Token", keywords: ["eyJ"], .jwt),
+        R("jwt-base64", "JSON Web Token encoded as base64 as a whole (ZXlK…)", keywords: ["ZXlK"], .base64JWT),
         R(
             "postgres-connection-string", "PostgreSQL URI with a password", keywords: ["postgres://", "postgresql://"],
             .uriCredentials),
@@ -459,6 +467,10 @@ package enum SecretCatalogue {
         R(
             "connection-call-password", "Password argument of DriverManager.getConnection(url, user, password)",
             keywords: ["getConnection("], .connectionCallPassword),
+        R(
+            "nuget-config-password",
+            "Password in a NuGet.Config or .NET setting (<add key=\"ClearTextPassword\" value=…)",
+            keywords: ["key=\"ClearTextPassword\"", "key=\"Password\""], .xmlSettingPassword),
         R(
             "redis-requirepass", "Redis requirepass or masterauth directive", keywords: ["requirepass", "masterauth"],
             .directive),

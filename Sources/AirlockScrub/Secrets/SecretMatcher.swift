@@ -49,6 +49,14 @@ enum SecretMatcher: Sendable {
     case adoConnectionPassword
     /// A whole PEM private key, base64-encoded (kubeconfig `client-key-data`); the keyword is `-----BEGIN ` encoded.
     case base64PrivateKey
+    /// A JSON Web Token, base64-encoded as a whole; the keyword is `ZXlK`, which is `eyJ` encoded.
+    case base64JWT
+    /// A Slack bot token: `xoxb-`, a workspace id of 8 to 14 digits, then the current form's further ids and secret
+    /// or the legacy form's 18 to 26 letters and digits.
+    case slackBotToken
+    /// A password in a .NET XML setting, `<add key="ClearTextPassword" value="…" />` (NuGet.Config's
+    /// `packageSourceCredentials`); the keyword is `key="…Password"` with its closing quote.
+    case xmlSettingPassword
     /// The `auth` field of a Docker or Podman credentials file: base64 of `user:password`.
     case registryAuth
     /// A password given as an option to a command-line client; the keyword is the command's name.

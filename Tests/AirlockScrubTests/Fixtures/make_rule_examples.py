@@ -385,19 +385,6 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G("pat\\.[a-zA-Z0-9_-]{22}\\.[a-zA-Z0-9]{24}\\.[a-zA-Z0-9]{20}")]),
     "infracost-api-key": (gl("infracost.go", "infracost-api-token"), "ico", [
         V("ico-mlCr1Mn3SRcRiZMObUZOTHLcgtH2Lpgt"), G("ico-[A-Za-z0-9]{32}")]),
-    "slack-bot-token": (gl("slack.go", "slack-bot-token"), "slack", [
-        T('"bot_token1": "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"',
-          "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"),
-        T('"bot_token2": "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1MBS"',
-          "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1MBS"),
-        T('"bot_token3": "xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys"',
-          "xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys"),
-        G(f"xoxb-[0-9]{{13}}-[0-9]{{12}}-{A}{{24}}"),
-        T('"bot_token1": "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1"', "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1",
-          gl("slack.go", "slack-legacy-bot-token"), miss="a legacy bot token: 37 characters after 'xoxb-', the rule "
-          "wants 40 or more"),
-        T('"bot_token2": "xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP"', "xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP",
-          gl("slack.go", "slack-legacy-bot-token"), miss="as above")]),
     "slack-user-token": (gl("slack.go", "slack-user-token"), "slack", [
         T('"user_token1": "xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef"',
           "xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef"),
@@ -485,6 +472,12 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G("s-s4t2ud-[abcdef0123456789]{64}"), G("s-s4t2af-[abcdef0123456789]{64}")]),
     "lob-public-key": (gl("lob.go", "lob-pub-api-key"), "lob", [
         G("test_pub_[a-f0-9]{31}"), G("live_pub_[a-f0-9]{31}")]),
+    "lob-api-key": (gl("lob.go", "lob-api-key"), "lob", [G("test_[a-f0-9]{35}"), G("live_[a-f0-9]{35}")]),
+    "gocardless-access-token": (gl("gocardless.go", "gocardless-api-token"), "gocardless", [
+        G("live_[a-zA-Z0-9_-]{40}"), G("live_[a-zA-Z0-9_-]{40}")]),
+    "plaid-access-token": (gl("plaid.go", "plaid-api-token"), "plaid", [
+        G(f"access-sandbox-{H}{{8}}-{H}{{4}}-{H}{{4}}-{H}{{4}}-{H}{{12}}"),
+        G(f"access-production-{H}{{8}}-{H}{{4}}-{H}{{4}}-{H}{{4}}-{H}{{12}}")]),
     "mailgun-public-key": (gl("mailgun.go", "mailgun-pub-key"), "mailgun", [G(f"pubkey-{H}{{32}}"),
                                                                             G(f"pubkey-{H}{{32}}")]),
     "openshift-user-token": (gl("openshift.go", "openshift-user-token"), "openshift", [
@@ -1471,6 +1464,58 @@ def build_structural_connections() -> None:
         (f"replicaof 10.0.0.5 6379\nmasterauth \"{passwords[1]}\"\n", passwords[1], None)], [
         ("# requirepass foobared\n", "placeholder", None),
         (f"the requirepass setting holds {passwords[0]}\n", "context", None)])
+
+    sl = gl("slack.go", "slack-bot-token")
+    legacy = gl("slack.go", "slack-legacy-bot-token")
+    digits = "0123456789"
+    alnum = string.ascii_letters + digits
+    drawn = ["xoxb-" + "".join(rng.choice(digits) for _ in range(13)) + "-"
+             + "".join(rng.choice(digits) for _ in range(12)) + "-" + "".join(rng.choice(alnum) for _ in range(24)),
+             "xoxb-" + "".join(rng.choice(digits) for _ in range(12)) + "-"
+             + "".join(rng.choice(alnum) for _ in range(24))]
+    structural("slack-bot-token", sl + "; legacy form " + legacy, [
+        ('"bot_token1": "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"',
+         "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD", None),
+        ('"bot_token2": "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1MBS"',
+         "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1MBS", None),
+        ('"bot_token1": "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1"', "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1",
+         legacy),
+        ('"bot_token2": "xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP"', "xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP",
+         legacy),
+        (f"SLACK_BOT_TOKEN={drawn[0]}", drawn[0], None), (f"token: {drawn[1]}", drawn[1], legacy)], [
+        (f"SLACK_BOT_TOKEN={drawn[0].replace('xoxb-', 'xoxc-')}", "prefix", None),
+        (f"token: {drawn[1][:31]}", "length-min", None),
+        ("token: " + drawn[1][:5] + "1234567-" + drawn[1][18:], "structure", None),
+        ("SLACK_BOT_TOKEN=xoxb-not-a-real-token-this-will-not-work", "placeholder", None)])
+
+    jb = gl("jwt.go", "jwt-base64")
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    def token() -> str:
+        head = b64url(json.dumps({"alg": rng.choice(["HS256", "RS256"]), "typ": "JWT"}).encode())
+        body = b64url(json.dumps({"sub": str(rng.randrange(10**9)), "iat": rng.randrange(1_600_000_000,
+                                                                                         1_800_000_000)}).encode())
+        return f"{head}.{body}.{b64url(bytes(rng.randrange(256) for _ in range(32)))}"
+    e1, e2 = base64.b64encode(token().encode()).decode(), base64.b64encode(token().encode()).decode()
+    not_jwt = base64.b64encode(b'eyJ{"note": "a JSON document that only starts like a token, not one at all"}').decode()
+    structural("jwt-base64", jb, [(f"session: {e1}", e1, None), (f'"auth": "{e2}"', e2, None)], [
+        (f"session: {e1[:56]}", "length-min", None), (f"session: x{e1}", "boundary", None),
+        (f"session: {not_jwt}", "structure", None), (f"session: {e1.replace('ZXlK', 'ZXlL', 1)}", "prefix", None)])
+
+    ng = doc("https://learn.microsoft.com/en-us/nuget/reference/nuget-config-file",
+             "packageSourceCredentials: ClearTextPassword") + "; " + gl("nuget.go", "nuget-config-password")
+    pw = ["".join(rng.choice(alnum + "!%+-") for _ in range(n)) for n in (18, 24)]
+    structural("nuget-config-password", ng, [
+        (f'<add key="Username" value="ci" />\n<add key="ClearTextPassword" value="{pw[0]}" />', pw[0], None),
+        (f'    <add key="Password" value="{pw[1]}" />', pw[1], None)], [
+        ('<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', "placeholder", None),
+        ('<add key="ClearTextPassword" value="33f!!lloppa" />', "placeholder", None),
+        (f'<add key="ClearTextPassword" value="{pw[0][:7]}" />', "length-min", None),
+        ('<add key="ClearTextPassword" value="XXXXXXXXXXX" />', "placeholder", None),
+        (f'<input key="Password" value="{pw[1]}" />', "context", None)])
+
 
 
 # --- The catalogue's claims, for placing near misses ----------------------------------------------------------------
