@@ -40,26 +40,6 @@ import Testing
         #expect(Scan.secrets("see access-sandbox-00000000-0000-0000-0000-000000000000 there").isEmpty)
     }
 
-    @Test func lobSecretKeysAreFound() {
-        var drawn = Drawn(32)
-        for prefix in ["test_", "live_"] {
-            let key = prefix + drawn.string(35, from: Self.hexDigits)
-            #expect(Scan.secrets("lob.configure(\"\(key)\")").map(\.id) == ["lob-api-key"])
-        }
-        let body = drawn.string(35, from: Self.hexDigits)
-        #expect(Scan.secrets("x test_\(body.dropLast()) y").isEmpty)  // 34 hex digits
-        #expect(Scan.secrets("x test_\(body)0 y").isEmpty)  // 36: another value
-        #expect(Scan.secrets("def test_parse_configuration_without_values(self):").isEmpty)
-    }
-
-    @Test func goCardlessLiveTokensAreFound() {
-        var drawn = Drawn(33)
-        let token = "live_" + drawn.string(40, from: Self.base64URL)
-        #expect(Scan.secrets("client = Client(access_token=\"\(token)\")").map(\.value) == [token])
-        #expect(Scan.secrets("client = Client(\"\(token.dropLast(2))\")").isEmpty)  // 38 characters
-        #expect(Scan.secrets("client = Client(\"live_" + String(repeating: "x", count: 40) + "\")").isEmpty)
-    }
-
     @Test func slackLegacyBotTokensAreFoundButNotWords() {
         var drawn = Drawn(34)
         let legacy = "xoxb-\(drawn.string(12, from: "0123456789"))-\(drawn.string(24, from: Drawn.alnum))"

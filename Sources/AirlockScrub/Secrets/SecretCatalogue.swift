@@ -263,10 +263,6 @@ package enum SecretCatalogue {
             64...64),
         R.token("lob-public-key", "Lob publishable API key", prefixes: ["test_pub_", "live_pub_"], lhex, 31...31),
         R.token(
-            "lob-api-key", "Lob secret API key (test_ or live_ and 35 hex digits)", prefixes: ["test_", "live_"],
-            lhex, 35...35),
-        R.token("gocardless-access-token", "GoCardless live access token", prefix: "live_", b64u.union("="), 40...40),
-        R.token(
             "plaid-access-token", "Plaid access token (access-sandbox-, -development- or -production- and a UUID)",
             prefixes: ["access-sandbox-", "access-development-", "access-production-"], lhex.union("-"), 36...36),
         R.keyed(

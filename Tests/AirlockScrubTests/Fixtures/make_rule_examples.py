@@ -472,9 +472,6 @@ TOKENS: dict[str, tuple[str, str, list]] = {
         G("s-s4t2ud-[abcdef0123456789]{64}"), G("s-s4t2af-[abcdef0123456789]{64}")]),
     "lob-public-key": (gl("lob.go", "lob-pub-api-key"), "lob", [
         G("test_pub_[a-f0-9]{31}"), G("live_pub_[a-f0-9]{31}")]),
-    "lob-api-key": (gl("lob.go", "lob-api-key"), "lob", [G("test_[a-f0-9]{35}"), G("live_[a-f0-9]{35}")]),
-    "gocardless-access-token": (gl("gocardless.go", "gocardless-api-token"), "gocardless", [
-        G("live_[a-zA-Z0-9_-]{40}"), G("live_[a-zA-Z0-9_-]{40}")]),
     "plaid-access-token": (gl("plaid.go", "plaid-api-token"), "plaid", [
         G(f"access-sandbox-{H}{{8}}-{H}{{4}}-{H}{{4}}-{H}{{4}}-{H}{{12}}"),
         G(f"access-production-{H}{{8}}-{H}{{4}}-{H}{{4}}-{H}{{4}}-{H}{{12}}")]),
