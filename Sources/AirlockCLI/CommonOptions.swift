@@ -25,6 +25,9 @@ struct CommonOptions: ParsableArguments {
         do {
             return try ConfigurationLoader.load(path: path)
         } catch {
+            if error.diagnostics.count == 1, let only = error.diagnostics.first, only.rule == "file.unreadable" {
+                throw CLIError("configuration file (--config, AIRLOCK_CONFIG): \(only.message)", code: 2)
+            }
             throw CLIError("invalid configuration:\n\(error.description)")
         }
     }

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
 import subprocess
+import time
+from pathlib import Path
 
+import requests
 from cryptography import x509
 
-from conftest import BINARY, launch
+from conftest import BINARY, assert_absent, launch, wait_for_log
 
 
 def airlock_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -40,3 +46,89 @@ def test_serve_refuses_a_readable_ca_key(tmp_path, standin):
     instance = launch(tmp_path, server, ca, expect_ready=False)
     assert instance.process.wait(timeout=30) != 0
     assert "accessible by group or others" in instance.stderr_path.read_text()
+
+
+# Start-up: listeners, environment variables, files that cannot be read.
+
+
+def serve(tmp_path: Path, *args: str, env: dict | None = None, wait: float = 15) -> tuple[subprocess.Popen, Path, Path]:
+    """`serve` with the given flags, from `tmp_path`; returns once it announced itself or exited."""
+    out, err = tmp_path / "serve.stdout", tmp_path / "serve.stderr"
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("version: 1\nentries:\n  - host: api.openai.com\n    purpose: Tests\n")
+    process = subprocess.Popen(
+        [str(BINARY), "serve", "--state-dir", str(tmp_path / "state"), "--allowlist", str(allow), *args],
+        stdout=open(out, "wb"), stderr=open(err, "wb"), stdin=subprocess.DEVNULL, cwd=tmp_path,
+        env={**os.environ, **(env or {})})
+    deadline = time.time() + wait
+    while time.time() < deadline and process.poll() is None:
+        if "airlock listening on" in out.read_text() and "admin listening on" in err.read_text(errors="replace"):
+            break
+        time.sleep(0.05)
+    return process, out, err
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_a_port_in_use_is_named_before_anything_is_announced(tmp_path):
+    for key, flag, variable in (("listen", "--listen", "AIRLOCK_LISTEN"), ("admin_listen", "--admin-listen", "AIRLOCK_ADMIN_LISTEN")):
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        try:
+            addresses = {"--listen": "127.0.0.1:0", "--admin-listen": "127.0.0.1:0"}
+            addresses[flag] = f"127.0.0.1:{port}"
+            process, out, err = serve(tmp_path, *[a for pair in addresses.items() for a in pair])
+            assert process.wait(timeout=15) != 0
+            message = err.read_text()
+            assert f"cannot listen on 127.0.0.1:{port}" in message and "Address already in use" in message
+            assert f"`{key}`" in message and flag in message and variable in message
+            assert "airlock listening on" not in out.read_text()
+        finally:
+            busy.close()
+
+
+def test_environment_variables_set_addresses_and_log_format_and_flags_win(tmp_path):
+    process, out, err = serve(tmp_path, env={
+        "AIRLOCK_LISTEN": "127.0.0.1:0", "AIRLOCK_ADMIN_LISTEN": "127.0.0.1:0", "AIRLOCK_LOG_FORMAT": "json"})
+    try:
+        assert "airlock listening on 127.0.0.1:" in out.read_text()
+        records = [json.loads(line) for line in err.read_text().splitlines() if line.startswith("{")]
+        assert any(r["message"].startswith("airlock admin listening on 127.0.0.1:") for r in records)
+    finally:
+        stop(process)
+    process, out, err = serve(tmp_path, "--log-format", "text", env={
+        "AIRLOCK_LISTEN": "127.0.0.1:0", "AIRLOCK_ADMIN_LISTEN": "127.0.0.1:0", "AIRLOCK_LOG_FORMAT": "json"})
+    try:
+        assert "airlock admin listening on 127.0.0.1:" in err.read_text() and not err.read_text().startswith("{")
+    finally:
+        stop(process)
+    bad = airlock_cli("serve", "--state-dir", str(tmp_path / "state"), env={"AIRLOCK_LOG_FORMAT": "xml"})
+    assert bad.returncode == 2 and b"AIRLOCK_LOG_FORMAT must be text or json" in bad.stderr
+
+
+
+def test_files_that_cannot_be_read_are_named_with_the_reason(tmp_path):
+    def run(*args: str) -> str:
+        result = subprocess.run([str(BINARY), *args], capture_output=True, timeout=30, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        return (result.stdout + result.stderr).decode()
+
+    # The default allowlist is relative: the working directory is named.
+    text = run("allowlist", "check")
+    assert f"cannot read {tmp_path}/Allowlist: No such file or directory" in text
+    assert f"working directory {tmp_path}" in text and ":0:0" not in text
+    text = run("serve", "--state-dir", str(tmp_path / "state"), "--config", "missing.yaml")
+    assert f"{tmp_path}/missing.yaml: No such file or directory" in text and "--config" in text
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("version: 1\nentries:\n  - host: api.openai.com\n    purpose: Tests\n")
+    text = run("serve", "--state-dir", str(tmp_path / "state"), "--allowlist", str(allow), "--upstream-ca", "/nonexistent/ca.pem")
+    assert "cannot read /nonexistent/ca.pem: No such file or directory" in text and "--upstream-ca" in text
+    text = run("serve", "--state-dir", str(tmp_path / "state"), "--listen", "127.0.0.1:0", "--proxy-auth-file", "creds")
+    assert f"cannot read {tmp_path}/creds: No such file or directory" in text
+
