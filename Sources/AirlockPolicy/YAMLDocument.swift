@@ -84,10 +84,12 @@ struct MappingReader {
         for (key, _) in mapping {
             let name = key.string ?? ""
             if !known.contains(name) {
+                var message = "unknown key '\(name)' in \(context)"
+                if let nearest = Suggestion.nearest(name, among: known.sorted()) {
+                    message += "; did you mean '\(nearest)'?"
+                }
                 diagnostics.append(
-                    .init(
-                        rule: "schema.unknown-key", message: "unknown key '\(name)' in \(context)",
-                        location: document.location(key)))
+                    .init(rule: "schema.unknown-key", message: message, location: document.location(key)))
             }
         }
     }
