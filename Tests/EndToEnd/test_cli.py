@@ -48,7 +48,10 @@ def test_serve_refuses_a_readable_ca_key(tmp_path, standin):
     assert "accessible by group or others" in instance.stderr_path.read_text()
 
 
-# Start-up: listeners, environment variables, files that cannot be read.
+# The first hour: start-up, files that cannot be read, --version, `env --proxy-user`, environment variables.
+
+
+PASSWORD_CANARY = "pw-canary-Zx81:q/@ %&"
 
 
 def serve(tmp_path: Path, *args: str, env: dict | None = None, wait: float = 15) -> tuple[subprocess.Popen, Path, Path]:
@@ -110,7 +113,12 @@ def test_environment_variables_set_addresses_and_log_format_and_flags_win(tmp_pa
         stop(process)
     bad = airlock_cli("serve", "--state-dir", str(tmp_path / "state"), env={"AIRLOCK_LOG_FORMAT": "xml"})
     assert bad.returncode == 2 and b"AIRLOCK_LOG_FORMAT must be text or json" in bad.stderr
-
+    # `airlock env` reads AIRLOCK_LISTEN too, and its flag wins.
+    state = ["--state-dir", str(tmp_path / "state")]
+    from_env = airlock_cli("env", *state, env={"AIRLOCK_LISTEN": "127.0.0.1:7311"}).stdout.decode()
+    assert "export HTTPS_PROXY='http://127.0.0.1:7311'" in from_env
+    from_flag = airlock_cli("env", *state, "--listen", "127.0.0.1:7312", env={"AIRLOCK_LISTEN": "127.0.0.1:7311"})
+    assert "export HTTPS_PROXY='http://127.0.0.1:7312'" in from_flag.stdout.decode()
 
 
 def test_files_that_cannot_be_read_are_named_with_the_reason(tmp_path):
@@ -132,3 +140,65 @@ def test_files_that_cannot_be_read_are_named_with_the_reason(tmp_path):
     text = run("serve", "--state-dir", str(tmp_path / "state"), "--listen", "127.0.0.1:0", "--proxy-auth-file", "creds")
     assert f"cannot read {tmp_path}/creds: No such file or directory" in text
 
+
+def test_version_names_the_commit():
+    result = airlock_cli("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"airlock \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n", result.stdout.decode())
+
+
+def test_env_writes_proxy_credentials_read_from_a_file_or_stdin(tmp_path, standin):
+    server, ca = standin
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"alice:{PASSWORD_CANARY}\n")
+    instance = launch(tmp_path, server, ca, extra=["--proxy-auth-file", str(credentials)])
+    try:
+        state = ["--state-dir", str(instance.state_dir), "--listen", f"127.0.0.1:{instance.port}", "--proxy-user", "alice"]
+        password_file = tmp_path / "password"
+        password_file.write_text(PASSWORD_CANARY + "\n")
+        from_file = airlock_cli("env", *state, "--proxy-password-file", str(password_file))
+        from_stdin = subprocess.run([str(BINARY), "env", *state, "--proxy-password-file", "-"], input=PASSWORD_CANARY.encode(),
+                                    capture_output=True, timeout=30)
+        assert from_file.returncode == 0 and from_file.stdout == from_stdin.stdout
+        proxy = re.search(r"export HTTPS_PROXY='([^']+)'", from_file.stdout.decode()).group(1)
+        assert proxy == f"http://alice:pw-canary-Zx81%3Aq%2F%40%20%25%26@127.0.0.1:{instance.port}"
+        assert_absent([from_file.stderr, from_stdin.stderr], PASSWORD_CANARY, "pw-canary", where="airlock env's errors")
+        # The printed proxy URL authenticates.
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies = {"https": proxy}
+        session.verify = str(instance.ca)
+        ok = session.post("https://api.openai.com/v1/chat/completions", json={"model": "gpt-test", "messages": []}, timeout=20)
+        assert ok.status_code == 200
+        # A password is never an argument; failures do not repeat it.
+        assert airlock_cli("env", *state, "--proxy-password", PASSWORD_CANARY).returncode != 0
+        missing = airlock_cli("env", *state)
+        assert missing.returncode == 2 and b"--proxy-password-file" in missing.stderr
+        empty = tmp_path / "empty"
+        empty.write_text("")
+        refused = airlock_cli("env", *state, "--proxy-password-file", str(empty))
+        assert refused.returncode == 2 and refused.stdout == b""
+        instance.stop()
+        assert_absent(instance.output(), PASSWORD_CANARY, "pw-canary", where="the proxy's log")
+    finally:
+        if instance.process.poll() is None:
+            instance.process.kill()
+
+
+def test_intercept_lines_are_debug(tmp_path, standin):
+    server, ca = standin
+    for level, expected in (("info", False), ("debug", True)):
+        directory = tmp_path / level
+        directory.mkdir()
+        instance = launch(directory, server, ca, extra=["--log-level", level])
+        try:
+            session = requests.Session()
+            session.trust_env = False
+            session.proxies = {"https": instance.proxy}
+            session.verify = str(instance.ca)
+            session.post("https://api.openai.com/v1/chat/completions", json={"model": "gpt-test", "messages": []}, timeout=20)
+            output = wait_for_log(instance, "decision=allowed")
+            assert ("decision=intercept" in output) == expected
+        finally:
+            instance.process.kill()
+            instance.process.wait()
