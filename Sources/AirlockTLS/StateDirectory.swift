@@ -26,14 +26,25 @@ public struct StateDirectory: Sendable {
 
     /// Creates the directory (mode 0700) if needed.
     public func create() throws(StateError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.map { StateError.osReason(Int32($0.code)) } ?? error.localizedDescription
-            throw StateError(code: .cannotCreate, path: path, reason: "cannot create the state directory: \(reason)")
+        if let code = Self.makeDirectories(path) {
+            throw StateError(
+                code: .cannotCreate, path: path,
+                reason: "cannot create the state directory: \(StateError.osReason(code))")
         }
+    }
+
+    /// `mkdir -p` with mode 0700, returning the errno of the step that failed (nil when the directory exists).
+    private static func makeDirectories(_ path: String) -> Int32? {
+        var info = stat()
+        if stat(path, &info) == 0 { return (info.st_mode & S_IFMT) == S_IFDIR ? nil : ENOTDIR }
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        if let slash = trimmed.lastIndex(of: "/") {
+            let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            if parent != path, let code = makeDirectories(parent) { return code }
+        }
+        if mkdir(path, 0o700) != 0, errno != EEXIST { return errno }
+        return nil
     }
 
     /// Writes `data` atomically with `mode`; secret files are created 0600 before any byte is written.

@@ -202,3 +202,26 @@ def test_intercept_lines_are_debug(tmp_path, standin):
         finally:
             instance.process.kill()
             instance.process.wait()
+
+
+def test_a_state_directory_that_cannot_be_made_names_the_reason(tmp_path):
+    (tmp_path / "plain-file").write_text("")
+    result = subprocess.run([str(BINARY), "ca", "init", "--state-dir", "plain-file/state"], capture_output=True,
+                            timeout=30, cwd=tmp_path)
+    assert result.returncode != 0 and result.stdout == b""
+    message = result.stderr.decode()
+    assert f"{tmp_path}/plain-file/state: cannot create the state directory: Not a directory" in message
+    assert f"working directory {tmp_path}" in message
+
+
+def test_the_image_runs_as_a_numeric_user_and_nothing_names_the_old_admin_port():
+    repo = Path(__file__).resolve().parents[2]
+    dockerfile = (repo / "Dockerfile").read_text()
+    users = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)
+    assert users == ["10001:10001"]
+    assert "install -d -o 10001 -g 10001" in dockerfile and "EXPOSE 8080 9479" in dockerfile
+    assert "AIRLOCK_ADMIN_LISTEN=0.0.0.0:9479" in dockerfile and "AIRLOCK_LISTEN=0.0.0.0:8080" in dockerfile
+    # The admin port moved off Prometheus's 9090 everywhere a newcomer looks.
+    for path in [repo / "README.md", repo / "Config" / "airlock.yaml", repo / "Dockerfile", *(repo / "docs").glob("*.md")]:
+        for line in path.read_text().splitlines():
+            assert "9090" not in line or "Prometheus (9090)" in line, f"{path.name}: {line}"
