@@ -93,6 +93,15 @@ struct AllowlistCommand: ParsableCommand {
 
         func run() throws {
             let files = paths.isEmpty ? try common.loadConfiguration().allowlistPaths : paths
+            // The table is what a security statement publishes: an allowlist that fails the check is not rendered.
+            let (report, unreadable) = AllowlistChecker.check(paths: files)
+            if unreadable || report.errors > 0 {
+                CLIError.exit(
+                    CLIError(
+                        "the allowlist fails `airlock allowlist check`; not rendering it:\n\n"
+                            + report.text().trimmingCharacters(in: .newlines),
+                        code: unreadable ? 2 : 1))
+            }
             let allowlist: Allowlist
             do {
                 allowlist = try AllowlistLoader.load(paths: files)

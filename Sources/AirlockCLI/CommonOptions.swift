@@ -25,6 +25,9 @@ struct CommonOptions: ParsableArguments {
         do {
             return try ConfigurationLoader.load(path: path)
         } catch {
+            if error.diagnostics.count == 1, let only = error.diagnostics.first, only.rule == "file.unreadable" {
+                throw CLIError("configuration file (--config, AIRLOCK_CONFIG): \(only.message)", code: 2)
+            }
             throw CLIError("invalid configuration:\n\(error.description)")
         }
     }
@@ -41,17 +44,24 @@ extension CommonOptions {
         configuration.ledger.path ?? stateDirectory(configuration).file("ledger.sqlite")
     }
 
-    /// The ledger keys from the state directory (created 0600 on first use).
-    func ledgerKeys(_ configuration: AirlockConfiguration) throws -> LedgerKeys {
+    /// The ledger keys from the state directory, created (0600) on first use when `create`; the inspection
+    /// commands only read them, since a new key would sign nothing the ledger holds.
+    func ledgerKeys(_ configuration: AirlockConfiguration, create: Bool = true) throws -> LedgerKeys {
         let state = stateDirectory(configuration)
         do {
-            let signing = try state.secret("ledger-signing.key", make: LedgerKeys.newSigningKey)
-            let credential = try state.secret("ledger-credential.key", make: LedgerKeys.newCredentialKey)
+            let signing =
+                create
+                ? try state.secret("ledger-signing.key", make: LedgerKeys.newSigningKey)
+                : try state.readSecret("ledger-signing.key")
+            let credential =
+                create
+                ? try state.secret("ledger-credential.key", make: LedgerKeys.newCredentialKey)
+                : try state.readSecret("ledger-credential.key")
             return try LedgerKeys(signingKey: signing, credentialKey: credential)
         } catch let error as LedgerError {
             throw CLIError(error.reason)
         } catch {
-            throw CLIError("cannot read the ledger keys: \(error)")
+            throw CLIError("cannot read the ledger keys: \(error)", code: 2)
         }
     }
 
@@ -64,7 +74,7 @@ extension CommonOptions {
         }
         do {
             let store = try LedgerStore(path: path, readOnly: !writable)
-            return (store, try ledgerKeys(configuration), configuration)
+            return (store, try ledgerKeys(configuration, create: false), configuration)
         } catch let error as LedgerError {
             throw CLIError("cannot open the ledger: \(error.reason)", code: 2)
         }

@@ -1,4 +1,6 @@
 import AirlockLedger
+import AirlockPolicy
+import AirlockTLS
 import ArgumentParser
 import Foundation
 
@@ -33,6 +35,12 @@ struct LedgerCommand: ParsableCommand {
         func filter() throws -> LedgerFilter {
             try Suggestion.check(decision, option: "decision", among: LedgerDecision.allCases.map(\.rawValue))
             try Suggestion.check(provider, option: "provider", among: Self.providers)
+            if let credential, !Self.isCredentialID(credential) {
+                // The value is not repeated: it may be the key itself.
+                throw CLIError(
+                    "--credential takes a credential id such as cred_3f9a0c17d2e4b865, not a key; `airlock ledger credential-id` turns a key read from standard input into its id",
+                    code: 2)
+            }
             var f = LedgerFilter()
             f.since = try since.map(Self.time)
             f.until = try until.map(Self.time)
@@ -43,6 +51,14 @@ struct LedgerCommand: ParsableCommand {
             f.credential = credential
             f.user = user
             return f
+        }
+
+        /// `cred_` and 16 lowercase hex digits, as `LedgerKeys.credentialID` makes them.
+        static func isCredentialID(_ text: String) -> Bool {
+            guard text.hasPrefix("cred_") else { return false }
+            let digits = text.utf8.dropFirst(5)
+            return digits.count == 16
+                && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
         }
 
         static func time(_ text: String) throws -> Int64 {
@@ -86,8 +102,9 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             try exitOnCLIError {
+                let filter = try filters.filter()
                 let (store, _, _) = try common.openLedger()
-                try store.write(try filters.filter(), as: format)
+                try store.write(filter, as: format)
             }
         }
     }
@@ -98,30 +115,31 @@ struct LedgerCommand: ParsableCommand {
         @OptionGroup var filters: Filters
         @Option(help: "host, model, provider, day, decision, detector, credential or user.")
         var by: LedgerQuery.Grouping = .host
+        @Option(help: "table, json, jsonl or csv.") var format: LedgerQuery.Format = .table
 
         func run() throws {
             try exitOnCLIError {
+                let filter = try filters.filter()
                 let (store, _, _) = try common.openLedger()
                 var stats = LedgerQuery.Stats(by: by)
-                try store.forEachRequestOrFail(try filters.filter()) { stats.add($0) }
-                printLine(stats.render(), terminator: "")
+                try store.forEachRequestOrFail(filter) { stats.add($0) }
+                printLine(stats.render(as: format), terminator: "")
             }
         }
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export requests as JSON Lines or CSV.")
+        static let configuration = CommandConfiguration(
+            abstract: "Export requests as JSON Lines (the default), CSV, JSON or a table.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var filters: Filters
-        @Option(help: "jsonl or csv.") var format: LedgerQuery.Format = .jsonl
+        @Option(help: "jsonl, csv, json or table.") var format: LedgerQuery.Format = .jsonl
 
         func run() throws {
             try exitOnCLIError {
-                guard format == .jsonl || format == .csv else {
-                    throw CLIError("--format must be jsonl or csv", code: 2)
-                }
+                let filter = try filters.filter()
                 let (store, _, _) = try common.openLedger()
-                try store.write(try filters.filter(), as: format)
+                try store.write(filter, as: format)
             }
         }
     }
@@ -172,7 +190,7 @@ struct LedgerCommand: ParsableCommand {
                 do {
                     let removed = try store.prune(
                         olderThan: cutoff, signer: keys.signing, now: Int64(Date().timeIntervalSince1970 * 1000))
-                    printLine("pruned \(removed) records older than \(olderThan)")
+                    printLine("pruned \(counted(removed, "record")) older than \(olderThan)")
                 } catch {
                     throw CLIError("cannot prune the ledger: \((error as? LedgerError)?.reason ?? "\(error)")", code: 2)
                 }
@@ -187,9 +205,17 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             try exitOnCLIError {
-                let (store, keys, _) = try common.openLedger()
+                let (store, keys, configuration) = try common.openLedger()
                 guard let latest = try store.latestCheckpointOrFail() else {
-                    throw CLIError("the ledger has no checkpoint yet", code: 2)
+                    throw CLIError(
+                        "the ledger has no checkpoint yet; `airlock serve` signs one every ledger.checkpoint_every records, every ledger.checkpoint_interval and on shutdown",
+                        code: 2)
+                }
+                // A note that would not verify is no proof: nothing is printed.
+                guard latest.isValid(for: keys.publicKey) else {
+                    throw CLIError(
+                        "the latest checkpoint (seq \(latest.seq)) is not signed by the key in \(common.stateDirectory(configuration).path); run `airlock ledger verify`",
+                        code: 1)
                 }
                 printLine(latest.note(publicKey: keys.publicKey), terminator: "")
             }
@@ -245,6 +271,12 @@ extension LedgerCommand {
             return readLine(strippingNewline: true) ?? ""
         }
     }
+}
+
+/// `1 record`, `2 records`: a count with its noun in the right number (`entry` becomes `entries`).
+func counted(_ count: Int, _ noun: String) -> String {
+    guard count != 1 else { return "1 \(noun)" }
+    return "\(count) " + (noun.hasSuffix("y") ? noun.dropLast() + "ies" : noun + "s")
 }
 
 /// Runs a command body; a `CLIError` is printed and exits with its code.

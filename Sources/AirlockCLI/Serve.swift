@@ -134,6 +134,14 @@ struct Serve: AsyncParsableCommand {
             }
         }
 
+        if let caFile = configuration.upstream.caFile {
+            do {
+                try FileReading.checkReadable(caFile)
+            } catch {
+                throw CLIError("upstream CA (upstream.ca_file, --upstream-ca): \(error)", code: 2)
+            }
+        }
+
         let group = MultiThreadedEventLoopGroup(
             numberOfThreads: configuration.threads ?? AirlockConfiguration.defaultThreads(cores: System.coreCount))
         let threadPool = NIOThreadPool(numberOfThreads: AirlockConfiguration.scanThreads(cores: System.coreCount))
@@ -161,6 +169,18 @@ struct Serve: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server), .init(service: reloader),
         ]
+        // Every listener is bound before any is announced: `airlock listening on` means the proxy is ready.
+        // A listener that cannot be bound stops the start; the threads are stopped before the error is reported.
+        func stopThreads() async {
+            try? await threadPool.shutdownGracefully()
+            try? await group.shutdownGracefully()
+        }
+        do {
+            try await server.bind()
+        } catch {
+            await stopThreads()
+            throw Serve.bindFailure(error, address: configuration.listen, key: "listen")
+        }
         if let adminListen = configuration.adminListen {
             let writer = ledger
             let admin = AdminServer(
@@ -170,6 +190,12 @@ struct Serve: AsyncParsableCommand {
                     metrics.setBufferedBodies(server.bufferedBodies)
                 }, group: group,
                 announce: { line in logWriter.announce(line) })
+            do {
+                try await admin.bind()
+            } catch {
+                await stopThreads()
+                throw Serve.bindFailure(error, address: adminListen, key: "admin_listen")
+            }
             services.append(.init(service: admin))
         }
         let serviceGroup = ServiceGroup(
@@ -184,7 +210,30 @@ struct Serve: AsyncParsableCommand {
         try? await group.shutdownGracefully()
     }
 
+    /// A listener that could not be bound: the address, the operating system's reason, and where the address is set.
+    static func bindFailure(_ error: any Error, address: HostPort, key: String) -> CLIError {
+        let reason: String
+        if let error = error as? IOError {
+            reason = FileReading.reason(error.errnoCode)
+        } else {
+            reason = "\(error)"
+        }
+        let variable = EnvironmentOverrides.variables.first { $0.key == key }
+        let sources =
+            "configuration key `\(key)`"
+            + (variable.map { ", flag \($0.flag), environment variable \($0.name)" } ?? "")
+        return CLIError(
+            "cannot listen on \(address): \(reason); choose another address (\(sources); port 0 picks a free one)",
+            code: 1)
+    }
+
+    /// The environment's settings over the configuration file's, then the flags over both.
     private func apply(to configuration: inout AirlockConfiguration) throws {
+        do {
+            try EnvironmentOverrides.apply(ProcessInfo.processInfo.environment, to: &configuration)
+        } catch {
+            throw CLIError(error.description, code: 2)
+        }
         if let listen {
             guard let hp = HostPort(parsing: listen) else { throw CLIError("--listen must be HOST:PORT", code: 2) }
             configuration.listen = hp
@@ -231,8 +280,12 @@ struct Serve: AsyncParsableCommand {
     private static func loadCredentials(_ auth: AirlockConfiguration.ProxyAuthentication) throws -> [String] {
         var pairs: [String] = []
         if let file = auth.credentialsFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CLIError("cannot read proxy credentials file \(file)", code: 2)
+            let data: Data
+            do {
+                data = try FileReading.read(file)
+            } catch {
+                throw CLIError(
+                    "proxy credentials file (proxy_auth.credentials_file, --proxy-auth-file): \(error)", code: 2)
             }
             pairs += String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).filter {
                 !$0.hasPrefix("#") && $0.contains(":")

@@ -401,14 +401,19 @@ package enum LedgerQuery {
         case host, model, provider, day, decision, detector, credential, user
     }
 
-    /// Totals per group, added up one request at a time.
+    /// Totals per group and over all requests, added up one request at a time: requests, requests per decision,
+    /// bytes and tokens.
     package struct Stats {
         private struct Totals {
-            var requests = 0, requestBytes = 0, forwardedBytes = 0, responseBytes = 0, input = 0, output = 0,
-                redacted = 0
+            var requests = 0, requestBytes = 0, forwardedBytes = 0, responseBytes = 0, input = 0, output = 0
+            var decisions = [Int](repeating: 0, count: LedgerDecision.allCases.count)
         }
         private let grouping: Grouping
         private var groups: [String: Totals] = [:]
+        /// Every request once, even when it falls into several groups (`--by detector`).
+        private var total = Totals()
+        private static let decisionIndex = Dictionary(
+            uniqueKeysWithValues: LedgerDecision.allCases.enumerated().map { ($1.rawValue, $0) })
 
         package init(by grouping: Grouping) { self.grouping = grouping }
 
@@ -429,8 +434,7 @@ package enum LedgerQuery {
                 }
                 if keys.isEmpty { keys = ["(none)"] }
             }
-            for key in keys {
-                var t = groups[key, default: Totals()]
+            func count(_ t: inout Totals) {
                 t.requests += 1
                 // A WebSocket message's bytes are in its session's totals already.
                 if r["method"] != .text("WEBSOCKET") {
@@ -440,26 +444,65 @@ package enum LedgerQuery {
                 t.responseBytes += int(r["response_bytes"])
                 t.input += int(r["input_tokens"])
                 t.output += int(r["output_tokens"])
-                if r["decision"] == .text("redacted") { t.redacted += 1 }
-                groups[key] = t
+                if let decision = r["decision"].text, let index = Stats.decisionIndex[decision] {
+                    t.decisions[index] += 1
+                }
             }
+            for key in keys { count(&groups[key, default: Totals()]) }
+            count(&total)
         }
 
-        package func render() -> String {
-            let header = [
-                grouping.rawValue, "requests", "redacted", "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens",
-                "output_tokens",
+        /// The column names: the grouping, `requests`, one per decision, then bytes and tokens.
+        package var header: [String] {
+            [grouping.rawValue, "requests"] + LedgerDecision.allCases.map(\.rawValue) + [
+                "bytes_in", "bytes_forwarded", "bytes_out", "input_tokens", "output_tokens",
             ]
-            let rows = groups.sorted {
+        }
+
+        private static func numbers(_ t: Totals) -> [Int] {
+            [t.requests] + t.decisions + [t.requestBytes, t.forwardedBytes, t.responseBytes, t.input, t.output]
+        }
+
+        /// The groups, most requests first, each as its key and its numbers in `header` order.
+        private var rows: [(String, [Int])] {
+            groups.sorted {
                 $0.value.requests != $1.value.requests ? $0.value.requests > $1.value.requests : $0.key < $1.key
             }
-            .map { key, t in
-                [
-                    key, String(t.requests), String(t.redacted), String(t.requestBytes), String(t.forwardedBytes),
-                    String(t.responseBytes), String(t.input), String(t.output),
-                ]
+            .map { ($0.key, Stats.numbers($0.value)) }
+        }
+
+        /// A table: one row per group, then a `total` row that counts every request once.
+        package func render() -> String { render(as: .table) }
+
+        /// The statistics in an output format. `table` and `csv` end with a row whose key is `total`; `json` is
+        /// `{"by":…,"groups":[…],"total":{…}}`; `jsonl` is one object per group, then `{"total":{…}}`.
+        package func render(as format: Format) -> String {
+            let names = Array(header.dropFirst())
+            func object(_ numbers: [Int]) -> String {
+                "{" + zip(names, numbers).map { "\(quote($0)):\($1)" }.joined(separator: ",") + "}"
             }
-            return table(header: header, rows: rows)
+            func group(_ key: String, _ numbers: [Int]) -> String {
+                "{\(quote(grouping.rawValue)):\(quote(key))," + String(object(numbers).dropFirst())
+            }
+            let totals = Stats.numbers(total)
+            switch format {
+            case .table:
+                return table(
+                    header: header,
+                    rows: rows.map { [$0.0] + $0.1.map(String.init) } + [["total"] + totals.map(String.init)])
+            case .csv:
+                var out = header.joined(separator: ",") + "\n"
+                for (key, numbers) in rows {
+                    out += ([csv(key)] + numbers.map(String.init)).joined(separator: ",") + "\n"
+                }
+                out += (["total"] + totals.map(String.init)).joined(separator: ",") + "\n"
+                return out
+            case .json:
+                return "{\"by\":\(quote(grouping.rawValue)),\"groups\":["
+                    + rows.map { group($0.0, $0.1) }.joined(separator: ",") + "],\"total\":" + object(totals) + "}\n"
+            case .jsonl:
+                return rows.map { group($0.0, $0.1) + "\n" }.joined() + "{\"total\":" + object(totals) + "}\n"
+            }
         }
     }
 }

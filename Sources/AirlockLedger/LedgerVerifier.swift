@@ -118,7 +118,8 @@ package enum LedgerVerifier {
             let range = count > 0 ? " (seq \(last - Int64(count) + 1)–\(last))" : ""
             return Report(
                 intact: true, badSeq: nil,
-                message: "ledger intact: \(count) records\(range), \(checkpoints.count) signed checkpoints",
+                message:
+                    "ledger intact: \(count) record\(count == 1 ? "" : "s")\(range), \(checkpoints.count) signed checkpoint\(checkpoints.count == 1 ? "" : "s")",
                 events: count, checkpoints: checkpoints.count)
         }
     }

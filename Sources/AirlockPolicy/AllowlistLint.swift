@@ -34,6 +34,12 @@ public struct AllowlistLinter: Sendable {
         return findings
     }
 
+    /// How broad entries that have errors are, and how their hosts are written: what `lint` finds in an entry on
+    /// its own. Entries are not compared with each other, since their other fields may not be what was meant.
+    public func lint(entriesWithErrors entries: [AllowlistEntry]) -> [PolicyDiagnostic] {
+        entries.flatMap { hygiene($0) + breadth($0) }
+    }
+
     static func isKnownAIHost(_ pattern: AllowlistEntry.HostPattern) -> Bool {
         switch pattern {
         case .exact(let h):

@@ -11,6 +11,12 @@ public enum AllowlistLoader {
         public var diagnostics: [PolicyDiagnostic] = []
         /// Files actually read, in order.
         public var files: [String] = []
+        /// Every item of every `entries` list, valid or not.
+        public var entryCount = 0
+        /// Entries whose host could be read although another of their fields has an error (a misspelt key, a
+        /// missing purpose). They are not part of the allowlist; `allowlist check` still checks how broad they
+        /// are, so that fixing one error does not reveal the next.
+        public var entriesWithErrors: [AllowlistEntry] = []
 
         public var errors: [PolicyDiagnostic] { diagnostics.filter { $0.severity == .error } }
     }
@@ -116,15 +122,20 @@ public enum AllowlistLoader {
             return
         }
         for item in items {
-            if let entry = parseEntry(item, document: document, diagnostics: &result.diagnostics) {
+            result.entryCount += 1
+            var invalid: AllowlistEntry?
+            if let entry = parseEntry(item, document: document, diagnostics: &result.diagnostics, invalid: &invalid) {
                 result.entries.append(entry)
+            } else if let invalid {
+                result.entriesWithErrors.append(invalid)
             }
         }
     }
 
-    static func parseEntry(_ node: Node, document: YAMLDocument, diagnostics: inout [PolicyDiagnostic])
-        -> AllowlistEntry?
-    {
+    /// The entry, or nil when it has an error; then `invalid` holds what could be read of it when its host could.
+    static func parseEntry(
+        _ node: Node, document: YAMLDocument, diagnostics: inout [PolicyDiagnostic], invalid: inout AllowlistEntry?
+    ) -> AllowlistEntry? {
         guard var reader = MappingReader(document: document, node: node, what: "an entry", diagnostics: &diagnostics)
         else { return nil }
         defer { diagnostics += reader.diagnostics }
@@ -272,7 +283,7 @@ public enum AllowlistLoader {
 
         let portReason = reader.string("port_reason").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let errorsAfter = reader.diagnostics.filter { $0.severity == .error }.count
-        guard errorsAfter == errorsBefore, let host else { return nil }
+        guard let host else { return nil }
         var entry = AllowlistEntry(
             host: host, ports: ports, scheme: scheme, methods: methods, paths: paths,
             mode: mode, provider: provider, purpose: purpose, location: location,
@@ -283,6 +294,10 @@ public enum AllowlistLoader {
         entry.scrubSecrets = scrubSecrets
         entry.scrubCode = scrubCode
         entry.scrubBinary = scrubBinary
+        guard errorsAfter == errorsBefore else {
+            invalid = entry
+            return nil
+        }
         return entry
     }
 

@@ -98,7 +98,7 @@ public struct CheckReport: Sendable {
             out += "ok: \(entryCount) entr\(entryCount == 1 ? "y" : "ies") in \(fileCount), no findings\n"
         } else {
             out +=
-                "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(fileCount) (\(entryCount) entries)\n"
+                "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(fileCount) (\(entryCount) entr\(entryCount == 1 ? "y" : "ies"))\n"
         }
         return out
     }
@@ -182,7 +182,8 @@ public enum AllowlistChecker {
                     location: .init(file: paths.joined(separator: ","), line: 0, column: 0)))
         }
         do {
-            findings += AllowlistLinter(publicSuffixes: try PublicSuffixList.system()).lint(parsed.entries)
+            let linter = AllowlistLinter(publicSuffixes: try PublicSuffixList.system())
+            findings += linter.lint(parsed.entries) + linter.lint(entriesWithErrors: parsed.entriesWithErrors)
             if let manifest {
                 findings += AllowlistCrossCheck.compare(
                     manifest: try AllowlistCrossCheck.forgeBackendHosts(path: manifest), entries: parsed.entries)
@@ -200,7 +201,7 @@ public enum AllowlistChecker {
         let unreadable = findings.contains {
             $0.rule.hasPrefix("file.") || $0.rule.hasPrefix("yaml.") || $0.rule.hasPrefix("manifest.invalid")
         }
-        return (CheckReport(findings: findings, files: parsed.files, entryCount: parsed.entries.count), unreadable)
+        return (CheckReport(findings: findings, files: parsed.files, entryCount: parsed.entryCount), unreadable)
     }
 
     /// Hosts in the ledger that the current allowlist does not allow.

@@ -109,7 +109,7 @@ public struct AirlockConfiguration: Sendable {
     package var scrub = ScrubPolicy()
     public var ledger = Ledger()
     /// The admin listener (`/healthz`, `/metrics`); nil turns it off.
-    public var adminListen: HostPort? = HostPort(host: "127.0.0.1", port: 9090)
+    public var adminListen: HostPort? = HostPort(host: "127.0.0.1", port: 9479)
 
     /// The egress ledger.
     public struct Ledger: Sendable, Equatable {

@@ -86,11 +86,14 @@ public enum AllowlistCrossCheck {
 
     /// Host rows of every Markdown table whose first column holds host names.
     public static func statementHosts(path: String) throws(PolicyLoadError) -> [DeclaredHost] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: Data
+        do {
+            data = try FileReading.read(path)
+        } catch {
             throw PolicyLoadError([
                 .init(
-                    rule: "file.unreadable", message: "cannot read file",
-                    location: .init(file: path, line: 0, column: 0))
+                    rule: "file.unreadable", message: error.description, location: .init(file: path, line: 0, column: 0)
+                )
             ])
         }
         return statementHosts(text: String(decoding: data, as: UTF8.self), file: path)

@@ -16,7 +16,8 @@ public struct SourceLocation: Hashable, Sendable, Comparable {
 }
 
 extension SourceLocation: CustomStringConvertible {
-    public var description: String { "\(file):\(line):\(column)" }
+    /// `file:line:column`, or only the file for a problem with the file as a whole (line 0).
+    public var description: String { line > 0 ? "\(file):\(line):\(column)" : file }
 }
 
 /// One problem found in a policy file: a stable rule id, a severity and where it is.

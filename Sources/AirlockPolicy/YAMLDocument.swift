@@ -21,11 +21,14 @@ struct YAMLDocument {
     }
 
     static func read(path: String) throws(PolicyLoadError) -> YAMLDocument {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: Data
+        do {
+            data = try FileReading.read(path)
+        } catch {
             throw PolicyLoadError([
                 PolicyDiagnostic(
-                    rule: "file.unreadable", message: "cannot read file",
-                    location: .init(file: path, line: 0, column: 0))
+                    rule: "file.unreadable", message: error.description, location: .init(file: path, line: 0, column: 0)
+                )
             ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -81,10 +84,12 @@ struct MappingReader {
         for (key, _) in mapping {
             let name = key.string ?? ""
             if !known.contains(name) {
+                var message = "unknown key '\(name)' in \(context)"
+                if let nearest = Suggestion.nearest(name, among: known.sorted()) {
+                    message += "; did you mean '\(nearest)'?"
+                }
                 diagnostics.append(
-                    .init(
-                        rule: "schema.unknown-key", message: "unknown key '\(name)' in \(context)",
-                        location: document.location(key)))
+                    .init(rule: "schema.unknown-key", message: message, location: document.location(key)))
             }
         }
     }

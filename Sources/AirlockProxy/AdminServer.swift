@@ -1,18 +1,21 @@
 import AirlockPolicy
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
 /// The admin listener, off the proxy port: `GET /healthz` and Prometheus `GET /metrics`. Nothing else.
-package struct AdminServer: Service {
+package final class AdminServer: Service, Sendable {
     let listen: HostPort
     let metrics: ProxyMetrics
     let health: @Sendable () -> Bool
     let refresh: @Sendable () -> Void
     let group: any EventLoopGroup
     let announce: @Sendable (String) -> Void
+    /// The listening socket, once bound.
+    private let bound = NIOLockedValueBox<(any Channel)?>(nil)
 
     package init(
         listen: HostPort, metrics: ProxyMetrics, health: @escaping @Sendable () -> Bool,
@@ -27,7 +30,9 @@ package struct AdminServer: Service {
         self.announce = announce
     }
 
-    package func run() async throws {
+    /// Binds the listening socket, so that every listener can be bound before any is announced; `run` then serves
+    /// on it (and binds first if nobody did).
+    package func bind() async throws {
         let metrics = self.metrics
         let health = self.health
         let refresh = self.refresh
@@ -41,6 +46,12 @@ package struct AdminServer: Service {
                 }
             }
             .bind(host: listen.host, port: listen.port).get()
+        bound.withLockedValue { $0 = channel }
+    }
+
+    package func run() async throws {
+        if bound.withLockedValue({ $0 }) == nil { try await bind() }
+        guard let channel = bound.withLockedValue({ $0 }) else { return }
         let port = channel.localAddress?.port ?? listen.port
         announce("airlock admin listening on \(HostPort(host: listen.host, port: port))")
         try await withGracefulShutdownHandler {

@@ -19,6 +19,8 @@ public final class ProxyServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let children = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let announce: @Sendable (String) -> Void
+    /// The listening socket, once bound.
+    private let bound = NIOLockedValueBox<(any Channel)?>(nil)
 
     /// - Parameters:
     ///   - credentials: `user:password` pairs for proxy authentication; empty means none.
@@ -83,11 +85,13 @@ public final class ProxyServer: Service, Sendable {
     /// `pairs` holds no credential.
     public func replaceCredentials(_ pairs: [String]) -> Bool { runtime.replaceCredentials(pairs) }
 
-    public func run() async throws {
+    /// Binds the listening socket, so that every listener can be bound before any is announced; `run` then serves
+    /// on it (and binds first if nobody did).
+    package func bind() async throws {
         let runtime = self.runtime
         let maxConnections = runtime.configuration.limits.maxConnections
         let idle = TimeAmount.milliseconds(Int64(runtime.configuration.timeouts.idle * 1000))
-        let serverChannel = try await ServerBootstrap(group: group)
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -112,6 +116,13 @@ public final class ProxyServer: Service, Sendable {
             }
             .bind(host: runtime.configuration.listen.host, port: runtime.configuration.listen.port)
             .get()
+        bound.withLockedValue { $0 = channel }
+    }
+
+    public func run() async throws {
+        let runtime = self.runtime
+        if bound.withLockedValue({ $0 }) == nil { try await bind() }
+        guard let serverChannel = bound.withLockedValue({ $0 }) else { return }
         let shown =
             serverChannel.localAddress.map { address -> String in
                 let host = address.ipAddress ?? runtime.configuration.listen.host

@@ -26,12 +26,25 @@ public struct StateDirectory: Sendable {
 
     /// Creates the directory (mode 0700) if needed.
     public func create() throws(StateError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StateError(code: .cannotCreate, path: path, reason: "cannot create the state directory")
+        if let code = Self.makeDirectories(path) {
+            throw StateError(
+                code: .cannotCreate, path: path,
+                reason: "cannot create the state directory: \(StateError.osReason(code))")
         }
+    }
+
+    /// `mkdir -p` with mode 0700, returning the errno of the step that failed (nil when the directory exists).
+    private static func makeDirectories(_ path: String) -> Int32? {
+        var info = stat()
+        if stat(path, &info) == 0 { return (info.st_mode & S_IFMT) == S_IFDIR ? nil : ENOTDIR }
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        if let slash = trimmed.lastIndex(of: "/") {
+            let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            if parent != path, let code = makeDirectories(parent) { return code }
+        }
+        if mkdir(path, 0o700) != 0, errno != EEXIST { return errno }
+        return nil
     }
 
     /// Writes `data` atomically with `mode`; secret files are created 0600 before any byte is written.
@@ -39,30 +52,37 @@ public struct StateDirectory: Sendable {
         let target = file(name)
         let temporary = target + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StateError(code: .cannotWrite, path: target, reason: "cannot create file") }
+        guard fd >= 0 else {
+            throw StateError(
+                code: .cannotWrite, path: target, reason: "cannot create file: \(StateError.osReason(errno))")
+        }
         defer { close(fd) }
         _ = fchmod(fd, mode)
         var written = 0
         while written < data.count {
             let n = data.withUnsafeBytes { Glibc_write(fd, $0.baseAddress! + written, data.count - written) }
             guard n > 0 else {
+                let reason = StateError.osReason(n < 0 ? errno : EIO)
                 unlink(temporary)
-                throw StateError(code: .cannotWrite, path: target, reason: "write failed")
+                throw StateError(code: .cannotWrite, path: target, reason: "write failed: \(reason)")
             }
             written += n
         }
         guard fsync(fd) == 0, rename(temporary, target) == 0 else {
+            let reason = StateError.osReason(errno)
             unlink(temporary)
-            throw StateError(code: .cannotWrite, path: target, reason: "cannot store file")
+            throw StateError(code: .cannotWrite, path: target, reason: "cannot store file: \(reason)")
         }
     }
 
     /// Reads a file that must be readable by its owner only. Refuses group- or world-readable secrets.
     public func readSecret(_ name: String) throws(StateError) -> [UInt8] {
         let target = file(name)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
-            let mode = attributes[.posixPermissions] as? Int
-        else { throw StateError(code: .missing, path: target, reason: "file does not exist") }
+        var info = stat()
+        guard stat(target, &info) == 0 else {
+            throw StateError(code: .missing, path: target, reason: "cannot read file: \(StateError.osReason(errno))")
+        }
+        let mode = Int(info.st_mode & 0o7777)
         if mode & 0o077 != 0 {
             throw StateError(
                 code: .insecurePermissions, path: target,
@@ -75,8 +95,13 @@ public struct StateDirectory: Sendable {
 
     public func read(_ name: String) throws(StateError) -> [UInt8] {
         let target = file(name)
-        guard let data = FileManager.default.contents(atPath: target) else {
-            throw StateError(code: .missing, path: target, reason: "cannot read file")
+        let fd = open(target, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StateError(code: .missing, path: target, reason: "cannot read file: \(StateError.osReason(errno))")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        guard let data = try? handle.readToEnd() else {
+            throw StateError(code: .missing, path: target, reason: "cannot read file: \(StateError.osReason(EIO))")
         }
         return Array(data)
     }
@@ -118,5 +143,15 @@ public struct StateError: Error, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(path): \(reason)" }
+    /// The absolute path and the problem; for a relative path, also the working directory it was resolved against.
+    public var description: String {
+        let directory = FileManager.default.currentDirectoryPath
+        guard !path.hasPrefix("/") else { return "\(path): \(reason)" }
+        let absolute = ((directory as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        return
+            "\(absolute): \(reason) (the relative path '\(path)' is resolved against the working directory \(directory))"
+    }
+
+    /// The operating system's message for an errno value (`No such file or directory`).
+    public static func osReason(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

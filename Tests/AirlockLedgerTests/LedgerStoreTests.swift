@@ -140,10 +140,13 @@ import Testing
             byUser.add($0)
         }
         let credentialRows = byCredential.render().split(separator: "\n").map { $0.split(separator: " ").prefix(2) }
+        // The last row counts every request once.
         #expect(
-            credentialRows.map { $0.joined(separator: " ") } == ["credential requests", "cred_aaaa 3", "cred_bbbb 1"])
+            credentialRows.map { $0.joined(separator: " ") } == [
+                "credential requests", "cred_aaaa 3", "cred_bbbb 1", "total 4",
+            ])
         let userRows = byUser.render().split(separator: "\n").map { $0.split(separator: " ").prefix(2) }
-        #expect(userRows.map { $0.joined(separator: " ") } == ["user requests", "- 3", "alice 1"])
+        #expect(userRows.map { $0.joined(separator: " ") } == ["user requests", "- 3", "alice 1", "total 4"])
     }
 
     /// A WebSocket session's outcome carries the bytes of all its messages; the records of the messages the
@@ -182,12 +185,32 @@ import Testing
             byHost.add($0)
             byDetector.add($0)
         }
-        let host = byHost.render().split(separator: "\n")[1].split(separator: " ")
-        // requests, redacted, bytes in, bytes forwarded, bytes out
-        #expect(Array(host[1...5]) == ["2", "2", "1000", "990", "4000"])
+        let table = byHost.render().split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(
+            table[0] == [
+                "host", "requests", "allowed", "redacted", "blocked", "denied", "error", "incomplete", "bytes_in",
+                "bytes_forwarded", "bytes_out", "input_tokens", "output_tokens",
+            ])
+        // requests, one column per decision, bytes in, bytes forwarded, bytes out
+        #expect(Array(table[1][1...10]) == ["2", "0", "2", "0", "0", "0", "0", "1000", "990", "4000"])
+        #expect(table.last?.first == "total" && table.last?[1] == "2")
         let detector = byDetector.render().split(separator: "\n").first { $0.hasPrefix("github-pat") }
         // The message's bytes are its session's (under "(none)" here).
-        #expect(detector?.split(separator: " ").prefix(5) == ["github-pat", "1", "1", "0", "0"])
+        #expect(
+            detector?.split(separator: " ").prefix(10) == [
+                "github-pat", "1", "0", "1", "0", "0", "0", "0", "0", "0",
+            ])
+        // With --by detector a request can be in several groups; the total counts each once.
+        #expect(byDetector.render().split(separator: "\n").last?.split(separator: " ").prefix(2) == ["total", "2"])
+        let json = byHost.render(as: .json)
+        #expect(json.hasPrefix("{\"by\":\"host\",\"groups\":[{\"host\":"))
+        #expect(json.contains("\"total\":{\"requests\":2,\"allowed\":0,\"redacted\":2,"))
+        let lines = byHost.render(as: .jsonl).split(separator: "\n")
+        #expect(lines.count == 2 && lines[1].hasPrefix("{\"total\":{\"requests\":2,"))
+        let csv = byHost.render(as: .csv).split(separator: "\n")
+        #expect(
+            csv.first?.hasPrefix("host,requests,allowed,redacted,") == true
+                && csv.last?.hasPrefix("total,2,0,2,") == true)
     }
 
     /// JSON output: every field in documented order, text escaped, `stream` a boolean, `findings` an object.

@@ -174,3 +174,46 @@ def test_render_round_trips_through_statement(tmp_path):
     as_json = subprocess.run([str(BINARY), "allowlist", "render", fixture("clean.yaml"), "--format", "json"], capture_output=True, timeout=30)
     endpoints = json.loads(as_json.stdout)["endpoints"]
     assert [e["host"] for e in endpoints] == ["api.openai.com", "*.internal-tools.example.com", "metrics.example.com"]
+
+
+TYPO_AND_PUBLIC_SUFFIX = """\
+version: 1
+entries:
+  - host: "*.github.io"
+    purpse: Pages for the documentation site
+  - host: api.example.com
+    purpose: The example API
+"""
+
+
+def test_a_typo_does_not_hide_a_public_suffix_wildcard(tmp_path):
+    allowlist = tmp_path / "team.yaml"
+    allowlist.write_text(TYPO_AND_PUBLIC_SUFFIX)
+    result = check(str(allowlist))
+    assert result.returncode == 1
+    text = result.stdout.decode()
+    assert f"{allowlist}:4:5: error schema.unknown-key unknown key 'purpse' in an entry; did you mean 'purpose'?" in text
+    assert f"{allowlist}:3:11: error breadth.public-suffix-wildcard" in text
+    assert text.endswith("3 errors, 0 warnings in 1 file (2 entries)\n")
+    single = tmp_path / "single.yaml"
+    single.write_text("version: 1\nentries:\n  - host: api.example.com\n    purpose: x\n    mode: sideways\n")
+    assert check(str(single)).stdout.decode().endswith("1 error, 0 warnings in 1 file (1 entry)\n")
+
+
+def test_render_refuses_an_allowlist_that_fails_check(tmp_path):
+    allowlist = tmp_path / "team.yaml"
+    allowlist.write_text(TYPO_AND_PUBLIC_SUFFIX)
+    refused = subprocess.run([str(BINARY), "allowlist", "render", str(allowlist)], capture_output=True, timeout=30)
+    assert refused.returncode == 1 and refused.stdout == b""
+    assert b"fails `airlock allowlist check`" in refused.stderr and b"breadth.public-suffix-wildcard" in refused.stderr
+    # Warnings do not stop it.
+    rendered = subprocess.run([str(BINARY), "allowlist", "render", fixture("ip-literal.yaml")], capture_output=True, timeout=30)
+    assert rendered.returncode == 0 and rendered.stdout
+
+
+def test_a_missing_allowlist_names_its_absolute_path_and_the_reason(tmp_path):
+    result = subprocess.run([str(BINARY), "allowlist", "check", "nope.yaml"], capture_output=True, timeout=30, cwd=tmp_path)
+    assert result.returncode == 2
+    text = result.stdout.decode()
+    assert f"nope.yaml: error file.unreadable cannot read {tmp_path}/nope.yaml: No such file or directory" in text
+    assert f"working directory {tmp_path}" in text

@@ -114,8 +114,9 @@ def test_requests_made_with_a_key_are_found_by_its_credential_id(airlock, standi
         airlock, "query", "--credential", xkey_id, "--format", "jsonl", check=True).stdout.decode().splitlines()] == ["api.anthropic.com"]
     stats = ledger(airlock, "stats", "--by", "credential", check=True).stdout.decode().splitlines()
     assert stats[0].split()[:2] == ["credential", "requests"]
-    counts = {line.split()[0]: line.split()[1] for line in stats[1:]}
+    counts = {line.split()[0]: line.split()[1] for line in stats[1:-1]}
     assert stats[1].split()[0] == auth_id and counts[auth_id] == "2" and counts[xkey_id] == "1" and len(counts) == 3
+    assert stats[-1].split()[:2] == ["total", "4"]
     for empty, problem in (("", "no API key on standard input"), ("one\ntwo\n", "more than one line")):
         refused = credential_id(empty)
         assert refused.returncode == 2 and problem in refused.stderr.decode()
@@ -485,3 +486,64 @@ def test_upstreams_are_asked_only_for_codings_whose_usage_can_be_read(airlock, s
     assert server.state.requests[-1].headers["accept-encoding"] == "gzip;q=0.5"
     rows = wait_for(lambda: [r for r in records(airlock) if r["output_tokens"] is not None])
     assert rows and (rows[-1]["input_tokens"], rows[-1]["output_tokens"]) == (11, 3)
+
+
+@pytest.mark.parametrize("command", ["query", "tail", "stats", "export"])
+def test_every_format_works_on_every_listing_command(stopped_ledger, command):
+    airlock = stopped_ledger
+    outputs = {f: ledger(airlock, command, "--format", f) for f in ("table", "json", "jsonl", "csv")}
+    for name, result in outputs.items():
+        assert result.returncode == 0, (command, name, result.stderr)
+        assert result.stdout, (command, name)
+    json.loads(outputs["json"].stdout)
+    for line in outputs["jsonl"].stdout.decode().splitlines():
+        json.loads(line)
+    assert "," in outputs["csv"].stdout.decode().splitlines()[0]
+
+
+def test_stats_have_a_column_per_decision_and_totals(stopped_ledger):
+    airlock = stopped_ledger
+    table = ledger(airlock, "stats", "--by", "model", check=True).stdout.decode().splitlines()
+    header = table[0].split()
+    assert header[:8] == ["model", "requests", "allowed", "redacted", "blocked", "denied", "error", "incomplete"]
+    total = table[-1].split()
+    assert total[0] == "total" and total[1] == "6" and total[2] == "6"
+    report = json.loads(ledger(airlock, "stats", "--by", "decision", "--format", "json", check=True).stdout)
+    assert report["by"] == "decision" and report["total"]["requests"] == 6 and report["total"]["allowed"] == 6
+    assert report["groups"] == [{"decision": "allowed", **report["total"]}]
+    lines = ledger(airlock, "stats", "--format", "jsonl", check=True).stdout.decode().splitlines()
+    assert json.loads(lines[-1])["total"]["requests"] == 6
+    csv = ledger(airlock, "stats", "--format", "csv", check=True).stdout.decode().splitlines()
+    assert csv[0].startswith("host,requests,allowed,") and csv[-1].startswith("total,6,6,")
+
+
+def test_a_credential_filter_must_be_an_id_and_is_not_repeated(stopped_ledger):
+    key = "sk-proj-" + "CredentialFilterCanary" + "q7Z1" * 6
+    refused = ledger(stopped_ledger, "query", "--credential", key)
+    assert refused.returncode == 2 and refused.stdout == b"" and b"credential-id" in refused.stderr
+    assert_absent(refused.stderr, key, "CredentialFilterCanary", where="the refusal")
+    assert ledger(stopped_ledger, "query", "--credential", "cred_0123456789abcdef").returncode == 0
+
+
+def test_checkpoint_prints_nothing_when_it_fails(stopped_ledger):
+    airlock = stopped_ledger
+    good = ledger(airlock, "checkpoint", check=True).stdout
+    assert good.startswith(b"airlock-ledger-checkpoint v1")
+    # A signing key that did not sign the ledger's checkpoints: no note that would not verify.
+    key = airlock.state_dir / "ledger-signing.key"
+    original = key.read_bytes()
+    key.write_bytes(os.urandom(len(original)))
+    wrong = ledger(airlock, "checkpoint")
+    assert wrong.returncode != 0 and wrong.stdout == b"" and b"not signed by the key" in wrong.stderr
+    # No keys at all: the inspection commands do not make new ones.
+    key.unlink()
+    missing = ledger(airlock, "checkpoint")
+    assert missing.returncode != 0 and missing.stdout == b""
+    assert not key.exists()
+
+
+def test_counts_are_singular_and_plural(stopped_ledger):
+    verified = ledger(stopped_ledger, "verify", check=True).stdout.decode()
+    assert re.search(r"ledger intact: \d+ records? .*, \d+ signed checkpoints?$", verified.strip())
+    for number, noun in re.findall(r"(\d+) (records?|signed checkpoints?)", verified):
+        assert (number == "1") == (not noun.endswith("s")), verified

@@ -102,11 +102,13 @@ struct ExchangeRecord {
 extension ProxyRuntime {
     /// Writes what an exchange's end produced: its decision line, its request metric and its ledger record.
     func record(_ finished: ExchangeRecord.Finished) {
-        if logger.logLevel <= .info {
+        // A CONNECT that is intercepted is followed by the lines of the requests inside it: its own line is detail.
+        let level: Logger.Level = finished.line.decision == .intercept ? .debug : .info
+        if logger.logLevel <= level {
             if structuredLogs {
-                logger.info("request", metadata: finished.line.metadata)
+                logger.log(level: level, "request", metadata: finished.line.metadata)
             } else {
-                logger.info("\(finished.line.text)")
+                logger.log(level: level, "\(finished.line.text)")
             }
         }
         guard let host = finished.metricsHost else { return }
