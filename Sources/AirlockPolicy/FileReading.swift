@@ -38,8 +38,8 @@ public enum FileReading {
     public static func read(_ path: String) throws(FileReadError) -> Data {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileReadError(path: path, reason: reason(errno)) }
-        var info = stat()
-        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             close(descriptor)
             throw FileReadError(path: path, reason: reason(EISDIR))
         }

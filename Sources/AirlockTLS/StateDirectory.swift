@@ -35,8 +35,10 @@ public struct StateDirectory: Sendable {
 
     /// `mkdir -p` with mode 0700, returning the errno of the step that failed (nil when the directory exists).
     private static func makeDirectories(_ path: String) -> Int32? {
-        var info = stat()
-        if stat(path, &info) == 0 { return (info.st_mode & S_IFMT) == S_IFDIR ? nil : ENOTDIR }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? nil : ENOTDIR
+        }
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         if let slash = trimmed.lastIndex(of: "/") {
@@ -78,11 +80,14 @@ public struct StateDirectory: Sendable {
     /// Reads a file that must be readable by its owner only. Refuses group- or world-readable secrets.
     public func readSecret(_ name: String) throws(StateError) -> [UInt8] {
         let target = file(name)
-        var info = stat()
-        guard stat(target, &info) == 0 else {
-            throw StateError(code: .missing, path: target, reason: "cannot read file: \(StateError.osReason(errno))")
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            let permissions = attributes[.posixPermissions] as? Int
+        else {
+            // The system's reason, as `access` finds it (a file that exists but cannot be read: permission).
+            let code = access(target, F_OK) == 0 ? EACCES : errno
+            throw StateError(code: .missing, path: target, reason: "cannot read file: \(StateError.osReason(code))")
         }
-        let mode = Int(info.st_mode & 0o7777)
+        let mode = permissions & 0o7777
         if mode & 0o077 != 0 {
             throw StateError(
                 code: .insecurePermissions, path: target,
